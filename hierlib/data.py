@@ -1,0 +1,178 @@
+"""The High School and Beyond (HSB) math scores, and per-group sufficient statistics.
+
+Every model in the course sees the data only through the per-group summaries
+:math:`n_j`, :math:`\\bar y_j = n_j^{-1}\\sum_i y_{ij}` and
+:math:`SS_j = \\sum_i (y_{ij} - \\bar y_j)^2`, computed once by :func:`group_stats`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from hierlib._validate import as_finite_1d, as_labels, same_length
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+"""The course's ``data/`` folder (the package is installed in editable mode from the repo)."""
+
+_STUDENT_COLUMNS = {
+    "School": "school",
+    "Minority": "minority",
+    "Sex": "sex",
+    "SES": "ses",
+    "MathAch": "mathach",
+    "MEANSES": "meanses",
+}
+_SCHOOL_COLUMNS = {
+    "School": "school",
+    "Size": "size",
+    "Sector": "sector",
+    "PRACAD": "pracad",
+    "DISCLIM": "disclim",
+    "HIMINTY": "himinty",
+    "MEANSES": "meanses",
+}
+
+
+def load_hsb(with_school_columns: bool = False, data_dir: Path | None = None) -> pd.DataFrame:
+    """Load the HSB math achievement data: 7185 students in 160 schools.
+
+    Parameters
+    ----------
+    with_school_columns : bool, default False
+        Also join the school-level table (``size``, ``sector``, ``pracad``, ``disclim``,
+        ``himinty``) onto every student row.
+    data_dir : Path, optional
+        Folder holding ``hsb_students.csv`` and ``hsb_schools.csv`` (default: the course's
+        ``data/``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per student, columns ``school`` (school id as a string label), ``minority``,
+        ``sex``, ``ses``, ``mathach`` (math achievement score), ``meanses`` (school mean SES),
+        ordered as in R's ``nlme::MathAchieve``.
+    """
+    folder = DATA_DIR if data_dir is None else Path(data_dir)
+    students = pd.read_csv(folder / "hsb_students.csv", dtype={"School": str})
+    students = students.rename(columns=_STUDENT_COLUMNS)
+    if with_school_columns:
+        schools = load_hsb_schools(folder).drop(columns="meanses")
+        students = students.merge(schools, on="school", how="left", validate="many_to_one")
+    return students
+
+
+def load_hsb_schools(data_dir: Path | None = None) -> pd.DataFrame:
+    """Load the school-level HSB table (R's ``nlme::MathAchSchool``): one row per school.
+
+    Columns: ``school``, ``size`` (enrolment), ``sector`` (Public/Catholic), ``pracad``
+    (proportion on the academic track), ``disclim`` (disciplinary climate), ``himinty``
+    (1 if more than 40% minority), ``meanses``.
+    """
+    folder = DATA_DIR if data_dir is None else Path(data_dir)
+    schools = pd.read_csv(folder / "hsb_schools.csv", dtype={"School": str})
+    return schools.rename(columns=_SCHOOL_COLUMNS)
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """Per-group sufficient statistics of ``(y, groups)`` for the normal models.
+
+    Attributes
+    ----------
+    labels : ndarray
+        The distinct group labels, sorted; every other array is ordered the same way.
+    n : ndarray of int
+        Group sizes :math:`n_j`.
+    ybar : ndarray of float
+        Group means :math:`\\bar y_j`.
+    ss : ndarray of float
+        Within-group sums of squares :math:`SS_j = \\sum_i (y_{ij} - \\bar y_j)^2`.
+    """
+
+    labels: NDArray
+    n: NDArray[np.int64]
+    ybar: NDArray[np.float64]
+    ss: NDArray[np.float64]
+
+    @property
+    def m(self) -> int:
+        """Number of groups."""
+        return int(self.n.size)
+
+    @property
+    def n_total(self) -> int:
+        """Number of observations :math:`n = \\sum_j n_j`."""
+        return int(self.n.sum())
+
+    @property
+    def grand_mean(self) -> float:
+        """Grand mean :math:`\\bar y = n^{-1} \\sum_j n_j \\bar y_j`."""
+        return float(np.dot(self.n, self.ybar) / self.n_total)
+
+    @property
+    def s2(self) -> NDArray[np.float64]:
+        """Sample variances :math:`s_j^2 = SS_j / (n_j - 1)`.
+
+        Raises
+        ------
+        ValueError
+            If a group has a single member (its sample variance is undefined).
+        """
+        self.require_min_size(2, "a sample variance")
+        return self.ss / (self.n - 1)
+
+    def require_min_size(self, k: int, what: str) -> None:
+        """Raise ``ValueError`` naming the groups with fewer than ``k`` members."""
+        small = self.n < k
+        if small.any():
+            names = ", ".join(map(str, self.labels[small][:5]))
+            more = "" if small.sum() <= 5 else f" and {int(small.sum()) - 5} more"
+            raise ValueError(
+                f"{what} needs at least {k} members per group; group(s) {names}{more} have fewer"
+            )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The statistics as a DataFrame indexed by group label (``s2`` is NaN-free only
+        when every group has two members or more, so it is left out here)."""
+        return pd.DataFrame(
+            {"n": self.n, "ybar": self.ybar, "ss": self.ss},
+            index=pd.Index(self.labels, name="group"),
+        )
+
+
+def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:
+    """Summarise ``(y, groups)`` into per-group sufficient statistics in one pass.
+
+    Parameters
+    ----------
+    y : array_like of float, shape (n,)
+        Responses; must be finite.
+    groups : array_like, shape (n,)
+        Group label of each response (any hashable labels).
+
+    Returns
+    -------
+    GroupStats
+        :math:`n_j`, :math:`\\bar y_j` and :math:`SS_j` for the groups in sorted label order.
+        :math:`SS_j` is accumulated around the group mean (two-pass within the groups, so
+        it does not lose precision the way :math:`\\sum y^2 - n\\bar y^2` does).
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is empty, not numeric, has NaN/inf, or differs in length from ``groups``,
+        or if a group label is missing.
+    """
+    y_arr = as_finite_1d(y, "y")
+    g_arr = as_labels(groups)
+    same_length(y=y_arr, groups=g_arr)
+    labels, idx = np.unique(g_arr, return_inverse=True)
+    n = np.bincount(idx).astype(np.int64)
+    ybar = np.bincount(idx, weights=y_arr) / n
+    ss = np.bincount(idx, weights=(y_arr - ybar[idx]) ** 2)
+    return GroupStats(labels=labels, n=n, ybar=ybar, ss=ss)
