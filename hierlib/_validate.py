@@ -70,3 +70,9 @@ def positive_int(value: int, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}; got {value}")
     return int(value)
+
+
+def at_least_groups(m: int, k: int = 2) -> None:
+    """Raise ``ValueError`` unless there are at least ``k`` groups (``m`` of them)."""
+    if m < k:
+        raise ValueError(f"need at least {k} groups; got {m}")
