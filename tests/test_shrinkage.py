@@ -1,0 +1,168 @@
+"""hierlib.shrinkage: the precision-weighted formula, moment estimates, held-out splits."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from hierlib import shrinkage as sh
+from hierlib.data import group_stats
+
+
+def test_conditional_mean_by_hand():
+    # B = sigma2 / (sigma2 + n tau2): 16/32 = 0.5 and 16/80 = 0.2
+    ybar, n = [10.0, 20.0], [4, 16]
+    np.testing.assert_allclose(sh.shrinkage_factor(n, 16.0, 4.0), [0.5, 0.2])
+    np.testing.assert_allclose(sh.conditional_mean(ybar, n, 12.0, 4.0, 16.0), [11.0, 18.4])
+    # precision form (n ybar / s2 + mu / t2) / (n / s2 + 1 / t2) for the second school
+    assert sh.conditional_mean(ybar, n, 12.0, 4.0, 16.0)[1] == pytest.approx((20 + 3) / 1.25)
+    np.testing.assert_allclose(sh.conditional_var(n, 4.0, 16.0), [2.0, 1 / (1 + 0.25)])
+
+
+def test_conditional_mean_per_group_variances():
+    # sigma_j^2 = 4 and 64: B = 4/20 = 0.2 and 64/128 = 0.5
+    got = sh.conditional_mean([10.0, 20.0], [4, 16], 12.0, 4.0, [4.0, 64.0])
+    np.testing.assert_allclose(got, [0.2 * 12 + 0.8 * 10, 0.5 * 12 + 0.5 * 20])
+
+
+def test_limits_tau2_zero_and_large():
+    ybar, n = np.array([8.0, 15.0]), np.array([5, 50])
+    np.testing.assert_allclose(sh.conditional_mean(ybar, n, 12.0, 0.0, 30.0), [12.0, 12.0])
+    np.testing.assert_allclose(sh.conditional_mean(ybar, n, 12.0, 1e12, 30.0), ybar, rtol=1e-9)
+    # more students, less shrinkage
+    b = sh.shrinkage_factor([2, 10, 50], 39.0, 8.6)
+    assert np.all(np.diff(b) < 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, msg",
+    [
+        ({"sigma2": 0.0}, "sigma2"),
+        ({"sigma2": -1.0}, "sigma2"),
+        ({"tau2": -0.1}, "tau2"),
+        ({"tau2": float("nan")}, "tau2"),
+        ({"n": [0, 3]}, "n must"),
+        ({"n": [2.5, 3]}, "n must"),
+        ({"ybar": [1.0, float("nan")]}, "ybar"),
+        ({"ybar": [1.0, 2.0, 3.0]}, "lengths differ"),
+        ({"sigma2": [1.0, 2.0, 3.0]}, "lengths differ"),
+        ({"mu": float("inf")}, "mu"),
+    ],
+)
+def test_bad_input(kwargs, msg):
+    args = {"ybar": [1.0, 2.0], "n": [3, 4], "mu": 0.0, "tau2": 1.0, "sigma2": 1.0, **kwargs}
+    with pytest.raises(ValueError, match=msg):
+        sh.conditional_mean(**args)
+
+
+def test_moment_estimates_by_hand():
+    # groups [1, 3] and [5, 7]: MSW = (2 + 2) / 2 = 2, MSB = 2 (4 + 4) / 1 = 16, n0 = 2
+    stats = group_stats([1.0, 3.0, 5.0, 7.0], ["a", "a", "b", "b"])
+    est = sh.moment_estimates(stats)
+    assert est.sigma2 == pytest.approx(2.0)
+    assert est.tau2 == pytest.approx(7.0)
+    assert est.mu == pytest.approx(4.0)
+    # tau2 truncated at 0 when the group means agree more than chance allows
+    flat = sh.moment_estimates(group_stats([1.0, 3.0, 1.5, 2.5], [0, 0, 1, 1]))
+    assert flat.tau2 == 0.0
+
+
+def test_moment_estimates_on_hsb_close_to_reml(hsb):
+    est = sh.moment_estimates(group_stats(hsb["mathach"], hsb["school"]))
+    assert est.sigma2 == pytest.approx(39.1416, abs=1e-3)  # the ANOVA table's MSW
+    assert est.tau2 == pytest.approx(8.2224, abs=1e-3)  # REML gives 8.61
+    assert est.mu == pytest.approx(12.6376, abs=1e-3)  # REML gives 12.637
+
+
+def test_moment_estimates_bad_input():
+    with pytest.raises(ValueError, match="at least 2 groups"):
+        sh.moment_estimates(group_stats([1.0, 2.0], [0, 0]))
+    with pytest.raises(ValueError, match="2 or more members"):
+        sh.moment_estimates(group_stats([1.0, 2.0], [0, 1]))
+
+
+def test_split_keeps_every_group_on_both_sides(hsb):
+    groups = hsb["school"].to_numpy()
+    train = sh.split_groups(groups, np.random.default_rng(1))
+    fit, test = group_stats(hsb["mathach"][train], groups[train]), None
+    test = group_stats(hsb["mathach"][~train], groups[~train])
+    assert fit.m == test.m == 160
+    full = group_stats(hsb["mathach"], groups)
+    np.testing.assert_array_equal(fit.n, full.n // 2)
+    np.testing.assert_array_equal(test.n, full.n - full.n // 2)
+    again = sh.split_groups(groups, np.random.default_rng(1))
+    np.testing.assert_array_equal(train, again)
+    other = sh.split_groups(groups, np.random.default_rng(2))
+    assert (train != other).any()
+
+
+def test_split_bad_input():
+    with pytest.raises(ValueError, match="two members"):
+        sh.split_groups([0, 0, 1], np.random.default_rng(0))
+    with pytest.raises(ValueError, match="Generator"):
+        sh.split_groups([0, 0, 1, 1], 1)
+
+
+def test_heldout_mse_by_hand():
+    y = np.array([1.0, 3.0, 2.0, 6.0, 5.0, 7.0, 9.0, 3.0])
+    g = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    train = np.array([True, True, False, False] * 2)
+    got = sh.heldout_mse(y, g, train)
+    # fit means 2 and 6 (grand 4); held-out means 4 and 6
+    assert got["no_pooling"] == pytest.approx((4 + 0) / 2)
+    assert got["complete_pooling"] == pytest.approx((0 + 4) / 2)
+    eb = sh.empirical_bayes_means(group_stats(y[train], g[train]))
+    assert got["partial_eb"] == pytest.approx(np.mean((eb - [4.0, 6.0]) ** 2))
+    # held-out pooled variance: SS 8 + 18 over 2 df = 13; floor = mean(13/2, 13/2)
+    assert got["noise_floor"] == pytest.approx(6.5)
+
+
+def test_heldout_bad_input():
+    y, g = np.arange(8.0), np.repeat([0, 1], 4)
+    with pytest.raises(ValueError, match="both"):
+        sh.heldout_mse(y, g, np.array([True] * 4 + [False, True, True, True]))
+    with pytest.raises(ValueError, match="unknown estimator"):
+        sh.heldout_mse(y, g, np.tile([True, False], 4), estimators=("median",))
+    with pytest.raises(ValueError, match="boolean"):
+        sh.heldout_mse(y, g, np.tile([1, 0], 4))
+    with pytest.raises(ValueError, match="n_splits"):
+        sh.heldout_comparison(y, g, n_splits=0)
+
+
+def test_heldout_comparison_on_hsb_partial_pooling_wins(hsb):
+    df = sh.heldout_comparison(hsb["mathach"], hsb["school"], n_splits=40, seed=630)
+    again = sh.heldout_comparison(hsb["mathach"], hsb["school"], n_splits=40, seed=630)
+    assert df.equals(again)
+    mean = df.mean()
+    assert mean["partial_eb"] < mean["no_pooling"] < mean["complete_pooling"]
+    # the noise floor is the held-out variance sigma^2 / n_test: about 39.1 / 22.5
+    assert mean["noise_floor"] == pytest.approx(1.88, abs=0.05)
+    assert (df["partial_eb"] < df["no_pooling"]).mean() > 0.75
+
+
+def test_heldout_gibbs_agrees_with_eb(hsb):
+    pytest.importorskip("hierlib.gibbs")
+    y, g = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
+    train = sh.split_groups(g, np.random.default_rng(5))
+    got = sh.heldout_mse(y, g, train, estimators=("partial_eb", "partial_gibbs"), seed=5)
+    assert got["partial_gibbs"] == pytest.approx(got["partial_eb"], abs=0.1)
+
+
+def test_plot_shrinkage_draws_points_and_45_line():
+    fig, ax = plt.subplots()
+    out = sh.plot_shrinkage([1.0, 5.0, 9.0], [2.0, 5.0, 8.0], [10, 20, 30], ax=ax, pooled=5.0)
+    assert out is ax
+    assert ax.collections[0].get_offsets().shape == (3, 2)
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_xdata(), line.get_ydata())
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+    with pytest.raises(ValueError, match="lengths differ"):
+        sh.plot_shrinkage([1.0, 2.0], [1.0], [3, 4])
+    with pytest.raises(ValueError, match="NaN"):
+        sh.plot_shrinkage([1.0, np.nan], [1.0, 2.0], [3, 4])
+    ax2 = sh.plot_shrinkage_vs_n([10, 20, 30], [1.0, 5.0, 9.0], [2.0, 5.0, 8.0])
+    assert ax2.get_xlabel().startswith("students")
+    plt.close("all")
