@@ -1,0 +1,124 @@
+"""Why the reference prior :math:`p(\\tau^2) \\propto 1/\\tau^2` gives an improper posterior.
+
+Integrate the school means :math:`\\theta_j` and the overall mean :math:`\\mu` (flat prior) out
+of the hierarchical normal model. What is left, as a function of :math:`\\tau^2` at a fixed
+:math:`\\sigma^2`, is the integrated likelihood
+
+.. math::
+
+    L(\\tau^2) = \\int p(y \\mid \\mu, \\tau^2, \\sigma^2)\\, d\\mu ,
+
+and :math:`L(\\tau^2) \\to L(0) > 0` as :math:`\\tau^2 \\to 0` ("every school has the same
+mean" is a model that still fits the data). So the posterior of :math:`\\tau^2` behaves like
+:math:`L(0)\\,p(\\tau^2)` near 0: with :math:`p(\\tau^2) \\propto 1/\\tau^2` its integral
+:math:`\\int_0 d\\tau^2/\\tau^2` diverges, with the flat :math:`p(\\tau^2) \\propto 1` it does not.
+At the other end :math:`L(\\tau^2)` falls like :math:`(\\tau^2)^{-(m-1)/2}`, so the flat prior
+gives a proper posterior once :math:`m \\ge 4`.
+
+On the scale :math:`u = \\log\\tau^2` the picture is plain: the reference prior is flat in
+:math:`u`, and the posterior density of :math:`u` tends to the constant :math:`L(0)` as
+:math:`u \\to -\\infty` -- an infinitely long flat tail, infinite area. The flat prior on
+:math:`\\tau^2` multiplies it by :math:`e^{u}`, which kills the tail.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from numpy.typing import ArrayLike, NDArray
+
+from hierlib._validate import as_finite_1d, positive
+from hierlib.data import GroupStats
+from hierlib.marginal import marginal_loglik
+
+TAU2_PRIORS = {"flat": 1.0, "reference": 0.0}
+"""Exponent :math:`k` of :math:`p(\\tau^2) \\propto (\\tau^2)^{k-1}`: flat ``k=1``, reference
+``k=0``. The density of :math:`u=\\log\\tau^2` is then :math:`\\propto L(e^u) e^{k u}`."""
+
+
+def log_integrated_likelihood(stats: GroupStats, tau2: ArrayLike, sigma2: float) -> NDArray:
+    """:math:`\\log \\int p(y \\mid \\mu, \\tau^2, \\sigma^2)\\, d\\mu` for each :math:`\\tau^2`.
+
+    The log-likelihood (:func:`hierlib.marginal.marginal_loglik`) is quadratic in
+    :math:`\\mu` with curvature :math:`W = \\sum_j w_j`, :math:`w_j = n_j/(\\sigma^2+n_j\\tau^2)`,
+    so the integral is exact:
+
+    .. math::
+
+        \\log L(\\tau^2) = \\ell(\\hat\\mu_{\\tau^2}, \\tau^2, \\sigma^2)
+        + \\tfrac12 \\log(2\\pi / W), \\qquad
+        \\hat\\mu_{\\tau^2} = \\frac{\\sum_j w_j \\bar y_j}{W}.
+
+    Parameters
+    ----------
+    stats : GroupStats
+        Group sufficient statistics (:func:`hierlib.data.group_stats`).
+    tau2 : array_like of float
+        Between-group variances, each >= 0 (0 is allowed: the limit exists).
+    sigma2 : float
+        Within-group variance, > 0.
+
+    Returns
+    -------
+    ndarray
+        :math:`\\log L(\\tau^2)`, one value per ``tau2``.
+    """
+    s2 = positive(sigma2, "sigma2")
+    t2 = as_finite_1d(np.atleast_1d(tau2), "tau2")
+    if (t2 < 0).any():
+        raise ValueError("tau2 is a variance and must be >= 0")
+    out = np.empty_like(t2)
+    for k, t in enumerate(t2):
+        w = stats.n / (s2 + stats.n * t)
+        mu_hat = float(np.dot(w, stats.ybar) / w.sum())
+        out[k] = marginal_loglik(stats, mu_hat, t, s2) + 0.5 * np.log(2 * np.pi / w.sum())
+    return out
+
+
+def log_tau2_posterior_on_log_scale(
+    stats: GroupStats, log_tau2: ArrayLike, sigma2: float, prior: str = "flat"
+) -> NDArray:
+    """Unnormalised log posterior density of :math:`u = \\log\\tau^2` at a fixed :math:`\\sigma^2`.
+
+    .. math:: \\log p(u \\mid y, \\sigma^2) = \\log L(e^u) + k\\,u + \\text{const},
+
+    with :math:`k = 1` for the flat prior :math:`p(\\tau^2) \\propto 1` and :math:`k = 0` for
+    the reference prior :math:`p(\\tau^2) \\propto 1/\\tau^2` (the Jacobian
+    :math:`d\\tau^2/du = e^u` included).
+    """
+    if prior not in TAU2_PRIORS:
+        raise ValueError(f"prior must be one of {sorted(TAU2_PRIORS)}; got {prior!r}")
+    u = as_finite_1d(np.atleast_1d(log_tau2), "log_tau2")
+    return log_integrated_likelihood(stats, np.exp(u), sigma2) + TAU2_PRIORS[prior] * u
+
+
+def plot_tau2_tails(
+    stats: GroupStats, sigma2: float, log_tau2: ArrayLike | None = None, ax: Axes | None = None
+) -> Axes:
+    """Left tail of the posterior of :math:`\\log\\tau^2`: flat versus reference prior.
+
+    Plots :math:`\\log p(u \\mid y, \\sigma^2) - \\log L(0)` against :math:`u = \\log\\tau^2`:
+    the log density relative to its limit under the reference prior. The reference prior's
+    curve levels off at 0 as :math:`u \\to -\\infty` (a density that never decays: infinite
+    area); the flat prior's falls along the line :math:`u` (a density :math:`\\propto e^{u}`,
+    finite area).
+    """
+    u = np.linspace(-30.0, -1.0, 300) if log_tau2 is None else as_finite_1d(log_tau2, "log_tau2")
+    if ax is None:
+        _, ax = plt.subplots()
+    log_l0 = float(log_integrated_likelihood(stats, [0.0], sigma2)[0])
+    styles = {
+        "flat": ("C0", "-", "flat  p(τ²) ∝ 1: density → 0, proper"),
+        "reference": ("C3", "--", "reference  p(τ²) ∝ 1/τ²: density → L(0) > 0, improper"),
+    }
+    for prior, (color, ls, label) in styles.items():
+        lp = log_tau2_posterior_on_log_scale(stats, u, sigma2, prior)
+        ax.plot(u, lp - log_l0, color=color, ls=ls, lw=2.5, label=label)
+    ax.axhline(0.0, color="0.4", lw=0.8)
+    ax.set_ylim(-35.0, 60.0)
+    ax.set_xlabel("log τ²  (τ² in squared score points)")
+    ax.set_ylabel("log posterior density of log τ²\n(relative to log L(0))")
+    ax.set_title("Towards τ² = 0 the reference posterior never decays")
+    ax.legend(loc="upper left")
+    return ax
