@@ -166,5 +166,41 @@ def plot_top_k_ranks(
     ax.set_ylabel(f"top {k} by sample mean")
     ax.set_title(title or f"Top {k} schools by sample mean, and their posterior ranks")
     ax.set_xlim(0, max(float(q[4].max()) + 3, k + 5))
-    ax.legend(loc="lower right", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11)
+    return ax
+
+
+def plot_rank_intervals(
+    summary: pd.DataFrame,
+    k: int = 10,
+    ax: Axes | None = None,
+    *,
+    title: str | None = "Every school's posterior rank: only the extremes are well ranked",
+) -> Axes:
+    """All schools' posterior rank intervals, sorted by posterior mean rank (a caterpillar).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The output of :func:`rank_summary` (columns ``mean_rank``, ``rank_lo``, ``rank_hi``,
+        ``median_rank``).
+    k : int
+        Draws a dashed line at rank ``k`` (the top-k cut-off).
+    """
+    need = {"mean_rank", "median_rank", "rank_lo", "rank_hi"}
+    if not isinstance(summary, pd.DataFrame) or not need <= set(summary.columns):
+        raise ValueError(f"summary must be a rank_summary() table with columns {sorted(need)}")
+    tab = summary.sort_values("mean_rank", kind="stable")
+    x = np.arange(1, len(tab) + 1)
+    if ax is None:
+        _, ax = plt.subplots()
+    ax.vlines(x, tab["rank_lo"], tab["rank_hi"], color="C0", lw=1.2, alpha=0.7,
+              label="95% rank interval")  # fmt: skip
+    ax.plot(x, tab["median_rank"], ".", color="k", ms=4, label="posterior median rank")
+    ax.axhline(k + 0.5, color="C3", ls="--", lw=1.2, label=f"top-{k} cut-off")
+    ax.set_xlabel("schools, ordered by posterior mean rank")
+    ax.set_ylabel("rank (1 = highest mean score)")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left")
     return ax

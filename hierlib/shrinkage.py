@@ -442,3 +442,52 @@ def plot_shrinkage_vs_n(
         ax.set_title(title)
     ax.legend(loc="upper right")
     return ax
+
+
+def plot_shrinkage_factor(
+    n: ArrayLike,
+    sigma2: float,
+    tau2: float,
+    ax: Axes | None = None,
+    *,
+    observed: tuple[ArrayLike, ArrayLike, float] | None = None,
+    min_distance: float = 1.0,
+    title: str | None = "The weight on μ falls with the number of students",
+) -> Axes:
+    """The shrinkage factor :math:`B(n) = \\sigma^2/(\\sigma^2 + n\\tau^2)` as a curve over n.
+
+    Parameters
+    ----------
+    n : array_like
+        Group sizes; the curve spans their range and a rug marks each group.
+    sigma2, tau2 : float
+        Variance components at which the curve is drawn.
+    observed : (sample_estimate, posterior_mean, center), optional
+        Adds each group's realised factor :math:`(\\bar y_j - E[\\theta_j|Y]) /
+        (\\bar y_j - \\mu)` for groups with :math:`|\\bar y_j - \\mu| >` ``min_distance``
+        (closer ones divide noise by almost zero).
+    """
+    n_arr = as_finite_1d(n, "n")
+    grid = np.linspace(max(1.0, n_arr.min() * 0.8), n_arr.max() * 1.05, 200)
+    if ax is None:
+        _, ax = plt.subplots()
+    b_grid = shrinkage_factor(np.round(grid), sigma2, tau2)
+    ax.plot(np.round(grid), b_grid, color="C3", lw=2,
+            label=f"$B(n)$ at σ² = {float(sigma2):.1f}, τ² = {float(tau2):.2f}")  # fmt: skip
+    if observed is not None:
+        x = as_finite_1d(observed[0], "sample_estimate")
+        post = as_finite_1d(observed[1], "posterior_mean")
+        same_length(n=n_arr, sample_estimate=x, posterior_mean=post)
+        center = float(observed[2])
+        far = np.abs(x - center) > min_distance
+        ratio = (x[far] - post[far]) / (x[far] - center)
+        label = "each school: $(\\bar y_j - E[\\theta_j|Y])/(\\bar y_j - \\hat\\mu)$"
+        ax.scatter(n_arr[far], ratio, color="C0", alpha=0.6, s=25, label=label)
+    ax.plot(n_arr, np.zeros_like(n_arr), "|", color="0.4", ms=10)
+    ax.set_xlabel("students in the school, $n_j$")
+    ax.set_ylabel("shrinkage factor $B_j$ (weight on μ)")
+    ax.set_ylim(bottom=-0.02)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper right")
+    return ax

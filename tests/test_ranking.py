@@ -84,3 +84,15 @@ def test_plot_top_k_ranks():
     assert labels[0].startswith("s19") and len(labels) == 5
     assert "rank" in ax.get_xlabel()
     plt.close("all")
+
+
+def test_plot_rank_intervals_sorted_and_bad_input():
+    rng = np.random.default_rng(3)
+    draws = rng.normal(size=(500, 12)) + np.arange(12)
+    tab = ranking.rank_summary(draws, [f"s{i}" for i in range(12)], k=3)
+    ax = ranking.plot_rank_intervals(tab, k=3)
+    medians = ax.lines[0].get_ydata()
+    assert medians[0] == 1 and medians[-1] == 12  # best school first
+    with pytest.raises(ValueError, match="rank_summary"):
+        ranking.plot_rank_intervals(tab.drop(columns="rank_lo"))
+    plt.close("all")

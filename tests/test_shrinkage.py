@@ -166,3 +166,15 @@ def test_plot_shrinkage_draws_points_and_45_line():
     ax2 = sh.plot_shrinkage_vs_n([10, 20, 30], [1.0, 5.0, 9.0], [2.0, 5.0, 8.0])
     assert ax2.get_xlabel().startswith("students")
     plt.close("all")
+
+
+def test_plot_shrinkage_factor_matches_formula():
+    n = np.array([14, 30, 67])
+    ybar, mu = np.array([4.0, 20.0, 8.0]), 12.0
+    post = sh.conditional_mean(ybar, n, mu, 8.6, 39.1)
+    ax = sh.plot_shrinkage_factor(n, 39.1, 8.6, observed=(ybar, post, mu))
+    # the realised factors of the points lie on the curve B(n) = 39.1 / (39.1 + 8.6 n)
+    np.testing.assert_allclose(
+        ax.collections[0].get_offsets()[:, 1], 39.1 / (39.1 + 8.6 * n), rtol=1e-12
+    )
+    plt.close("all")
