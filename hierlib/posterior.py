@@ -201,7 +201,12 @@ def spread_reading(sigma: float, tau: float, coverage: float = 0.95) -> pd.DataF
 
 def _reml_value(reml: Any, name: str) -> float:
     """Read ``name`` (``mu``, ``sigma``, ``tau``, ``icc``) from a REML result or a mapping."""
-    get = reml.get if isinstance(reml, Mapping) else lambda k: getattr(reml, k, None)
+    raw = reml.get if isinstance(reml, Mapping) else lambda k: getattr(reml, k, None)
+
+    def get(key: str) -> Any:
+        value = raw(key)
+        return raw(key + "_hat") if value is None else value  # e.g. ``mu_hat``
+
     value = get(name)
     if value is None and name in ("sigma", "tau"):
         var = get(name + "2")
@@ -227,8 +232,9 @@ def bayes_vs_reml(
     post : object with ``draws``
         A posterior of the hierarchical normal model (see :func:`derived_draws`).
     reml : object or mapping
-        REML estimates with attributes (or keys) ``mu`` and ``sigma2``/``tau2`` (or
-        ``sigma``/``tau``); ``icc`` is derived when absent.
+        REML estimates with attributes (or keys) ``mu`` (or ``mu_hat``) and
+        ``sigma2``/``tau2`` (or ``sigma``/``tau``); ``icc`` is derived when absent, e.g. a
+        :class:`hierlib.reml.RandomInterceptFit`.
     names : sequence of str
         Rows, from ``mu``, ``sigma``, ``tau``, ``icc``, ``sigma2``, ``tau2``.
     prob : float, default 0.95

@@ -132,3 +132,14 @@ def test_prior_sensitivity_side_by_side():
     assert table.loc[posterior.LABELS["icc"], ("B", "upper")] == pytest.approx(0.2)
     with pytest.raises(ValueError, match="empty"):
         posterior.prior_sensitivity({})
+
+
+def test_bayes_vs_reml_reads_the_reml_fit_of_hsb(hsb):
+    from hierlib.reml import fit_random_intercept
+
+    fit = fit_random_intercept(hsb["mathach"], hsb["school"])
+    post = fake_post([[12.6, 12.7]], [[39.1, 39.2]], [[8.6, 8.7]])
+    reml = posterior.bayes_vs_reml(post, fit)["REML"]
+    # the lecture's lme() output: mu 12.63697, tau 2.934966, sigma 6.256862, ICC 0.18
+    np.testing.assert_allclose(reml.iloc[:3], [12.63697, 6.256862, 2.934966], rtol=1e-3)
+    assert reml.iloc[3] == pytest.approx(8.61 / (8.61 + 39.14), abs=1e-3)
