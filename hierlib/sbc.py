@@ -1,0 +1,477 @@
+"""Simulation-based calibration (SBC): is a sampler drawing from the right posterior?
+
+Talts, Betancourt, Simpson, Vehtari & Gelman (2018). If
+:math:`\\tilde\\vartheta \\sim p(\\vartheta)` and :math:`\\tilde y \\sim p(y \\mid
+\\tilde\\vartheta)`, then :math:`\\tilde\\vartheta` is a draw from the posterior
+:math:`p(\\vartheta \\mid \\tilde y)`. So if :math:`\\vartheta_1, \\dots, \\vartheta_L` are
+independent draws from a *correct* posterior sampler, the rank
+
+.. math::
+    r = \\#\\{\\ell : \\vartheta_\\ell < \\tilde\\vartheta\\} \\in \\{0, 1, \\dots, L\\}
+
+is uniform on :math:`\\{0, \\dots, L\\}` over replications, for every scalar quantity.
+A posterior that is too narrow gives a U-shaped rank histogram, one too wide a hump, one that
+is shifted a slope. MCMC draws are autocorrelated, so the chain is thinned to :math:`L`
+roughly independent draws first (autocorrelated draws also give a U shape).
+
+Uniformity is tested with Pearson's chi-square over ``n_bins`` equal bins of ranks
+(:math:`(L+1)` divisible by ``n_bins`` so each bin holds the same number of rank values):
+:math:`X^2 = \\sum_b (O_b - R/B)^2 / (R/B)` on :math:`B-1` degrees of freedom, for
+:math:`R` replications.
+
+:func:`run_sbc` is generic: it takes the prior sampler, the simulator and the posterior
+sampler as functions. :func:`hierarchical_normal_sbc` and :func:`unequal_variances_sbc` wire
+it to :mod:`hierlib.gibbs` for the course's models.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from hierlib._validate import positive_int
+
+__all__ = [
+    "SBCResult",
+    "rank_of",
+    "thin",
+    "chi2_uniformity",
+    "run_sbc",
+    "simulate_given_theta",
+    "hierarchical_normal_sbc",
+    "unequal_variances_sbc",
+]
+
+_SELECTOR = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(\[(?P<index>\d+)\])?$")
+
+
+def thin(draws: ArrayLike, n_keep: int) -> NDArray[np.float64]:
+    """Keep ``n_keep`` equally spaced draws of a chain (or of chains laid end to end).
+
+    Parameters
+    ----------
+    draws : array_like, shape (S,) or (chains, S_c)
+        Posterior draws of one scalar; several chains are concatenated chain by chain.
+    n_keep : int
+        :math:`L \\le S`, the number of draws to keep: draws
+        :math:`\\lfloor (\\ell + 1/2) S / L \\rfloor`, :math:`\\ell = 0..L-1`.
+    """
+    flat = np.asarray(draws, dtype=np.float64).reshape(-1)
+    n_keep = positive_int(n_keep, "n_keep")
+    if flat.size < n_keep:
+        raise ValueError(f"cannot keep {n_keep} draws out of {flat.size}")
+    idx = ((np.arange(n_keep) + 0.5) * flat.size / n_keep).astype(np.int64)
+    return flat[idx]
+
+
+def rank_of(truth: float, draws: ArrayLike) -> int:
+    """Rank statistic :math:`r = \\#\\{\\ell : \\vartheta_\\ell < \\tilde\\vartheta\\}`.
+
+    Ties (possible only for discrete draws) are broken at random by the caller's design; for
+    continuous posteriors they have probability zero.
+    """
+    d = np.asarray(draws, dtype=np.float64)
+    t = float(truth)
+    if not np.isfinite(t):
+        raise ValueError(f"the true value must be finite; got {truth!r}")
+    if not np.isfinite(d).all():
+        raise ValueError("posterior draws contain NaN or infinite values")
+    return int(np.count_nonzero(d < t))
+
+
+def chi2_uniformity(ranks: ArrayLike, n_posterior: int, n_bins: int = 10) -> tuple[float, float]:
+    """Pearson chi-square test that ranks in :math:`\\{0..L\\}` are uniform.
+
+    Parameters
+    ----------
+    ranks : array_like of int
+        One rank per replication, each in ``0..n_posterior``.
+    n_posterior : int
+        :math:`L`, the number of posterior draws each rank was taken against.
+    n_bins : int, default 10
+        :math:`B`; :math:`L + 1` must be a multiple of :math:`B`.
+
+    Returns
+    -------
+    (statistic, p_value) : tuple of float
+        :math:`X^2` on :math:`B - 1` degrees of freedom and its upper-tail p-value.
+    """
+    r = np.asarray(ranks)
+    n_posterior = positive_int(n_posterior, "n_posterior")
+    n_bins = positive_int(n_bins, "n_bins", minimum=2)
+    if (n_posterior + 1) % n_bins:
+        raise ValueError(
+            f"n_posterior + 1 = {n_posterior + 1} is not a multiple of n_bins = {n_bins}: "
+            "the bins would hold different numbers of rank values"
+        )
+    if r.size == 0 or r.dtype.kind not in "iu" or r.min() < 0 or r.max() > n_posterior:
+        raise ValueError(f"ranks must be integers in 0..{n_posterior}")
+    counts = bin_counts(r, n_posterior, n_bins)
+    res = stats.chisquare(counts)
+    return float(res.statistic), float(res.pvalue)
+
+
+def bin_counts(ranks: ArrayLike, n_posterior: int, n_bins: int) -> NDArray[np.int64]:
+    """Counts of ranks in ``n_bins`` equal bins of :math:`\\{0..L\\}`."""
+    r = np.asarray(ranks, dtype=np.int64)
+    return np.bincount(r * n_bins // (n_posterior + 1), minlength=n_bins)
+
+
+@dataclass(frozen=True)
+class SBCResult:
+    """Ranks from :func:`run_sbc` and their uniformity tests.
+
+    Attributes
+    ----------
+    ranks : pandas.DataFrame
+        One row per replication, one integer column per quantity (ranks in ``0..L``).
+    n_posterior : int
+        :math:`L`, thinned posterior draws per replication.
+    n_bins : int
+        Bins of the chi-square test.
+    seconds : float
+        Wall time of the whole run.
+    thinned_ess : pandas.DataFrame
+        Bulk ESS of the :math:`L` thinned draws per replication and quantity (NaN if not
+        computed); well below :math:`L` means the thinning was not enough.
+    """
+
+    ranks: pd.DataFrame
+    n_posterior: int
+    n_bins: int
+    seconds: float
+    thinned_ess: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n_reps(self) -> int:
+        """Number of replications."""
+        return len(self.ranks)
+
+    def test(self) -> pd.DataFrame:
+        """Chi-square uniformity test per quantity.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by quantity: ``chi2``, ``df``, ``p_value``, the smallest and largest bin
+            count next to the expected count, and the median thinned ESS as a fraction of
+            :math:`L` (1 means independent draws).
+        """
+        rows = {}
+        for name in self.ranks.columns:
+            r = self.ranks[name].to_numpy()
+            chi2, p = chi2_uniformity(r, self.n_posterior, self.n_bins)
+            counts = bin_counts(r, self.n_posterior, self.n_bins)
+            ess = self.thinned_ess[name] if name in self.thinned_ess else pd.Series([np.nan])
+            rows[name] = {
+                "chi2": chi2,
+                "df": self.n_bins - 1,
+                "p_value": p,
+                "min_bin": int(counts.min()),
+                "max_bin": int(counts.max()),
+                "expected": self.n_reps / self.n_bins,
+                "ess_over_L": float(np.nanmedian(ess)) / self.n_posterior
+                if np.isfinite(ess).any()
+                else np.nan,
+            }
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def plot(self, columns: Sequence[str] | None = None, *, band: float = 0.99) -> np.ndarray:
+        """Rank histograms, one panel per quantity, with the ``band`` interval of a bin count
+        under uniformity (Binomial(R, 1/B)) shaded: bars outside it are suspicious.
+
+        Returns the array of axes.
+        """
+        names = list(self.ranks.columns if columns is None else columns)
+        fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.4), squeeze=False)
+        lo, hi = stats.binom.interval(band, self.n_reps, 1.0 / self.n_bins)
+        width = (self.n_posterior + 1) / self.n_bins
+        edges = np.arange(self.n_bins) * width
+        table = self.test()
+        for ax, name in zip(axes[0], names, strict=True):
+            counts = bin_counts(self.ranks[name].to_numpy(), self.n_posterior, self.n_bins)
+            ax.axhspan(lo, hi, color="grey", alpha=0.25, label=f"{band:.0%} band if uniform")
+            ax.bar(edges, counts, width=width, align="edge", edgecolor="white")
+            ax.set_xlabel(f"rank of true value among L = {self.n_posterior}")
+            ax.set_ylabel("replications")
+            ax.set_title(f"{name}: p = {table.loc[name, 'p_value']:.2f}")
+        axes[0, 0].legend(loc="lower left", fontsize=9)
+        fig.tight_layout()
+        return axes[0]
+
+
+def _parse(selector: str) -> tuple[str, int | None]:
+    match = _SELECTOR.match(selector)
+    if match is None:
+        raise ValueError(f"quantity {selector!r} is not of the form 'name' or 'name[index]'")
+    index = match.group("index")
+    return match.group("name"), None if index is None else int(index)
+
+
+def _pick(values: Any, name: str, index: int | None, what: str, scalar: bool) -> Any:
+    if name not in values:
+        raise ValueError(f"{what} has no {name!r}; it has {sorted(values)}")
+    arr = np.asarray(values[name], dtype=np.float64)
+    if index is None:
+        return float(arr) if scalar else arr
+    return float(arr[index]) if scalar else arr[..., index]
+
+
+def run_sbc(
+    sample_prior: Callable[[np.random.Generator], Mapping[str, Any]],
+    simulate: Callable[[np.random.Generator, Mapping[str, Any]], Any],
+    fit: Callable[[Any, int], Mapping[str, ArrayLike]],
+    quantities: Sequence[str],
+    *,
+    n_reps: int = 200,
+    n_posterior: int = 99,
+    n_bins: int = 10,
+    seed: int = 0,
+    check_ess: bool = False,
+) -> SBCResult:
+    """Run simulation-based calibration.
+
+    For replication :math:`r = 1..R` (each with its own stream spawned from
+    ``numpy.random.SeedSequence(seed)``):
+
+    1. ``params = sample_prior(rng)`` -- a draw :math:`\\tilde\\vartheta` from the proper prior;
+    2. ``data = simulate(rng, params)`` -- :math:`\\tilde y \\sim p(y \\mid \\tilde\\vartheta)`;
+    3. ``draws = fit(data, fit_seed)`` -- posterior draws; ``fit_seed`` is an integer
+       from the replication's stream;
+    4. for each quantity, thin its draws to :math:`L` (:func:`thin`) and record
+       :func:`rank_of` the true value among them.
+
+    Parameters
+    ----------
+    sample_prior, simulate, fit : callables
+        As above. ``fit`` returns ``{name: draws}`` with draws of shape ``(S,)``,
+        ``(chains, draws)`` or ``(chains, draws, k)`` for a vector quantity.
+    quantities : sequence of str
+        Scalars to check: ``"mu"`` or an element of a vector, ``"theta[0]"``; each name must
+        be a key of both the prior draw and the posterior draws.
+    n_reps : int, default 200
+        :math:`R`.
+    n_posterior : int, default 99
+        :math:`L`; the sampler must return at least this many draws. Thin the chain
+        enough that the :math:`L` kept draws are roughly independent.
+    n_bins : int, default 10
+        Chi-square bins (:math:`L + 1` a multiple of it).
+    seed : int, default 0
+    check_ess : bool, default False
+        Also record the bulk ESS (ArviZ) of the thinned draws (costs about a millisecond
+        per replication and quantity).
+
+    Returns
+    -------
+    SBCResult
+    """
+    n_reps = positive_int(n_reps, "n_reps", minimum=2)
+    n_posterior = positive_int(n_posterior, "n_posterior")
+    n_bins = positive_int(n_bins, "n_bins", minimum=2)
+    if (n_posterior + 1) % n_bins:
+        raise ValueError(f"n_posterior + 1 = {n_posterior + 1} must be a multiple of n_bins")
+    if isinstance(quantities, str) or not quantities:
+        raise ValueError("quantities must be a non-empty list of names such as ['mu', 'theta[0]']")
+    parsed = {q: _parse(q) for q in quantities}
+    start = time.perf_counter()
+    ranks = np.empty((n_reps, len(parsed)), dtype=np.int64)
+    ess = np.full((n_reps, len(parsed)), np.nan)
+    for r, child in enumerate(np.random.SeedSequence(seed).spawn(n_reps)):
+        rng = np.random.default_rng(child)
+        params = sample_prior(rng)
+        data = simulate(rng, params)
+        fit_seed = int(rng.integers(2**31 - 1))
+        draws = fit(data, fit_seed)
+        for k, (name, index) in enumerate(parsed.values()):
+            truth = _pick(params, name, index, "the prior draw", scalar=True)
+            kept = thin(_pick(draws, name, index, "the posterior draws", scalar=False), n_posterior)
+            ranks[r, k] = rank_of(truth, kept)
+            if check_ess:
+                ess[r, k] = _ess(kept)
+    seconds = time.perf_counter() - start
+    columns = list(parsed)
+    return SBCResult(
+        ranks=pd.DataFrame(ranks, columns=columns),
+        n_posterior=n_posterior,
+        n_bins=n_bins,
+        seconds=seconds,
+        thinned_ess=pd.DataFrame(ess, columns=columns) if check_ess else pd.DataFrame(),
+    )
+
+
+def _ess(kept: NDArray[np.float64]) -> float:
+    import arviz as az
+
+    return float(az.ess(kept[np.newaxis, :], method="bulk"))
+
+
+# ------------------------------------------------------------------ the course's models
+def simulate_given_theta(
+    rng: np.random.Generator, group_sizes: ArrayLike, theta: ArrayLike, sigma2: float | ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Draw :math:`Y_{ij} \\sim N(\\theta_j, \\sigma_j^2)` for given group means.
+
+    The prior draw fixes :math:`\\theta` (its rank is checked too), so the data are
+    :func:`hierlib.marginal.simulate_two_level` with :math:`\\mu = 0, \\tau^2 = 0`, shifted by
+    :math:`\\theta_j`.
+    """
+    from hierlib.marginal import simulate_two_level
+
+    th = np.asarray(theta, dtype=np.float64)
+    noise, groups = simulate_two_level(rng, group_sizes, 0.0, 0.0, sigma2)
+    return th[groups] + noise, groups
+
+
+def _gibbs_sbc(
+    sampler: Callable[..., Any],
+    prior: Any,
+    variance_key: str,
+    sampler_kwargs: Mapping[str, Any],
+    *,
+    group_sizes: ArrayLike,
+    n_reps: int,
+    n_posterior: int,
+    thin_by: int,
+    n_warmup: int,
+    n_chains: int,
+    seed: int,
+    quantities: Sequence[str],
+    check_ess: bool,
+) -> SBCResult:
+    """SBC of a course sampler ``sampler(y, groups, prior=..., n_draws=..., ...)`` whose
+    prior draws ``prior.sample(rng, m)`` hold ``theta`` and the variance ``variance_key``."""
+    sizes = np.asarray(group_sizes)
+    if sizes.ndim != 1 or sizes.size < 2 or sizes.dtype.kind not in "iu" or (sizes < 1).any():
+        raise ValueError("group_sizes must list at least two positive integer group sizes")
+    thin_by = positive_int(thin_by, "thin_by")
+    n_chains = positive_int(n_chains, "n_chains")
+    n_draws = -(-n_posterior * thin_by // n_chains)  # ceil: at least L * thin_by in all
+
+    def sample_prior(rng: np.random.Generator) -> dict:
+        return dict(prior.sample(rng, m=sizes.size))
+
+    def simulate(rng: np.random.Generator, p: Mapping[str, Any]) -> tuple:
+        return simulate_given_theta(rng, sizes, p["theta"], p[variance_key])
+
+    def fit(data: tuple, fit_seed: int) -> Mapping[str, ArrayLike]:
+        y, groups = data
+        post = sampler(
+            y,
+            groups,
+            prior=prior,
+            n_draws=n_draws,
+            n_warmup=n_warmup,
+            n_chains=n_chains,
+            seed=fit_seed,
+            **sampler_kwargs,
+        )
+        return post.draws
+
+    return run_sbc(
+        sample_prior,
+        simulate,
+        fit,
+        quantities,
+        n_reps=n_reps,
+        n_posterior=n_posterior,
+        seed=seed,
+        check_ess=check_ess,
+    )
+
+
+def hierarchical_normal_sbc(
+    prior: Any,
+    parameterization: str = "centered",
+    *,
+    group_sizes: ArrayLike = (3, 4, 5, 6, 8, 10),
+    n_reps: int = 200,
+    n_posterior: int = 99,
+    thin_by: int = 5,
+    n_warmup: int = 500,
+    n_chains: int = 1,
+    seed: int = 0,
+    quantities: Sequence[str] = ("mu", "tau2", "sigma2", "theta[0]"),
+    check_ess: bool = False,
+    sampler: Callable[..., Any] | None = None,
+) -> SBCResult:
+    """SBC of :func:`hierlib.gibbs.hierarchical_normal` on small simulated data sets.
+
+    Each replication draws :math:`(\\mu, \\tau^2, \\sigma^2, \\theta)` from ``prior`` (a
+    proper prior, e.g. :class:`hierlib.priors.SemiConjugate`), simulates
+    :math:`Y_{ij} \\sim N(\\theta_j, \\sigma^2)` with the given ``group_sizes``, runs the
+    sampler for ``n_posterior * thin_by`` draws in all after ``n_warmup`` warm-up sweeps per
+    chain, and ranks the truth among ``n_posterior`` draws thinned by ``thin_by``.
+
+    ``sampler`` defaults to :func:`hierlib.gibbs.hierarchical_normal`; pass another function
+    with the same signature to check it (e.g. a deliberately broken one).
+    """
+    if sampler is None:
+        from hierlib import gibbs
+
+        sampler = gibbs.hierarchical_normal
+    return _gibbs_sbc(
+        sampler,
+        prior,
+        "sigma2",
+        {"parameterization": parameterization},
+        group_sizes=group_sizes,
+        n_reps=n_reps,
+        n_posterior=n_posterior,
+        thin_by=thin_by,
+        n_warmup=n_warmup,
+        n_chains=n_chains,
+        seed=seed,
+        quantities=quantities,
+        check_ess=check_ess,
+    )
+
+
+def unequal_variances_sbc(
+    prior: Any,
+    *,
+    group_sizes: ArrayLike = (3, 4, 5, 6, 8, 10),
+    n_reps: int = 200,
+    n_posterior: int = 99,
+    thin_by: int = 5,
+    n_warmup: int = 500,
+    n_chains: int = 1,
+    seed: int = 0,
+    quantities: Sequence[str] = ("mu", "tau2", "nu0", "sigma02", "theta[0]", "sigma2_j[0]"),
+    check_ess: bool = False,
+    sampler: Callable[..., Any] | None = None,
+) -> SBCResult:
+    """SBC of :func:`hierlib.gibbs.unequal_variances` on small simulated data sets.
+
+    Each replication draws :math:`(\\mu, \\tau^2, \\sigma_0^2, \\nu_0, \\theta,
+    \\sigma_j^2)` from a proper :class:`hierlib.priors.UnequalVariances`, simulates
+    :math:`Y_{ij} \\sim N(\\theta_j, \\sigma_j^2)` and ranks the truth among the thinned
+    draws (see :func:`hierarchical_normal_sbc`).
+    """
+    if sampler is None:
+        from hierlib import gibbs
+
+        sampler = gibbs.unequal_variances
+    return _gibbs_sbc(
+        sampler,
+        prior,
+        "sigma2_j",
+        {},
+        group_sizes=group_sizes,
+        n_reps=n_reps,
+        n_posterior=n_posterior,
+        thin_by=thin_by,
+        n_warmup=n_warmup,
+        n_chains=n_chains,
+        seed=seed,
+        quantities=quantities,
+        check_ess=check_ess,
+    )
