@@ -1,0 +1,254 @@
+"""Compiled Gibbs sweeps (numba, ``cache=True``) on group sufficient statistics.
+
+Private: :mod:`hierlib.gibbs` is the public face. Each sweep costs O(m) whatever the number
+of students, and each line is one of the full conditionals derived in
+:mod:`hierlib.conditionals` (the docstrings there give the math). Draws use the chain's
+``numpy.random.Generator`` (numba shares its state): a normal as
+``mean + sd * standard_normal()``, a Gamma(shape, rate) as ``standard_gamma(shape) / rate``.
+
+Only three kernels are compiled (model 1, model 2, and the slice sampler they share), to keep
+the first-call compile time of a fresh checkout small.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+CENTERED, OFFSET, INTERWEAVED = 0, 1, 2
+PARAMETERIZATIONS = {"centered": CENTERED, "offset": OFFSET, "interweaved": INTERWEAVED}
+
+# targets of the slice sampler (log densities on u = log x, Jacobian included)
+LOG_TAU, LOG_NU0 = 0, 1
+
+
+@njit(cache=True)
+def _log_target(kind, u, c):
+    """Log density of ``u`` up to a constant (``-inf`` outside the support or on overflow).
+
+    ``LOG_TAU`` (u = log tau, interweaving step of model 1, tau given eta = delta/tau):
+    ``-c0/2 e^{2u} + c1 e^u - 2 a_tau u - b_tau e^{-2u}`` with ``c = (c0, c1, a_tau, b_tau)``
+    (the likelihood of tau given eta, times the prior density of tau, times the Jacobian e^u).
+    ``LOG_NU0`` (u = log nu0, model 2): :func:`hierlib.conditionals.nu0_logpdf` plus the
+    Jacobian ``u``, with ``c = (m, sigma02, sum log phi_j, sum phi_j, nu0_shape, nu0_rate)``.
+    """
+    t = math.exp(u)
+    if t == 0.0 or math.isinf(t):
+        return -math.inf
+    if kind == LOG_TAU:
+        val = -0.5 * c[0] * t * t + c[1] * t - 2.0 * c[2] * u
+        if c[3] > 0.0:
+            val -= c[3] / (t * t)
+    else:
+        m = c[0]
+        val = (
+            c[4] * u
+            - c[5] * t
+            + 0.5 * m * t * math.log(0.5 * t * c[1])
+            - m * math.lgamma(0.5 * t)
+            + 0.5 * t * c[2]
+            - 0.5 * t * c[1] * c[3]
+        )
+    if math.isnan(val):
+        return -math.inf
+    return val
+
+
+@njit(cache=True)
+def slice_sample(rng, kind, u0, c, width):
+    """One slice-sampling update of ``u`` (Neal 2003, fig. 3 and 5: stepping out with at most
+    64 steps split at random between the two sides, then shrinkage).
+
+    Exact: the update leaves the target density invariant (no grid, no approximation).
+    """
+    logy = _log_target(kind, u0, c) + math.log(rng.random())  # log of the slice height
+    left = u0 - width * rng.random()
+    right = left + width
+    n_left = int(64 * rng.random())
+    n_right = 63 - n_left
+    while n_left > 0 and _log_target(kind, left, c) > logy:
+        left -= width
+        n_left -= 1
+    while n_right > 0 and _log_target(kind, right, c) > logy:
+        right += width
+        n_right -= 1
+    while True:  # shrinkage: terminates, u0 itself lies in the slice
+        u1 = left + (right - left) * rng.random()
+        if _log_target(kind, u1, c) > logy:
+            return u1
+        if u1 < u0:
+            left = u1
+        else:
+            right = u1
+
+
+@njit(cache=True)
+def normal_sweeps(
+    rng, param, n, ybar, ss, hyper, state, x, n_iter, start, keep, out, out_theta, acc
+):
+    """Run ``n_iter`` sweeps of model 1 (equal variances).
+
+    ``state = [mu, sigma2, tau2]``; ``x`` holds theta (centered, interweaved) or delta
+    (offset). ``hyper = (mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma)``. Sweep ``i`` is
+    stored at row ``start + i`` of ``out`` (columns mu, sigma2, tau2) and ``out_theta`` (the
+    groups ``keep``), and theta - ybar is accumulated in ``acc`` (sum, sum of squares), unless
+    ``start < 0`` (warm-up).
+    """
+    m = n.size
+    n_total = 0.0
+    ss_within = 0.0
+    for j in range(m):
+        n_total += n[j]
+        ss_within += ss[j]
+    mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma = hyper
+    mu, sigma2, tau2 = state[0], state[1], state[2]
+    c = np.empty(4)
+    for it in range(n_iter):
+        if param == OFFSET:
+            # delta_j | mu, sigma2, tau2 ~ N(n_j (ybar_j - mu)/sigma2 / P_j, 1/P_j)
+            for j in range(m):
+                prec = n[j] / sigma2 + 1.0 / tau2
+                x[j] = n[j] * (ybar[j] - mu) / sigma2 / prec + rng.standard_normal() / math.sqrt(
+                    prec
+                )
+            # mu | delta, sigma2, Y ~ N((sum n_j (ybar_j - delta_j)/sigma2 + p0 mu0)/P, 1/P)
+            s = 0.0
+            for j in range(m):
+                s += n[j] * (ybar[j] - x[j])
+            prec = n_total / sigma2 + mu_prec0
+            mu = (s / sigma2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
+            # 1/tau2 | delta ~ Gamma(a_tau + m/2, b_tau + sum delta_j^2 / 2)
+            q = 0.0
+            for j in range(m):
+                q += x[j] * x[j]
+            tau2 = (b_tau + 0.5 * q) / rng.standard_gamma(a_tau + 0.5 * m)
+            shift = mu  # theta_j = mu + delta_j
+        else:
+            # theta_j | mu, sigma2, tau2 ~ N((n_j ybar_j/sigma2 + mu/tau2)/P_j, 1/P_j)
+            for j in range(m):
+                prec = n[j] / sigma2 + 1.0 / tau2
+                x[j] = (n[j] * ybar[j] / sigma2 + mu / tau2) / prec + rng.standard_normal() / (
+                    math.sqrt(prec)
+                )
+            # mu | theta, tau2 ~ N((sum theta_j/tau2 + p0 mu0)/P, 1/P), P = m/tau2 + p0
+            s = 0.0
+            for j in range(m):
+                s += x[j]
+            prec = m / tau2 + mu_prec0
+            mu = (s / tau2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
+            # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum (theta_j - mu)^2 / 2)
+            q = 0.0
+            for j in range(m):
+                q += (x[j] - mu) ** 2
+            tau2 = (b_tau + 0.5 * q) / rng.standard_gamma(a_tau + 0.5 * m)
+            shift = 0.0
+            if param == INTERWEAVED:
+                # ancillary step 1: mu | delta = theta - mu, sigma2, Y (offset form)
+                s = 0.0
+                for j in range(m):
+                    s += n[j] * (ybar[j] - (x[j] - mu))
+                prec = n_total / sigma2 + mu_prec0
+                mu_new = (s / sigma2 + mu_prec0 * mu0) / prec + rng.standard_normal() / (
+                    math.sqrt(prec)
+                )
+                # ancillary step 2: tau | eta = (theta - mu)/tau, mu, sigma2, Y (slice on log tau)
+                tau = math.sqrt(tau2)
+                c0 = 0.0
+                c1 = 0.0
+                for j in range(m):
+                    eta = (x[j] - mu) / tau
+                    c0 += n[j] * eta * eta
+                    c1 += n[j] * eta * (ybar[j] - mu_new)
+                c[0], c[1], c[2], c[3] = c0 / sigma2, c1 / sigma2, a_tau, b_tau
+                tau_new = math.exp(slice_sample(rng, LOG_TAU, math.log(tau), c, 1.0))
+                # back to theta = mu + tau * eta
+                for j in range(m):
+                    x[j] = mu_new + tau_new * (x[j] - mu) / tau
+                mu = mu_new
+                tau2 = tau_new * tau_new
+        # 1/sigma2 | theta, Y ~ Gamma(a_sigma + n/2, b_sigma + R/2),
+        #     R = sum_j SS_j + n_j (ybar_j - theta_j)^2
+        r = ss_within
+        for j in range(m):
+            r += n[j] * (ybar[j] - shift - x[j]) ** 2
+        sigma2 = (b_sigma + 0.5 * r) / rng.standard_gamma(a_sigma + 0.5 * n_total)
+        if start >= 0:
+            row = start + it
+            out[row, 0] = mu
+            out[row, 1] = sigma2
+            out[row, 2] = tau2
+            for k in range(keep.size):
+                out_theta[row, k] = shift + x[keep[k]]
+            for j in range(m):
+                d = shift + x[j] - ybar[j]
+                acc[0, j] += d
+                acc[1, j] += d * d
+    state[0], state[1], state[2] = mu, sigma2, tau2
+
+
+@njit(cache=True)
+def unequal_sweeps(
+    rng, n, ybar, ss, hyper, state, theta, phi, n_iter, start, keep, out, out_theta, out_s2, acc
+):
+    """Run ``n_iter`` sweeps of model 2 (unequal variances, centered).
+
+    ``state = [mu, tau2, sigma02, nu0]``; ``theta`` and ``phi`` (= 1/sigma_j^2) are updated in
+    place. ``hyper = (mu0, mu_prec0, a_tau, b_tau, a_s0, b_s0, nu0_shape, nu0_rate)``. Rows of
+    ``out``: mu, tau2, sigma02, nu0; ``out_theta``/``out_s2`` hold the kept groups; ``acc``
+    accumulates theta - ybar and sigma_j^2 - ss_j/(n_j-1) (sums and sums of squares).
+    """
+    m = n.size
+    mu0, mu_prec0, a_tau, b_tau, a_s0, b_s0, nu0_shape, nu0_rate = hyper
+    mu, tau2, sigma02, nu0 = state[0], state[1], state[2], state[3]
+    c = np.empty(6)
+    for it in range(n_iter):
+        # theta_j | mu, sigma_j^2, tau2 ~ N((n_j ybar_j phi_j + mu/tau2)/P_j, 1/P_j)
+        for j in range(m):
+            prec = n[j] * phi[j] + 1.0 / tau2
+            theta[j] = (n[j] * ybar[j] * phi[j] + mu / tau2) / prec + rng.standard_normal() / (
+                math.sqrt(prec)
+            )
+        # phi_j = 1/sigma_j^2 | theta_j, nu0, sigma02 ~
+        #     Gamma((nu0 + n_j)/2, (nu0 sigma02 + SS_j + n_j (ybar_j - theta_j)^2)/2)
+        sum_phi = 0.0
+        sum_log_phi = 0.0
+        for j in range(m):
+            rate = 0.5 * (nu0 * sigma02 + ss[j] + n[j] * (ybar[j] - theta[j]) ** 2)
+            phi[j] = rng.standard_gamma(0.5 * (nu0 + n[j])) / rate
+            sum_phi += phi[j]
+            sum_log_phi += math.log(phi[j])
+        # mu | theta, tau2 ~ N((sum theta_j/tau2 + p0 mu0)/P, 1/P)
+        s = 0.0
+        for j in range(m):
+            s += theta[j]
+        prec = m / tau2 + mu_prec0
+        mu = (s / tau2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
+        # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum (theta_j - mu)^2 / 2)
+        q = 0.0
+        for j in range(m):
+            q += (theta[j] - mu) ** 2
+        tau2 = (b_tau + 0.5 * q) / rng.standard_gamma(a_tau + 0.5 * m)
+        # sigma02 | phi, nu0 ~ Gamma(a_s0 + m nu0/2, b_s0 + nu0 sum phi_j / 2)  (sigma02 itself)
+        sigma02 = rng.standard_gamma(a_s0 + 0.5 * m * nu0) / (b_s0 + 0.5 * nu0 * sum_phi)
+        # nu0 | phi, sigma02: no closed form; exact slice-sampling update on log nu0
+        c[0], c[1], c[2], c[3], c[4], c[5] = m, sigma02, sum_log_phi, sum_phi, nu0_shape, nu0_rate
+        nu0 = math.exp(slice_sample(rng, LOG_NU0, math.log(nu0), c, 1.0))
+        if start >= 0:
+            row = start + it
+            out[row, 0] = mu
+            out[row, 1] = tau2
+            out[row, 2] = sigma02
+            out[row, 3] = nu0
+            for k in range(keep.size):
+                out_theta[row, k] = theta[keep[k]]
+                out_s2[row, k] = 1.0 / phi[keep[k]]
+            for j in range(m):
+                d = theta[j] - ybar[j]
+                e = 1.0 / phi[j] - ss[j] / (n[j] - 1.0)
+                acc[0, j] += d
+                acc[1, j] += d * d
+                acc[2, j] += e
+                acc[3, j] += e * e
+    state[0], state[1], state[2], state[3] = mu, tau2, sigma02, nu0

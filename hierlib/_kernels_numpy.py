@@ -1,0 +1,90 @@
+"""The textbook numpy Gibbs loop: the same sweeps as :mod:`hierlib._kernels`, one vectorised
+call per full conditional of :mod:`hierlib.conditionals`.
+
+Private; reached through ``engine="numpy"`` in :mod:`hierlib.gibbs`. It is the reference the
+compiled sweeps are checked against and the baseline of the benchmarks. Signatures match the
+compiled kernels, so the driver in :mod:`hierlib.gibbs` does not care which it runs. (Draws
+differ from the compiled sweeps': vectorised draws consume the stream in another order.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hierlib import conditionals as cond
+from hierlib._kernels import INTERWEAVED, LOG_NU0, LOG_TAU, OFFSET, slice_sample
+from hierlib.data import GroupStats
+
+
+def _normal(rng: np.random.Generator, d: cond.Normal) -> np.ndarray | float:
+    """One draw from each normal of ``d``."""
+    z = rng.standard_normal(np.shape(d.mean))
+    return d.mean + np.sqrt(d.var) * z
+
+
+def _inverse_gamma(rng: np.random.Generator, g: cond.Gamma) -> np.ndarray | float:
+    """One draw of the variance ``1/lambda`` for each precision ``lambda ~ g``."""
+    return g.rate / rng.standard_gamma(g.shape)
+
+
+def normal_sweeps(
+    rng, param, n, ybar, ss, hyper, state, x, n_iter, start, keep, out, out_theta, acc
+):
+    """Model 1 sweeps (see :func:`hierlib._kernels.normal_sweeps` for the arguments)."""
+    s = GroupStats(labels=np.arange(n.size), n=n, ybar=ybar, ss=ss)
+    mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma = hyper
+    mu, sigma2, tau2 = state
+    for it in range(n_iter):
+        if param == OFFSET:
+            x[:] = _normal(rng, cond.delta_offset(s, mu, sigma2, tau2))
+            mu = float(_normal(rng, cond.mu_offset(s, x, sigma2, mu0, mu_prec0)))
+            tau2 = float(_inverse_gamma(rng, cond.tau_precision(x, a_tau, b_tau)))
+            theta = mu + x
+        else:
+            x[:] = _normal(rng, cond.theta_centered(s, mu, sigma2, tau2))
+            mu = float(_normal(rng, cond.mu_centered(x, tau2, mu0, mu_prec0)))
+            tau2 = float(_inverse_gamma(rng, cond.tau_precision(x - mu, a_tau, b_tau)))
+            if param == INTERWEAVED:
+                delta = x - mu
+                mu = float(_normal(rng, cond.mu_offset(s, delta, sigma2, mu0, mu_prec0)))
+                tau = math.sqrt(tau2)
+                eta = delta / tau
+                c = np.array([n @ eta**2 / sigma2, n @ (eta * (ybar - mu)) / sigma2, a_tau, b_tau])
+                tau = math.exp(slice_sample(rng, LOG_TAU, math.log(tau), c, 1.0))
+                x[:] = mu + tau * eta
+                tau2 = tau * tau
+            theta = x
+        sigma2 = float(_inverse_gamma(rng, cond.sigma_precision(s, theta, a_sigma, b_sigma)))
+        if start >= 0:
+            out[start + it] = mu, sigma2, tau2
+            out_theta[start + it] = theta[keep]
+            acc[0] += theta - ybar
+            acc[1] += (theta - ybar) ** 2
+    state[:] = mu, sigma2, tau2
+
+
+def unequal_sweeps(
+    rng, n, ybar, ss, hyper, state, theta, phi, n_iter, start, keep, out, out_theta, out_s2, acc
+):
+    """Model 2 sweeps (see :func:`hierlib._kernels.unequal_sweeps` for the arguments)."""
+    s = GroupStats(labels=np.arange(n.size), n=n, ybar=ybar, ss=ss)
+    mu0, mu_prec0, a_tau, b_tau, a_s0, b_s0, nu0_shape, nu0_rate = hyper
+    mu, tau2, sigma02, nu0 = state
+    for it in range(n_iter):
+        theta[:] = _normal(rng, cond.theta_unequal(s, mu, 1.0 / phi, tau2))
+        phi[:] = 1.0 / _inverse_gamma(rng, cond.sigma_j_precision(s, theta, nu0, sigma02))
+        mu = float(_normal(rng, cond.mu_centered(theta, tau2, mu0, mu_prec0)))
+        tau2 = float(_inverse_gamma(rng, cond.tau_precision(theta - mu, a_tau, b_tau)))
+        g = cond.sigma02_conditional(1.0 / phi, nu0, a_s0, b_s0)
+        sigma02 = float(rng.standard_gamma(g.shape) / g.rate)
+        c = np.array([n.size, sigma02, np.log(phi).sum(), phi.sum(), nu0_shape, nu0_rate])
+        nu0 = math.exp(slice_sample(rng, LOG_NU0, math.log(nu0), c, 1.0))
+        if start >= 0:
+            out[start + it] = mu, tau2, sigma02, nu0
+            out_theta[start + it] = theta[keep]
+            out_s2[start + it] = 1.0 / phi[keep]
+            d, e = theta - ybar, 1.0 / phi - ss / (n - 1.0)
+            acc += np.stack([d, d * d, e, e * e])
+    state[:] = mu, tau2, sigma02, nu0
