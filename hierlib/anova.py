@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 
@@ -83,6 +85,21 @@ class OneWayAnova:
             },
             index=pd.Index(ROWS, name="source"),
         )
+
+    def to_text(self) -> str:
+        """The table as text, rounded like R's ``anova()`` print (SS to integers, MS to 2
+        decimals, F to 3, p to 3 significant digits)."""
+        fmt = {
+            "df": "{:.0f}".format,
+            "SS": "{:.0f}".format,
+            "MS": "{:.2f}".format,
+            "F": "{:.3f}".format,
+            "p": "{:.3g}".format,
+        }
+        shown = self.table.astype(object)
+        for col, f in fmt.items():
+            shown[col] = [f(v) if np.isfinite(v) else "" for v in self.table[col]]
+        return shown.to_string()
 
     def reject(self, alpha: float = 0.05) -> bool:
         """True when the F-test rejects :math:`H_0` (equal means) at level ``alpha``."""
@@ -153,3 +170,51 @@ def one_way_anova(y: ArrayLike, groups: ArrayLike) -> OneWayAnova:
     (1, 4, 54.0)
     """
     return anova_from_stats(group_stats(y, groups))
+
+
+def plot_f_test(result: OneWayAnova, ax: Axes | None = None) -> Axes:
+    """The :math:`F_{m-1,\\,n-m}` density under :math:`H_0` with the observed F marked.
+
+    Shades the upper 5% (the rejection region) so the distance of the observed F from it is
+    visible. Returns the Axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots()
+    dist = sps.f(result.df_between, result.df_within)
+    crit = float(dist.isf(0.05))
+    hi = max(result.f * 1.1, dist.isf(1e-4))
+    x = np.linspace(0, hi, 800)
+    ax.plot(x, dist.pdf(x), color="k", lw=1.5, label=f"F({result.df_between}, {result.df_within})")
+    tail = x >= crit
+    ax.fill_between(x[tail], dist.pdf(x[tail]), color="C0", alpha=0.35,
+                    label=f"upper 5%: F > {crit:.2f}")  # fmt: skip
+    ax.axvline(result.f, color="C3", lw=2.5, label=f"observed F = {result.f:.2f}")
+    ax.set_xlabel("F = MS between / MS within")
+    ax.set_ylabel("density under $H_0$")
+    ax.set_title(f"Equal means would give F near 1; the data give F = {result.f:.1f}")
+    ax.legend(loc="upper center")
+    return ax
+
+
+def plot_two_extremes(stats: GroupStats, ax: Axes | None = None, unit: str = "points") -> Axes:
+    """The two estimates the F-test leaves us with, one school per x position.
+
+    Separate means :math:`\\hat\\theta_j = \\bar y_j` with :math:`\\pm 1.96\\,s_w/\\sqrt{n_j}`
+    bars (schools ordered by mean), against the single pooled mean
+    :math:`\\hat\\theta_j = \\bar y` for all. Returns the Axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots()
+    res = anova_from_stats(stats)
+    order = np.argsort(stats.ybar, kind="stable")
+    half = sps.norm.ppf(0.975) * np.sqrt(res.ms_within / stats.n[order])
+    x = np.arange(stats.m)
+    ax.errorbar(x, stats.ybar[order], yerr=half, fmt="o", ms=3, lw=0.8, color="C0",
+                label=r"separate: $\hat\theta_j = \bar y_j$ (95% interval)")  # fmt: skip
+    ax.axhline(stats.grand_mean, color="C3", lw=2.5,
+               label=rf"pooled: $\hat\theta_j = \bar y$ = {stats.grand_mean:.2f}")  # fmt: skip
+    ax.set_xlabel("school, ordered by mean score")
+    ax.set_ylabel(f"estimated school mean ({unit})")
+    ax.set_title(f"Two extremes: {stats.m} separate means, or one mean for all")
+    ax.legend(loc="upper left")
+    return ax

@@ -85,3 +85,10 @@ def test_bad_input(y, groups, message):
 def test_bad_alpha(hsb_anova):
     with pytest.raises(ValueError, match="alpha"):
         hsb_anova.reject(1.5)
+
+
+def test_text_table_rounds_like_r(hsb_anova):
+    text = hsb_anova.to_text()
+    for token in ("159", "7025", "64907", "274970", "408.22", "39.14", "10.429"):
+        assert token in text
+    assert "nan" not in text.lower()
