@@ -1,0 +1,120 @@
+"""Execute every course notebook in lecture order, keeping each .py/.ipynb pair in sync.
+
+For each ``notebooks/NN_topic.py`` (the reviewed source):
+
+1. jupytext updates ``NN_topic.ipynb`` from the ``.py``, keeping the existing outputs;
+2. the notebook is executed in place (kernel ``python3``, working directory ``notebooks/``),
+   without per-cell timing metadata, so a rerun only changes what the code changes;
+3. jupytext syncs the pair back (the ``.py`` is rewritten from the executed notebook).
+
+Usage: ``python tools/run_notebooks.py [NN_topic.py ...]`` (default: every notebook).
+Exit status 1 if a notebook raised; the failing notebooks are listed at the end. Cells that
+wrote to stderr are reported too (nbval compares stderr, and CONTRIBUTING forbids it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+TIMEOUT_S = 600
+"""Per-cell timeout: far above the 20 s a whole notebook may take, low enough to stop a hang."""
+
+
+def lecture_order(folder: Path = NOTEBOOKS) -> list[Path]:
+    """The notebook sources ``NN_topic.py`` of ``folder``, in lecture (file name) order."""
+    return sorted(folder.glob("[0-9][0-9]_*.py"))
+
+
+def update_ipynb(py: Path) -> Path:
+    """Write ``py``'s cells into its paired ``.ipynb``, keeping the outputs already there."""
+    ipynb = py.with_suffix(".ipynb")
+    nb = jupytext.read(py)
+    if ipynb.exists():
+        old = nbformat.read(ipynb, as_version=4)
+        nb = jupytext.combine.combine_inputs_with_outputs(nb, old, fmt="py:percent")
+    jupytext.write(nb, ipynb)
+    return ipynb
+
+
+def execute(ipynb: Path) -> list[str]:
+    """Execute ``ipynb`` in place; return the sources (first lines) of cells that wrote to stderr.
+
+    Raises
+    ------
+    nbclient.exceptions.CellExecutionError
+        If a cell raised (the notebook is still written, with the traceback in its output).
+    """
+    nb = nbformat.read(ipynb, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # timestamps of an earlier run: pure diff noise
+    client = NotebookClient(
+        nb,
+        timeout=TIMEOUT_S,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(ipynb.parent)}},
+    )
+    try:
+        client.execute()
+    finally:
+        nbformat.write(nb, ipynb)
+    return [
+        cell.source.splitlines()[0] if cell.source else "(empty cell)"
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and any(o.get("name") == "stderr" for o in cell.get("outputs", []))
+    ]
+
+
+def sync_back(ipynb: Path) -> None:
+    """Rewrite the paired ``.py`` from the executed notebook (same cells, same metadata)."""
+    nb = jupytext.read(ipynb)
+    jupytext.write(nb, ipynb.with_suffix(".py"), fmt="py:percent")
+
+
+def run_one(py: Path) -> tuple[bool, float, list[str]]:
+    """Update, execute and sync one notebook: ``(succeeded, seconds, stderr cells)``."""
+    start = time.perf_counter()
+    ipynb = update_ipynb(py)
+    try:
+        noisy = execute(ipynb)
+        ok = True
+    except CellExecutionError as err:
+        print(f"  FAILED: {str(err).strip().splitlines()[-1]}", file=sys.stderr)
+        noisy, ok = [], False
+    sync_back(ipynb)
+    return ok, time.perf_counter() - start, noisy
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="NN_topic.py files (default: all)")
+    args = parser.parse_args(argv)
+    sources = [p.resolve() for p in args.notebooks] or lecture_order()
+    failed = []
+    for py in sources:
+        print(f"executing {py.relative_to(REPO)} ...", flush=True)
+        ok, seconds, noisy = run_one(py)
+        print(f"  {'ok' if ok else 'FAILED'} in {seconds:.1f} s", flush=True)
+        for first_line in noisy:
+            print(f"  warning: a cell wrote to stderr: {first_line}", flush=True)
+        if not ok:
+            failed.append(py.name)
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
