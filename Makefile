@@ -1,17 +1,30 @@
 # Task runner for the course. Two entry points (README.md):
-#   make all   -- set up .venv from the pins, execute every notebook, render build/site
-#   make test  -- set up .venv from the pins, run ruff and every test (pytest + nbval)
+#   make all   -- set up .venv and node_modules from the pins, execute every notebook in
+#                 lecture order, render build/site (pages + reveal.js slides, offline)
+#   make test  -- the same set-up, then ruff and every test (pytest + nbval + browser)
+# Also: make notebooks (execute only), make site (render only, from the committed notebooks).
 PYTHON ?= python3
+NPM    ?= npm
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+SITE   := build/site
 
-.PHONY: all setup test lint clean lock
+# pytest: 2 workers; --dist loadfile keeps a notebook's cells (nbval) and a test file's
+# shared fixtures (the built site) on one worker. nbval compares only the cells marked
+# "# NBVAL_CHECK_OUTPUT" (--nbval-lax), after masking object addresses.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+               --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: all setup notebooks site test lint clean lock
 
 all: setup
-	@echo "build pipeline: see the site target (under construction)"
+	$(BIN)/python tools/run_notebooks.py
+	$(BIN)/python tools/build_site.py --out $(SITE)
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +32,23 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[course,dev]"
 	touch $(STAMP)
 
+# reveal.js, MathJax 2, require.js and jQuery, exactly as package-lock.json pins them
+$(NODE_STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --ignore-scripts
+	touch $(NODE_STAMP)
+
+notebooks: setup
+	$(BIN)/python tools/run_notebooks.py
+
+site: setup
+	$(BIN)/python tools/build_site.py --out $(SITE)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 test: setup lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS) $(NBVAL_ARGS) tests notebooks
 
 clean:
 	rm -rf build
