@@ -21,8 +21,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
@@ -283,3 +285,97 @@ def prior_sensitivity(
     out = pd.concat(tables, axis=1)
     out.index = [LABELS.get(k, k) for k in out.index]
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------------
+
+AXIS_LABELS = {
+    "mu": "μ (score points)",
+    "sigma": "σ (score points)",
+    "tau": "τ (score points)",
+    "sigma2": "σ² (squared score points)",
+    "tau2": "τ² (squared score points)",
+    "icc": "ICC τ²/(τ²+σ²) (share of variance)",
+    "nu0": "ν₀ (prior degrees of freedom)",
+    "sigma02": "σ₀² (squared score points)",
+}
+"""x-axis labels with units (HSB scores are test points)."""
+
+
+def _fmt(value: float) -> str:
+    """Two decimals for quantities of order 1 or more, three for shares such as the ICC."""
+    return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
+
+
+def plot_marginals(
+    draws: Mapping[str, ArrayLike],
+    names: Sequence[str] = PARAMETERS,
+    reference: Mapping[str, float] | None = None,
+    reference_label: str = "REML",
+    prob: float = 0.95,
+    bins: int = 60,
+) -> NDArray:
+    """One histogram per quantity (chains pooled) with its credible interval shaded.
+
+    Parameters
+    ----------
+    draws : mapping of name -> array_like
+        E.g. :func:`derived_draws` of a posterior.
+    names : sequence of str
+        Panels, left to right then top to bottom (two per row).
+    reference : mapping of name -> float, optional
+        A point estimate per quantity drawn as a vertical line (e.g. REML).
+    reference_label : str
+        Legend label of the reference lines.
+    prob : float
+        Probability of the shaded equal-tailed interval.
+    bins : int
+        Histogram bins.
+
+    Returns
+    -------
+    ndarray of matplotlib Axes
+    """
+    table = interval_table(draws, names, prob)
+    ncols = 2 if len(names) > 1 else 1
+    nrows = int(np.ceil(len(names) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(11.0, 3.3 * nrows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        x = np.asarray(draws[name], dtype=np.float64).ravel()
+        row = table.loc[name]
+        ax.hist(x, bins=bins, density=True, color="C0", alpha=0.6)
+        ax.axvspan(row["lower"], row["upper"], color="C0", alpha=0.12,
+                   label=f"{100 * prob:g}% interval")  # fmt: skip
+        ax.axvline(row["mean"], color="C0", lw=2, label=f"posterior mean {_fmt(row['mean'])}")
+        if reference is not None and name in reference:
+            value = float(reference[name])
+            ax.axvline(value, color="C3", ls="--", lw=2, label=f"{reference_label} {_fmt(value)}")
+        ax.set_xlabel(AXIS_LABELS.get(name, name))
+        ax.set_ylabel("posterior density")
+        ax.set_ylim(top=ax.get_ylim()[1] * 1.6)  # headroom for the legend
+        ax.legend(loc="upper right", fontsize=10, ncol=2 if reference else 1)
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return axes
+
+
+def plot_by_prior(
+    posts: Mapping[str, HasDraws], name: str, ax: Axes | None = None, bins: int = 60
+) -> Axes:
+    """Posterior histograms of one quantity under several priors, overlaid as outlines."""
+    if not posts:
+        raise ValueError("posts is empty; give at least one posterior")
+    if ax is None:
+        _, ax = plt.subplots()
+    styles = ("-", "--", "-.", ":")
+    for k, (prior, post) in enumerate(posts.items()):
+        x = derived_draws(post)[name].ravel()
+        ax.hist(x, bins=bins, density=True, histtype="step", lw=2.2, color=f"C{k}",
+                ls=styles[k % len(styles)], label=f"{prior}: mean {_fmt(x.mean())}")  # fmt: skip
+    ax.set_xlabel(AXIS_LABELS.get(name, name))
+    ax.set_ylabel("posterior density")
+    ax.legend(loc="upper right", fontsize=11)
+    return ax

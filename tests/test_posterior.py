@@ -143,3 +143,30 @@ def test_bayes_vs_reml_reads_the_reml_fit_of_hsb(hsb):
     # the lecture's lme() output: mu 12.63697, tau 2.934966, sigma 6.256862, ICC 0.18
     np.testing.assert_allclose(reml.iloc[:3], [12.63697, 6.256862, 2.934966], rtol=1e-3)
     assert reml.iloc[3] == pytest.approx(8.61 / (8.61 + 39.14), abs=1e-3)
+
+
+def test_plot_marginals_labels_and_reference():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    x = np.linspace(0.0, 1.0, 401).reshape(1, -1)
+    draws = {"mu": 10 + x, "tau": 2 + x, "icc": x / 4}
+    axes = posterior.plot_marginals(draws, ["mu", "tau", "icc"], reference={"mu": 10.25})
+    assert axes.shape == (2, 2)
+    assert axes[0, 0].get_xlabel() == "μ (score points)"
+    labels = [t.get_text() for t in axes[0, 0].get_legend().get_texts()]
+    assert "REML 10.25" in labels and "posterior mean 10.50" in labels
+    assert "posterior mean 0.125" in [t.get_text() for t in axes[1, 0].get_legend().get_texts()]
+    assert not axes[1, 1].get_visible()
+
+
+def test_plot_by_prior_one_outline_per_prior():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    a = fake_post([[1.0, 3.0]], [[4.0, 4.0]], [[1.0, 9.0]])
+    b = fake_post([[5.0, 7.0]], [[4.0, 4.0]], [[4.0, 4.0]])
+    ax = posterior.plot_by_prior({"A": a, "B": b}, "tau")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["A: mean 2.00", "B: mean 2.00"]
+    assert ax.get_xlabel() == "τ (score points)"

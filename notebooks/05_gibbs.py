@@ -1,0 +1,513 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 05 · Gibbs sampling the hierarchical normal model
+#
+# **What you will learn**
+#
+# - the Bayesian hierarchical model with the lecture's default prior, and why the "reference"
+#   prior $p(\tau^2) \propto 1/\tau^2$ would make the posterior improper;
+# - how to derive every full conditional step by step (and where the slides have typos);
+# - how to run four chains and judge them: traces, rank plots, ESS and $\hat R$;
+# - the posterior of $\mu$, $\sigma$, $\tau$ and the ICC on the HSB data, next to REML;
+# - how much the answer depends on the prior.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes. Lecture slides "Bayesian Hierarchical Model" to "Estimates of group-specific
+# effects". Notebook 04 gave REML point estimates (mu 12.64, tau 2.93, sigma 6.26); here we get
+# a whole posterior for all 163 unknowns at once. The sampler lives in `hierlib.gibbs` and is
+# tested there (each conditional against the log joint density, simulation-based calibration);
+# this notebook only calls it. Budget: 25 minutes, half of it on the derivations.
+
+# %% slideshow={"slide_type": "skip"}
+import matplotlib.pyplot as plt
+import numpy as np
+
+from hierlib import conditionals, diagnostics, gibbs, posterior, priors, propriety
+from hierlib.data import group_stats, load_hsb
+from hierlib.plots import use_course_style
+from hierlib.reml import fit_random_intercept
+
+use_course_style()
+
+# %% slideshow={"slide_type": "skip"}
+SEED = 630
+rng = np.random.default_rng(SEED)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The model
+#
+# $$
+# \begin{aligned}
+# Y_{ij} \mid \theta_j, \sigma^2 &\sim \mathcal N(\theta_j, \sigma^2), && i = 1..n_j
+#   \quad\text{(students within school } j\text{)}\\
+# \theta_j \mid \mu, \tau^2 &\sim \mathcal N(\mu, \tau^2), && j = 1..m
+#   \quad\text{(schools)}\\
+# p(\mu, \sigma^2, \tau^2) &\propto 1/\sigma^2 && \text{(the lecture's default prior)}
+# \end{aligned}
+# $$
+#
+# The default prior is flat on $\mu$, flat on $\tau^2$ and $1/\sigma^2$ on $\sigma^2$.
+# The unknowns: $\theta_1, \dots, \theta_{160}$, $\mu$, $\sigma^2$, $\tau^2$ — 163 of them.
+# By Bayes' rule
+#
+# $$
+# p(\theta, \mu, \sigma^2, \tau^2 \mid Y) \propto
+# \prod_{j=1}^{m}\prod_{i=1}^{n_j} \mathcal N(y_{ij}; \theta_j, \sigma^2)
+# \prod_{j=1}^{m} \mathcal N(\theta_j; \mu, \tau^2) \cdot \frac{1}{\sigma^2}.
+# $$
+
+# %% slideshow={"slide_type": "skip"}
+hsb = load_hsb()
+y, groups = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
+stats = group_stats(y, groups)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Why not $p(\tau^2) \propto 1/\tau^2$?
+#
+# Integrate $\theta$ and $\mu$ out: what remains of the likelihood as a function of $\tau^2$,
+# $L(\tau^2) = \int p(y \mid \mu, \tau^2, \sigma^2)\,d\mu$, tends to a **positive constant**
+# $L(0)$ as $\tau^2 \to 0$ — "all schools have the same mean" still fits the data. So near 0
+# the posterior behaves like $L(0)\,p(\tau^2)$, and
+#
+# $$\int_0^{\varepsilon} \frac{d\tau^2}{\tau^2} = \infty \quad\text{(improper)}, \qquad
+#   \int_0^{\varepsilon} 1\, d\tau^2 = \varepsilon \quad\text{(fine)}.$$
+#
+# At the other end $L(\tau^2)$ falls like $(\tau^2)^{-(m-1)/2}$, so the flat prior gives a
+# proper posterior once there are $m \ge 4$ schools.
+
+# %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
+reml = fit_random_intercept(y, groups)
+ax = propriety.plot_tau2_tails(stats, sigma2=reml.sigma2)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# On the scale $\log\tau^2$ the reference prior is flat, so its posterior levels off at the
+# height $L(0)$ forever to the left: infinite area. The flat prior adds a factor $\tau^2$, and
+# the tail dies off like $e^{\log\tau^2}$.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The library refuses the reference prior with a `ValueError` that says why:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+try:
+    priors.Default(tau2="reference")
+except ValueError as err:
+    print(f"ValueError: {err}")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The figure is drawn at sigma2 = 39.15 (REML); the argument holds for every sigma2. The peak
+# of the posterior of log tau2 is about 560 log-units above the L(0) level, so no run of any
+# length would visit the bad tail: a Gibbs sampler under the reference prior runs happily and
+# prints plausible numbers. Every one of its full conditionals is proper
+# (1/tau2 | rest ~ Gamma(m/2, Q/2)) even though the joint posterior is not (Hobert and
+# Casella 1996). That is why the library checks the prior, not the output.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Full conditionals: precisions, and two typos in the slides
+#
+# Write $\phi = 1/\sigma^2$ and $\phi_\mu = 1/\tau^2$. The slide has
+# $p(Y\mid\theta_j,\phi) \propto
+#  \sum_j\sum_i \phi^{1/2}\exp\big(\tfrac12\phi(Y_{ij}-\theta_j)^2\big)$:
+# independent observations **multiply** (not add), and the exponent needs a **minus** sign:
+#
+# $$
+# p(Y \mid \theta, \phi) = \prod_{j=1}^m\prod_{i=1}^{n_j} \Big(\frac{\phi}{2\pi}\Big)^{1/2}
+#   e^{-\frac12\phi(y_{ij}-\theta_j)^2}
+# \propto \phi^{n/2} \exp\Big\{-\tfrac12\phi \sum_j \big[SS_j + n_j(\bar y_j-\theta_j)^2\big]\Big\},
+# $$
+#
+# using $\sum_i (y_{ij}-\theta_j)^2 = SS_j + n_j(\bar y_j - \theta_j)^2$: the data enter only
+# through $n_j$, $\bar y_j$, $SS_j$. Likewise
+# $p(\theta \mid \mu, \phi_\mu) \propto
+#  \phi_\mu^{m/2}\exp\{-\tfrac12\phi_\mu\sum_j(\theta_j-\mu)^2\}$.
+#
+# The priors on the precisions (change of variables, $|d\sigma^2/d\phi| = \phi^{-2}$):
+# $p(\sigma^2)\propto 1/\sigma^2 \iff p(\phi) \propto \phi^{-1}$, and
+# $p(\tau^2) \propto 1 \iff p(\phi_\mu) \propto \phi_\mu^{-2}$.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### $\theta_j \mid \text{rest}$
+#
+# Keep the factors that contain $\theta_j$; everything else is a constant:
+#
+# $$
+# p(\theta_j \mid \cdot) \propto \exp\Big\{-\tfrac12 n_j\phi(\bar y_j-\theta_j)^2
+#   - \tfrac12\phi_\mu(\theta_j-\mu)^2\Big\}
+# \propto \exp\Big\{-\tfrac12 (n_j\phi + \phi_\mu)\theta_j^2
+#   + (n_j\phi\bar y_j + \phi_\mu\mu)\theta_j\Big\}.
+# $$
+#
+# A quadratic in the exponent is a normal kernel: $-\frac12 a\theta^2 + b\theta$ is
+# $\mathcal N(b/a, 1/a)$. So
+#
+# $$
+# \theta_j \mid \mu, \sigma^2, \tau^2, Y \sim
+# \mathcal N\Big(\frac{n_j\bar y_j/\sigma^2 + \mu/\tau^2}{n_j/\sigma^2 + 1/\tau^2},\;
+#   \frac{1}{n_j/\sigma^2 + 1/\tau^2}\Big),
+# $$
+#
+# independently over $j$: the precisions add, the mean is the precision-weighted average of
+# $\bar y_j$ and $\mu$ — the shrinkage formula of notebook 07.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### $\mu \mid \text{rest}$
+#
+# $\mu$ appears only in $p(\theta\mid\mu,\phi_\mu)$ and in its flat prior $p(\mu) \propto 1$:
+#
+# $$
+# p(\mu \mid \theta, \phi_\mu) \propto
+#   \Big[\prod_{j=1}^m e^{-\frac12\phi_\mu(\theta_j-\mu)^2}\Big]\,p(\mu)
+# \propto e^{-\frac12 m\phi_\mu(\mu-\bar\theta)^2}
+# \quad\Longrightarrow\quad
+# \mu \mid \theta, \tau^2 \sim \mathcal N\big(\bar\theta,\ \tau^2/m\big),
+# \quad \bar\theta = \tfrac1m\textstyle\sum_j\theta_j .
+# $$
+#
+# The slide's result $\mathcal N(\sum_j\theta_j/m,\ 1/(m\phi_\mu))$ is right, but its line
+# $\propto \prod_j p(\theta_j\mid\mu,\phi_\mu)\,p(\mu) = \mathcal N(\dots)$ needs three fixes:
+# condition on **all** of $\theta = (\theta_1..\theta_m)$, not "$\theta_j$"; $p(\mu)$ sits
+# **outside** the product (inside it would be $p(\mu)^m$, harmless only because $p(\mu)\propto 1$);
+# and "$\propto$ kernel, so $\mu \mid \cdot \sim \mathcal N$", not "$= \mathcal N$".
+# With a prior $\mu \sim \mathcal N(\mu_0, \gamma_0^2)$ the precisions add again:
+# $\mathcal N\big(\frac{m\bar\theta/\tau^2 + \mu_0/\gamma_0^2}{m/\tau^2 + 1/\gamma_0^2},
+# \frac{1}{m/\tau^2 + 1/\gamma_0^2}\big)$.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### $\sigma^2 \mid \text{rest}$ and $\tau^2 \mid \text{rest}$
+#
+# With $S = \sum_j [SS_j + n_j(\bar y_j-\theta_j)^2]$ and $Q = \sum_j (\theta_j - \mu)^2$:
+#
+# $$
+# p(\phi\mid\cdot) \propto \phi^{n/2} e^{-\frac12\phi S}\cdot\phi^{-1}
+# \;\Longrightarrow\; \frac1{\sigma^2}\,\Big|\,\theta, Y \sim
+#   \text{Gamma}\Big(\frac{n}{2},\ \frac{S}{2}\Big),
+# $$
+# $$
+# p(\phi_\mu\mid\cdot) \propto \phi_\mu^{m/2} e^{-\frac12\phi_\mu Q}\cdot\phi_\mu^{-2}
+# \;\Longrightarrow\; \frac1{\tau^2}\,\Big|\,\theta, \mu \sim
+#   \text{Gamma}\Big(\frac{m-2}{2},\ \frac{Q}{2}\Big)
+# $$
+#
+# (Gamma with shape and **rate**: the $\frac12$ of the Gaussian exponent lands in the rate —
+# the factor the slides drop in their Gamma conditionals.) Under Hoff's semi-conjugate prior
+# $1/\sigma^2 \sim \text{Gamma}(\nu_0/2, \nu_0\sigma_0^2/2)$,
+# $1/\tau^2 \sim \text{Gamma}(\eta_0/2, \eta_0\tau_0^2/2)$ the prior's pseudo-data add:
+# $\text{Gamma}\big(\frac{\nu_0+n}{2}, \frac{\nu_0\sigma_0^2 + S}{2}\big)$ and
+# $\text{Gamma}\big(\frac{\eta_0+m}{2}, \frac{\eta_0\tau_0^2 + Q}{2}\big)$.
+# Under the reference prior the $\tau^2$ conditional would be $\text{Gamma}(m/2, Q/2)$:
+# proper, although the joint posterior is not.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Derivation recipe for every conditional: (1) write the joint, (2) drop every factor without
+# the parameter, (3) recognise the kernel (quadratic in the exponent: normal; power times
+# exp(-rate x): Gamma). Typos to point at on the slides: sum instead of product in p(Y|theta),
+# exp(+1/2 ...) instead of exp(-1/2 ...) twice, p(mu) inside the product, and Gamma rates
+# missing the 1/2. With n = 7185 and m = 160, the sigma2 conditional is very tight
+# (shape 3592) and the tau2 conditional is Gamma(79, Q/2).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Checking the algebra against the joint density
+#
+# A full conditional must differ from the log joint density only by a constant. Hold
+# everything else fixed, move one parameter along a grid, and look at the difference
+# (`hierlib.conditionals` computes the joint from the raw 7185 scores with `scipy.stats`):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+theta0, mu0, s20, t20 = stats.ybar, stats.grand_mean, 39.0, 8.6
+prior = priors.Default()
+grid = np.linspace(0.5, 1.5, 7)
+
+
+def spread(log_joint, log_cond):
+    diff = [log_joint(v) - log_cond(v) for v in grid]
+    return np.ptp(diff)
+
+
+checks = {
+    "sigma2": spread(
+        lambda v: conditionals.log_joint(y, groups, theta0, mu0, v * s20, t20, prior),
+        lambda v: conditionals.sigma_precision(stats, theta0).logpdf_of_inverse(v * s20),
+    ),
+    "tau2": spread(
+        lambda v: conditionals.log_joint(y, groups, theta0, mu0, s20, v * t20, prior),
+        lambda v: conditionals.tau_precision(theta0 - mu0).logpdf_of_inverse(v * t20),
+    ),
+    "mu": spread(
+        lambda v: conditionals.log_joint(y, groups, theta0, v * mu0, s20, t20, prior),
+        lambda v: conditionals.mu_centered(theta0, t20).logpdf(v * mu0),
+    ),
+    "tau2, wrong shape m/2": spread(
+        lambda v: conditionals.log_joint(y, groups, theta0, mu0, s20, v * t20, prior),
+        lambda v: conditionals.tau_precision(theta0 - mu0, a_tau=0).logpdf_of_inverse(v * t20),
+    ),
+}
+for name, value in checks.items():
+    print(f"{name:>21}: log joint - log conditional varies by {value:.1e} over the grid")
+
+# %% tags=["check"]
+wrong = checks.pop("tau2, wrong shape m/2")
+assert max(checks.values()) < 1e-6
+assert wrong > 0.5  # the check can fail: the reference-prior conditional is wrong here
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The three derived conditionals match to rounding error. The last line is the control: the
+# $	au^2$ conditional of the *reference* prior, $	ext{Gamma}(m/2, Q/2)$, is the wrong one
+# for our prior, and the check says so.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Running the sampler: four chains
+#
+# One sweep draws $\theta \mid \cdot$, then $\mu \mid \cdot$, then $\tau^2 \mid \cdot$ and
+# $\sigma^2 \mid \cdot$, each from the distribution just derived, using only the 160 schools'
+# $(n_j, \bar y_j, SS_j)$. Four chains with independent random streams, 1000 warm-up sweeps
+# each thrown away, 5000 kept.
+
+# %%
+post = gibbs.hierarchical_normal(
+    y, groups, prior=priors.Default(), n_draws=5000, n_warmup=1000, n_chains=4, seed=SEED
+)
+draws = posterior.derived_draws(post)
+print(f"{post.draws['mu'].shape[0]} chains x {post.draws['mu'].shape[1]} draws")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Trace plots: do the chains mix?
+#
+# Left, each chain's density; right, each chain's draws in order. Good chains overlap and look
+# like "hairy caterpillars" with no trends.
+
+# %% tags=["remove-input"]
+axes = diagnostics.plot_trace(post, ["mu", "sigma", "tau"], figsize=(12, 7))
+axes[0, 1].figure.suptitle("Four chains overlap and show no trend: the sampler mixes", y=1.02)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Rank plots
+#
+# Rank all 20 000 draws together, then histogram each chain's ranks. If the chains sample the
+# same distribution each histogram is flat; a chain stuck high or low shows up as a slope.
+
+# %% tags=["remove-input"]
+axes = diagnostics.plot_rank(post, ["mu", "sigma", "tau"], figsize=(13, 4))
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The ArviZ summary
+#
+# Posterior mean and sd, equal-tailed 95% interval, Monte Carlo standard error of the mean,
+# bulk and tail effective sample size, and rank-normalised split $\hat R$.
+
+# %%
+table = diagnostics.summary_table(draws, ["mu", "sigma", "tau", "sigma2", "tau2", "icc"])
+diagnostics.summary_table(draws, ["mu", "sigma", "tau", "sigma2", "tau2", "icc"], round_to=3)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# How to read it: ESS of several thousand means the posterior means are known to a few
+# thousandths (mcse_mean); R-hat at 1.00 means the four chains agree. Tail ESS is about the
+# 5% and 95% quantiles: those need more draws than the mean. The centered sampler mixes
+# well here because each school has 14 to 67 students (notebook 09 shows when it does not).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for name in ("mu", "sigma", "tau", "icc"):
+    row = table.loc[name]
+    print(
+        f"{name:>5}: mean {row['mean']:.2f}, 95% interval [{row['2.5%']:.2f}, "
+        f"{row['97.5%']:.2f}], R-hat {row['r_hat']:.2f}"
+    )
+
+# %% tags=["check"]
+# Expected on HSB with the default prior (issue 4): mu 12.64, sigma 6.26, tau 2.97. The
+# expected values are rounded to 0.01 (error <= 0.005); the Monte Carlo error of each mean is
+# mcse_mean, so allow 0.005 + 4 * mcse (a false alarm has probability < 1e-4 per check).
+expected = {"mu": 12.64, "sigma": 6.26, "tau": 2.97}
+for name, value in expected.items():
+    tol = 0.005 + 4 * table.loc[name, "mcse_mean"]
+    assert abs(table.loc[name, "mean"] - value) < tol, (name, table.loc[name, "mean"], tol)
+assert (table["r_hat"] < 1.01).all()
+assert (table["ess_bulk"] > 1000).all()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The posterior of $\mu$, $\sigma$, $\tau$ and the ICC
+#
+# The ICC $\rho = \tau^2/(\tau^2+\sigma^2)$ is a function of the parameters, so its posterior
+# comes for free: compute it at every draw.
+
+# %% tags=["remove-input"]
+reml_values = {"mu": reml.mu_hat, "sigma": np.sqrt(reml.sigma2), "tau": np.sqrt(reml.tau2),
+               "icc": reml.tau2 / (reml.tau2 + reml.sigma2)}  # fmt: skip
+axes = posterior.plot_marginals(draws, reference=reml_values)
+axes[0, 0].figure.suptitle(
+    "Posterior of each quantity (shaded: 95% interval); REML sits near the posterior mean", y=1.02
+)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Bayesian vs REML, side by side
+
+# %%
+comparison = posterior.bayes_vs_reml(post, reml)
+comparison.round(3)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lo, hi = reml.mu_hat - 1.96 * reml.se_mu, reml.mu_hat + 1.96 * reml.se_mu
+mu_row = comparison.iloc[0]
+print(f"REML  mu: {reml.mu_hat:.2f}, Wald 95% interval [{lo:.2f}, {hi:.2f}]")
+print(f"Bayes mu: {mu_row['posterior mean']:.2f}, 95% interval [{mu_row['lower']:.2f}, "
+      f"{mu_row['upper']:.2f}]")  # fmt: skip
+print(f"P(ICC > 0.18 | Y) = {(draws['icc'] > 0.18).mean():.2f}")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - $\mu$ and $\sigma$: the two answers agree to the second decimal; the Bayesian interval for
+#   $\mu$ is the REML Wald interval, give or take a hundredth.
+# - $\tau$: the posterior mean is a little **above** REML's estimate. The posterior of $\tau$ is
+#   skewed to the right (160 schools pin $\tau$ down less well than 7185 students pin $\sigma$),
+#   and REML's estimate is a mode-like point, not a mean.
+# - What the Bayesian fit adds: a full distribution for every quantity (the ICC included)
+#   without a delta method, and the uncertainty in $\tau^2$ carried into every $\theta_j$.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Numbers to say: Bayes mu 12.64 vs REML 12.637; sigma 6.26 vs 6.257; tau 2.97 vs 2.935; ICC
+# about 0.18 both ways (about 18% of the variance lies between schools). The lecture's slide
+# gives the Bayesian posterior means 48.12, 9.21^2, 4.97^2: those are Hoff's ELS 2002 data
+# (100 schools, scores around 50), not HSB -- do not compare them with the REML numbers.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Reading $\sigma$ and $\tau$ as ranges of scores
+#
+# About 95% of a normal population lies within $\pm 2$ sd of its mean, an interval 4 sd wide:
+#
+# - about 95% of the scores **within a school** lie within $4\sigma$ of each other;
+# - about 95% of the **school means** lie within $4\tau$ of each other.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+reading = posterior.spread_reading(draws["sigma"].mean(), draws["tau"].mean())
+print(reading.round(1).to_string())
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# On HSB: about 95% of the students of one school are within **25 points** of each other,
+# and about 95% of school means are within **12 points** of each other. The lecture's
+# "$4\times 9.21 = 37$" and "$4\times 4.97 = 20$" points, with $\mu = 48.12$, come from
+# Hoff's ELS data (a different test, on a scale around 50), not from HSB.
+
+# %% tags=["check"]
+# the lecture's reading (Hoff's ELS numbers) and ours (HSB)
+hoff = posterior.spread_reading(9.21, 4.97)
+assert round(hoff.loc["scores within a school", "4 x sd"]) == 37
+assert round(hoff.loc["school means", "4 x sd"]) == 20
+assert round(reading.loc["scores within a school", "4 x sd"]) == 25
+assert round(reading.loc["school means", "4 x sd"]) == 12
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Does the prior matter?
+#
+# Refit with three proper semi-conjugate priors (Hoff's form):
+#
+# | prior | $\mu_0$, $\gamma_0^2$ | $\eta_0$, $\tau_0^2$ | $\nu_0$, $\sigma_0^2$ | idea |
+# |---|---|---|---|---|
+# | weak, HSB scale | 12, 100 | 1, 9 | 1, 36 | a vague guess on the right scale |
+# | Hoff's ELS prior | 50, 25 | 1, 100 | 1, 100 | from another data set: $\mu_0$ far off |
+# | dogmatic $\tau$ | 12, 100 | 100, 1 | 1, 36 | "worth 100 schools with $\tau = 1$" |
+
+# %%
+prior_choices = {
+    "default": priors.Default(),
+    "weak, HSB scale": priors.SemiConjugate(mu0=12, g20=100, eta0=1, t20=9, nu0=1, s20=36),
+    "Hoff's ELS prior": priors.SemiConjugate(mu0=50, g20=25, eta0=1, t20=100, nu0=1, s20=100),
+    "dogmatic tau": priors.SemiConjugate(mu0=12, g20=100, eta0=100, t20=1, nu0=1, s20=36),
+}
+fits = {
+    name: post if name == "default" else gibbs.hierarchical_normal(y, groups, prior=p, seed=SEED)
+    for name, p in prior_choices.items()
+}
+sensitivity = posterior.prior_sensitivity(fits)
+sensitivity.round(2)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Where the prior shows: $\tau$
+
+# %% tags=["remove-input"]
+ax = posterior.plot_by_prior(fits, "tau")
+ax.set_title("τ follows the data unless the prior is worth as much as 160 schools")
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+means = sensitivity.xs("mean", axis=1, level=1)
+for name in prior_choices:
+    mu_m, tau_m = means.loc[posterior.LABELS["mu"], name], means.loc[posterior.LABELS["tau"], name]
+    print(f"{name:>17}: E[mu|Y] = {mu_m:.2f}, E[tau|Y] = {tau_m:.2f}")
+
+# %% tags=["check"]
+# 7185 students and 160 schools swamp a vague prior; a prior as strong as the data does not.
+tau_means = means.loc[posterior.LABELS["tau"]]
+assert abs(tau_means["weak, HSB scale"] - tau_means["default"]) < 0.05
+assert abs(means.loc[posterior.LABELS["mu"], "Hoff's ELS prior"] - 12.64) < 0.2
+assert tau_means["dogmatic tau"] < tau_means["default"] - 0.3
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - A vague prior on the right scale changes nothing visible: the data dominate.
+# - Even Hoff's prior, centred at $\mu_0 = 50$ for a test scored around 50, moves $\mu$ by
+#   only a tenth of a point (7185 students outweigh a prior sd of 5); its guess
+#   $\tau_0 = 10$, worth one school, lifts $\tau$ by a tenth too.
+# - A prior on $\tau^2$ worth 100 pseudo-schools pulls $\tau$ down visibly. $\tau$ is learnt
+#   from only 160 schools, so it is the quantity to watch when choosing a prior.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The rule of thumb: a prior matters when its "prior sample size" (eta0 for tau2, nu0 for
+# sigma2, sigma-to-gamma ratio for mu) is comparable to the data's (m = 160 schools for tau2,
+# n = 7185 students for sigma2). Ask the room which parameter would be most prior-sensitive
+# with 10 schools of 5 students (tau, again).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercises
+#
+# 1. From the draws, compute the posterior probability that more than 20% of the variance lies
+#    between schools, $P(\rho > 0.2 \mid Y)$. Compare with the REML point estimate 0.18.
+# 2. Rerun the sampler with `n_draws=500`. How do the bulk ESS and the Monte Carlo standard
+#    error of $E[\tau \mid Y]$ change? Check that the MCSE scales like $1/\sqrt{\text{ESS}}$.
+# 3. School 8367 has only 14 students. Give the posterior mean and 95% interval of its
+#    $\theta_j$ and compare with its sample mean and with REML's prediction
+#    $\hat\mu + \hat b_j$.
+
+# %% tags=["solution"]
+print(f"P(ICC > 0.2 | Y) = {(draws['icc'] > 0.2).mean():.3f}")
+
+# %% tags=["solution"]
+short = gibbs.hierarchical_normal(y, groups, n_draws=500, seed=SEED + 1)
+small_table = diagnostics.summary_table(short, ["tau"])
+for label, tab in (("5000 draws", table), ("500 draws", small_table)):
+    ess, mcse, sd = tab.loc["tau", ["ess_bulk", "mcse_mean", "sd"]]
+    print(f"{label}: ESS {ess:.0f}, MCSE {mcse:.4f}, sd/sqrt(ESS) {sd / np.sqrt(ess):.4f}")
+
+# %% tags=["solution"]
+j = int(np.flatnonzero(post.groups == "8367")[0])
+theta_j = post.draws["theta"][:, :, j].ravel()
+lo_j, hi_j = np.quantile(theta_j, [0.025, 0.975])
+print(f"school 8367: sample mean {stats.ybar[j]:.2f} (n = {stats.n[j]})")
+print(f"posterior mean {theta_j.mean():.2f}, 95% interval [{lo_j:.2f}, {hi_j:.2f}]")
+print(f"REML prediction {reml.mu_hat + reml.random_effects['8367']:.2f}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Versions
+
+# %%
+from hierlib.versions import show_versions
+
+show_versions()
