@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import as_finite_1d, at_least_groups
@@ -333,11 +335,74 @@ def within_group_correlation(y: ArrayLike, groups: ArrayLike) -> float:
     return float(num / den)
 
 
+def plot_covariance(cov: BlockCompoundSymmetry, ax: Axes | None = None) -> Axes:
+    """Heat map of a (small) marginal covariance, one cell per pair of observations.
+
+    Shows the block compound symmetry: :math:`\\tau^2 + \\sigma^2` on the diagonal,
+    :math:`\\tau^2` within a group, 0 across groups; group boundaries are drawn as lines.
+    """
+    dense = cov.to_dense()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 5.5))
+    im = ax.imshow(dense, cmap="Blues", vmin=0, interpolation="nearest")
+    ax.figure.colorbar(im, ax=ax, label="Cov$(Y_a, Y_b)$ (points$^2$)")
+    edges = np.cumsum(cov.sizes)[:-1] - 0.5
+    for e in edges:
+        ax.axhline(e, color="k", lw=1)
+        ax.axvline(e, color="k", lw=1)
+    if cov.n <= 15:
+        for a in range(cov.n):
+            for b in range(cov.n):
+                v = dense[a, b]
+                ax.text(b, a, f"{v:.1f}" if v else "0", ha="center", va="center", fontsize=9,
+                        color="white" if v > 0.6 * dense.max() else "k")  # fmt: skip
+    ticks = np.arange(cov.n)
+    ax.set_xticks(ticks, [str(t + 1) for t in ticks])
+    ax.set_yticks(ticks, [str(t + 1) for t in ticks])
+    ax.grid(False)
+    ax.set_xlabel("observation b (grouped by school)")
+    ax.set_ylabel("observation a")
+    ax.set_title("Correlated within a school, independent across")
+    return ax
+
+
+def plot_correlation_check(
+    r: ArrayLike, rho: float, ax: Axes | None = None, observed: float | None = None
+) -> Axes:
+    """Histogram of within-group correlations of simulated data sets, against the ICC.
+
+    Parameters
+    ----------
+    r : array_like
+        :func:`within_group_correlation` of each simulated data set.
+    rho : float
+        The ICC the data were simulated with (vertical line).
+    observed : float, optional
+        The same statistic on the real data (dashed line).
+    """
+    r_arr = as_finite_1d(r, "r")
+    if ax is None:
+        _, ax = plt.subplots()
+    ax.hist(r_arr, bins=30, color="C0", alpha=0.7,
+            label=f"{r_arr.size} simulated data sets (mean {r_arr.mean():.3f})")  # fmt: skip
+    ax.axvline(rho, color="C3", lw=2.5, label=f"ICC $\\tau^2/(\\tau^2+\\sigma^2)$ = {rho:.3f}")
+    if observed is not None:
+        ax.axvline(observed, color="k", ls="--", lw=2, label=f"HSB data: {observed:.3f}")
+    ax.set_xlabel("correlation of two students in the same school")
+    ax.set_ylabel("number of data sets")
+    ax.set_title("Simulated within-school correlations centre on the ICC")
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.45)  # headroom for the legend
+    ax.legend(loc="upper left", fontsize=11, framealpha=1)
+    return ax
+
+
 __all__ = [
     "BlockCompoundSymmetry",
     "icc",
     "marginal_cov",
     "marginal_loglik",
+    "plot_correlation_check",
+    "plot_covariance",
     "simulate_two_level",
     "within_group_correlation",
 ]

@@ -92,3 +92,19 @@ def test_text_table_rounds_like_r(hsb_anova):
     for token in ("159", "7025", "64907", "274970", "408.22", "39.14", "10.429"):
         assert token in text
     assert "nan" not in text.lower()
+
+
+def test_plots_mark_the_observed_f(hsb, hsb_anova):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hierlib.anova import plot_f_test, plot_two_extremes
+    from hierlib.data import group_stats
+
+    ax = plot_f_test(hsb_anova)
+    assert ax.lines[1].get_xdata()[0] == pytest.approx(hsb_anova.f)
+    ax2 = plot_two_extremes(group_stats(hsb["mathach"], hsb["school"]))
+    assert ax2.lines[-1].get_ydata()[0] == pytest.approx(12.74785, abs=1e-5)
+    plt.close("all")

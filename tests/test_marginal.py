@@ -147,3 +147,20 @@ def test_within_group_correlation_brute_force():
 def test_bad_input_raises_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_plots_draw_what_they_say():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hierlib.marginal import plot_correlation_check, plot_covariance
+
+    cov = marginal_cov([2, 3], 1.0, 2.0)
+    ax = plot_covariance(cov)
+    np.testing.assert_array_equal(ax.images[0].get_array(), cov.to_dense())
+    ax2 = plot_correlation_check([0.1, 0.2, 0.15], 0.18, observed=0.16)
+    assert [ln.get_xdata()[0] for ln in ax2.lines] == [0.18, 0.16]
+    assert ax2.get_xlabel() and ax2.get_ylabel() and ax2.get_title()
+    plt.close("all")
