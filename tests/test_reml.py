@@ -13,6 +13,7 @@ from hierlib.reml import (
     fit_random_intercept,
     gls_mean,
     maximize_profile,
+    profile_interval,
     profile_loglik,
     restricted_loglik,
 )
@@ -128,8 +129,12 @@ def test_boundary_fit_warns_not_swallowed():
     y = y - group_stats(y, g).ybar[g] + 3.0  # make every group mean exactly 3
     with pytest.warns(Warning, match="MixedLM"):
         fit = fit_random_intercept(y, g)
-    assert fit.messages
+    assert fit.messages and not fit.converged
     assert fit.tau2 == pytest.approx(0.0, abs=1e-3)
+    # the closed-form maximiser lands exactly on the boundary
+    tau2, sigma2, _ = maximize_profile(group_stats(y, g))
+    assert tau2 == 0.0
+    assert sigma2 == pytest.approx(group_stats(y, g).ss.sum() / (y.size - 1))
 
 
 @pytest.mark.parametrize(
@@ -156,3 +161,36 @@ def test_bad_variance_components(hsb_stats):
         restricted_loglik(hsb_stats, 1.0, 0.0)
     with pytest.raises(ValueError, match="method"):
         profile_loglik(hsb_stats, [1.0], method="reml")
+
+
+def test_profile_interval(hsb_stats, reml_fit):
+    lo, hi = profile_interval(hsb_stats, 0.95)
+    assert lo < reml_fit.tau2 < hi
+    assert (round(lo, 2), round(hi, 2)) == (6.78, 11.08)
+    ends = profile_loglik(hsb_stats, [lo, hi])
+    np.testing.assert_allclose(ends, reml_fit.loglik - 1.920729, atol=1e-3)
+    with pytest.raises(ValueError, match="level"):
+        profile_interval(hsb_stats, 95)
+
+
+def test_ml_never_exceeds_reml_on_small_data():
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        st = group_stats(*simulate_two_level(rng, [20] * 6, 0.0, 8.6, 39.2))
+        assert maximize_profile(st, "ML")[0] <= maximize_profile(st, "REML")[0] + 1e-8
+
+
+def test_profile_plot_marks_the_maximum(hsb_stats):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hierlib.reml import plot_profile
+
+    ax = plot_profile(hsb_stats, (4.0, 14.0))
+    reml_curve, reml_peak = ax.lines[0], ax.lines[1]
+    assert reml_peak.get_xdata()[0] == pytest.approx(8.614, abs=2e-3)
+    assert np.max(reml_curve.get_ydata()) <= 1e-9
+    assert "tau" in ax.get_xlabel()
+    plt.close("all")
