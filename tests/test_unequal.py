@@ -1,0 +1,76 @@
+"""hierlib.unequal: prior group variances, the t marginal, variance and mean shrinkage."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from hierlib import unequal
+from hierlib.data import group_stats
+from hierlib.marginal import simulate_two_level
+
+
+def test_group_variances_have_precision_mean_one_over_sigma02():
+    rng = np.random.default_rng(630)
+    s2 = unequal.draw_group_variances(rng, nu0=10.0, sigma02=40.0, m=200_000)
+    lam = 40.0 / s2  # Gamma(5, rate 5): mean 1, variance 2/nu0 = 0.2
+    assert lam.mean() == pytest.approx(1.0, abs=0.005)
+    assert lam.var() == pytest.approx(0.2, abs=0.005)
+    # E[sigma_j^2] = nu0 sigma02 / (nu0 - 2) = 50
+    assert s2.mean() == pytest.approx(50.0, rel=0.01)
+
+
+def test_scale_mixture_is_student_t():
+    rng = np.random.default_rng(1)
+    nu0, sigma02, size = 4.0, 36.0, 200_000
+    s2 = unequal.draw_group_variances(rng, nu0, sigma02, size)
+    dev, _ = simulate_two_level(rng, np.ones(size, dtype=int), 0.0, 0.0, s2)
+    probs = np.array([0.01, 0.1, 0.5, 0.9, 0.99])
+    expected = stats.t.ppf(probs, nu0, scale=6.0)
+    np.testing.assert_allclose(np.quantile(dev, probs), expected, atol=0.12)
+    # and clearly not the normal with the same scale: its 1% quantile is -13.96, t_4's -22.4
+    assert np.quantile(dev, 0.01) < stats.norm.ppf(0.01, scale=6.0) - 6
+
+
+def test_draw_group_variances_bad_input():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="nu0"):
+        unequal.draw_group_variances(rng, 0.0, 1.0, 3)
+    with pytest.raises(ValueError, match="Generator"):
+        unequal.draw_group_variances(np.random.RandomState(0), 1.0, 1.0, 3)
+
+
+def test_variance_shrinkage_weight():
+    np.testing.assert_allclose(
+        unequal.variance_shrinkage_weight([14, 67], 31.0), [31 / 45, 31 / 98]
+    )
+    with pytest.raises(ValueError, match="at least 1"):
+        unequal.variance_shrinkage_weight([0, 3], 4.0)
+
+
+def test_variance_table_from_a_posterior():
+    y = np.array([1.0, 3.0, 2.0, 6.0, 10.0, 0.0, 5.0])
+    groups = np.array([0, 0, 1, 1, 1, 2, 2])
+    st = group_stats(y, groups)
+    post = SimpleNamespace(
+        stats=st,
+        sigma2_j_mean=np.array([2.5, 12.0, 11.0]),
+        sigma2_j_sd=np.array([1.0, 2.0, 3.0]),
+        draws={"nu0": np.array([[3.0, 5.0]]), "sigma02": np.array([[9.0, 9.0]])},
+    )
+    table = unequal.variance_table(post)
+    np.testing.assert_allclose(table["s2"], [2.0, 16.0, 12.5])
+    np.testing.assert_allclose(table["pulled"], [-0.5, 4.0, 1.5])
+    np.testing.assert_allclose(table["weight"], [4 / 6, 4 / 7, 4 / 6])
+    with pytest.raises(ValueError, match="unequal-variances"):
+        unequal.variance_table(SimpleNamespace(draws={"mu": 1}))
+
+
+def test_mean_shrinkage_share():
+    st = SimpleNamespace(ybar=np.array([10.0, 14.0, 12.0, 4.0]))
+    share = unequal.mean_shrinkage(st, [11.0, 13.5, 12.0, 8.0], mu=12.0)
+    np.testing.assert_allclose(share[[0, 1, 3]], [0.5, 0.25, 0.5])
+    assert np.isnan(share[2])  # a school at mu has no direction to be pulled in
+    with pytest.raises(ValueError, match="groups"):
+        unequal.mean_shrinkage(st, [1.0, 2.0], mu=0.0)
