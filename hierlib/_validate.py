@@ -76,3 +76,22 @@ def at_least_groups(m: int, k: int = 2) -> None:
     """Raise ``ValueError`` unless there are at least ``k`` groups (``m`` of them)."""
     if m < k:
         raise ValueError(f"need at least {k} groups; got {m}")
+
+
+def finite_scalar(value: float, name: str) -> float:
+    """Return ``value`` as a finite float, else raise ``ValueError`` naming ``name``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a number; got {value!r}") from err
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return v
+
+
+def nonnegative(value: float, name: str) -> float:
+    """A variance component: a finite float >= 0, else ``ValueError`` naming ``name``."""
+    v = finite_scalar(value, name)
+    if v < 0:
+        raise ValueError(f"{name} is a variance component and must be >= 0; got {v}")
+    return v

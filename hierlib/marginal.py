@@ -27,30 +27,17 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, at_least_groups
+from hierlib._validate import as_finite_1d, at_least_groups, finite_scalar, nonnegative
 from hierlib.data import GroupStats, group_stats
 
 DENSE_LIMIT = 5000
 """Largest n for which :meth:`BlockCompoundSymmetry.to_dense` builds the n x n matrix."""
 
 
-def _variance(value: float, name: str) -> float:
-    """A variance component: finite and >= 0, else ``ValueError`` naming it."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a number; got {value!r}") from err
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    if v < 0:
-        raise ValueError(f"{name} is a variance component and must be >= 0; got {v}")
-    return v
-
-
 def _group_variances(sigma2: float | ArrayLike, m: int) -> NDArray[np.float64]:
     """``sigma2`` as an array of m within-group variances (a scalar is broadcast)."""
     if np.ndim(sigma2) == 0:
-        return np.full(m, _variance(sigma2, "sigma2"))  # type: ignore[arg-type]
+        return np.full(m, nonnegative(sigma2, "sigma2"))  # type: ignore[arg-type]
     arr = as_finite_1d(sigma2, "sigma2")
     if arr.size != m:
         raise ValueError(f"sigma2 has {arr.size} entries but there are {m} groups")
@@ -87,7 +74,7 @@ def icc(tau2: float, sigma2: float) -> float:
     ValueError
         If a variance is negative, not finite, or both are zero.
     """
-    t2, s2 = _variance(tau2, "tau2"), _variance(sigma2, "sigma2")
+    t2, s2 = nonnegative(tau2, "tau2"), nonnegative(sigma2, "sigma2")
     if t2 + s2 == 0:
         raise ValueError("tau2 and sigma2 are both 0: the ICC is undefined")
     return t2 / (t2 + s2)
@@ -215,7 +202,7 @@ def marginal_cov(
     """
     sizes = _group_sizes(group_sizes)
     return BlockCompoundSymmetry(
-        sizes=sizes, tau2=_variance(tau2, "tau2"), sigma2=_group_variances(sigma2, sizes.size)
+        sizes=sizes, tau2=nonnegative(tau2, "tau2"), sigma2=_group_variances(sigma2, sizes.size)
     )
 
 
@@ -239,10 +226,10 @@ def marginal_loglik(stats: GroupStats, mu: float, tau2: float, sigma2: float) ->
     ValueError
         If ``sigma2 <= 0``, ``tau2 < 0`` or a value is not finite.
     """
-    t2, s2 = _variance(tau2, "tau2"), _variance(sigma2, "sigma2")
+    t2, s2 = nonnegative(tau2, "tau2"), nonnegative(sigma2, "sigma2")
     if s2 == 0:
         raise ValueError("sigma2 must be > 0 for the likelihood to exist")
-    mu = float(as_finite_1d([mu], "mu")[0])
+    mu = finite_scalar(mu, "mu")
     big = s2 + stats.n * t2
     quad = stats.ss.sum() / s2 + np.sum(stats.n * (stats.ybar - mu) ** 2 / big)
     logdet = (stats.n_total - stats.m) * np.log(s2) + np.sum(np.log(big))
@@ -291,8 +278,8 @@ def simulate_two_level(
             f"got {type(rng).__name__}"
         )
     sizes = _group_sizes(group_sizes)
-    mu = float(as_finite_1d([mu], "mu")[0])
-    t2 = _variance(tau2, "tau2")
+    mu = finite_scalar(mu, "mu")
+    t2 = nonnegative(tau2, "tau2")
     s2 = _group_variances(sigma2, sizes.size)
     groups = np.repeat(np.arange(sizes.size), sizes)
     theta = mu + np.sqrt(t2) * rng.standard_normal(sizes.size)

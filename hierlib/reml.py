@@ -44,9 +44,15 @@ from scipy import optimize
 from scipy import stats as sps
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from hierlib._validate import as_finite_1d, as_labels, at_least_groups, same_length
+from hierlib._validate import (
+    as_finite_1d,
+    as_labels,
+    at_least_groups,
+    nonnegative,
+    same_length,
+)
 from hierlib.data import GroupStats, group_stats
-from hierlib.marginal import _variance, icc, marginal_loglik
+from hierlib.marginal import icc, marginal_loglik
 
 METHODS = ("REML", "ML")
 
@@ -73,7 +79,7 @@ def gls_mean(stats: GroupStats, tau2: float, sigma2: float) -> tuple[float, floa
     :math:`\\hat\\mu = \\sum_j w_j \\bar y_j / \\sum_j w_j`, :math:`SE = (\\sum_j w_j)^{-1/2}`,
     :math:`w_j = n_j / (\\sigma^2 + n_j \\tau^2)`.
     """
-    t2, s2 = _variance(tau2, "tau2"), _variance(sigma2, "sigma2")
+    t2, s2 = nonnegative(tau2, "tau2"), nonnegative(sigma2, "sigma2")
     if s2 == 0:
         raise ValueError("sigma2 must be > 0")
     w = stats.n / (s2 + stats.n * t2)
