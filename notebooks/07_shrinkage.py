@@ -1,0 +1,357 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 07 · Shrinkage: borrowing strength across schools
+#
+# **What you will learn**
+#
+# - why a school's posterior mean is a precision-weighted average of its own mean $\bar y_j$
+#   and the overall mean $\mu$;
+# - the shrinkage factor $B_j = \sigma^2/(\sigma^2 + n_j\tau^2)$, and why small schools are
+#   pulled the most;
+# - how the Gibbs posterior means of the 160 HSB schools compare with their sample means;
+# - that partial pooling predicts **new students** better than either extreme (no pooling,
+#   complete pooling), measured on held-out data.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes. This is the lecture's "Shrinkage effect" slide made concrete. Notebook 05
+# fitted the model by Gibbs sampling; here we look at the 160 school means it produces. The
+# punchline of the lecture's summary: each posterior mean is a convex combination of the
+# school's own mean and the overall mean, and the weight depends on $n_j$ and on the two
+# variance components. End on the held-out experiment: it is the honest reason to use the
+# model, not just a pretty picture.
+
+# %% slideshow={"slide_type": "skip"}
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from hierlib import gibbs, shrinkage
+from hierlib.data import group_stats, load_hsb
+from hierlib.plots import use_course_style
+
+use_course_style()
+
+# %% slideshow={"slide_type": "skip"}
+SEED = 630
+rng = np.random.default_rng(SEED)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The shrinkage formula
+#
+# Given $(\mu, \tau^2, \sigma^2)$, school $j$'s data enter only through
+# $\bar y_j \mid \theta_j \sim \mathcal N(\theta_j, \sigma^2/n_j)$, and the prior is
+# $\theta_j \sim \mathcal N(\mu, \tau^2)$. Multiplying the two normal densities and completing
+# the square in $\theta_j$:
+#
+# $$
+# -\tfrac12\Big[\tfrac{n_j}{\sigma^2}(\theta_j-\bar y_j)^2 + \tfrac{1}{\tau^2}(\theta_j-\mu)^2\Big]
+# = -\tfrac12\Big(\tfrac{n_j}{\sigma^2} + \tfrac1{\tau^2}\Big)
+#   \Big(\theta_j - \tfrac{n_j\bar y_j/\sigma^2 + \mu/\tau^2}{n_j/\sigma^2 + 1/\tau^2}\Big)^2
+#   + \text{const},
+# $$
+#
+# so
+#
+# $$
+# E[\theta_j \mid \mu, \tau^2, \sigma^2, Y]
+#  = \frac{n_j\bar y_j/\sigma^2 + \mu/\tau^2}{n_j/\sigma^2 + 1/\tau^2}
+#  = B_j\,\mu + (1 - B_j)\,\bar y_j,
+# \qquad B_j = \frac{\sigma^2}{\sigma^2 + n_j\tau^2}.
+# $$
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - **Precision-weighted**: each source gets weight proportional to its precision,
+#   $n_j/\sigma^2$ for the school's data and $1/\tau^2$ for the population.
+# - $B_j \to 0$ as $n_j \to \infty$ (trust the school), $B_j \to 1$ as $\tau^2 \to 0$
+#   (all schools alike: complete pooling).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The shrinkage factor at the HSB estimates
+#
+# At the REML estimates of the lecture, $\hat\sigma^2 = 39.15$ and $\hat\tau^2 = 8.61$:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+SIGMA2_REML, TAU2_REML = 6.256862**2, 2.934966**2  # the lecture's lme() output
+sizes = np.array([14, 47, 67])
+b = shrinkage.shrinkage_factor(sizes, SIGMA2_REML, TAU2_REML)
+for n_j, b_j in zip(sizes, b, strict=True):
+    print(f"n_j = {n_j:2d}: B_j = {b_j:.3f}  ({100 * b_j:.1f}% of the weight on mu)")
+
+# %% tags=["check"]
+# By hand: 39.148 / (39.148 + 14 * 8.614) = 0.245; with 67 students 0.064.
+assert abs(b[0] - 39.148 / (39.148 + 14 * 8.6140)) < 1e-3
+assert round(b[0], 3) == 0.245 and round(b[2], 3) == 0.064
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Even the smallest HSB school (14 students) keeps three quarters of the weight on its own
+# mean: with $\tau^2/\sigma^2 \approx 0.22$ and $n_j \ge 14$, the data of every school are
+# informative. Shrinkage here is real but modest.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Say: $B_j$ is 0.245 for 14 students, 0.088 at the median school size (47), 0.064 for 67.
+# The ratio that matters is $n_j\tau^2/\sigma^2$: the data's precision about $\theta_j$
+# relative to the prior's. For HSB it runs from 3 to 15: the data dominate. Notebook 09
+# comes back to exactly this ratio when it explains why one sampler mixes better.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The posterior means from the Gibbs sampler
+#
+# The full posterior also averages over the uncertainty in $(\mu, \tau^2, \sigma^2)$:
+# $E[\theta_j \mid Y] = E\big[\,E[\theta_j \mid \mu, \tau^2, \sigma^2, Y] \,\big|\, Y\big]$.
+# We fit the model of notebook 05 (default prior, 4 chains) and read off $E[\theta_j\mid Y]$.
+
+# %%
+hsb = load_hsb()
+stats = group_stats(hsb["mathach"], hsb["school"])
+post = gibbs.hierarchical_normal(
+    hsb["mathach"], hsb["school"], n_draws=2000, n_warmup=500, n_chains=4, seed=SEED
+)
+mu_hat = post.draws["mu"].mean()
+sigma2_hat, tau2_hat = post.draws["sigma2"].mean(), post.draws["tau2"].mean()
+plug_in = shrinkage.conditional_mean(stats.ybar, stats.n, mu_hat, tau2_hat, sigma2_hat)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"posterior means: mu = {mu_hat:.2f}, sigma2 = {sigma2_hat:.1f}, tau2 = {tau2_hat:.2f}")
+gap = np.abs(plug_in - post.theta_mean).max()
+print(f"largest |formula at posterior means - E[theta_j | Y]| = {gap:.2f} points")
+
+# %% tags=["check"]
+# Same school order, HSB posterior close to REML (issue 4: mu 12.64, sigma 6.26, tau 2.97).
+assert np.array_equal(post.groups, stats.labels)
+assert abs(mu_hat - 12.64) < 0.05 and abs(sigma2_hat - 39.2) < 0.5 and abs(tau2_hat - 8.8) < 0.5
+assert gap < 0.1
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The formula evaluated at the posterior means of $(\mu, \tau^2, \sigma^2)$ gives almost the
+# same school means as the full posterior: with 160 schools the hyperparameters are well
+# determined, so averaging over them changes little.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Posterior mean against sample mean
+
+# %% tags=["remove-input"]
+fig, ax = plt.subplots(figsize=(9, 5.5))
+shrinkage.plot_shrinkage(
+    stats.ybar,
+    post.theta_mean,
+    stats.n,
+    ax=ax,
+    pooled=mu_hat,
+    xlabel=r"school sample mean $\bar y_j$ (math score points)",
+    ylabel=r"posterior mean $E[\theta_j \mid Y]$ (points)",
+    title="Extreme schools are pulled towards μ; the cloud is flatter than 45°",
+)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - Points above the dashed line at the left, below it at the right: every school moves
+#   towards $\hat\mu \approx 12.6$, so the spread of the estimates shrinks.
+# - Order is almost kept: shrinkage pulls, it rarely reorders (a small school can swap
+#   places with a large one of nearly equal mean).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## How far each school moves, against its size
+
+# %% tags=["remove-input"]
+fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+shrinkage.plot_shrinkage_vs_n(
+    stats.n,
+    stats.ybar,
+    post.theta_mean,
+    ax=axes[0],
+    ylabel=r"$\bar y_j - E[\theta_j \mid Y]$ (points)",
+    title="Small, extreme schools move the most",
+)
+shrinkage.plot_shrinkage_factor(
+    stats.n,
+    sigma2_hat,
+    tau2_hat,
+    ax=axes[1],
+    observed=(stats.ybar, post.theta_mean, mu_hat),
+    title="The share of the gap closed follows B(n)",
+)
+fig.tight_layout()
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+moved = stats.ybar - post.theta_mean
+j = int(np.argmax(np.abs(moved)))
+print(
+    f"largest move: school {stats.labels[j]} (n = {stats.n[j]}), "
+    f"{stats.ybar[j]:.2f} -> {post.theta_mean[j]:.2f} points"
+)
+small, large = stats.n <= 25, stats.n >= 55
+print(f"mean |move|: n_j <= 25: {np.abs(moved[small]).mean():.2f}, ", end="")
+print(f"n_j >= 55: {np.abs(moved[large]).mean():.2f} points")
+
+# %% tags=["check"]
+# School 8367 (14 students, mean 4.55) moves most; REML's BLUP puts it at 12.637 - 6.103 = 6.53.
+assert stats.labels[j] == "8367"
+assert abs(post.theta_mean[j] - (12.63697 - 6.10301)) < 0.1
+assert np.abs(moved[small]).mean() > 2 * np.abs(moved[large]).mean()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - Left: the move $\bar y_j - E[\theta_j\mid Y]$ is large only where a school is both small
+#   *and* far from $\mu$. School 8367 (14 students) moves two points, from 4.55 to 6.5.
+# - Right: dividing the move by the distance to $\mu$ gives each school's shrinkage factor,
+#   and it sits on the curve $B(n) = \sigma^2/(\sigma^2 + n\tau^2)$.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# School 8367 is the one the lecture's `random.effects()` prints first: its BLUP is -6.10,
+# i.e. 12.64 - 6.10 = 6.54, which matches the Bayesian posterior mean to within Monte Carlo
+# error. Small schools (n <= 25) move on average about twice as far as large ones (n >= 55):
+# read off the printed numbers. The dots on the right panel lie on the curve because, with
+# well-determined hyperparameters, the posterior mean is essentially the plug-in formula.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Does shrinkage predict better? A held-out test
+#
+# For each school, split its students at random into two halves. Fit on one half, then
+# predict the **other half's school mean** with
+#
+# - **no pooling**: $\hat\theta_j = \bar y_j$ (the ANOVA's separate means),
+# - **complete pooling**: $\hat\theta_j = \bar y$ (one mean for all schools),
+# - **partial pooling**: the shrinkage estimate.
+#
+# Score: the mean squared error over the 160 schools; repeat over many random splits.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Two ways to compute partial pooling
+#
+# - **Gibbs**: refit the sampler on every training half and use $E[\theta_j\mid Y_{train}]$.
+# - **Empirical Bayes plug-in**: the formula at method-of-moments estimates
+#   ($\hat\sigma^2 = MS_W$, $\hat\tau^2 = (MS_B - MS_W)/n_0$, GLS $\hat\mu$); closed form,
+#   about 2 ms per split.
+#
+# We use the plug-in for 200 splits (speed), and check it against the Gibbs version on the
+# first 20 splits: the formula at well-determined hyperparameters *is* the posterior mean
+# (previous slide), so the two should agree.
+
+# %%
+y, school = hsb["mathach"], hsb["school"]
+eb = shrinkage.heldout_comparison(y, school, n_splits=200, seed=SEED)
+both = shrinkage.heldout_comparison(
+    y,
+    school,
+    n_splits=20,
+    seed=SEED,
+    estimators=("no_pooling", "complete_pooling", "partial_eb", "partial_gibbs"),
+)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+names = {
+    "no_pooling": "no pooling (ybar_j)",
+    "complete_pooling": "complete pooling (ybar)",
+    "partial_eb": "partial pooling, EB plug-in",
+    "partial_gibbs": "partial pooling, Gibbs",
+    "noise_floor": "noise in the held-out mean",
+}
+table = pd.DataFrame(
+    {
+        "MSE, 200 splits": eb.mean(),
+        "± s.e.": eb.std(ddof=1) / np.sqrt(len(eb)),
+        "MSE, first 20 splits": both.mean(),
+    }
+).loc[list(names)]
+print(table.rename(index=names).round(3).to_string(na_rep="-"))
+wins = (eb["partial_eb"] < eb["no_pooling"]).mean()
+print(f"partial pooling beats no pooling in {100 * wins:.0f}% of the 200 splits")
+
+# %% tags=["check"]
+m = eb.mean()
+assert m["partial_eb"] < m["no_pooling"] < m["complete_pooling"]
+assert abs(both["partial_gibbs"].mean() - both["partial_eb"].mean()) < 0.05
+assert wins > 0.8
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Reading the held-out errors
+
+# %% tags=["remove-input"]
+floor = eb["noise_floor"]
+labels = {
+    "no_pooling": r"no pooling $\bar y_j$",
+    "partial_eb": "partial pooling",
+    "complete_pooling": r"complete pooling $\bar y$",
+}
+excess = pd.DataFrame({labels[k]: eb[k] - floor for k in labels})
+fig, ax = plt.subplots(figsize=(9, 4.5))
+ax.boxplot(excess.to_numpy(), orientation="horizontal", widths=0.6)
+ax.set_yticks([1, 2, 3], excess.columns)
+ax.set_xlabel("MSE minus the held-out noise $\\hat\\sigma^2/n_j^{test}$ (points²)")
+ax.set_title("200 random splits: partial pooling predicts held-out school means best")
+ax.invert_yaxis()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - Part of every error is the noise in the held-out mean itself ($\sigma^2/n_j^{test}$, about
+#   1.9 points²), which no estimator can remove. Subtract it: no pooling misses the true
+#   school means by about 2.0 points², partial pooling by about 1.7 (15% less), complete
+#   pooling by 8.8.
+# - Complete pooling ignores real differences between schools; no pooling chases noise from
+#   only 7-33 students. Partial pooling trades a little bias for a larger cut in variance.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Numbers to say (from the table): MSE no pooling 3.91, partial pooling 3.59, complete
+# pooling 10.69 points², over 200 random half-splits; partial pooling wins in about 90% of
+# the splits. The EB plug-in and the Gibbs posterior mean give the same MSE to two
+# decimals on the 20 splits where both were run. Why the EB plug-in at all: each Gibbs refit
+# is cheap, but 200 of them plus the warm-up are not needed to make the point, and the
+# plug-in is what the posterior mean reduces to here. The gain is modest on HSB because
+# every school has at least 7 training students; exercise 2 shows it grows with fewer.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercises
+#
+# 1. Compute by hand (with the formula, not the sampler) the posterior mean of school 8854
+#    (32 students, $\bar y_j = 4.24$) at $\mu = 12.64$, $\tau^2 = 8.61$, $\sigma^2 = 39.15$.
+#    Compare with the lecture's BLUP, $12.64 - 7.35$.
+# 2. Keep only 6 students per school (chosen with `rng`) and rerun the held-out comparison
+#    with 100 splits. How does the advantage of partial pooling over no pooling change, and
+#    why?
+# 3. For which $\tau^2$ would the smallest school keep only half the weight on its own mean
+#    ($B_j = 0.5$ at $n_j = 14$, $\sigma^2 = 39.15$)? What would that mean for the ICC?
+
+# %% tags=["solution"]
+b_8854 = shrinkage.shrinkage_factor([32], SIGMA2_REML, TAU2_REML)[0]
+theta_8854 = shrinkage.conditional_mean([4.24], [32], 12.64, TAU2_REML, SIGMA2_REML)[0]
+print(f"B = {b_8854:.3f}; E[theta | ...] = {theta_8854:.2f}; BLUP: {12.64 - 7.35:.2f}")
+
+# %% tags=["solution"]
+keep = hsb.iloc[rng.permutation(len(hsb))].groupby("school").head(6)  # 6 random per school
+few = shrinkage.heldout_comparison(keep["mathach"], keep["school"], n_splits=100, seed=SEED)
+gain = 1 - few["partial_eb"].mean() / few["no_pooling"].mean()
+print(few.mean().round(2).to_string())
+gain_all = 1 - eb["partial_eb"].mean() / eb["no_pooling"].mean()
+print(f"partial pooling's MSE is {100 * gain:.0f}% below no pooling's ", end="")
+print(f"(with all students: {100 * gain_all:.0f}%)")
+
+# %% tags=["solution"]
+# B = sigma2 / (sigma2 + 14 tau2) = 0.5  <=>  tau2 = sigma2 / 14
+tau2_half = SIGMA2_REML / 14
+print(f"tau2 = {tau2_half:.2f}; ICC = {tau2_half / (tau2_half + SIGMA2_REML):.3f}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Versions
+
+# %%
+from hierlib.versions import show_versions
+
+show_versions()
