@@ -3,6 +3,11 @@
 Each module maps to one idea of the lecture:
 
 - :mod:`hierlib.data` -- the HSB math scores and per-group sufficient statistics.
+- :mod:`hierlib.anova` -- the one-way ANOVA table and F-test (fixed school means).
+- :mod:`hierlib.marginal` -- the marginal model: block compound-symmetry covariance, the
+  intraclass correlation, and a seeded simulator of the two-level model.
+- :mod:`hierlib.reml` -- REML/ML fits of the random-intercept model (statsmodels ``MixedLM``)
+  and the closed-form profile likelihood of the between-group variance.
 """
 
 __version__ = "0.1.0"
