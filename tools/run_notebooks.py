@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 TIMEOUT_S = 600
 """Per-cell timeout: far above the 20 s a whole notebook may take, low enough to stop a hang."""
+BUDGET_S = 20.0
+"""CONTRIBUTING: each notebook executes in under 20 s (a slower one is reported)."""
 
 
 def lecture_order(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -106,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"executing {py.relative_to(REPO)} ...", flush=True)
         ok, seconds, noisy = run_one(py)
         print(f"  {'ok' if ok else 'FAILED'} in {seconds:.1f} s", flush=True)
+        if seconds > BUDGET_S:
+            print(f"  warning: over the {BUDGET_S:.0f} s budget of a notebook", flush=True)
         for first_line in noisy:
             print(f"  warning: a cell wrote to stderr: {first_line}", flush=True)
         if not ok:
