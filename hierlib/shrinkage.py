@@ -30,25 +30,27 @@ import pandas as pd
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, as_labels, positive_int, same_length
+from hierlib._validate import (
+    as_finite_1d,
+    as_labels,
+    finite_scalar,
+    nonnegative,
+    positive,
+    positive_int,
+    same_length,
+)
 from hierlib.anova import anova_from_stats
 from hierlib.data import GroupStats, group_stats
 
 
-def _nonneg(value: ArrayLike, name: str, *, strict: bool) -> NDArray[np.float64]:
-    """A finite scalar or 1-d array, > 0 (``strict``) or >= 0, else ``ValueError``."""
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-        scalar = True
-    else:
-        scalar = False
-    arr = as_finite_1d(arr, name)
-    bad = arr <= 0 if strict else arr < 0
-    if bad.any():
-        kind = "positive" if strict else "non-negative"
-        raise ValueError(f"{name} must be {kind}; got {arr[bad][0]!r}")
-    return arr[0] if scalar else arr  # type: ignore[return-value]
+def _positive_variances(value: ArrayLike, name: str) -> float | NDArray[np.float64]:
+    """A variance (scalar) or one per group (1-d), each finite and > 0, else ``ValueError``."""
+    if np.ndim(value) == 0:
+        return positive(value, name)  # type: ignore[arg-type]
+    arr = as_finite_1d(value, name)
+    if (arr <= 0).any():
+        raise ValueError(f"{name} must be positive; got {arr[arr <= 0][0]!r}")
+    return arr
 
 
 def shrinkage_factor(n: ArrayLike, sigma2: ArrayLike, tau2: float) -> NDArray[np.float64]:
@@ -71,10 +73,10 @@ def shrinkage_factor(n: ArrayLike, sigma2: ArrayLike, tau2: float) -> NDArray[np
     n_arr = as_finite_1d(n, "n")
     if (n_arr < 1).any() or (n_arr != np.round(n_arr)).any():
         raise ValueError("n must hold whole group sizes of at least 1")
-    s2 = _nonneg(sigma2, "sigma2", strict=True)
-    t2 = _nonneg(tau2, "tau2", strict=False)
-    if np.ndim(t2) != 0:
+    s2 = _positive_variances(sigma2, "sigma2")
+    if np.ndim(tau2) != 0:
         raise ValueError("tau2 must be a single number (one between-group variance)")
+    t2 = nonnegative(tau2, "tau2")
     if np.ndim(s2) == 1:
         same_length(n=n_arr, sigma2=s2)
     return s2 / (s2 + n_arr * t2)
@@ -110,7 +112,7 @@ def conditional_mean(
     ybar_arr = as_finite_1d(ybar, "ybar")
     b = shrinkage_factor(n, sigma2, tau2)
     same_length(ybar=ybar_arr, n=b)
-    mu_f = float(as_finite_1d([mu], "mu")[0])
+    mu_f = finite_scalar(mu, "mu")
     return b * mu_f + (1.0 - b) * ybar_arr
 
 
