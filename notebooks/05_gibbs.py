@@ -230,30 +230,29 @@ except ValueError as err:
 # NBVAL_CHECK_OUTPUT
 theta0, mu0, s20, t20 = stats.ybar, stats.grand_mean, 39.0, 8.6
 prior = priors.Default()
-grid = np.linspace(0.5, 1.5, 7)
-
-
-def spread(log_joint, log_cond):
-    diff = [log_joint(v) - log_cond(v) for v in grid]
-    return np.ptp(diff)
-
+grid = np.linspace(0.5, 1.5, 7)  # multiples of the current value
+gap = posterior.conditional_gap
 
 checks = {
-    "sigma2": spread(
+    "sigma2": gap(
         lambda v: conditionals.log_joint(y, groups, theta0, mu0, v * s20, t20, prior),
         lambda v: conditionals.sigma_precision(stats, theta0).logpdf_of_inverse(v * s20),
+        grid,
     ),
-    "tau2": spread(
+    "tau2": gap(
         lambda v: conditionals.log_joint(y, groups, theta0, mu0, s20, v * t20, prior),
         lambda v: conditionals.tau_precision(theta0 - mu0).logpdf_of_inverse(v * t20),
+        grid,
     ),
-    "mu": spread(
+    "mu": gap(
         lambda v: conditionals.log_joint(y, groups, theta0, v * mu0, s20, t20, prior),
         lambda v: conditionals.mu_centered(theta0, t20).logpdf(v * mu0),
+        grid,
     ),
-    "tau2, wrong shape m/2": spread(
+    "tau2, wrong shape m/2": gap(
         lambda v: conditionals.log_joint(y, groups, theta0, mu0, s20, v * t20, prior),
         lambda v: conditionals.tau_precision(theta0 - mu0, a_tau=0).logpdf_of_inverse(v * t20),
+        grid,
     ),
 }
 for name, value in checks.items():

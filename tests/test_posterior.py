@@ -170,3 +170,22 @@ def test_plot_by_prior_one_outline_per_prior():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["A: mean 2.00", "B: mean 2.00"]
     assert ax.get_xlabel() == "τ (score points)"
+
+
+def test_conditional_gap_flags_a_wrong_conditional():
+    from scipy import stats
+
+    # joint of x ~ N(1, 4) times a constant in x: the right conditional leaves a constant gap
+    def log_joint(x):
+        return stats.norm.logpdf(x, 1.0, 2.0) + 7.5
+
+    grid = np.linspace(-3, 5, 9)
+    right = posterior.conditional_gap(log_joint, lambda x: stats.norm.logpdf(x, 1.0, 2.0), grid)
+    wrong = posterior.conditional_gap(log_joint, lambda x: stats.norm.logpdf(x, 1.0, 1.0), grid)
+    assert right < 1e-12
+    # gap = -(x-1)^2/8 + (x-1)^2/2 + const: range over the grid 3/8 * 16 = 6
+    assert wrong == pytest.approx(6.0)
+    with pytest.raises(ValueError, match="two points"):
+        posterior.conditional_gap(log_joint, log_joint, [1.0])
+    with pytest.raises(ValueError, match="support"):
+        posterior.conditional_gap(log_joint, lambda x: stats.gamma.logpdf(x, 2.0), grid)

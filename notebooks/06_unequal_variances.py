@@ -1,0 +1,417 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 06 · Unequal variances: every school its own $\sigma_j^2$
+#
+# **What you will learn**
+#
+# - why a school should have its own variance as well as its own mean, and what HSB says;
+# - the model with $\sigma_j^2$, $\sigma_0^2$, $\nu_0$, and why the scores become Student-t;
+# - the full conditionals, derived (two of the slide's are missing factors);
+# - what the posteriors of $\nu_0$ and $\sigma_0^2$ say about how alike the schools are;
+# - shrinkage of variances, and how it changes the shrinkage of the means.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes. Lecture slides "Model extension: Unequal Variances" to "Shrinkage of
+# variances". Motivation in one line: "if we allow each group its own mean, why not its own
+# variance?" The sampler is `hierlib.gibbs.unequal_variances` (tested against the log joint
+# and by simulation-based calibration); this notebook calls it. About 20 minutes.
+
+# %% slideshow={"slide_type": "skip"}
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy import stats as sps
+
+from hierlib import conditionals, diagnostics, gibbs, posterior, priors, shrinkage, unequal
+from hierlib.data import group_stats, load_hsb
+from hierlib.plots import use_course_style
+
+use_course_style()
+
+# %% slideshow={"slide_type": "skip"}
+SEED = 630
+rng = np.random.default_rng(SEED)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Do the schools differ in spread?
+#
+# Model 1 gave every school the same $\sigma^2$. The schools' own standard deviations $s_j$:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+hsb = load_hsb()
+y, groups = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
+stats = group_stats(y, groups)
+by_school = [y[groups == label] for label in stats.labels]
+s_j = np.sqrt(stats.s2)
+print(f"school sd s_j: {s_j.min():.2f} to {s_j.max():.2f} points (median {np.median(s_j):.2f})")
+print(f"Bartlett test of equal variances: p = {sps.bartlett(*by_school).pvalue:.1e}")
+print(f"Levene test (robust to non-normality): p = {sps.levene(*by_school).pvalue:.1e}")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Both tests reject equal variances. Some spread in $s_j$ is just sampling noise (with
+# $n_j = 14$ a sample sd is uncertain by about 20%), but not this much: the schools differ.
+# Rather than choose between "one $\sigma^2$" and "160 unrelated $\sigma_j^2$", model them
+# hierarchically, exactly as we did the means.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The model
+#
+# $$
+# \begin{aligned}
+# Y_{ij} \mid \theta_j, \sigma_j^2 &\sim \mathcal N(\theta_j, \sigma_j^2)\\
+# \theta_j \mid \mu, \tau^2 &\sim \mathcal N(\mu, \tau^2)\\
+# 1/\sigma_j^2 \mid \nu_0, \sigma_0^2 &\sim \text{Gamma}\big(\nu_0/2,\ \nu_0\sigma_0^2/2\big)
+#   \quad\text{(shape, rate)}\\
+# p(\sigma_0^2) \propto 1/\sigma_0^2, \quad \nu_0 &\sim \text{Gamma}(2, \text{rate } 1/2),
+#   \quad p(\mu, \tau^2) \propto 1
+# \end{aligned}
+# $$
+#
+# - $\sigma_0^2$ is the centre of the school variances: $E[1/\sigma_j^2] = 1/\sigma_0^2$.
+# - $\nu_0$ says how alike they are: large $\nu_0$ means every $\sigma_j^2 \approx \sigma_0^2$
+#   (model 1 is the limit $\nu_0 \to \infty$). Its prior has mean 4: "not very alike".
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Why the scores become Student-t
+#
+# Write $\lambda_j = \sigma_0^2/\sigma_j^2$, so $\lambda_j \sim \text{Gamma}(\nu_0/2, \nu_0/2)$
+# (mean 1) and $Y_{ij} \mid \theta_j, \lambda_j \sim \mathcal N(\theta_j, \sigma_0^2/\lambda_j)$:
+# a normal whose variance is scaled by a random factor. Integrate $\lambda$ out
+# ($u = (y-\theta_j)^2/\sigma_0^2$):
+#
+# $$
+# p(y \mid \theta_j, \sigma_0^2, \nu_0) \propto \int_0^\infty
+#   \lambda^{1/2} e^{-\lambda u/2}\,\lambda^{\nu_0/2-1}e^{-\nu_0\lambda/2}\,d\lambda
+# = \frac{\Gamma\big(\frac{\nu_0+1}{2}\big)}{\big(\frac{\nu_0+u}{2}\big)^{(\nu_0+1)/2}}
+# \propto \Big(1 + \frac{(y-\theta_j)^2}{\nu_0\sigma_0^2}\Big)^{-(\nu_0+1)/2},
+# $$
+#
+# the Student-t density with $\nu_0$ degrees of freedom, location $\theta_j$ and scale
+# $\sigma_0$ (the slide writes "scale $\sigma_j^2$"; once $\sigma_j^2$ is integrated out the
+# scale is $\sigma_0$). One $\lambda_j$ serves the whole school, so a school's scores are
+# jointly **multivariate** t: uncorrelated, but a wide school is wide for all its students.
+
+# %% tags=["remove-input"]
+axes = unequal.plot_t_marginal(rng, [4, 30], sigma02=39.15, n_draws=50_000)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# With $\nu_0 = 4$ (the prior mean) a score 25 points from its school mean is about 50 times
+# likelier than under the normal; with $\nu_0 = 30$ the t is nearly normal.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The dots are simulated: draw a school variance from the prior, then one student. The red
+# curve is the exact t density, so the dots landing on it are a check of the integral above.
+# sigma0^2 = 39.15 is model 1's sigma^2, used here only to put the axes in score points.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Full conditionals
+#
+# Only the $\sigma_j^2$, $\sigma_0^2$ and $\nu_0$ steps are new; $\mu$ and $\tau^2$ see only
+# the $\theta_j$, so their conditionals are those of notebook 05. With
+# $\phi_j = 1/\sigma_j^2$ and
+# $S_j = \sum_i (y_{ij} - \theta_j)^2 = SS_j + n_j(\bar y_j-\theta_j)^2$:
+#
+# **$\theta_j$**: as in model 1 with $\sigma^2$ replaced by the school's own $\sigma_j^2$,
+# $$\theta_j \mid \cdot \sim \mathcal N\Big(\frac{n_j\bar y_j/\sigma_j^2 + \mu/\tau^2}
+#   {n_j/\sigma_j^2 + 1/\tau^2},\ \frac{1}{n_j/\sigma_j^2 + 1/\tau^2}\Big).$$
+#
+# **$\phi_j$**: prior $\phi_j^{\nu_0/2-1}e^{-\phi_j\nu_0\sigma_0^2/2}$ times likelihood
+# $\phi_j^{n_j/2}e^{-\phi_j S_j/2}$:
+# $$\frac{1}{\sigma_j^2}\,\Big|\,\cdot \sim
+#   \text{Gamma}\Big(\frac{\nu_0+n_j}{2},\ \frac{\nu_0\sigma_0^2 + S_j}{2}\Big).$$
+# The slide's rate $\nu_0\sigma_0^2 + \sum_i(y_{ij}-\theta_j)^2$ lacks the $\frac12$.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### $\sigma_0^2$ and $\nu_0$
+#
+# As a function of $\sigma_0^2$, each school's prior density
+# $\frac{(\nu_0\sigma_0^2/2)^{\nu_0/2}}{\Gamma(\nu_0/2)}
+#  \phi_j^{\nu_0/2-1}e^{-\phi_j\nu_0\sigma_0^2/2}$
+# contributes $(\sigma_0^2)^{\nu_0/2}e^{-\sigma_0^2\,\nu_0\phi_j/2}$. Times $p(\sigma_0^2)
+# \propto (\sigma_0^2)^{-1}$:
+#
+# $$
+# \sigma_0^2 \mid \cdot \sim \text{Gamma}\Big(\frac{m\nu_0}{2},\ \frac{\nu_0}{2}\sum_{j=1}^m
+#   \frac{1}{\sigma_j^2}\Big)
+# \quad\text{— a Gamma law for } \sigma_0^2 \text{ itself, not its inverse.}
+# $$
+#
+# The slide's $\text{Gamma}\big((a + J\nu_0)/2,\ b + \sum_j 1/\sigma_j^2\big)$ is for a
+# $\text{Gamma}(a/2, b/2)$ prior on $\sigma_0^2$; the right rate is
+# $\big(b + \nu_0\sum_j 1/\sigma_j^2\big)/2$: it drops both the $\nu_0$ and the $\frac12$.
+# The lecture's $p(\sigma_0^2) \propto 1/\sigma_0^2$ is $a = b = 0$.
+#
+# $\nu_0$ has no standard conditional:
+# $$
+# \log p(\nu_0 \mid \cdot) = \log\nu_0 - \frac{\nu_0}{2}
+#   + \frac{m\nu_0}{2}\log\frac{\nu_0\sigma_0^2}{2} - m\log\Gamma\Big(\frac{\nu_0}{2}\Big)
+#   + \frac{\nu_0}{2}\sum_j\log\phi_j - \frac{\nu_0\sigma_0^2}{2}\sum_j\phi_j + \text{const},
+# $$
+# so the sampler draws it by an exact slice-sampling step on $\log\nu_0$ (it needs only
+# $\sum_j\log\phi_j$ and $\sum_j\phi_j$: O(1) per sweep).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Checking the algebra against the joint density
+#
+# As in notebook 05: with everything else fixed, log joint minus log conditional must not
+# change along a grid of values.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+prior_u = priors.UnequalVariances()
+theta0, s2_0, mu0, t20, s020, nu00 = stats.ybar, stats.s2, stats.grand_mean, 8.6, 37.0, 20.0
+grid = np.linspace(0.5, 1.5, 7)
+
+
+def log_joint(theta=theta0, sigma2_j=s2_0, sigma02=s020, nu0=nu00):
+    return conditionals.log_joint_unequal(
+        y, groups, theta, sigma2_j, mu0, t20, sigma02, nu0, prior_u
+    )
+
+
+scale_first = np.where(np.arange(stats.m) == 0, 1.0, 0.0)  # move sigma_1^2 only
+checks = {
+    "sigma_1^2": posterior.conditional_gap(
+        lambda v: log_joint(sigma2_j=s2_0 * (1 + (v - 1) * scale_first)),
+        lambda v: conditionals.sigma_j_precision(stats, theta0, nu00, s020).logpdf_of_inverse(
+            s2_0[0] * v
+        )[0],
+        grid,
+    ),
+    "sigma0^2": posterior.conditional_gap(
+        lambda v: log_joint(sigma02=v * s020),
+        lambda v: conditionals.sigma02_conditional(s2_0, nu00).logpdf(v * s020),
+        grid,
+    ),
+    "nu0": posterior.conditional_gap(
+        lambda v: log_joint(nu0=v * nu00),
+        lambda v: conditionals.nu0_logpdf(v * nu00, s2_0, s020),
+        grid,
+    ),
+}
+for name, value in checks.items():
+    print(f"{name:>9}: log joint - log conditional varies by {value:.1e} over the grid")
+
+# %% tags=["check"]
+assert max(checks.values()) < 1e-6
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Fitting both models
+#
+# The unequal-variances sampler (model 2) and, for comparison, model 1 of notebook 05; four
+# chains each, same seed.
+
+# %%
+post_u = gibbs.unequal_variances(y, groups, seed=SEED)
+post_e = gibbs.hierarchical_normal(y, groups, seed=SEED)
+table_u = diagnostics.summary_table(post_u, ["mu", "tau", "nu0", "sigma02"])
+diagnostics.summary_table(post_u, ["mu", "tau", "nu0", "sigma02"], round_to=2)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for name in ("mu", "tau", "nu0", "sigma02"):
+    row = table_u.loc[name]
+    print(
+        f"{name:>7}: mean {row['mean']:.1f}, 95% interval [{row['2.5%']:.1f}, "
+        f"{row['97.5%']:.1f}], R-hat {row['r_hat']:.2f}"
+    )
+mu_e, tau_e = post_e.draws["mu"].mean(), np.sqrt(post_e.draws["tau2"]).mean()
+print(f"model 1: mu {mu_e:.1f}, tau {tau_e:.1f}, sigma2 {post_e.draws['sigma2'].mean():.1f}")
+
+# %% tags=["check"]
+assert (table_u["r_hat"] < 1.01).all() and (table_u["ess_bulk"] > 1000).all()
+# mu and tau barely move when the variances are freed (model 1: 12.64 and 2.97)
+assert abs(table_u.loc["mu", "mean"] - 12.64) < 0.05
+assert abs(table_u.loc["tau", "mean"] - 2.97) < 0.1
+# the data put nu0 far above its prior mean of 4: the schools' variances are alike
+assert table_u.loc["nu0", "2.5%"] > 15
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## How alike are the schools' variances? The posteriors of $\nu_0$ and $\sigma_0^2$
+
+# %% tags=["remove-input"]
+sigma2_model1 = float(post_e.draws["sigma2"].mean())
+axes = posterior.plot_marginals(
+    {"nu0": post_u.draws["nu0"], "sigma02": post_u.draws["sigma02"]},
+    ["nu0", "sigma02"],
+    reference={"nu0": 4.0, "sigma02": sigma2_model1},
+    reference_label={"nu0": "prior mean", "sigma02": "model 1 σ²"},
+)
+nu_grid = np.linspace(0.01, axes[0, 0].get_xlim()[1], 300)
+axes[0, 0].plot(nu_grid, sps.gamma.pdf(nu_grid, 2, scale=2), color="0.3", lw=2, label="prior")
+axes[0, 0].set_xlim(left=0)
+axes[0, 0].set_ylim(0, 0.2)
+axes[0, 0].set_ylabel("density")
+axes[0, 0].legend(loc="upper right", fontsize=10, ncol=2)
+axes[0, 0].figure.suptitle(
+    "The data move ν₀ from its prior (mean 4) to about 31: school variances are fairly alike",
+    y=1.03,
+)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - $\nu_0 \approx 31$ (95%: 22 to 42), far from the prior's 4: the variances differ, but
+#   mildly. Each school's variance borrows information worth about 31 students from the
+#   others. The t with 31 degrees of freedom is close to normal. The prior still matters:
+#   it has little mass above 20 and holds $\nu_0$ down (exercise 2: a vaguer prior gives
+#   about 60).
+# - $\sigma_0^2 \approx 37.7$ lies *below* model 1's $\sigma^2 = 39.2$: $\sigma_0^2$ is the
+#   centre of the **precisions**, $1/E[1/\sigma_j^2]$; the prior mean of $\sigma_j^2$ itself is
+#   $\nu_0\sigma_0^2/(\nu_0-2) \approx 40$.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Numbers to say: nu0 31 [22, 42], sigma0^2 37.7 [35.7, 39.8] (sigma0 6.14), mu 12.65,
+# tau 3.00. The prior of nu0 (Gamma(2, 1/2)) has almost no mass above 20, yet the posterior
+# sits at 31: 160 schools' variances carry a lot of information about how spread out the
+# variances are. Bartlett and Levene were right that variances differ, but a Bayesian answer
+# says by how much: sd of log sigma_j^2 about sqrt(2/nu0) = 0.25, i.e. school sds typically
+# within +-13% of sigma0. Prior sensitivity: with a vaguer Gamma(1, rate 0.05) prior on nu0
+# the posterior moves to about 60 [37, 99] (exercise 2): nu0 is the one quantity here where
+# the lecture's prior matters, because "how alike are 160 variances" is learnt from 160
+# noisy s_j^2 only.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Shrinkage of variances
+#
+# Given $\theta_j$, the conditional of $1/\sigma_j^2$ makes the variance a weighted average
+# of the prior centre and the school's own data:
+#
+# $$
+# \frac{1}{E[1/\sigma_j^2 \mid \cdot]} = \frac{\nu_0\sigma_0^2 + S_j}{\nu_0 + n_j}
+# = w_j\,\sigma_0^2 + (1-w_j)\frac{S_j}{n_j}, \qquad w_j = \frac{\nu_0}{\nu_0+n_j}:
+# $$
+#
+# the prior acts as $\nu_0$ extra students with variance $\sigma_0^2$.
+
+# %% tags=["remove-input"]
+var_table = unequal.variance_table(post_u)
+ax = shrinkage.plot_shrinkage(
+    var_table["s2"],
+    var_table["post_mean"],
+    var_table["n"],
+    pooled=float(post_u.draws["sigma02"].mean()),
+    xlabel=r"sample variance $s_j^2$ (points²)",
+    ylabel=r"posterior mean of $\sigma_j^2$ (points²)",
+    title="School variances are pulled to the middle, small schools the most",
+)
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+small, large = var_table["n"].idxmin(), var_table["n"].idxmax()
+for label in (small, large):
+    row = var_table.loc[label]
+    print(
+        f"school {label}: n = {row['n']:.0f}, weight on sigma0^2 = {row['weight']:.2f}, "
+        f"s2 = {row['s2']:.1f} -> posterior mean {row['post_mean']:.1f}"
+    )
+print(f"sd across schools: s2 {var_table['s2'].std():.1f}, "
+      f"posterior means {var_table['post_mean'].std():.1f}")  # fmt: skip
+
+# %% tags=["check"]
+# shrinkage: the posterior means of sigma_j^2 spread less than the s_j^2 and sit nearer the
+# middle (the prior mean of sigma_j^2, nu0 sigma0^2 / (nu0 - 2)) for nearly every school
+nu0_bar, s02_bar = post_u.draws["nu0"].mean(), post_u.draws["sigma02"].mean()
+centre = nu0_bar * s02_bar / (nu0_bar - 2)
+closer = np.abs(var_table["post_mean"] - centre) <= np.abs(var_table["s2"] - centre) + 0.5
+assert closer.mean() > 0.95
+assert var_table["post_mean"].std() < 0.7 * var_table["s2"].std()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The cloud is much flatter than the 45° line: school variances from 12.5 to 72 become 23 to
+# 59. With $\nu_0 \approx 31$, a school of 14 students puts about 70% of the weight on
+# $\sigma_0^2$, a school of 67 about 32%.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Shrinkage of means, with and without unequal variances
+#
+# The lecture's formula, now with the school's own variance:
+#
+# $$
+# E[\theta_j \mid \mu, \tau^2, \sigma_j^2, Y] =
+# \Big(\frac{n_j}{\sigma_j^2} + \frac{1}{\tau^2}\Big)^{-1}
+# \Big(\frac{n_j}{\sigma_j^2}\,\bar y_j + \frac{1}{\tau^2}\,\mu\Big).
+# $$
+#
+# A school with a large $\sigma_j^2$ has a noisier $\bar y_j$ and is pulled harder towards
+# $\mu$; a school with a small one keeps more of its own mean.
+
+# %% tags=["remove-input"]
+ax = unequal.plot_mean_shrinkage_compare(stats, post_e, post_u)
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+share_e = unequal.mean_shrinkage(stats, post_e.theta_mean, post_e.draws["mu"].mean())
+share_u = unequal.mean_shrinkage(stats, post_u.theta_mean, post_u.draws["mu"].mean())
+ok = np.isfinite(share_e) & np.isfinite(share_u)
+corr = np.corrcoef(stats.s2[ok], (share_u - share_e)[ok])[0, 1]
+moved = np.abs(post_u.theta_mean - post_e.theta_mean)
+print(f"correlation of s_j^2 with the extra shrinkage under model 2: {corr:.2f}")
+print(f"largest change of a posterior mean E[theta_j|Y]: {moved.max():.2f} points")
+
+# %% tags=["check"]
+assert corr > 0.6
+assert moved.max() < 0.5
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Schools above the line (yellow: large $s_j$) are shrunk harder when they keep their own
+# variance, schools below it (purple: small $s_j$) less. The posterior means move by at most
+# a quarter of a point here: the HSB variances are alike enough ($\nu_0 \approx 31$) that
+# model 1 was a fair approximation — but now we know, rather than assume.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The correlation between s_j^2 and the extra shrinkage is 0.87. Point at the yellow
+# school at the top right (s_j about 8.5): its mean is pulled 21% of the way to mu under
+# model 2, 18% under model 1. The ranking notebook (08) uses model 1; an exercise there could
+# redo it with model 2.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercises
+#
+# 1. Which school's variance is pulled the most, $|s_j^2 - E[\sigma_j^2 \mid Y]|$? Give its
+#    $n_j$ and $s_j^2$, and explain with $w_j$.
+# 2. Refit with a vaguer prior on $\nu_0$, `priors.UnequalVariances(nu0_shape=1,
+#    nu0_rate=0.05)` (prior mean 20, sd 20). Does the posterior of $\nu_0$ move?
+# 3. How likely is a score more than $3\sigma_0$ from its school mean under a $t_4$, a
+#    $t_{31}$ and a normal? (`scipy.stats.t.sf`, `scipy.stats.norm.sf`.)
+
+# %% tags=["solution"]
+most = var_table["pulled"].abs().idxmax()
+print(var_table.loc[most, ["n", "s2", "post_mean", "weight"]].round(2).to_string())
+
+# %% tags=["solution"]
+vague = gibbs.unequal_variances(
+    y, groups, prior=priors.UnequalVariances(nu0_shape=1, nu0_rate=0.05), n_draws=2000, seed=SEED
+)
+lo_v, hi_v = np.quantile(vague.draws["nu0"], [0.025, 0.975])
+print(
+    f"nu0 with the vague prior: mean {vague.draws['nu0'].mean():.1f}, 95% [{lo_v:.1f}, {hi_v:.1f}]"
+)
+
+# %% tags=["solution"]
+for label, tail in (("t_4", sps.t.sf(3, 4)), ("t_31", sps.t.sf(3, 31)), ("normal", sps.norm.sf(3))):
+    print(f"{label:>6}: P(|y - theta| > 3 sigma0) = {2 * tail:.4f}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Versions
+
+# %%
+from hierlib.versions import show_versions
+
+show_versions()
