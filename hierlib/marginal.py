@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import as_finite_1d, at_least_groups, finite_scalar, nonnegative
 from hierlib.data import GroupStats, group_stats
+from hierlib.explore import plot_within_spread
 
 DENSE_LIMIT = 5000
 """Largest n for which :meth:`BlockCompoundSymmetry.to_dense` builds the n x n matrix."""
@@ -383,6 +384,41 @@ def plot_correlation_check(
     return ax
 
 
+def plot_icc_limits(
+    rng: np.random.Generator,
+    iccs: ArrayLike = (0.01, 0.18, 0.95),
+    total: float = 47.76,
+    mu: float = 12.64,
+    group_sizes: ArrayLike = (25,) * 20,
+) -> NDArray:
+    """One simulated data set per ICC, side by side, at a fixed total variance.
+
+    Each panel draws from :func:`simulate_two_level` with :math:`\\tau^2 = \\rho\\,V`,
+    :math:`\\sigma^2 = (1 - \\rho)\\,V` (``V = total``) and shows every observation and the
+    group means, groups ordered by mean (:func:`hierlib.explore.plot_within_spread`).
+
+    Returns
+    -------
+    ndarray of Axes, one per ICC.
+    """
+    rhos = as_finite_1d(iccs, "iccs")
+    if ((rhos < 0) | (rhos > 1)).any():
+        raise ValueError(f"iccs must lie in [0, 1]; got {rhos}")
+    v = nonnegative(total, "total")
+    fig, axes = plt.subplots(1, rhos.size, figsize=(4.3 * rhos.size, 4.5), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, rho in zip(axes, rhos, strict=True):
+        y, g = simulate_two_level(rng, group_sizes, mu, rho * v, (1 - rho) * v)
+        plot_within_spread(y, g, ax=ax)
+        ax.collections[0].set(sizes=[12], alpha=0.5)
+        ax.get_legend().remove()
+        ax.set_title(f"ICC = {rho:.2f}")
+        ax.set_ylabel("simulated score (points)" if ax is axes[0] else "")
+    fig.suptitle("ICC → 0: groups look alike; ICC → 1: members of a group look alike")
+    fig.tight_layout()
+    return axes
+
+
 __all__ = [
     "BlockCompoundSymmetry",
     "icc",
@@ -390,6 +426,7 @@ __all__ = [
     "marginal_loglik",
     "plot_correlation_check",
     "plot_covariance",
+    "plot_icc_limits",
     "simulate_two_level",
     "within_group_correlation",
 ]

@@ -232,6 +232,7 @@ def plot_profile(
     methods: tuple[str, ...] = ("REML", "ML"),
     level: float = 0.95,
     ax: Axes | None = None,
+    title: str = "REML peaks at a larger $\\tau^2$ than ML",
 ) -> Axes:
     """Profile log-likelihood of :math:`\\tau^2`, relative to its maximum, for each method.
 
@@ -247,6 +248,8 @@ def plot_profile(
     methods : tuple of {"REML", "ML"}
     level : float, default 0.95
     ax : matplotlib Axes, optional
+    title : str
+        A title that says what to see.
     """
     if ax is None:
         _, ax = plt.subplots()
@@ -263,7 +266,7 @@ def plot_profile(
     ax.set_ylim(3.5 * cut, 0.5)
     ax.set_xlabel("between-school variance $\\tau^2$ (points$^2$)")
     ax.set_ylabel("profile log-likelihood minus max")
-    ax.set_title("REML peaks at a larger $\\tau^2$ than ML")
+    ax.set_title(title)
     ax.legend(loc="lower right", fontsize=11)
     return ax
 

@@ -33,16 +33,15 @@
 # means) instead of 160. Integrating them out gives the marginal model we estimate in 04.
 
 # %% slideshow={"slide_type": "skip"}
-import matplotlib.pyplot as plt
 import numpy as np
 
 from hierlib.data import group_stats, load_hsb
-from hierlib.explore import plot_within_spread
 from hierlib.marginal import (
     icc,
     marginal_cov,
     plot_correlation_check,
     plot_covariance,
+    plot_icc_limits,
     simulate_two_level,
     within_group_correlation,
 )
@@ -155,10 +154,12 @@ assert abs(rho - 2.934966**2 / (2.934966**2 + 6.256862**2)) < 1e-3 * rho
 # estimates. In each, correlate every pair of students of the same school
 # (`within_group_correlation`). Compare with $\tau^2/(\tau^2 + \sigma^2)$:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 sims = [simulate_two_level(rng, stats.n, fit.mu_hat, fit.tau2, fit.sigma2) for _ in range(500)]
 r_sim = np.array([within_group_correlation(y_k, g_k) for y_k, g_k in sims])
 r_hsb = within_group_correlation(hsb["mathach"], hsb["school"])
+
+# %%
 ax = plot_correlation_check(r_sim, rho, observed=r_hsb)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -194,17 +195,7 @@ assert abs(r_hsb - rho) < 2 * r_sim.std(ddof=1)  # the data are typical of the f
 # Same $\tau^2 + \sigma^2 = 47.8$, 20 schools of 25 students, three ICCs:
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(13, 4.5), sharey=True)
-total = fit.tau2 + fit.sigma2
-for ax, rho_k in zip(axes, [0.01, rho, 0.95], strict=True):
-    y_k, g_k = simulate_two_level(rng, [25] * 20, fit.mu_hat, rho_k * total, (1 - rho_k) * total)
-    plot_within_spread(y_k, g_k, ax=ax)
-    ax.collections[0].set(sizes=[12], alpha=0.5)  # 25 students a school: bigger dots
-    ax.set_title(f"ICC = {rho_k:.2f}")
-    ax.get_legend().remove()
-    ax.set_ylabel("simulated score (points)" if ax is axes[0] else "")
-fig.suptitle("ICC → 0: schools look alike; ICC → 1: students within a school look alike")
-fig.tight_layout()
+axes = plot_icc_limits(rng, iccs=[0.01, rho, 0.95], total=fit.tau2 + fit.sigma2, mu=fit.mu_hat)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - **ICC → 0** ($\tau^2 \to 0$): school means (red) all sit near $\mu$; knowing the school

@@ -133,6 +133,9 @@ print(f"converged: REML {fit.converged}, ML {fit_ml.converged}")
 # (Intercept) 12.63697 0.2443936 7025 51.70747       0
 # ```
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Our fit against those numbers:
+
 # %%
 # NBVAL_CHECK_OUTPUT
 lecture = pd.Series(
@@ -165,16 +168,16 @@ assert (round(fit.tau2, 2), round(fit.sigma2, 2), round(fit.icc, 2)) == (8.61, 3
 # value). `hierlib.reml` does it in closed form from the 160 school summaries. Left: HSB.
 # Right: 8 schools drawn at random from HSB, where ML and REML part ways.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 stats = group_stats(hsb["mathach"], hsb["school"])
-few = rng.choice(stats.labels, size=8, replace=False)
+few = rng.choice(stats.labels, size=8, replace=False)  # 8 schools at random
 small = hsb[hsb["school"].isin(few)]
 stats_small = group_stats(small["mathach"], small["school"])
+
+# %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-plot_profile(stats, (4.0, 14.0), ax=left)
-left.set_title("All 160 schools: REML and ML nearly agree")
-plot_profile(stats_small, (0.0, 30.0), ax=right)
-right.set_title("8 schools: ML's peak sits lower")
+plot_profile(stats, (4.0, 14.0), ax=left, title="All 160 schools: REML and ML nearly agree")
+plot_profile(stats_small, (0.0, 30.0), ax=right, title="8 schools: ML's peak sits lower")
 fig.tight_layout()
 
 # %%
@@ -206,17 +209,16 @@ assert abs(ll_max - fit.loglik) < 1e-3
 #
 # the school's raw deviation multiplied by a factor below 1 that grows with $n_j$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 predicted = fit.mu_hat + fit.random_effects
-ax = plot_shrinkage(
-    stats.ybar,
-    predicted,
-    stats.n,
-    pooled=fit.mu_hat,
-    xlabel=r"school sample mean $\bar y_j$ (points)",
-    ylabel=r"REML prediction $\hat\mu + \hat b_j$ (points)",
-    title="Predicted school means are pulled towards $\\hat\\mu$",
-)
+labels = {
+    "xlabel": r"school sample mean $\bar y_j$ (points)",
+    "ylabel": r"REML prediction $\hat\mu + \hat b_j$ (points)",
+    "title": r"Predicted school means are pulled towards $\hat\mu$",
+}
+
+# %%
+ax = plot_shrinkage(stats.ybar, predicted, stats.n, pooled=fit.mu_hat, **labels)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## The lecture's five schools

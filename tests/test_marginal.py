@@ -164,3 +164,21 @@ def test_plots_draw_what_they_say():
     assert [ln.get_xdata()[0] for ln in ax2.lines] == [0.18, 0.16]
     assert ax2.get_xlabel() and ax2.get_ylabel() and ax2.get_title()
     plt.close("all")
+
+
+def test_icc_limits_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hierlib.marginal import plot_icc_limits
+
+    axes = plot_icc_limits(np.random.default_rng(0), iccs=[0.0, 0.5, 1.0], group_sizes=[5] * 6)
+    assert [ax.get_title() for ax in axes] == ["ICC = 0.00", "ICC = 0.50", "ICC = 1.00"]
+    # ICC = 1: sigma2 = 0, every member sits on its group mean
+    obs = axes[2].collections[0].get_offsets()
+    assert np.unique(np.round(obs[:, 1], 10)).size == 6
+    with pytest.raises(ValueError, match="iccs"):
+        plot_icc_limits(np.random.default_rng(0), iccs=[1.5])
+    plt.close("all")
