@@ -189,6 +189,9 @@ shrinkage.plot_shrinkage_factor(
 fig.tight_layout()
 plt.show()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Who moves, and by how much
+
 # %%
 # NBVAL_CHECK_OUTPUT
 moved = stats.ybar - post.theta_mean
@@ -254,6 +257,9 @@ both = shrinkage.heldout_comparison(
     seed=SEED,
     estimators=("no_pooling", "complete_pooling", "partial_eb", "partial_gibbs"),
 )
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Held-out mean squared errors (points²)
 
 # %%
 # NBVAL_CHECK_OUTPUT

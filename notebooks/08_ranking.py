@@ -65,6 +65,11 @@ post = gibbs.hierarchical_normal(
 )
 theta = post.draws["theta"]  # (chains, draws, schools), schools in the order of post.groups
 table = ranking.rank_summary(theta, post.groups, sample_mean=stats.ybar, k=10)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The rank table: the 12 best schools by posterior mean rank
+
+# %%
 table.head(12).round(2)
 
 # %% tags=["check"]
@@ -80,6 +85,9 @@ assert abs(table["p_top10"].sum() - 10) < 1e-9
 fig, ax = plt.subplots(figsize=(10, 5.5))
 ranking.plot_rank_intervals(table, k=10, ax=ax)
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## How wide are the rank intervals?
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -135,6 +143,9 @@ ax.set_ylabel("P(school in top 10 | Y)")
 ax.set_ylim(0, 1)
 ax.set_title("P(top 10): a few near-certain schools, then a long tail of contenders")
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## How many of the sample top 10 are really top 10?
 
 # %%
 # NBVAL_CHECK_OUTPUT

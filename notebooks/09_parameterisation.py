@@ -71,7 +71,7 @@ PARAMS = ("centered", "offset", "interweaved")
 # $\delta_j$, and nothing changes. The prior $\delta_j \sim \mathcal N(0, \tau^2)$ is what pins
 # the $\delta_j$ around 0, and with them $\mu$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 hsb = load_hsb()
 y, school = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
 stats = group_stats(y, school)
@@ -129,7 +129,7 @@ assert log_prior(delta0 - 42) < log_prior(delta0) - 1e4
 #   (ancillary) coordinates (ASIS).
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def fit_all(y, groups, n_draws, seed):
     """The three samplers on the same data, seed and settings (theta draws not kept)."""
     return {
@@ -152,6 +152,7 @@ def show_speed(table):
     return table.style.format("{:,.0f}").format("{:.3f}", subset=["seconds"])
 
 
+# %%
 hsb_posts = fit_all(y, school, n_draws=5000, seed=SEED)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -197,7 +198,7 @@ plt.show()
 hsb_speed = diagnostics.ess_table(hsb_posts, ["mu", "tau2"])
 show_speed(hsb_speed)  # ESS per second depends on the machine: not compared by CI
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
 ESS_COLS = ["ess_bulk[mu]", "ess_bulk[tau2]"]
 print("bulk ESS out of 4 x 5000 draws (HSB):")
@@ -214,7 +215,9 @@ for post in hsb_posts.values():
     assert abs(post.draws["mu"].mean() - 12.64) < 0.05
     assert abs(np.sqrt(post.draws["tau2"]).mean() - 2.97) < 0.05
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## On HSB, offset is poor for μ only
+#
 # - For $\mu$ the lecture is right: the offset sampler's ESS is about 20 times smaller than
 #   the centered one's. Every school has 14-67 students, so its data pin $\theta_j$ far more
 #   tightly (variance $\sigma^2/n_j \approx 0.6$-$2.8$) than the prior does
@@ -243,6 +246,11 @@ for post in hsb_posts.values():
 # %%
 y_sim, g_sim = simulate_two_level(rng, np.full(160, 2), mu=12.6, tau2=1.0, sigma2=39.0)
 sim_posts = fit_all(y_sim, g_sim, n_draws=5000, seed=SEED + 1)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Traces with two students per school
+
+# %% tags=["remove-input"]
 plot_traces(
     sim_posts, title="Two students per school: centered μ crawls, τ² crawls in both classic forms"
 )
@@ -268,7 +276,9 @@ assert ess.loc["offset", "ess_bulk[mu]"] > 10 * ess.loc["centered", "ess_bulk[mu
 assert ess.loc["interweaved", "ess_bulk[tau2]"] > 20 * ess.loc["centered", "ess_bulk[tau2]"]
 assert ess.loc["interweaved", "ess_bulk[tau2]"] > 20 * ess.loc["offset", "ess_bulk[tau2]"]
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Why the roles swap
+#
 # - For $\mu$ the roles swap: now the offset sampler wins by a factor of about 50. The
 #   centered $\theta_j$ are held by the prior, so $\theta$ and $\mu$ move together in small
 #   steps; the offset $\delta_j$ hardly depend on $\mu$ when the data are weak.
