@@ -85,6 +85,28 @@ def slice_sample(rng, kind, u0, c, width):
 
 
 @njit(cache=True)
+def _tau_width(c):
+    """Initial slice width on log tau: about 2.5 sd of log tau under the likelihood
+    exp(-c0 tau^2/2 + c1 tau), clipped to [0.02, 2]. It depends on the conditioning values
+    only (not on the current tau), so the slice update stays exact; it only saves steps."""
+    if c[0] <= 0.0 or c[1] <= 0.0:
+        return 2.0
+    return min(2.0, max(0.02, 2.5 / (math.sqrt(c[0]) * (c[1] / c[0]))))
+
+
+@njit(cache=True)
+def _record(row, out_theta, keep, acc, theta, shift, ybar):
+    """Store the kept groups' theta (= shift + x) in ``out_theta[row]`` and accumulate the
+    running sums of theta - ybar and of its square for every group."""
+    for k in range(keep.size):
+        out_theta[row, k] = shift + theta[keep[k]]
+    for j in range(theta.size):
+        d = shift + theta[j] - ybar[j]
+        acc[0, j] += d
+        acc[1, j] += d * d
+
+
+@njit(cache=True)
 def normal_sweeps(
     rng, param, n, ybar, ss, hyper, state, x, n_iter, start, keep, out, out_theta, acc
 ):
@@ -95,96 +117,102 @@ def normal_sweeps(
     stored at row ``start + i`` of ``out`` (columns mu, sigma2, tau2) and ``out_theta`` (the
     groups ``keep``), and theta - ybar is accumulated in ``acc`` (sum, sum of squares), unless
     ``start < 0`` (warm-up).
+
+    Scan order: theta (or delta), sigma2, mu, tau2 [, interweaving steps]. Sums that a later
+    conditional needs are accumulated in the loop that draws the group parameters, so a sweep
+    makes two passes over the groups (three when interweaving).
     """
     m = n.size
     n_total = 0.0
     ss_within = 0.0
+    sum_ny = 0.0
     for j in range(m):
         n_total += n[j]
         ss_within += ss[j]
+        sum_ny += n[j] * ybar[j]
     mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma = hyper
     mu, sigma2, tau2 = state[0], state[1], state[2]
     c = np.empty(4)
     for it in range(n_iter):
+        inv_s2 = 1.0 / sigma2
+        inv_t2 = 1.0 / tau2
+        r = ss_within  # sum_ij (y_ij - theta_j)^2 = sum_j SS_j + n_j (ybar_j - theta_j)^2
         if param == OFFSET:
-            # delta_j | mu, sigma2, tau2 ~ N(n_j (ybar_j - mu)/sigma2 / P_j, 1/P_j)
-            for j in range(m):
-                prec = n[j] / sigma2 + 1.0 / tau2
-                x[j] = n[j] * (ybar[j] - mu) / sigma2 / prec + rng.standard_normal() / math.sqrt(
-                    prec
-                )
-            # mu | delta, sigma2, Y ~ N((sum n_j (ybar_j - delta_j)/sigma2 + p0 mu0)/P, 1/P)
+            # delta_j | mu, sigma2, tau2 ~ N(n_j (ybar_j - mu) inv_s2 / P_j, 1/P_j),
+            #     P_j = n_j/sigma2 + 1/tau2
             s = 0.0
-            for j in range(m):
-                s += n[j] * (ybar[j] - x[j])
-            prec = n_total / sigma2 + mu_prec0
-            mu = (s / sigma2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
-            # 1/tau2 | delta ~ Gamma(a_tau + m/2, b_tau + sum delta_j^2 / 2)
             q = 0.0
             for j in range(m):
+                var = 1.0 / (n[j] * inv_s2 + inv_t2)
+                z = rng.standard_normal()
+                x[j] = n[j] * (ybar[j] - mu) * inv_s2 * var + math.sqrt(var) * z
+                s += n[j] * (ybar[j] - x[j])
                 q += x[j] * x[j]
+                r += n[j] * (ybar[j] - mu - x[j]) ** 2
+            # 1/sigma2 | mu, delta, Y ~ Gamma(a_sigma + n/2, b_sigma + r/2)
+            sigma2 = (b_sigma + 0.5 * r) / rng.standard_gamma(a_sigma + 0.5 * n_total)
+            # mu | delta, sigma2, Y ~ N((sum_j n_j (ybar_j - delta_j)/sigma2 + p0 mu0)/P, 1/P),
+            #     P = n/sigma2 + p0
+            prec = n_total / sigma2 + mu_prec0
+            mu = (s / sigma2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
+            # 1/tau2 | delta ~ Gamma(a_tau + m/2, b_tau + sum_j delta_j^2 / 2)
             tau2 = (b_tau + 0.5 * q) / rng.standard_gamma(a_tau + 0.5 * m)
             shift = mu  # theta_j = mu + delta_j
         else:
             # theta_j | mu, sigma2, tau2 ~ N((n_j ybar_j/sigma2 + mu/tau2)/P_j, 1/P_j)
-            for j in range(m):
-                prec = n[j] / sigma2 + 1.0 / tau2
-                x[j] = (n[j] * ybar[j] / sigma2 + mu / tau2) / prec + rng.standard_normal() / (
-                    math.sqrt(prec)
-                )
-            # mu | theta, tau2 ~ N((sum theta_j/tau2 + p0 mu0)/P, 1/P), P = m/tau2 + p0
             s = 0.0
             for j in range(m):
+                var = 1.0 / (n[j] * inv_s2 + inv_t2)
+                z = rng.standard_normal()
+                x[j] = (n[j] * ybar[j] * inv_s2 + mu * inv_t2) * var + math.sqrt(var) * z
                 s += x[j]
-            prec = m / tau2 + mu_prec0
-            mu = (s / tau2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
-            # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum (theta_j - mu)^2 / 2)
+                r += n[j] * (ybar[j] - x[j]) ** 2
+            # 1/sigma2 | theta, Y ~ Gamma(a_sigma + n/2, b_sigma + r/2)
+            sigma2 = (b_sigma + 0.5 * r) / rng.standard_gamma(a_sigma + 0.5 * n_total)
+            # mu | theta, tau2 ~ N((sum_j theta_j/tau2 + p0 mu0)/P, 1/P), P = m/tau2 + p0
+            prec = m * inv_t2 + mu_prec0
+            mu = (s * inv_t2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
+            # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum_j (theta_j - mu)^2 / 2)
             q = 0.0
             for j in range(m):
                 q += (x[j] - mu) ** 2
             tau2 = (b_tau + 0.5 * q) / rng.standard_gamma(a_tau + 0.5 * m)
             shift = 0.0
             if param == INTERWEAVED:
-                # ancillary step 1: mu | delta = theta - mu, sigma2, Y (offset form)
-                s = 0.0
+                nd = 0.0  # sums over delta_j = theta_j - mu
+                nd2 = 0.0
+                ndy = 0.0
                 for j in range(m):
-                    s += n[j] * (ybar[j] - (x[j] - mu))
+                    d = x[j] - mu
+                    nd += n[j] * d
+                    nd2 += n[j] * d * d
+                    ndy += n[j] * d * ybar[j]
+                # ancillary step for mu: mu | delta, sigma2, Y (the offset form's conditional),
+                #     sum_j n_j (ybar_j - delta_j) = sum_ny - nd
                 prec = n_total / sigma2 + mu_prec0
-                mu_new = (s / sigma2 + mu_prec0 * mu0) / prec + rng.standard_normal() / (
-                    math.sqrt(prec)
+                mu_new = ((sum_ny - nd) / sigma2 + mu_prec0 * mu0) / prec + (
+                    rng.standard_normal() / math.sqrt(prec)
                 )
-                # ancillary step 2: tau | eta = (theta - mu)/tau, mu, sigma2, Y (slice on log tau)
+                # ancillary step for tau: tau | eta = delta/tau, mu, sigma2, Y; the likelihood
+                # in tau is exp(-c0 tau^2/2 + c1 tau), c0 = sum n_j eta_j^2 / sigma2,
+                # c1 = sum n_j eta_j (ybar_j - mu)/sigma2; exact slice update on log tau
                 tau = math.sqrt(tau2)
-                c0 = 0.0
-                c1 = 0.0
+                c[0] = nd2 / tau2 / sigma2
+                c[1] = (ndy - mu_new * nd) / tau / sigma2
+                c[2] = a_tau
+                c[3] = b_tau
+                tau_new = math.exp(slice_sample(rng, LOG_TAU, math.log(tau), c, _tau_width(c)))
+                # back to theta_j = mu + tau eta_j
                 for j in range(m):
-                    eta = (x[j] - mu) / tau
-                    c0 += n[j] * eta * eta
-                    c1 += n[j] * eta * (ybar[j] - mu_new)
-                c[0], c[1], c[2], c[3] = c0 / sigma2, c1 / sigma2, a_tau, b_tau
-                tau_new = math.exp(slice_sample(rng, LOG_TAU, math.log(tau), c, 1.0))
-                # back to theta = mu + tau * eta
-                for j in range(m):
-                    x[j] = mu_new + tau_new * (x[j] - mu) / tau
+                    x[j] = mu_new + tau_new / tau * (x[j] - mu)
                 mu = mu_new
                 tau2 = tau_new * tau_new
-        # 1/sigma2 | theta, Y ~ Gamma(a_sigma + n/2, b_sigma + R/2),
-        #     R = sum_j SS_j + n_j (ybar_j - theta_j)^2
-        r = ss_within
-        for j in range(m):
-            r += n[j] * (ybar[j] - shift - x[j]) ** 2
-        sigma2 = (b_sigma + 0.5 * r) / rng.standard_gamma(a_sigma + 0.5 * n_total)
         if start >= 0:
             row = start + it
             out[row, 0] = mu
             out[row, 1] = sigma2
             out[row, 2] = tau2
-            for k in range(keep.size):
-                out_theta[row, k] = shift + x[keep[k]]
-            for j in range(m):
-                d = shift + x[j] - ybar[j]
-                acc[0, j] += d
-                acc[1, j] += d * d
+            _record(row, out_theta, keep, acc, x, shift, ybar)
     state[0], state[1], state[2] = mu, sigma2, tau2
 
 
@@ -204,12 +232,13 @@ def unequal_sweeps(
     mu, tau2, sigma02, nu0 = state[0], state[1], state[2], state[3]
     c = np.empty(6)
     for it in range(n_iter):
-        # theta_j | mu, sigma_j^2, tau2 ~ N((n_j ybar_j phi_j + mu/tau2)/P_j, 1/P_j)
+        # theta_j | mu, sigma_j^2, tau2 ~ N((n_j ybar_j phi_j + mu/tau2)/P_j, 1/P_j),
+        #     P_j = n_j phi_j + 1/tau2
+        inv_t2 = 1.0 / tau2
         for j in range(m):
-            prec = n[j] * phi[j] + 1.0 / tau2
-            theta[j] = (n[j] * ybar[j] * phi[j] + mu / tau2) / prec + rng.standard_normal() / (
-                math.sqrt(prec)
-            )
+            var = 1.0 / (n[j] * phi[j] + inv_t2)
+            z = rng.standard_normal()
+            theta[j] = (n[j] * ybar[j] * phi[j] + mu * inv_t2) * var + math.sqrt(var) * z
         # phi_j = 1/sigma_j^2 | theta_j, nu0, sigma02 ~
         #     Gamma((nu0 + n_j)/2, (nu0 sigma02 + SS_j + n_j (ybar_j - theta_j)^2)/2)
         sum_phi = 0.0

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from hierlib import conditionals as cond
-from hierlib._kernels import INTERWEAVED, LOG_NU0, LOG_TAU, OFFSET, slice_sample
+from hierlib._kernels import INTERWEAVED, LOG_NU0, LOG_TAU, OFFSET, _tau_width, slice_sample
 from hierlib.data import GroupStats
 
 
@@ -32,18 +32,22 @@ def _inverse_gamma(rng: np.random.Generator, g: cond.Gamma) -> np.ndarray | floa
 def normal_sweeps(
     rng, param, n, ybar, ss, hyper, state, x, n_iter, start, keep, out, out_theta, acc
 ):
-    """Model 1 sweeps (see :func:`hierlib._kernels.normal_sweeps` for the arguments)."""
+    """Model 1 sweeps (see :func:`hierlib._kernels.normal_sweeps` for the arguments and the
+    scan order: theta or delta, sigma2, mu, tau2 [, interweaving steps])."""
     s = GroupStats(labels=np.arange(n.size), n=n, ybar=ybar, ss=ss)
     mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma = hyper
     mu, sigma2, tau2 = state
     for it in range(n_iter):
         if param == OFFSET:
             x[:] = _normal(rng, cond.delta_offset(s, mu, sigma2, tau2))
+            g = cond.sigma_precision(s, mu + x, a_sigma, b_sigma)
+            sigma2 = float(_inverse_gamma(rng, g))
             mu = float(_normal(rng, cond.mu_offset(s, x, sigma2, mu0, mu_prec0)))
             tau2 = float(_inverse_gamma(rng, cond.tau_precision(x, a_tau, b_tau)))
             theta = mu + x
         else:
             x[:] = _normal(rng, cond.theta_centered(s, mu, sigma2, tau2))
+            sigma2 = float(_inverse_gamma(rng, cond.sigma_precision(s, x, a_sigma, b_sigma)))
             mu = float(_normal(rng, cond.mu_centered(x, tau2, mu0, mu_prec0)))
             tau2 = float(_inverse_gamma(rng, cond.tau_precision(x - mu, a_tau, b_tau)))
             if param == INTERWEAVED:
@@ -52,11 +56,10 @@ def normal_sweeps(
                 tau = math.sqrt(tau2)
                 eta = delta / tau
                 c = np.array([n @ eta**2 / sigma2, n @ (eta * (ybar - mu)) / sigma2, a_tau, b_tau])
-                tau = math.exp(slice_sample(rng, LOG_TAU, math.log(tau), c, 1.0))
+                tau = math.exp(slice_sample(rng, LOG_TAU, math.log(tau), c, _tau_width(c)))
                 x[:] = mu + tau * eta
                 tau2 = tau * tau
             theta = x
-        sigma2 = float(_inverse_gamma(rng, cond.sigma_precision(s, theta, a_sigma, b_sigma)))
         if start >= 0:
             out[start + it] = mu, sigma2, tau2
             out_theta[start + it] = theta[keep]

@@ -3,17 +3,17 @@
 - :func:`hierarchical_normal` -- :math:`Y_{ij} \\sim N(\\theta_j, \\sigma^2)`,
   :math:`\\theta_j \\sim N(\\mu, \\tau^2)`, in three parameterisations:
 
-  * ``"centered"``: the lecture's sampler, :math:`\\theta \\to \\mu \\to \\tau^2 \\to \\sigma^2`.
+  * ``"centered"``: the lecture's sampler, :math:`\\theta \\to \\sigma^2 \\to \\mu \\to \\tau^2`.
   * ``"offset"``: the lecture's mixed-effects form :math:`Y_{ij} = \\mu + \\delta_j +
     \\varepsilon_{ij}`, :math:`\\delta_j \\sim N(0, \\tau^2)`, with its own full conditionals
-    (:math:`\\delta \\to \\mu \\to \\tau^2 \\to \\sigma^2`). It mixes poorly when the data are
+    (:math:`\\delta \\to \\sigma^2 \\to \\mu \\to \\tau^2`). It mixes poorly when the data are
     informative about each group (many students per school), well when they are not.
   * ``"interweaved"``: ancillarity-sufficiency interweaving (ASIS; Yu & Meng 2011). After the
     centered updates of :math:`\\theta, \\mu, \\tau^2` (the *sufficient* augmentation), it
     redraws :math:`\\mu` given :math:`\\delta = \\theta - \\mu` (offset form) and then
     :math:`\\tau` given :math:`\\eta = \\delta/\\tau` (the *ancillary* augmentation, fully
-    non-centered; an exact slice-sampling step on :math:`\\log\\tau`), maps back to
-    :math:`\\theta`, and updates :math:`\\sigma^2`. Every step leaves the posterior invariant,
+    non-centered; an exact slice-sampling step on :math:`\\log\\tau`), and maps back to
+    :math:`\\theta = \\mu + \\tau\\eta`. Every step leaves the posterior invariant,
     and the sampler mixes well in both regimes.
 
 - :func:`unequal_variances` -- :math:`Y_{ij} \\sim N(\\theta_j, \\sigma_j^2)` with
