@@ -4,7 +4,9 @@ Private: :mod:`hierlib.gibbs` is the public face. Each sweep costs O(m) whatever
 of students, and each line is one of the full conditionals derived in
 :mod:`hierlib.conditionals` (the docstrings there give the math). Draws use the chain's
 ``numpy.random.Generator`` (numba shares its state): a normal as
-``mean + sd * standard_normal()``, a Gamma(shape, rate) as ``standard_gamma(shape) / rate``.
+``mean + sd * standard_normal()``, a Gamma(shape, rate) as ``standard_gamma(rng, shape) / rate``
+(:func:`standard_gamma`: Marsaglia & Tsang's exact method, written here because it is twice
+as fast as numba's ``Generator.standard_gamma`` and compiles quicker).
 
 Only three kernels are compiled (model 1, model 2, and the slice sampler they share), to keep
 the first-call compile time of a fresh checkout small.
@@ -22,6 +24,33 @@ PARAMETERIZATIONS = {"centered": CENTERED, "offset": OFFSET, "interweaved": INTE
 
 # targets of the slice sampler (log densities on u = log x, Jacobian included)
 LOG_TAU, LOG_NU0 = 0, 1
+
+
+@njit(cache=True)
+def standard_gamma(rng, shape):
+    """One Gamma(shape, rate 1) draw (Marsaglia & Tsang 2000, exact rejection sampler).
+
+    For shape >= 1: d = shape - 1/3, c = 1/sqrt(9d); propose v = (1 + c z)^3 with z standard
+    normal, accept d v if log u < z^2/2 + d (1 - v + log v). For shape < 1:
+    Gamma(shape) = Gamma(shape + 1) * u^(1/shape).
+    """
+    boost = 1.0
+    if shape < 1.0:
+        boost = rng.random() ** (1.0 / shape)
+        shape += 1.0
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        z = rng.standard_normal()
+        v = 1.0 + c * z
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = rng.random()
+        if u < 1.0 - 0.0331 * (z * z) * (z * z):  # squeeze: accepts ~98% without a log
+            return d * v * boost
+        if math.log(u) < 0.5 * z * z + d * (1.0 - v + math.log(v)):
+            return d * v * boost
 
 
 @njit(cache=True)
@@ -150,13 +179,13 @@ def normal_sweeps(
                 q += x[j] * x[j]
                 r += n[j] * (ybar[j] - mu - x[j]) ** 2
             # 1/sigma2 | mu, delta, Y ~ Gamma(a_sigma + n/2, b_sigma + r/2)
-            sigma2 = (b_sigma + 0.5 * r) / rng.standard_gamma(a_sigma + 0.5 * n_total)
+            sigma2 = (b_sigma + 0.5 * r) / standard_gamma(rng, a_sigma + 0.5 * n_total)
             # mu | delta, sigma2, Y ~ N((sum_j n_j (ybar_j - delta_j)/sigma2 + p0 mu0)/P, 1/P),
             #     P = n/sigma2 + p0
             prec = n_total / sigma2 + mu_prec0
             mu = (s / sigma2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
             # 1/tau2 | delta ~ Gamma(a_tau + m/2, b_tau + sum_j delta_j^2 / 2)
-            tau2 = (b_tau + 0.5 * q) / rng.standard_gamma(a_tau + 0.5 * m)
+            tau2 = (b_tau + 0.5 * q) / standard_gamma(rng, a_tau + 0.5 * m)
             shift = mu  # theta_j = mu + delta_j
         else:
             # theta_j | mu, sigma2, tau2 ~ N((n_j ybar_j/sigma2 + mu/tau2)/P_j, 1/P_j)
@@ -168,7 +197,7 @@ def normal_sweeps(
                 s += x[j]
                 r += n[j] * (ybar[j] - x[j]) ** 2
             # 1/sigma2 | theta, Y ~ Gamma(a_sigma + n/2, b_sigma + r/2)
-            sigma2 = (b_sigma + 0.5 * r) / rng.standard_gamma(a_sigma + 0.5 * n_total)
+            sigma2 = (b_sigma + 0.5 * r) / standard_gamma(rng, a_sigma + 0.5 * n_total)
             # mu | theta, tau2 ~ N((sum_j theta_j/tau2 + p0 mu0)/P, 1/P), P = m/tau2 + p0
             prec = m * inv_t2 + mu_prec0
             mu = (s * inv_t2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
@@ -176,7 +205,7 @@ def normal_sweeps(
             q = 0.0
             for j in range(m):
                 q += (x[j] - mu) ** 2
-            tau2 = (b_tau + 0.5 * q) / rng.standard_gamma(a_tau + 0.5 * m)
+            tau2 = (b_tau + 0.5 * q) / standard_gamma(rng, a_tau + 0.5 * m)
             shift = 0.0
             if param == INTERWEAVED:
                 nd = 0.0  # sums over delta_j = theta_j - mu
@@ -245,7 +274,7 @@ def unequal_sweeps(
         sum_log_phi = 0.0
         for j in range(m):
             rate = 0.5 * (nu0 * sigma02 + ss[j] + n[j] * (ybar[j] - theta[j]) ** 2)
-            phi[j] = rng.standard_gamma(0.5 * (nu0 + n[j])) / rate
+            phi[j] = standard_gamma(rng, 0.5 * (nu0 + n[j])) / rate
             sum_phi += phi[j]
             sum_log_phi += math.log(phi[j])
         # mu | theta, tau2 ~ N((sum theta_j/tau2 + p0 mu0)/P, 1/P)
@@ -258,9 +287,9 @@ def unequal_sweeps(
         q = 0.0
         for j in range(m):
             q += (theta[j] - mu) ** 2
-        tau2 = (b_tau + 0.5 * q) / rng.standard_gamma(a_tau + 0.5 * m)
+        tau2 = (b_tau + 0.5 * q) / standard_gamma(rng, a_tau + 0.5 * m)
         # sigma02 | phi, nu0 ~ Gamma(a_s0 + m nu0/2, b_s0 + nu0 sum phi_j / 2)  (sigma02 itself)
-        sigma02 = rng.standard_gamma(a_s0 + 0.5 * m * nu0) / (b_s0 + 0.5 * nu0 * sum_phi)
+        sigma02 = standard_gamma(rng, a_s0 + 0.5 * m * nu0) / (b_s0 + 0.5 * nu0 * sum_phi)
         # nu0 | phi, sigma02: no closed form; exact slice-sampling update on log nu0
         c[0], c[1], c[2], c[3], c[4], c[5] = m, sigma02, sum_log_phi, sum_phi, nu0_shape, nu0_rate
         nu0 = math.exp(slice_sample(rng, LOG_NU0, math.log(nu0), c, 1.0))

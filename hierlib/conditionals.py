@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
 
 from hierlib.data import GroupStats
 
@@ -51,6 +50,8 @@ class Normal:
 
     def logpdf(self, x: ArrayLike) -> FloatArray:
         """Normalised log density at ``x``."""
+        from scipy import stats  # lazy: the samplers do not need scipy
+
         return stats.norm.logpdf(x, self.mean, np.sqrt(self.var))
 
 
@@ -64,11 +65,15 @@ class Gamma:
 
     def logpdf(self, x: ArrayLike) -> FloatArray:
         """Normalised log density of the precision at ``x``."""
+        from scipy import stats  # lazy: the samplers do not need scipy
+
         return stats.gamma.logpdf(x, self.shape, scale=1.0 / np.asarray(self.rate))
 
     def logpdf_of_inverse(self, v: ArrayLike) -> FloatArray:
         """Log density of the variance :math:`v = 1/\\lambda` (inverse gamma):
         :math:`\\log p_\\lambda(1/v) - 2\\log v`."""
+        from scipy import stats  # lazy: the samplers do not need scipy
+
         return stats.invgamma.logpdf(v, self.shape, scale=self.rate)
 
 
@@ -197,6 +202,8 @@ def log_joint(
     Up to a constant for the improper default prior. Groups are matched to ``theta`` in sorted
     label order (as :func:`hierlib.data.group_stats`).
     """
+    from scipy import stats  # lazy: the samplers do not need scipy
+
     y = np.asarray(y, dtype=float)
     labels, idx = np.unique(np.asarray(groups), return_inverse=True)
     th = np.asarray(theta, dtype=float)
@@ -290,6 +297,8 @@ def nu0_logpdf(
     exactly by slice sampling on :math:`\\log\\nu_0` (Neal 2003; density times the Jacobian
     :math:`\\nu_0`), which leaves this conditional invariant.
     """
+    from scipy import special  # lazy: the samplers do not need scipy
+
     v = np.asarray(nu0, dtype=float)
     phi = 1.0 / np.asarray(sigma2_j, dtype=float)
     m = phi.size
@@ -318,6 +327,8 @@ def log_joint_unequal(
     :math:`\\log p(y\\mid\\theta,\\sigma_j^2) + \\log p(\\theta\\mid\\mu,\\tau^2) +
     \\sum_j\\log p(\\sigma_j^2\\mid\\nu_0,\\sigma_0^2) + \\log p(\\mu,\\tau^2,\\sigma_0^2,\\nu_0)`,
     each :math:`\\sigma_j^2` an inverse gamma :math:`(\\nu_0/2, \\nu_0\\sigma_0^2/2)`."""
+    from scipy import stats  # lazy: the samplers do not need scipy
+
     y = np.asarray(y, dtype=float)
     _, idx = np.unique(np.asarray(groups), return_inverse=True)
     th = np.asarray(theta, dtype=float)
