@@ -115,6 +115,6 @@ def plot_claims(
     ax.set_xticks(x, table.index)
     ax.set_ylabel("pairs of schools declared different")
     ax.set_title(title)
-    ax.set_ylim(top=ax.get_ylim()[1] * 1.15)
+    ax.set_ylim(top=float(table.to_numpy().max()) * 1.5)  # room for the legend
     ax.legend(loc="upper left")
     return ax

@@ -117,7 +117,7 @@ except ValueError as err:
 # Casella 1996). That is why the library checks the prior, not the output.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Full conditionals: precisions, and two typos in the slides
+# ## Full conditionals, typos corrected
 #
 # Write $\phi = 1/\sigma^2$ and $\phi_\mu = 1/\tau^2$. The slide has
 # $p(Y\mid\theta_j,\phi) \propto

@@ -338,7 +338,7 @@ assert var_table["post_mean"].std() < 0.7 * var_table["s2"].std()
 # $\sigma_0^2$, a school of 67 about 32%.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Shrinkage of means, with and without unequal variances
+# ## Shrinkage of means: equal vs unequal variances
 #
 # The lecture's formula, now with the school's own variance:
 #

@@ -1,0 +1,333 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 10 · Summary: what a hierarchical model buys you
+#
+# **What you will learn**
+#
+# - the lecture's six summary points, each with the HSB number that shows it;
+# - where in the course each point is shown (links to the notebook and its page);
+# - one point no earlier notebook computed: why a hierarchical model "avoids multiple
+#   testing", shown on all 12 720 pairs of schools.
+#
+# Each point links to the notebook (`.ipynb`, for Jupyter) and to its rendered page
+# (`.html`, in the course site).
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes. Lecture slide "Summary". Ten minutes: read each point, show its number, and
+# point to where it was shown. The multiple-testing slide is new material; give it the most
+# time. Every number here is recomputed from one fit of model 1 (4 chains, default prior).
+
+# %% slideshow={"slide_type": "skip"}
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from hierlib import comparisons, gibbs, posterior, shrinkage
+from hierlib.data import group_stats, load_hsb
+from hierlib.marginal import simulate_two_level
+from hierlib.plots import use_course_style
+
+use_course_style()
+
+# %% slideshow={"slide_type": "skip"}
+SEED = 630
+rng = np.random.default_rng(SEED)
+
+# %% slideshow={"slide_type": "skip"}
+hsb = load_hsb()
+y, groups = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
+stats = group_stats(y, groups)
+post = gibbs.hierarchical_normal(y, groups, seed=SEED)
+draws = posterior.derived_draws(post)
+mu_hat, tau2_hat, sigma2_hat = (float(draws[k].mean()) for k in ("mu", "tau2", "sigma2"))
+weight_mu = shrinkage.shrinkage_factor(stats.n, sigma2_hat, tau2_hat)  # B_j
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1. Hierarchical models share information across groups
+#
+# The 160 schools are treated as draws from one population $\mathcal N(\mu, \tau^2)$, so
+# what we learn about the population informs every school, and the schools' spreads inform
+# each other too.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"ICC = tau^2 / (tau^2 + sigma^2) = {draws['icc'].mean():.2f}: "
+      "the share of variance between schools")  # fmt: skip
+print(f"sigma = {draws['sigma'].mean():.2f}, tau = {draws['tau'].mean():.2f} points")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Shown in:
+# [03 · the intraclass correlation][03a]
+# ([page][03a-page]) ·
+# [05 · Bayesian vs REML][05a]
+# ([page][05a-page]) ·
+# [06 · shrinkage of variances][06a]
+# ([page][06a-page]).
+#
+# [03a]: 03_marginal_model_icc.ipynb#The-intraclass-correlation
+# [03a-page]: 03_marginal_model_icc.html#The-intraclass-correlation
+# [05a]: 05_gibbs.ipynb#Bayesian-vs-REML,-side-by-side
+# [05a-page]: 05_gibbs.html#Bayesian-vs-REML,-side-by-side
+# [06a]: 06_unequal_variances.ipynb#Shrinkage-of-variances
+# [06a-page]: 06_unequal_variances.html#Shrinkage-of-variances
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 2. A posterior distribution for each group mean
+#
+# Every $\theta_j$ gets a full posterior, not just a point estimate: intervals, ranks and
+# probabilities of any statement about the schools come with it.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+j = int(np.flatnonzero(post.groups == "8367")[0])
+lo_j, hi_j = np.quantile(post.draws["theta"][:, :, j], [0.025, 0.975])
+print(f"school 8367 (n = {stats.n[j]}): sample mean {stats.ybar[j]:.2f}, "
+      f"posterior mean {post.theta_mean[j]:.2f}, 95% [{lo_j:.2f}, {hi_j:.2f}]")  # fmt: skip
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Shown in:
+# [07 · the posterior means][07a]
+# ([page][07a-page]) ·
+# [08 · ranks have a posterior][08a]
+# ([page][08a-page]) ·
+# [08 · probability of a top-10 place][08b]
+# ([page][08b-page]).
+#
+# [07a]: 07_shrinkage.ipynb#The-posterior-means-from-the-Gibbs-sampler
+# [07a-page]: 07_shrinkage.html#The-posterior-means-from-the-Gibbs-sampler
+# [08a]: 08_ranking.ipynb#Ranks-have-a-posterior-distribution
+# [08a-page]: 08_ranking.html#Ranks-have-a-posterior-distribution
+# [08b]: 08_ranking.ipynb#Probability-of-being-in-the-top-10
+# [08b-page]: 08_ranking.html#Probability-of-being-in-the-top-10
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. Each posterior mean is a convex combination of $\bar y_j$ and $\mu$
+#
+# $$
+# E[\theta_j \mid \mu, \tau^2, \sigma^2, Y]
+# = \frac{n_j\bar y_j/\sigma^2 + \mu/\tau^2}{n_j/\sigma^2 + 1/\tau^2}
+# = (1 - B_j)\,\bar y_j + B_j\,\mu, \qquad B_j = \frac{\sigma^2}{\sigma^2 + n_j\tau^2}.
+# $$
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# allow each posterior mean its Monte Carlo error (4 x sd / sqrt(number of draws))
+mc_tol = 4 * post.theta_sd / np.sqrt(post.n_chains * post.n_draws)
+lower = np.minimum(stats.ybar, mu_hat) - mc_tol
+upper = np.maximum(stats.ybar, mu_hat) + mc_tol
+between = (post.theta_mean >= lower) & (post.theta_mean <= upper)
+print(f"posterior means between their school mean and mu: {between.sum()} of {stats.m}")
+
+# %% tags=["check"]
+# the conditional mean is exactly a convex combination; the full posterior mean (which also
+# averages over mu, tau2, sigma2) lies between ybar_j and E[mu|Y] for every HSB school
+assert ((weight_mu > 0) & (weight_mu < 1)).all()
+assert between.all()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Shown in:
+# [05 · the full conditionals][05a]
+# ([page][05a-page]) ·
+# [07 · the shrinkage formula][07a]
+# ([page][07a-page]).
+#
+# [05a]: 05_gibbs.ipynb#Full-conditionals,-typos-corrected
+# [05a-page]: 05_gibbs.html#Full-conditionals,-typos-corrected
+# [07a]: 07_shrinkage.ipynb#The-shrinkage-formula
+# [07a-page]: 07_shrinkage.html#The-shrinkage-formula
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4. Means are shrunk towards $\mu$, by an amount set by the variance components
+#
+# The weight $B_j$ on $\mu$ depends on $\sigma^2$, $\tau^2$ and $n_j$: small schools, noisy
+# schools and a small $\tau^2$ all mean more shrinkage.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for k in (int(np.argmin(stats.n)), int(np.argmax(stats.n))):
+    print(f"n_j = {stats.n[k]:>2}: weight on mu B_j = {weight_mu[k]:.2f}")
+print(f"a school's own mean gets half the weight at n_j = sigma^2/tau^2 = "
+      f"{sigma2_hat / tau2_hat:.1f} students")  # fmt: skip
+
+# %% tags=["check"]
+assert weight_mu[np.argmin(stats.n)] > weight_mu[np.argmax(stats.n)]
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Shown in:
+# [04 · BLUPs against raw means][04a]
+# ([page][04a-page]) ·
+# [07 · how far each school moves][07a]
+# ([page][07a-page]) ·
+# [06 · with unequal variances][06a]
+# ([page][06a-page]).
+#
+# [04a]: 04_reml.ipynb#Random-effects:-BLUPs-against-raw-school-means
+# [04a-page]: 04_reml.html#Random-effects:-BLUPs-against-raw-school-means
+# [07a]: 07_shrinkage.ipynb#How-far-each-school-moves,-against-its-size
+# [07a-page]: 07_shrinkage.html#How-far-each-school-moves,-against-its-size
+# [06a]: 06_unequal_variances.ipynb#Shrinkage-of-means:-equal-vs-unequal-variances
+# [06a-page]: 06_unequal_variances.html#Shrinkage-of-means:-equal-vs-unequal-variances
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5. A compromise between the two fixed-effects extremes
+#
+# - **no pooling**: each school its own mean, $\hat\theta_j = \bar y_j$ (160 parameters);
+# - **complete pooling**: one common mean, $\hat\theta_1 = \dots = \hat\theta_m = \bar y$;
+# - **partial pooling**: the posterior mean, between the two, with the data choosing where.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+spread = pd.Series(
+    {
+        "no pooling (sample means)": stats.ybar.std(ddof=1),
+        "partial pooling (posterior means)": post.theta_mean.std(ddof=1),
+        "complete pooling (grand mean)": 0.0,
+    },
+    name="sd of the 160 school estimates (points)",
+)
+print(spread.round(2).to_string())
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Shown in:
+# [02 · two extremes][02a]
+# ([page][02a-page]) ·
+# [07 · the held-out test][07a]
+# ([page][07a-page]).
+#
+# [02a]: 02_one_way_anova.ipynb#Two-extremes
+# [02a-page]: 02_one_way_anova.html#Two-extremes
+# [07a]: 07_shrinkage.ipynb#Does-shrinkage-predict-better?-A-held-out-test
+# [07a-page]: 07_shrinkage.html#Does-shrinkage-predict-better?-A-held-out-test
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6. It avoids multiple testing
+#
+# Compare all $160 \times 159 / 2 = 12\,720$ pairs of schools. Unadjusted 5% t-tests on the raw
+# means claim about 5% of the pairs different **even when no school differs**. The
+# hierarchical model claims "$\theta_a > \theta_b$" only when
+# $P(\theta_a > \theta_b \mid Y) > 0.975$. Test both on data simulated with HSB's school
+# sizes and **no** school differences ($\tau^2 = 0$), and on the real data.
+
+# %%
+y_null, groups_null = simulate_two_level(rng, stats.n, mu_hat, 0.0, sigma2_hat)
+post_null = gibbs.hierarchical_normal(y_null, groups_null, seed=SEED + 1)
+thin = slice(None, None, 5)  # every 5th draw: 4 x 1000 draws are plenty for 0.975
+claims = pd.DataFrame(
+    {
+        "raw t-tests": [
+            comparisons.raw_pairwise_claims(group_stats(y_null, groups_null)),
+            comparisons.raw_pairwise_claims(stats),
+        ],
+        "hierarchical model": [
+            comparisons.posterior_pairwise_claims(post_null.draws["theta"][:, thin]),
+            comparisons.posterior_pairwise_claims(post.draws["theta"][:, thin]),
+        ],
+    },
+    index=["no differences\n(simulated, τ² = 0)", "HSB data"],
+)
+
+# %% tags=["remove-input"]
+n_pairs = stats.m * (stats.m - 1) // 2
+ax = comparisons.plot_claims(claims, n_pairs)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Reading the multiple-testing figure
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(claims.rename(index=lambda s: s.replace("\n", " ")).to_string())
+print(
+    f"posterior mean of tau with no true differences: {np.sqrt(post_null.draws['tau2']).mean():.2f}"
+)
+
+# %% tags=["check"]
+assert 0.03 * n_pairs < claims.iloc[0, 0] < 0.07 * n_pairs  # raw tests: about 5% false claims
+assert claims.iloc[0, 1] == 0  # the hierarchical model: none
+assert claims.iloc[1, 1] > 0.4 * n_pairs  # and it still finds the real HSB differences
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - With no real differences, raw tests "find" hundreds of different pairs; the
+#   hierarchical model finds none. The posterior of $\tau$ sits near 0, every $\theta_j$ is
+#   pulled to $\mu$, and no Bonferroni correction is needed: the shrinkage *is* the correction
+#   (Gelman, Hill & Yajima 2012).
+# - On HSB, where schools really differ (ANOVA F = 10.4, ICC 0.18), the model still declares
+#   about half of the pairs different — slightly fewer than the raw tests.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The raw count with no differences is about 700 (5% of 12 720 = 636, give or take
+# sampling). Stress that the hierarchical model did not "know" tau2 = 0: it learnt it from
+# the data. Related: notebook 08's question "how many of the sample top 10 are really top 10"
+# is the same idea for rankings.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Beyond the lecture's summary
+#
+# - **Check the sampler, not just the answer**: traces, rank plots, ESS and $\hat R$ —
+#   [05 · the ArviZ summary][05a]
+#   ([page][05a-page]).
+# - **Know which quantities are prior-sensitive**: $\tau$ and $\nu_0$, learnt from 160
+#   schools, not $\mu$ or $\sigma$ — [05 · does the prior matter?][05b]
+#   ([page][05b-page]).
+# - **Parameterise for mixing**: centered when groups are informative, offset when not,
+#   interweaved for both — [09 · when each wins][09a]
+#   ([page][09a-page]).
+# - **Relax assumptions hierarchically**: unequal variances —
+#   [06 · the model][06a]
+#   ([page][06a-page]).
+#
+# [05a]: 05_gibbs.ipynb#The-ArviZ-summary
+# [05a-page]: 05_gibbs.html#The-ArviZ-summary
+# [05b]: 05_gibbs.ipynb#Does-the-prior-matter?
+# [05b-page]: 05_gibbs.html#Does-the-prior-matter?
+# [09a]: 09_parameterisation.ipynb#When-each-wins
+# [09a-page]: 09_parameterisation.html#When-each-wins
+# [06a]: 06_unequal_variances.ipynb#The-model
+# [06a-page]: 06_unequal_variances.html#The-model
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercises
+#
+# 1. Redo the simulation of point 6 with small but real differences, $\tau^2 = 1$. How many
+#    pairs does each method claim now?
+# 2. At which school size $n_j$ would a school's own mean get 90% of the weight
+#    ($B_j = 0.1$) at the HSB estimates?
+# 3. If $\tau^2$ were 0, which of the six summary points would still hold?
+
+# %% tags=["solution"]
+rng_ex = np.random.default_rng(SEED + 2)
+y_small, groups_small = simulate_two_level(rng_ex, stats.n, mu_hat, 1.0, sigma2_hat)
+fit_small = gibbs.hierarchical_normal(y_small, groups_small, seed=SEED + 3)
+print("raw t-tests:", comparisons.raw_pairwise_claims(group_stats(y_small, groups_small)))
+print("hierarchical:", comparisons.posterior_pairwise_claims(fit_small.draws["theta"][:, thin]))
+
+# %% tags=["solution"]
+# B_j = sigma2 / (sigma2 + n tau2) = 0.1  <=>  n = 9 sigma2 / tau2
+print(f"n_j = 9 sigma^2 / tau^2 = {9 * sigma2_hat / tau2_hat:.0f} students")
+
+# %% [markdown] tags=["solution"]
+# With $\tau^2 = 0$ every $B_j = 1$: all posterior means equal $\mu$ (complete pooling).
+# Points 1-4 hold in the degenerate sense (full sharing, full shrinkage), point 5's
+# compromise collapses onto one extreme, and point 6 holds most strongly: no pair differs.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Versions
+
+# %%
+from hierlib.versions import show_versions
+
+show_versions()
