@@ -215,7 +215,7 @@ def normal_sweeps(
                     d = x[j] - mu
                     nd += n[j] * d
                     nd2 += n[j] * d * d
-                    ndy += n[j] * d * ybar[j]
+                    ndy += n[j] * d * (ybar[j] - mu)
                 # ancillary step for mu: mu | delta, sigma2, Y (the offset form's conditional),
                 #     sum_j n_j (ybar_j - delta_j) = sum_ny - nd
                 prec = n_total / sigma2 + mu_prec0
@@ -227,7 +227,7 @@ def normal_sweeps(
                 # c1 = sum n_j eta_j (ybar_j - mu)/sigma2; exact slice update on log tau
                 tau = math.sqrt(tau2)
                 c[0] = nd2 / tau2 / sigma2
-                c[1] = (ndy - mu_new * nd) / tau / sigma2
+                c[1] = (ndy - (mu_new - mu) * nd) / tau / sigma2
                 c[2] = a_tau
                 c[3] = b_tau
                 tau_new = math.exp(slice_sample(rng, LOG_TAU, math.log(tau), c, _tau_width(c)))
@@ -261,28 +261,28 @@ def unequal_sweeps(
     mu, tau2, sigma02, nu0 = state[0], state[1], state[2], state[3]
     c = np.empty(6)
     for it in range(n_iter):
-        # theta_j | mu, sigma_j^2, tau2 ~ N((n_j ybar_j phi_j + mu/tau2)/P_j, 1/P_j),
-        #     P_j = n_j phi_j + 1/tau2
+        # Given (mu, tau2, nu0, sigma02) the pairs (theta_j, phi_j) are independent across
+        # groups, so one pass updates theta_j and then phi_j = 1/sigma_j^2 for each j.
         inv_t2 = 1.0 / tau2
-        for j in range(m):
-            var = 1.0 / (n[j] * phi[j] + inv_t2)
-            z = rng.standard_normal()
-            theta[j] = (n[j] * ybar[j] * phi[j] + mu * inv_t2) * var + math.sqrt(var) * z
-        # phi_j = 1/sigma_j^2 | theta_j, nu0, sigma02 ~
-        #     Gamma((nu0 + n_j)/2, (nu0 sigma02 + SS_j + n_j (ybar_j - theta_j)^2)/2)
+        s = 0.0
         sum_phi = 0.0
         sum_log_phi = 0.0
         for j in range(m):
+            # theta_j | mu, sigma_j^2, tau2 ~ N((n_j ybar_j phi_j + mu/tau2)/P_j, 1/P_j),
+            #     P_j = n_j phi_j + 1/tau2
+            var = 1.0 / (n[j] * phi[j] + inv_t2)
+            z = rng.standard_normal()
+            theta[j] = (n[j] * ybar[j] * phi[j] + mu * inv_t2) * var + math.sqrt(var) * z
+            s += theta[j]
+            # phi_j | theta_j, nu0, sigma02 ~
+            #     Gamma((nu0 + n_j)/2, (nu0 sigma02 + SS_j + n_j (ybar_j - theta_j)^2)/2)
             rate = 0.5 * (nu0 * sigma02 + ss[j] + n[j] * (ybar[j] - theta[j]) ** 2)
             phi[j] = standard_gamma(rng, 0.5 * (nu0 + n[j])) / rate
             sum_phi += phi[j]
             sum_log_phi += math.log(phi[j])
         # mu | theta, tau2 ~ N((sum theta_j/tau2 + p0 mu0)/P, 1/P)
-        s = 0.0
-        for j in range(m):
-            s += theta[j]
-        prec = m / tau2 + mu_prec0
-        mu = (s / tau2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
+        prec = m * inv_t2 + mu_prec0
+        mu = (s * inv_t2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
         # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum (theta_j - mu)^2 / 2)
         q = 0.0
         for j in range(m):
