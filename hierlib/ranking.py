@@ -166,7 +166,7 @@ def plot_top_k_ranks(
     ax.set_ylabel(f"top {k} by sample mean")
     ax.set_title(title or f"Top {k} schools by sample mean, and their posterior ranks")
     ax.set_xlim(0, max(float(q[4].max()) + 3, k + 5))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11)
+    ax.legend(loc="upper right", fontsize=11, framealpha=0.95)
     return ax
 
 

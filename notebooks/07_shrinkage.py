@@ -90,7 +90,7 @@ SIGMA2_REML, TAU2_REML = 6.256862**2, 2.934966**2  # the lecture's lme() output
 sizes = np.array([14, 47, 67])
 b = shrinkage.shrinkage_factor(sizes, SIGMA2_REML, TAU2_REML)
 for n_j, b_j in zip(sizes, b, strict=True):
-    print(f"n_j = {n_j:2d}: B_j = {b_j:.3f}  ({100 * b_j:.1f}% of the weight on mu)")
+    print(f"n_j = {n_j:2d}: B_j = {b_j:.3f} ({100 * b_j:.1f}% weight on mu)")
 
 # %% tags=["check"]
 # By hand: 39.148 / (39.148 + 14 * 8.614) = 0.245; with 67 students 0.064.
@@ -115,7 +115,7 @@ assert round(b[0], 3) == 0.245 and round(b[2], 3) == 0.064
 # $E[\theta_j \mid Y] = E\big[\,E[\theta_j \mid \mu, \tau^2, \sigma^2, Y] \,\big|\, Y\big]$.
 # We fit the model of notebook 05 (default prior, 4 chains) and read off $E[\theta_j\mid Y]$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 hsb = load_hsb()
 stats = group_stats(hsb["mathach"], hsb["school"])
 post = gibbs.hierarchical_normal(
@@ -125,7 +125,7 @@ mu_hat = post.draws["mu"].mean()
 sigma2_hat, tau2_hat = post.draws["sigma2"].mean(), post.draws["tau2"].mean()
 plug_in = shrinkage.conditional_mean(stats.ybar, stats.n, mu_hat, tau2_hat, sigma2_hat)
 
-# %%
+# %% tags=["remove-input"]
 # NBVAL_CHECK_OUTPUT
 print(f"posterior means: mu = {mu_hat:.2f}, sigma2 = {sigma2_hat:.1f}, tau2 = {tau2_hat:.2f}")
 gap = np.abs(plug_in - post.theta_mean).max()
@@ -169,30 +169,32 @@ plt.show()
 # ## How far each school moves, against its size
 
 # %% tags=["remove-input"]
-fig, axes = plt.subplots(1, 2, figsize=(13, 5))
 shrinkage.plot_shrinkage_vs_n(
     stats.n,
     stats.ybar,
     post.theta_mean,
-    ax=axes[0],
     ylabel=r"$\bar y_j - E[\theta_j \mid Y]$ (points)",
     title="Small, extreme schools move the most",
 )
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The share of the gap closed is the shrinkage factor
+
+# %% tags=["remove-input"]
 shrinkage.plot_shrinkage_factor(
     stats.n,
     sigma2_hat,
     tau2_hat,
-    ax=axes[1],
     observed=(stats.ybar, post.theta_mean, mu_hat),
-    title="The share of the gap closed follows B(n)",
+    title="Each school's share of the gap to μ closed follows B(n)",
 )
-fig.tight_layout()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Who moves, and by how much
 
-# %%
+# %% tags=["remove-input"]
 # NBVAL_CHECK_OUTPUT
 moved = stats.ybar - post.theta_mean
 j = int(np.argmax(np.abs(moved)))
@@ -211,16 +213,16 @@ assert abs(post.theta_mean[j] - (12.63697 - 6.10301)) < 0.1
 assert np.abs(moved[small]).mean() > 2 * np.abs(moved[large]).mean()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# - Left: the move $\bar y_j - E[\theta_j\mid Y]$ is large only where a school is both small
+# - The move $\bar y_j - E[\theta_j\mid Y]$ is large only where a school is both small
 #   *and* far from $\mu$. School 8367 (14 students) moves two points, from 4.55 to 6.5.
-# - Right: dividing the move by the distance to $\mu$ gives each school's shrinkage factor,
-#   and it sits on the curve $B(n) = \sigma^2/(\sigma^2 + n\tau^2)$.
+# - Divided by the distance to $\mu$, the move is each school's shrinkage factor, and it
+#   sits on the curve $B(n) = \sigma^2/(\sigma^2 + n\tau^2)$.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # School 8367 is the one the lecture's `random.effects()` prints first: its BLUP is -6.10,
 # i.e. 12.64 - 6.10 = 6.54, which matches the Bayesian posterior mean to within Monte Carlo
 # error. Small schools (n <= 25) move on average about twice as far as large ones (n >= 55):
-# read off the printed numbers. The dots on the right panel lie on the curve because, with
+# read off the printed numbers. The dots of the factor plot lie on the curve because, with
 # well-determined hyperparameters, the posterior mean is essentially the plug-in formula.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -261,7 +263,7 @@ both = shrinkage.heldout_comparison(
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Held-out mean squared errors (points²)
 
-# %%
+# %% tags=["remove-input"]
 # NBVAL_CHECK_OUTPUT
 names = {
     "no_pooling": "no pooling (ybar_j)",

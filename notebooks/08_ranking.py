@@ -148,11 +148,13 @@ plt.show()
 # ## How many of the sample top 10 are really top 10?
 
 # %%
-# NBVAL_CHECK_OUTPUT
 top10 = table[table["sample_rank"] <= 10].sort_values("sample_rank")
-credible = int((top10["rank_hi"] <= 10).sum())
-likely = int((top10["p_top10"] > 0.5).sum())
-expected = top10["p_top10"].sum()
+credible = int((top10["rank_hi"] <= 10).sum())  # whole 95% interval inside 1-10
+likely = int((top10["p_top10"] > 0.5).sum())  # more likely than not
+expected = top10["p_top10"].sum()  # expected number of true top-10 schools among them
+
+# %% tags=["remove-input"]
+# NBVAL_CHECK_OUTPUT
 print(top10[["ybar", "sample_rank", "rank_lo", "rank_hi", "p_top10"]].round(2).to_string())
 print(f"credibly top 10 (95% rank interval within 1-10): {credible} of 10")
 print(f"more likely than not top 10: {likely} of 10")
@@ -167,7 +169,9 @@ assert credible == 2 and likely == 8 and 7.0 < expected < 8.0
 # the sum over all schools is 10, so the rest of the probability sits outside the sample top 10
 assert abs(expected + table.loc[table["sample_rank"] > 10, "p_top10"].sum() - 10) < 1e-9
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Reading the top-10 numbers
+#
 # - Summing $P(\text{top } 10)$ over the ten schools with the highest sample means gives
 #   the number of them we expect to be truly top 10: between 7 and 8, so a league table by
 #   sample means gets two or three of its "top 10" wrong.
