@@ -18,7 +18,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all setup notebooks site test lint clean lock
+.PHONY: all setup notebooks site test lint clean lock bench
 
 all: setup
 	$(BIN)/python tools/run_notebooks.py
@@ -49,6 +49,10 @@ lint: setup
 
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS) $(NBVAL_ARGS) tests notebooks
+
+# Speed of the Gibbs samplers vs a textbook numpy loop (prints figures; never a timed test)
+bench: setup
+	$(BIN)/python benchmarks/bench_gibbs.py
 
 clean:
 	rm -rf build

@@ -38,6 +38,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from hierlib import priors
 from hierlib._validate import positive_int
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "chi2_uniformity",
     "run_sbc",
     "simulate_given_theta",
+    "NORMAL_PRIOR",
+    "UNEQUAL_PRIOR",
     "hierarchical_normal_sbc",
     "unequal_variances_sbc",
 ]
@@ -315,6 +318,16 @@ def _ess(kept: NDArray[np.float64]) -> float:
 
 
 # ------------------------------------------------------------------ the course's models
+NORMAL_PRIOR = priors.SemiConjugate(mu0=0, g20=4, eta0=4, t20=1, nu0=4, s20=1)
+"""Proper prior for SBC of model 1: mu ~ N(0, 4), 1/tau2 ~ Gamma(2, 2), 1/sigma2 ~ Gamma(2, 2).
+On groups of 3-10 observations its draws give a mix of regimes: data sometimes informative
+about each theta_j (the offset form mixes badly), sometimes not (the centered form does)."""
+
+UNEQUAL_PRIOR = priors.UnequalVariances(mu0=0, g20=4, eta0=4, t20=1, a=4, b=4)
+"""Proper prior for SBC of model 2: as :data:`NORMAL_PRIOR` for mu and tau2,
+sigma02 ~ Gamma(2, rate 2), and the lecture's nu0 ~ Gamma(2, rate 1/2)."""
+
+
 def simulate_given_theta(
     rng: np.random.Generator, group_sizes: ArrayLike, theta: ArrayLike, sigma2: float | ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
@@ -391,7 +404,7 @@ def _gibbs_sbc(
 
 
 def hierarchical_normal_sbc(
-    prior: Any,
+    prior: Any = NORMAL_PRIOR,
     parameterization: str = "centered",
     *,
     group_sizes: ArrayLike = (3, 4, 5, 6, 8, 10),
@@ -440,7 +453,7 @@ def hierarchical_normal_sbc(
 
 
 def unequal_variances_sbc(
-    prior: Any,
+    prior: Any = UNEQUAL_PRIOR,
     *,
     group_sizes: ArrayLike = (3, 4, 5, 6, 8, 10),
     n_reps: int = 200,
