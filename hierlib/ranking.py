@@ -128,6 +128,51 @@ def rank_summary(
     return out.sort_values("mean_rank", kind="stable")
 
 
+def plot_rank_distribution(
+    theta_draws: ArrayLike,
+    labels: ArrayLike,
+    which: ArrayLike,
+    ax: Axes | None = None,
+    *,
+    title: str | None = "Posterior distribution of the rank of a few schools",
+) -> Axes:
+    """Histograms of :math:`p(r_j \\mid Y)` for the schools named in ``which``.
+
+    Parameters
+    ----------
+    theta_draws : array_like, shape (chains, draws, m) or (draws, m)
+    labels : array_like, shape (m,)
+        Group labels in the order of the last axis of ``theta_draws``.
+    which : array_like
+        Labels of the schools to show (one step histogram each, over ranks 1..m).
+    """
+    arr = _draws_2d(theta_draws)
+    lab = np.asarray(labels)
+    if lab.ndim != 1 or lab.size != arr.shape[1]:
+        raise ValueError(f"labels must have one entry per group ({arr.shape[1]}); got {lab.shape}")
+    chosen = np.atleast_1d(np.asarray(which))
+    missing = [w for w in chosen if w not in set(lab.tolist())]
+    if missing or chosen.size == 0:
+        raise ValueError(f"which must name groups in labels; unknown: {missing}")
+    ranks = rank_draws(arr)
+    m = arr.shape[1]
+    if ax is None:
+        _, ax = plt.subplots()
+    bins = np.arange(0.5, m + 1.5)
+    for k, w in enumerate(chosen):
+        j = int(np.flatnonzero(lab == w)[0])
+        share = np.bincount(ranks[:, j], minlength=m + 1)[1:] / ranks.shape[0]
+        ax.stairs(share, bins, color=f"C{k}", lw=2, fill=True, alpha=0.35,
+                  label=f"school {w}")  # fmt: skip
+    ax.set_xlabel(f"rank among {m} schools (1 = highest mean score)")
+    ax.set_ylabel("posterior probability")
+    ax.set_xlim(0.5, m + 0.5)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper center")
+    return ax
+
+
 def plot_top_k_ranks(
     theta_draws: ArrayLike,
     labels: ArrayLike,

@@ -78,6 +78,26 @@ assert theta.shape == (4, 2500, 160)
 # exactly ten schools are in the top 10 at every draw
 assert abs(table["p_top10"].sum() - 10) < 1e-9
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Three schools' rank distributions
+
+# %% tags=["remove-input"]
+order = table.index.to_numpy()  # by posterior mean rank
+picks = [order[0], order[len(order) // 2], "8367"]  # the best, a middle school, the smallest
+ranking.plot_rank_distribution(
+    theta,
+    post.groups,
+    picks,
+    title="The best school's rank is sharp; a middle school's spreads over 80 places",
+)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The three histograms are $p(r_j \mid Y)$ for the school with the best posterior mean rank,
+# the school in the middle of the table, and school 8367 (the smallest, 14 students, near
+# the bottom). A middle school's rank is spread over most of the middle of the table; the
+# extremes are sharp because few schools compete with them.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The rank of every school
 

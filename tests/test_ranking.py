@@ -96,3 +96,18 @@ def test_plot_rank_intervals_sorted_and_bad_input():
     with pytest.raises(ValueError, match="rank_summary"):
         ranking.plot_rank_intervals(tab.drop(columns="rank_lo"))
     plt.close("all")
+
+
+def test_plot_rank_distribution_sums_to_one():
+    rng = np.random.default_rng(4)
+    draws = rng.normal(size=(800, 6)) + np.arange(6)
+    ax = ranking.plot_rank_distribution(draws, list("abcdef"), ["f", "a"])
+    values = [patch.get_data().values for patch in ax.patches]
+    assert len(values) == 2
+    for v in values:
+        assert v.sum() == pytest.approx(1.0)
+    # school "f" (largest mean) is most often ranked 1, school "a" most often ranked 6
+    assert np.argmax(values[0]) == 0 and np.argmax(values[1]) == 5
+    with pytest.raises(ValueError, match="unknown"):
+        ranking.plot_rank_distribution(draws, list("abcdef"), ["z"])
+    plt.close("all")
