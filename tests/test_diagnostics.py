@@ -176,3 +176,27 @@ def test_plots_have_labelled_axes():
     assert len(ax.get_lines()) == 3  # two samplers and the zero line
     with pytest.raises(ValueError, match="max_lag"):
         dg.autocorrelation(draws["mu"], max_lag=1000)
+
+
+def test_summary_of_a_real_gibbs_posterior():
+    from hierlib import gibbs
+    from hierlib.data import load_hsb
+
+    hsb = load_hsb()
+    post = gibbs.hierarchical_normal(
+        hsb["mathach"], hsb["school"], n_draws=1000, n_warmup=200, n_chains=2, seed=3,
+        keep_theta=["8367", "8854"],
+    )  # fmt: skip
+    table = dg.summary_table(post)
+    assert set(table.index) == {"mu", "tau2", "tau", "sigma2", "sigma"}
+    # the lecture's HSB posterior (default prior): mu 12.64, sigma 6.26, tau about 2.97
+    assert table.loc["mu", "mean"] == pytest.approx(12.64, abs=0.1)
+    assert table.loc["sigma", "mean"] == pytest.approx(6.26, abs=0.05)
+    assert table.loc["tau", "mean"] == pytest.approx(2.97, abs=0.15)
+    assert (table["r_hat"] < 1.02).all()
+    theta = dg.summary_table(post, ["theta"])
+    assert list(theta.index) == ["theta[8367]", "theta[8854]"]
+    eps = dg.ess_per_second(post, ["mu", "tau", "sigma"])
+    assert (eps > 0).all() and eps["mu"] == pytest.approx(
+        table.loc["mu", "ess_bulk"] / post.elapsed
+    )

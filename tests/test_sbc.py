@@ -187,3 +187,16 @@ def test_unequal_variances_is_calibrated():
         sbc.UNEQUAL_PRIOR, n_reps=N_REPS, n_bins=N_BINS, thin_by=10, seed=SEED, check_ess=True
     )
     assert_calibrated(result, ["mu", "tau2", "nu0", "sigma02", "theta[0]", "sigma2_j[0]"])
+
+
+def test_rank_histogram_plot_is_labelled():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    result = run_conjugate(exact_fit, quantities=("theta", "v[0]"), n_reps=100)
+    axes = result.plot()
+    assert len(axes) == 2
+    assert axes[0].get_xlabel() == "rank of true value among L = 99"
+    assert axes[0].get_ylabel() == "replications"
+    assert axes[0].get_title().startswith("theta: p = ")
+    assert sum(bar.get_height() for bar in axes[0].containers[0]) == 100
