@@ -1,0 +1,177 @@
+"""Course editions (tools/editions.py): the student edition and the notebook transforms.
+
+The student edition must hold no solution text (checked line by line against the committed
+notebooks) and must still run up to the first exercise: the cells before ``## Exercises`` of
+every student notebook run in one kernel (``%reset -f`` between notebooks). Handouts:
+tests/test_handouts.py; decks: tests/test_decks.py.
+"""
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
+
+import editions  # noqa: E402
+
+NOTEBOOKS = editions.notebook_paths()
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def _code(src, tags=(), text="out\n"):
+    cell = new_code_cell(src, metadata={"tags": list(tags)} if tags else {})
+    cell.execution_count = 3
+    cell.outputs = [new_output("stream", name="stdout", text=text)]
+    return cell
+
+
+def _toy() -> nbformat.NotebookNode:
+    slide = {"slideshow": {"slide_type": "slide"}}
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell(
+                "# 99 · Toy notebook\n\nWhat you will learn: $\\theta_j$", metadata=slide
+            ),
+            _code("x = 2\nprint(x)", text="2\n"),
+            _code("# NBVAL_CHECK_OUTPUT\nprint(f'{x:.3f}')", text="2.000\n"),
+            _code("assert x == 2", ["check"]),
+            new_markdown_cell("Say 2.", metadata={"slideshow": {"slide_type": "notes"}}),
+            new_markdown_cell("## Exercises\n\n1. Square x.", metadata=slide),
+            _code("SECRET_SQUARE = x**2\nprint(x)", ["solution"], "4\n"),
+            new_markdown_cell("The answer is SECRET_WORDS.", metadata={"tags": ["solution"]}),
+            _code("from hierlib.versions import show_versions"),
+        ]
+    )
+    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    return nb
+
+
+# --------------------------------------------------------------------------- unit
+def test_student_notebook_empties_solutions_and_clears_every_output():
+    nb = _toy()
+    student = editions.student_notebook(nb)
+    assert [c.source for c in student.cells if editions.is_solution(c)] == [
+        editions.CODE_PLACEHOLDER,
+        editions.MARKDOWN_PLACEHOLDER,
+    ]
+    code = [c for c in student.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    # everything else is unchanged, and the source notebook is untouched
+    assert [c.source for c in student.cells][:6] == [c.source for c in nb.cells][:6]
+    assert nb.cells[6].outputs[0].text == "4\n" and "SECRET_SQUARE" in nb.cells[6].source
+    assert "jupytext" not in student.metadata and "jupytext" in nb.metadata
+    text = editions.notebook_text(student)
+    assert "SECRET_SQUARE" not in text and "SECRET_WORDS" not in text
+    nbformat.validate(student)
+
+
+def test_solution_lines_skip_lines_the_lecture_cells_share():
+    lines = editions.solution_lines(_toy())
+    assert lines == {"SECRET_SQUARE = x**2", "The answer is SECRET_WORDS."}  # not print(x)
+
+
+def test_cells_before_exercises_stop_at_the_heading():
+    nb = _toy()
+    assert editions.exercises_index(nb) == 5
+    assert len(editions.cells_before_exercises(nb).cells) == 5
+    nb.cells[5].source = "## Practice"
+    with pytest.raises(ValueError, match="Exercises"):
+        editions.exercises_index(nb)
+
+
+def test_handout_drops_solutions_checks_notes_and_test_markers():
+    handout = editions.handout_notebook(_toy())
+    sources = "\n".join(c.source for c in handout.cells)
+    for gone in ("SECRET", "assert x == 2", "Say 2.", "NBVAL_CHECK_OUTPUT"):
+        assert gone not in sources, gone
+    assert "print(f'{x:.3f}')" in sources and "## Exercises" in sources
+    assert len(handout.cells) == 5
+
+
+def test_course_notebook_starts_each_notebook_on_a_new_page_with_unique_ids():
+    a, b = _toy(), _toy()
+    b.cells[0].source = "# 98 · Second toy"
+    course = editions.course_notebook([a, b], "The course")
+    assert course.cells[0].source.startswith("# The course")
+    assert "1. 99 · Toy notebook\n2. 98 · Second toy" in course.cells[0].source
+    breaks = [c for c in course.cells if "handout-break" in c.source]
+    assert len(breaks) == 2
+    ids = [c.id for c in course.cells]
+    assert len(ids) == len(set(ids)) == 1 + 2 * (1 + 5)
+    nbformat.validate(course)
+
+
+def test_student_edition_folder_runs_on_its_own(tmp_path):
+    src = tmp_path / "99_toy.ipynb"
+    nbformat.write(_toy(), src)
+    written = editions.write_student_edition([src], tmp_path / "student")
+    assert written == [tmp_path / "student" / "notebooks" / "99_toy.ipynb"]
+    for name in ("hierlib/data.py", "data/hsb_students.csv", "pyproject.toml", "README.md"):
+        assert (tmp_path / "student" / name).is_file(), name
+    assert not list((tmp_path / "student").rglob("__pycache__"))
+    assert "requirements.lock" in (tmp_path / "student" / "README.md").read_text()
+    archive = editions.zip_dir(tmp_path / "student", tmp_path / "student")
+    assert archive.stat().st_size > 100_000
+
+
+def test_no_notebooks_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="no notebooks"):
+        editions.notebook_paths(tmp_path)
+
+
+# --------------------------------------------------------------------------- the real notebooks
+@pytest.fixture(scope="module")
+def student_edition(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student")
+    paths = editions.write_student_edition(NOTEBOOKS, out, support_root=None)
+    return {p.stem: p for p in paths}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_solution_text_survives_in_the_student_edition(path, student_edition):
+    source = nbformat.read(path, as_version=4)
+    student = nbformat.read(student_edition[path.stem], as_version=4)
+    solutions = [c for c in source.cells if editions.is_solution(c)]
+    assert solutions, f"{path.name} has no cell tagged 'solution' (CONTRIBUTING.md)"
+    assert len(student.cells) == len(source.cells)
+    emptied = [c.source for c in student.cells if editions.is_solution(c)]
+    assert set(emptied) <= {editions.CODE_PLACEHOLDER, editions.MARKDOWN_PLACEHOLDER}
+    assert len(emptied) == len(solutions)
+    text = editions.notebook_text(student)
+    leaked = [ln for ln in editions.solution_lines(source) if ln in text]
+    assert not leaked, f"solution lines in the student {path.name}: {leaked[:3]}"
+    assert all(not c.get("outputs") for c in student.cells)
+
+
+@pytest.fixture(scope="module")
+def kernel(student_edition):
+    """One kernel for every student notebook (imports and compiled samplers load once).
+
+    Each notebook starts with ``%reset -f``, so it sees none of the previous one's names.
+    """
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(next(iter(student_edition.values())).parent))
+    yield km
+    km.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_student_notebook_runs_up_to_the_first_exercise(path, student_edition, kernel):
+    student = nbformat.read(student_edition[path.stem], as_version=4)
+    head = editions.cells_before_exercises(student)
+    assert sum(c.cell_type == "code" for c in head.cells) >= 2
+    head.cells.insert(0, new_code_cell("%reset -f"))
+    client = NotebookClient(head, km=kernel, timeout=120)
+    try:
+        client.execute()  # raises CellExecutionError naming the cell on any error
+    finally:
+        client.kc.stop_channels()
+    printed = [o for c in head.cells for o in c.get("outputs", [])]
+    assert printed, "the cells before the exercises printed or plotted nothing"

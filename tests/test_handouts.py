@@ -1,0 +1,63 @@
+"""Printed handouts (tools/editions.py): laid out as printed, offline, in Debian's chromium.
+
+Each notebook's handout HTML is laid out with print media at the A4 printable width, with every
+non-file:// request aborted: its math must be typeset and nothing may stick out of the page
+(long code lines wrap, figures shrink to the page). One PDF is printed end to end. Skips where
+chromium is absent (``.ci/run`` installs it).
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
+
+import editions  # noqa: E402
+
+NOTEBOOKS = editions.notebook_paths()
+IDS = [p.stem for p in NOTEBOOKS]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        editions.chromium_path() is None,
+        reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with editions.offline_browser() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def print_page(browser):
+    return editions.offline_page(browser, width=editions.A4_PRINT_WIDTH_PX)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_handout_is_typeset_and_fits_the_printed_page(path, print_page, tmp_path):
+    page, blocked = print_page
+    html = tmp_path / f"{path.stem}.html"
+    mathjax = editions.mathjax_url_for(html, editions.mathjax_script())
+    nb = editions.handout_notebook(nbformat.read(path, as_version=4))
+    html.write_text(editions.handout_html(nb, mathjax), encoding="utf-8")
+    state, overflows = editions.print_overflows(page, html)
+    assert state["typeset"] > 0 and state["errors"] == 0, state
+    assert not overflows, f"{path.name}: wider than the A4 page: {overflows[:3]}"
+    assert page.evaluate("document.querySelectorAll('img').length") >= 1
+    assert blocked == []
+
+
+def test_handout_pdf_is_printed_offline(browser, tmp_path):
+    pdfs = editions.write_handouts(NOTEBOOKS[:1], tmp_path, editions.mathjax_script(), browser)
+    assert [p.name for p in pdfs] == [f"{NOTEBOOKS[0].stem}.pdf", "course.pdf"]
+    data = pdfs[0].read_bytes()
+    assert data.startswith(b"%PDF-")
+    n_pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
+    assert n_pages >= 2

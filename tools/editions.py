@@ -1,0 +1,522 @@
+"""Course editions built from the executed notebooks (issue 6).
+
+Three audiences, one source:
+
+* **student edition** (``build/student/``): every notebook with the cells tagged ``solution``
+  emptied (a placeholder comment kept) and every output cleared, next to what a student needs to
+  run it (``hierlib``, ``data/``, the pins) and a README; also zipped as ``build/student.zip``;
+* **handouts** (``build/handouts/``): one PDF per executed notebook and one for the whole course,
+  printed by Debian's Chromium from nbconvert HTML with a local MathJax (no network);
+* **instructor decks** are the reveal.js decks of ``build/site/`` (``tools/build_site.py``); their
+  speaker notes are the notebook cells of slide type ``notes`` (press ``S`` in a deck).
+
+Usage::
+
+    python tools/editions.py student  [--notebooks notebooks] [--out build/student]
+    python tools/editions.py handouts [--notebooks notebooks] [--out build/handouts]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import re
+import shutil
+import sys
+from collections.abc import Iterable
+from html import escape as html_escape
+from pathlib import Path
+
+# build_site is tools/build_site.py: tools/ is on sys.path when this runs as a script
+import build_site
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+BUILD = REPO / "build"
+
+SOLUTION_TAG = "solution"
+CODE_PLACEHOLDER = "# Your solution here"
+MARKDOWN_PLACEHOLDER = "*Your answer here.*"
+EXERCISES_HEADING = re.compile(r"^##\s+Exercises\b", re.MULTILINE)
+# Cells a printed handout leaves out: solutions (students print it), the lecture-number checks and
+# cells marked off pages; ``remove-input`` keeps the output only, as on the HTML pages.
+HANDOUT_REMOVE_TAGS = frozenset({"solution", "check", "remove-cell"})
+HANDOUT_REMOVE_INPUT_TAGS = frozenset({"remove-input"})
+# What a student needs beside the notebooks to run them (copied into build/student/).
+STUDENT_SUPPORT = ("hierlib", "data", "pyproject.toml", "requirements.lock", "environment.yml")
+
+
+# --------------------------------------------------------------------------- notebook cells
+def notebook_paths(nb_dir: Path = NOTEBOOKS) -> list[Path]:
+    """The course notebooks ``NN_topic.ipynb`` of ``nb_dir`` in lecture order.
+
+    Raises
+    ------
+    ValueError
+        If there is none.
+    """
+    paths = build_site.notebooks_in_order(Path(nb_dir))
+    if not paths:
+        raise ValueError(f"no notebooks NN_topic.ipynb in {nb_dir}")
+    return paths
+
+
+def cell_tags(cell: dict) -> set[str]:
+    """The tags of a cell (``metadata.tags``), as a set."""
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def slide_type(cell: dict) -> str:
+    """The reveal.js slide type of a cell (``"-"`` when it has none)."""
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+
+
+def is_solution(cell: dict) -> bool:
+    """True for an exercise solution (a cell tagged ``solution``)."""
+    return SOLUTION_TAG in cell_tags(cell)
+
+
+def exercises_index(nb: nbformat.NotebookNode) -> int:
+    """Index of the first markdown cell with the ``## Exercises`` heading.
+
+    Raises
+    ------
+    ValueError
+        If the notebook has no such heading (CONTRIBUTING.md asks every notebook for one).
+    """
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and EXERCISES_HEADING.search(cell.source):
+            return i
+    raise ValueError("notebook has no '## Exercises' markdown heading")
+
+
+def cells_before_exercises(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` holding only the cells before the ``## Exercises`` heading."""
+    out = copy.deepcopy(nb)
+    out.cells = out.cells[: exercises_index(nb)]
+    return out
+
+
+# --------------------------------------------------------------------------- student edition
+def student_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``cell`` for students: a solution replaced by a placeholder, outputs cleared."""
+    out = copy.deepcopy(cell)
+    if is_solution(out):
+        out.source = CODE_PLACEHOLDER if out.cell_type == "code" else MARKDOWN_PLACEHOLDER
+        out.pop("attachments", None)
+    if out.cell_type == "code":
+        out.outputs = []
+        out.execution_count = None
+        out.metadata.pop("execution", None)
+    return out
+
+
+def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The student edition of a notebook: solutions emptied, every output cleared.
+
+    The jupytext pairing is dropped from the metadata so that opening the notebook does not
+    write a ``.py`` twin next to it.
+    """
+    out = copy.deepcopy(nb)
+    out.cells = [student_cell(c) for c in nb.cells]
+    out.metadata.pop("jupytext", None)
+    return out
+
+
+def solution_lines(nb: nbformat.NotebookNode, min_len: int = 4) -> set[str]:
+    """Stripped lines of the solution cells that occur in no other cell of ``nb``.
+
+    These are the lines a student edition must not contain (a line such as ``plt.show()`` that
+    the lecture cells also use tells nothing about the solution). Lines shorter than
+    ``min_len`` characters (``)``, ``else:``...) are ignored.
+    """
+    shared = {ln.strip() for c in nb.cells if not is_solution(c) for ln in c.source.splitlines()}
+    return {
+        ln.strip()
+        for c in nb.cells
+        if is_solution(c)
+        for ln in c.source.splitlines()
+        if len(ln.strip()) >= min_len and ln.strip() not in shared
+    }
+
+
+def notebook_text(nb: nbformat.NotebookNode) -> str:
+    """Everything a reader of ``nb`` can see: cell sources and text outputs, one string."""
+    return nbformat.writes(nb)
+
+
+def write_student_edition(
+    nb_paths: Iterable[Path], out_dir: Path, support_root: Path | None = REPO
+) -> list[Path]:
+    """Write the student edition of ``nb_paths`` to ``out_dir/notebooks`` and return the paths.
+
+    With ``support_root`` (the repository), also copy what a student needs to run the notebooks
+    (``hierlib``, ``data``, the pins) and write a README with the set-up commands.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    (out_dir / "notebooks").mkdir(parents=True)
+    written = []
+    for path in nb_paths:
+        nb = nbformat.read(path, as_version=4)
+        target = out_dir / "notebooks" / Path(path).name
+        nbformat.write(student_notebook(nb), target)
+        written.append(target)
+    if support_root is not None:
+        copy_student_support(Path(support_root), out_dir)
+        (out_dir / "README.md").write_text(student_readme([p.name for p in written]))
+    return written
+
+
+def copy_student_support(root: Path, out_dir: Path) -> None:
+    """Copy ``STUDENT_SUPPORT`` from ``root`` into ``out_dir`` (no caches, no build files)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in STUDENT_SUPPORT:
+        src = root / name
+        if src.is_dir():
+            shutil.copytree(src, out_dir / name, ignore=ignore)
+        elif src.exists():
+            shutil.copy2(src, out_dir / name)
+
+
+def student_readme(names: list[str]) -> str:
+    """The README of the student edition: set-up commands and the notebooks in order."""
+    listing = "\n".join(f"- `notebooks/{n}`" for n in names)
+    return f"""# Bayesian hierarchical models: student edition
+
+The course notebooks with every output cleared and the exercise solutions left for you to
+write (look for `{CODE_PLACEHOLDER}`). Run them top to bottom in lecture order.
+
+## Set up (Python 3.11)
+
+```
+python3 -m venv .venv
+.venv/bin/pip install -c requirements.lock -e ".[course]"
+.venv/bin/jupyter lab notebooks/
+```
+
+(with conda instead: `conda env create -f environment.yml`, then `pip install -e .`).
+
+## Notebooks
+
+{listing}
+"""
+
+
+def zip_dir(src: Path, zip_base: Path) -> Path:
+    """Zip ``src`` into ``zip_base.zip`` (one top folder named like ``src``); return the path."""
+    src = Path(src)
+    return Path(shutil.make_archive(str(zip_base), "zip", src.parent, src.name))
+
+
+# --------------------------------------------------------------------------- handouts
+HANDOUT_CSS = """
+body { margin: 0; padding: 0; font-size: 10.5pt; }
+main, .jp-Notebook { padding: 0 !important; margin: 0 !important; }
+.jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
+.jp-Cell { padding: 2px 0 !important; }
+/* long code lines wrap instead of running off the page */
+pre, code, .highlight pre, .jp-OutputArea-output pre {
+  white-space: pre-wrap !important; overflow-wrap: anywhere !important;
+  word-break: break-word; overflow: visible !important;
+}
+.jp-CodeMirrorEditor, .jp-InputArea-editor, .highlight { overflow: visible !important; }
+.jp-InputArea-editor { font-size: 8.5pt; }
+.jp-OutputArea-output pre { font-size: 8.5pt; }
+/* figures sized to the page, never split across two pages */
+img { max-width: 100% !important; height: auto !important; }
+.jp-OutputArea-output img, .jp-RenderedImage { break-inside: avoid; page-break-inside: avoid; }
+.jp-RenderedHTMLCommon table { font-size: 8pt; max-width: 100%; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 1px 4px; }
+.MathJax_Display, .MJXc-display { overflow: visible; }
+h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+.handout-break { break-before: page; page-break-before: always; height: 0; }
+a.anchor-link { display: none; }
+"""
+
+
+def handout_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The executed notebook as printed: no solutions, checks, speaker notes or hidden cells.
+
+    Cells tagged ``remove-input`` keep their output only (their tag stays for the exporter);
+    nbval's ``# NBVAL_CHECK_OUTPUT`` marker lines are dropped.
+    """
+    out = copy.deepcopy(nb)
+    out.cells = [c for c in out.cells if in_handout(c)]
+    build_site.strip_test_markers(out)
+    return out
+
+
+def in_handout(cell: dict) -> bool:
+    """False for the cells a handout leaves out (``HANDOUT_REMOVE_TAGS``, speaker notes)."""
+    return not (cell_tags(cell) & HANDOUT_REMOVE_TAGS) and slide_type(cell) != "notes"
+
+
+def course_notebook(notebooks: list[nbformat.NotebookNode], title: str) -> nbformat.NotebookNode:
+    """One notebook of all handout notebooks in order, each starting on a new page.
+
+    Cell ids are prefixed with the notebook's position so that they stay unique.
+    """
+    cover = nbformat.v4.new_markdown_cell(f"# {title}\n\n" + course_contents(notebooks))
+    cells = [cover]
+    for k, nb in enumerate(notebooks):
+        cells.append(nbformat.v4.new_markdown_cell('<div class="handout-break"></div>'))
+        for cell in handout_notebook(nb).cells:
+            cell = copy.deepcopy(cell)
+            if "id" in cell:
+                cell.id = f"nb{k:02d}-{cell.id}"[:64]
+            cells.append(cell)
+    out = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(notebooks[0].metadata))
+    out.metadata.pop("jupytext", None)
+    return out
+
+
+def notebook_title(nb: nbformat.NotebookNode) -> str:
+    """The title of a notebook: its first ``# `` heading (its title slide)."""
+    return build_site.notebook_title(nb, fallback="Untitled notebook")
+
+
+def course_contents(notebooks: list[nbformat.NotebookNode]) -> str:
+    """A markdown list of the notebooks' titles (the whole-course handout's contents)."""
+    return "\n".join(f"{i}. {notebook_title(nb)}" for i, nb in enumerate(notebooks, 1))
+
+
+def handout_html(nb: nbformat.NotebookNode, mathjax_url: str, title: str | None = None) -> str:
+    """The site's page HTML (``build_site.page_exporter``) with a local MathJax and print CSS."""
+    exporter = build_site.page_exporter()
+    exporter.mathjax_url = mathjax_url
+    # require.js is only needed for widgets; an empty script keeps the page self-contained
+    exporter.require_js_url = "data:text/javascript,"
+    nb = copy.deepcopy(nb)
+    nb.metadata["title"] = title or notebook_title(nb)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.title}})
+    return body.replace("</head>", f"<style>{HANDOUT_CSS}</style>\n</head>", 1)
+
+
+def mathjax_script(root: Path = REPO) -> Path:
+    """The local MathJax 2.7 entry script (``node_modules/mathjax/MathJax.js``, from npm)."""
+    path = root / "node_modules" / "mathjax" / "MathJax.js"
+    if not path.exists():
+        raise ValueError(f"local MathJax not found at {path}: run `npm ci` (make all does)")
+    return path
+
+
+def mathjax_url_for(html_path: Path, mathjax_js: Path) -> str:
+    """The MathJax URL relative to the page ``html_path`` (the site's MathJax configuration)."""
+    import os
+
+    rel = os.path.relpath(mathjax_js, Path(html_path).parent)
+    return Path(rel).as_posix() + "?" + build_site.MATHJAX_URL.split("?", 1)[1]
+
+
+def write_handouts(
+    nb_paths: list[Path],
+    out_dir: Path,
+    mathjax_js: Path,
+    browser=None,
+    course_title: str = "Bayesian hierarchical models: the course",
+    course_name: str = "course",
+) -> list[Path]:
+    """Render one PDF per notebook and one for the whole course into ``out_dir``.
+
+    The HTML pages the PDFs are printed from stay in ``out_dir/html``. Returns the PDF paths,
+    the whole-course PDF last. ``browser``: a playwright browser to print with (default: a new
+    :func:`offline_browser`).
+    """
+    out_dir = Path(out_dir)
+    html_dir = out_dir / "html"
+    html_dir.mkdir(parents=True, exist_ok=True)
+    notebooks = [nbformat.read(p, as_version=4) for p in nb_paths]
+    jobs = []
+    for path, nb in zip(nb_paths, notebooks, strict=True):
+        html = html_dir / f"{Path(path).stem}.html"
+        url = mathjax_url_for(html, mathjax_js)
+        html.write_text(handout_html(handout_notebook(nb), url), encoding="utf-8")
+        jobs.append((html, out_dir / f"{Path(path).stem}.pdf", notebook_title(nb)))
+    course = course_notebook(notebooks, course_title)
+    html = html_dir / f"{course_name}.html"
+    html.write_text(
+        handout_html(course, mathjax_url_for(html, mathjax_js), course_title), encoding="utf-8"
+    )
+    jobs.append((html, out_dir / f"{course_name}.pdf", course_title))
+    if browser is None:
+        with offline_browser() as browser:
+            print_pdfs(jobs, browser)
+    else:
+        print_pdfs(jobs, browser)
+    return [pdf for _, pdf, _ in jobs]
+
+
+# --------------------------------------------------------------------------- headless Chromium
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+A4_PRINT_WIDTH_PX = 695  # 210 mm - 2 x 13 mm margins at 96 px per inch
+PDF_MARGINS = {"top": "14mm", "bottom": "16mm", "left": "13mm", "right": "13mm"}
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (``/usr/bin/chromium``) or ``None`` where it is not installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextlib.contextmanager
+def offline_browser():
+    """Headless Chromium (Debian's, never a downloaded one) driven by playwright."""
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if exe is None:
+        raise ValueError("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=list(CHROMIUM_ARGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def offline_page(browser, width: int = 1280, height: int = 720):
+    """A page whose every request other than ``file://`` and ``data:`` is aborted.
+
+    Returns ``(page, blocked)``: ``blocked`` collects the URLs the page tried to fetch.
+    """
+    context = browser.new_context(viewport={"width": width, "height": height})
+    blocked: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file:", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    return context.new_page(), blocked
+
+
+# Resolves once MathJax has typeset the page (its hub queue runs callbacks after the startup
+# typeset), or with "timeout" so that a broken page fails instead of hanging.
+WAIT_MATHJAX_JS = """(ms) => new Promise((resolve) => {
+  if (!window.MathJax || !window.MathJax.Hub) { resolve("no MathJax"); return; }
+  setTimeout(() => resolve("timeout"), ms);
+  MathJax.Hub.Queue(() => resolve("done"));
+})"""
+
+MATH_STATE_JS = """() => ({
+  typeset: document.querySelectorAll('.MathJax_CHTML, .MathJax, .MathJax_Display').length,
+  errors: document.querySelectorAll('.MathJax_Error, merror').length,
+})"""
+
+
+def open_offline(page, path: Path, timeout_ms: int = 30_000) -> dict:
+    """Open ``path`` as ``file://``, wait for MathJax and fonts; return the math state."""
+    page.goto(Path(path).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+    page.wait_for_function("() => !!window.MathJax && !!window.MathJax.Hub", timeout=timeout_ms)
+    status = page.evaluate(WAIT_MATHJAX_JS, timeout_ms)
+    if status != "done":
+        raise ValueError(f"{path}: MathJax did not finish typesetting ({status})")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    return page.evaluate(MATH_STATE_JS)
+
+
+# Elements of a printed page that must stay inside the printable width.
+OVERFLOW_JS = """(width) => {
+  const sel = 'pre, img, table, svg, .jp-Cell, .jp-OutputArea-output, .MathJax_CHTML, '
+            + '.MathJax_Display, p, li, h1, h2, h3';
+  const out = [];
+  for (const el of document.querySelectorAll(sel)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+    if (r.right > width + 1 || el.scrollWidth > el.clientWidth + 1 && el.tagName === 'PRE') {
+      out.push({tag: el.tagName, cls: el.className && String(el.className).slice(0, 40),
+                right: Math.round(r.right), text: el.textContent.trim().slice(0, 60)});
+    }
+  }
+  return out;
+}"""
+
+
+def print_overflows(page, path: Path, width: int = A4_PRINT_WIDTH_PX) -> tuple[dict, list]:
+    """Lay ``path`` out as printed (print media, A4 printable width) and list what sticks out.
+
+    Returns ``(math_state, overflows)``; an overflow names the element, its right edge in CSS px
+    and the start of its text.
+    """
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.emulate_media(media="print")
+    state = open_offline(page, path)
+    return state, page.evaluate(OVERFLOW_JS, width)
+
+
+def footer_template(title: str) -> str:
+    """The PDF page footer: the title and ``page / pages``."""
+    title = html_escape(title)
+    return (
+        '<div style="font-size:7.5pt;color:#555;width:100%;text-align:center;">'
+        f'{title} &middot; <span class="pageNumber"></span> / '
+        '<span class="totalPages"></span></div>'
+    )
+
+
+def print_pdfs(jobs: list[tuple[Path, Path, str]], browser) -> None:
+    """Print each ``(html, pdf, title)`` job to A4 PDF in ``browser``, offline.
+
+    Raises ``ValueError`` if a page fetched from the network, left math untypeset or has
+    content wider than the printable width.
+    """
+    page, blocked = offline_page(browser, width=A4_PRINT_WIDTH_PX, height=1000)
+    try:
+        for html, pdf, title in jobs:
+            state, overflows = print_overflows(page, html)
+            if blocked:
+                raise ValueError(f"{html} fetched from the network: {blocked[:3]}")
+            if state["errors"]:
+                raise ValueError(f"{html}: {state['errors']} MathJax errors")
+            if overflows:
+                raise ValueError(f"{html}: content wider than the page: {overflows[:3]}")
+            page.pdf(
+                path=str(pdf),
+                format="A4",
+                margin=PDF_MARGINS,
+                print_background=True,
+                display_header_footer=True,
+                header_template="<span></span>",
+                footer_template=footer_template(title),
+            )
+    finally:
+        page.context.close()
+
+
+# --------------------------------------------------------------------------- command line
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("edition", choices=["student", "handouts"])
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    paths = notebook_paths(args.notebooks)
+    if args.edition == "student":
+        out = args.out or BUILD / "student"
+        written = write_student_edition(paths, out)
+        archive = zip_dir(out, out.parent / out.name)
+        print(f"student edition: {len(written)} notebooks in {out}, archive {archive}")
+    else:
+        out = args.out or BUILD / "handouts"
+        pdfs = write_handouts(paths, out, mathjax_script())
+        print(f"handouts: {len(pdfs)} PDFs in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
