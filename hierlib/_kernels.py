@@ -53,6 +53,20 @@ def standard_gamma(rng, shape):
             return d * v * boost
 
 
+@njit(cache=True, inline="always")
+def _normal(rng, b, precision):
+    """One draw from :math:`N(b/P, 1/P)`: a normal given its precision :math:`P` and
+    :math:`b = P \\times` mean (the form every normal full conditional comes in)."""
+    var = 1.0 / precision
+    return b * var + math.sqrt(var) * rng.standard_normal()
+
+
+@njit(cache=True, inline="always")
+def _inverse_gamma(rng, shape, rate):
+    """One draw of a variance :math:`v = 1/\\lambda`, :math:`\\lambda \\sim` Gamma(shape, rate)."""
+    return rate / standard_gamma(rng, shape)
+
+
 @njit(cache=True)
 def _log_target(kind, u, c):
     """Log density of ``u`` up to a constant (``-inf`` outside the support or on overflow).
@@ -172,40 +186,36 @@ def normal_sweeps(
             s = 0.0
             q = 0.0
             for j in range(m):
-                var = 1.0 / (n[j] * inv_s2 + inv_t2)
-                z = rng.standard_normal()
-                x[j] = n[j] * (ybar[j] - mu) * inv_s2 * var + math.sqrt(var) * z
+                x[j] = _normal(rng, n[j] * (ybar[j] - mu) * inv_s2, n[j] * inv_s2 + inv_t2)
                 s += n[j] * (ybar[j] - x[j])
                 q += x[j] * x[j]
                 r += n[j] * (ybar[j] - mu - x[j]) ** 2
             # 1/sigma2 | mu, delta, Y ~ Gamma(a_sigma + n/2, b_sigma + r/2)
-            sigma2 = (b_sigma + 0.5 * r) / standard_gamma(rng, a_sigma + 0.5 * n_total)
+            sigma2 = _inverse_gamma(rng, a_sigma + 0.5 * n_total, b_sigma + 0.5 * r)
             # mu | delta, sigma2, Y ~ N((sum_j n_j (ybar_j - delta_j)/sigma2 + p0 mu0)/P, 1/P),
             #     P = n/sigma2 + p0
             prec = n_total / sigma2 + mu_prec0
-            mu = (s / sigma2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
+            mu = _normal(rng, s / sigma2 + mu_prec0 * mu0, prec)
             # 1/tau2 | delta ~ Gamma(a_tau + m/2, b_tau + sum_j delta_j^2 / 2)
-            tau2 = (b_tau + 0.5 * q) / standard_gamma(rng, a_tau + 0.5 * m)
+            tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
             shift = mu  # theta_j = mu + delta_j
         else:
             # theta_j | mu, sigma2, tau2 ~ N((n_j ybar_j/sigma2 + mu/tau2)/P_j, 1/P_j)
             s = 0.0
             for j in range(m):
-                var = 1.0 / (n[j] * inv_s2 + inv_t2)
-                z = rng.standard_normal()
-                x[j] = (n[j] * ybar[j] * inv_s2 + mu * inv_t2) * var + math.sqrt(var) * z
+                x[j] = _normal(rng, n[j] * ybar[j] * inv_s2 + mu * inv_t2, n[j] * inv_s2 + inv_t2)
                 s += x[j]
                 r += n[j] * (ybar[j] - x[j]) ** 2
             # 1/sigma2 | theta, Y ~ Gamma(a_sigma + n/2, b_sigma + r/2)
-            sigma2 = (b_sigma + 0.5 * r) / standard_gamma(rng, a_sigma + 0.5 * n_total)
+            sigma2 = _inverse_gamma(rng, a_sigma + 0.5 * n_total, b_sigma + 0.5 * r)
             # mu | theta, tau2 ~ N((sum_j theta_j/tau2 + p0 mu0)/P, 1/P), P = m/tau2 + p0
             prec = m * inv_t2 + mu_prec0
-            mu = (s * inv_t2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
+            mu = _normal(rng, s * inv_t2 + mu_prec0 * mu0, prec)
             # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum_j (theta_j - mu)^2 / 2)
             q = 0.0
             for j in range(m):
                 q += (x[j] - mu) ** 2
-            tau2 = (b_tau + 0.5 * q) / standard_gamma(rng, a_tau + 0.5 * m)
+            tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
             shift = 0.0
             if param == INTERWEAVED:
                 nd = 0.0  # sums over delta_j = theta_j - mu
@@ -219,9 +229,7 @@ def normal_sweeps(
                 # ancillary step for mu: mu | delta, sigma2, Y (the offset form's conditional),
                 #     sum_j n_j (ybar_j - delta_j) = sum_ny - nd
                 prec = n_total / sigma2 + mu_prec0
-                mu_new = ((sum_ny - nd) / sigma2 + mu_prec0 * mu0) / prec + (
-                    rng.standard_normal() / math.sqrt(prec)
-                )
+                mu_new = _normal(rng, (sum_ny - nd) / sigma2 + mu_prec0 * mu0, prec)
                 # ancillary step for tau: tau | eta = delta/tau, mu, sigma2, Y; the likelihood
                 # in tau is exp(-c0 tau^2/2 + c1 tau), c0 = sum n_j eta_j^2 / sigma2,
                 # c1 = sum n_j eta_j (ybar_j - mu)/sigma2; exact slice update on log tau
@@ -270,24 +278,22 @@ def unequal_sweeps(
         for j in range(m):
             # theta_j | mu, sigma_j^2, tau2 ~ N((n_j ybar_j phi_j + mu/tau2)/P_j, 1/P_j),
             #     P_j = n_j phi_j + 1/tau2
-            var = 1.0 / (n[j] * phi[j] + inv_t2)
-            z = rng.standard_normal()
-            theta[j] = (n[j] * ybar[j] * phi[j] + mu * inv_t2) * var + math.sqrt(var) * z
+            theta[j] = _normal(rng, n[j] * ybar[j] * phi[j] + mu * inv_t2, n[j] * phi[j] + inv_t2)
             s += theta[j]
             # phi_j | theta_j, nu0, sigma02 ~
             #     Gamma((nu0 + n_j)/2, (nu0 sigma02 + SS_j + n_j (ybar_j - theta_j)^2)/2)
             rate = 0.5 * (nu0 * sigma02 + ss[j] + n[j] * (ybar[j] - theta[j]) ** 2)
-            phi[j] = standard_gamma(rng, 0.5 * (nu0 + n[j])) / rate
+            phi[j] = standard_gamma(rng, 0.5 * (nu0 + n[j])) / rate  # a precision: Gamma draw
             sum_phi += phi[j]
             sum_log_phi += math.log(phi[j])
         # mu | theta, tau2 ~ N((sum theta_j/tau2 + p0 mu0)/P, 1/P)
         prec = m * inv_t2 + mu_prec0
-        mu = (s * inv_t2 + mu_prec0 * mu0) / prec + rng.standard_normal() / math.sqrt(prec)
+        mu = _normal(rng, s * inv_t2 + mu_prec0 * mu0, prec)
         # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum (theta_j - mu)^2 / 2)
         q = 0.0
         for j in range(m):
             q += (theta[j] - mu) ** 2
-        tau2 = (b_tau + 0.5 * q) / standard_gamma(rng, a_tau + 0.5 * m)
+        tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
         # sigma02 | phi, nu0 ~ Gamma(a_s0 + m nu0/2, b_s0 + nu0 sum phi_j / 2)  (sigma02 itself)
         sigma02 = standard_gamma(rng, a_s0 + 0.5 * m * nu0) / (b_s0 + 0.5 * nu0 * sum_phi)
         # nu0 | phi, sigma02: no closed form; exact slice-sampling update on log nu0

@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from hierlib._validate import positive
+from hierlib._validate import finite_scalar, positive
 
 _REFERENCE_TAU2_MESSAGE = (
     "the reference prior p(tau2) ∝ 1/tau2 gives an improper posterior: near tau2 = 0 the "
@@ -37,17 +37,6 @@ _REFERENCE_TAU2_MESSAGE = (
     "lecture's flat prior p(tau2) ∝ 1 (priors.Default()) or a proper inverse-gamma prior "
     "(priors.SemiConjugate)"
 )
-
-
-def _finite(value: float, name: str) -> float:
-    """Return ``value`` as a finite float or raise ``ValueError`` naming it."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a number; got {value!r}") from err
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    return v
 
 
 def _improper(name: str) -> ValueError:
@@ -142,7 +131,7 @@ class SemiConjugate:
     s20: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mu0", _finite(self.mu0, "mu0"))
+        object.__setattr__(self, "mu0", finite_scalar(self.mu0, "mu0"))
         for name in ("g20", "eta0", "t20", "nu0", "s20"):
             object.__setattr__(self, name, positive(getattr(self, name), name))
 
@@ -229,7 +218,7 @@ class UnequalVariances:
             if (getattr(self, first) is None) != (getattr(self, second) is None):
                 raise ValueError(f"give both {first} and {second}, or neither")
         if self.mu0 is not None:
-            object.__setattr__(self, "mu0", _finite(self.mu0, "mu0"))
+            object.__setattr__(self, "mu0", finite_scalar(self.mu0, "mu0"))
         for name in ("g20", "eta0", "t20", "a", "b"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, positive(getattr(self, name), name))
