@@ -323,8 +323,9 @@ plt.show()
 # decimals on the 20 splits where both were run. Why the EB plug-in at all: a Gibbs refit
 # (2 chains x 2000 draws) costs about 20 ms a split, so 200 of them would use a quarter of
 # the notebook's 20-second budget, and the plug-in is what the posterior mean reduces to
-# here (0.04 points apart, slide "posterior means from the Gibbs sampler"). The gain is modest on HSB because
-# every school has at least 7 training students; exercise 2 shows it grows with fewer.
+# here (0.04 points apart, slide "posterior means from the Gibbs sampler"). The gain is
+# modest on HSB because every school has at least 7 training students; exercise 2 shows it
+# grows with fewer.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
