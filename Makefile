@@ -47,8 +47,15 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS) $(NBVAL_ARGS) tests notebooks
+# Runs every check even when an earlier one fails, then exits non-zero if any failed (pytest's
+# own exit code: 1 failures, 2 interrupted, 5 nothing collected, ...).
+test: setup
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS) $(NBVAL_ARGS) tests notebooks || status=$$?; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED (exit $$status)"; fi; \
+	exit $$status
 
 # Speed of the Gibbs samplers vs a textbook numpy loop (prints figures; never a timed test)
 bench: setup
