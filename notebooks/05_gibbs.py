@@ -226,7 +226,7 @@ except ValueError as err:
 # everything else fixed, move one parameter along a grid, and look at the difference
 # (`hierlib.conditionals` computes the joint from the raw 7185 scores with `scipy.stats`):
 
-# %%
+# %% tags=["remove-input"]
 # NBVAL_CHECK_OUTPUT
 theta0, mu0, s20, t20 = stats.ybar, stats.grand_mean, 39.0, 8.6
 prior = priors.Default()
@@ -311,8 +311,9 @@ plt.show()
 # bulk and tail effective sample size, and rank-normalised split $\hat R$.
 
 # %%
-table = diagnostics.summary_table(draws, ["mu", "sigma", "tau", "sigma2", "tau2", "icc"])
-diagnostics.summary_table(draws, ["mu", "sigma", "tau", "sigma2", "tau2", "icc"], round_to=3)
+names = ["mu", "sigma", "tau", "sigma2", "tau2", "icc"]
+table = diagnostics.summary_table(draws, names)
+diagnostics.summary_table(draws, names, round_to=3)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # How to read it: ESS of several thousand means the posterior means are known to a few
@@ -320,7 +321,7 @@ diagnostics.summary_table(draws, ["mu", "sigma", "tau", "sigma2", "tau2", "icc"]
 # 5% and 95% quantiles: those need more draws than the mean. The centered sampler mixes
 # well here because each school has 14 to 67 students (notebook 09 shows when it does not).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
 for name in ("mu", "sigma", "tau", "icc"):
     row = table.loc[name]
@@ -431,12 +432,29 @@ prior_choices = {
     "Hoff's ELS prior": priors.SemiConjugate(mu0=50, g20=25, eta0=1, t20=100, nu0=1, s20=100),
     "dogmatic tau": priors.SemiConjugate(mu0=12, g20=100, eta0=100, t20=1, nu0=1, s20=36),
 }
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Posterior means under each prior
+#
+# Same data, same seed, one fit per prior (`posterior.prior_sensitivity` also keeps the 95%
+# intervals).
+
+# %%
+# NBVAL_CHECK_OUTPUT
 fits = {
     name: post if name == "default" else gibbs.hierarchical_normal(y, groups, prior=p, seed=SEED)
     for name, p in prior_choices.items()
 }
 sensitivity = posterior.prior_sensitivity(fits)
-sensitivity.round(2)
+means = sensitivity.xs("mean", axis=1, level=1)
+print(means.T.round(2).to_string())
+
+# %% tags=["check"]
+# 7185 students and 160 schools swamp a vague prior; a prior as strong as the data does not.
+tau_means = means.loc[posterior.LABELS["tau"]]
+assert abs(tau_means["weak, HSB scale"] - tau_means["default"]) < 0.05
+assert abs(means.loc[posterior.LABELS["mu"], "Hoff's ELS prior"] - 12.64) < 0.2
+assert tau_means["dogmatic tau"] < tau_means["default"] - 0.3
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Where the prior shows: $\tau$
@@ -446,21 +464,9 @@ ax = posterior.plot_by_prior(fits, "tau")
 ax.set_title("τ follows the data unless the prior is worth as much as 160 schools")
 plt.show()
 
-# %%
-# NBVAL_CHECK_OUTPUT
-means = sensitivity.xs("mean", axis=1, level=1)
-for name in prior_choices:
-    mu_m, tau_m = means.loc[posterior.LABELS["mu"], name], means.loc[posterior.LABELS["tau"], name]
-    print(f"{name:>17}: E[mu|Y] = {mu_m:.2f}, E[tau|Y] = {tau_m:.2f}")
-
-# %% tags=["check"]
-# 7185 students and 160 schools swamp a vague prior; a prior as strong as the data does not.
-tau_means = means.loc[posterior.LABELS["tau"]]
-assert abs(tau_means["weak, HSB scale"] - tau_means["default"]) < 0.05
-assert abs(means.loc[posterior.LABELS["mu"], "Hoff's ELS prior"] - 12.64) < 0.2
-assert tau_means["dogmatic tau"] < tau_means["default"] - 0.3
-
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Reading the prior comparison
+#
 # - A vague prior on the right scale changes nothing visible: the data dominate.
 # - Even Hoff's prior, centred at $\mu_0 = 50$ for a test scored around 50, moves $\mu$ by
 #   only a tenth of a point (7185 students outweigh a prior sd of 5); its guess

@@ -105,6 +105,9 @@ print(f"Levene test (robust to non-normality): p = {sps.levene(*by_school).pvalu
 # scale is $\sigma_0$). One $\lambda_j$ serves the whole school, so a school's scores are
 # jointly **multivariate** t: uncorrelated, but a wide school is wide for all its students.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The t marginal, simulated
+
 # %% tags=["remove-input"]
 axes = unequal.plot_t_marginal(rng, [4, 30], sigma02=39.15, n_draws=50_000)
 plt.show()
@@ -171,7 +174,7 @@ plt.show()
 # As in notebook 05: with everything else fixed, log joint minus log conditional must not
 # change along a grid of values.
 
-# %%
+# %% tags=["remove-input"]
 # NBVAL_CHECK_OUTPUT
 prior_u = priors.UnequalVariances()
 theta0, s2_0, mu0, t20, s020, nu00 = stats.ybar, stats.s2, stats.grand_mean, 8.6, 37.0, 20.0
@@ -222,7 +225,7 @@ post_e = gibbs.hierarchical_normal(y, groups, seed=SEED)
 table_u = diagnostics.summary_table(post_u, ["mu", "tau", "nu0", "sigma02"])
 diagnostics.summary_table(post_u, ["mu", "tau", "nu0", "sigma02"], round_to=2)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
 for name in ("mu", "tau", "nu0", "sigma02"):
     row = table_u.loc[name]
@@ -311,7 +314,7 @@ ax = shrinkage.plot_shrinkage(
 )
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
 small, large = var_table["n"].idxmin(), var_table["n"].idxmax()
 for label in (small, large):
@@ -332,7 +335,9 @@ closer = np.abs(var_table["post_mean"] - centre) <= np.abs(var_table["s2"] - cen
 assert closer.mean() > 0.95
 assert var_table["post_mean"].std() < 0.7 * var_table["s2"].std()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Reading the variance shrinkage
+#
 # The cloud is much flatter than the 45° line: school variances from 12.5 to 72 become 23 to
 # 59. With $\nu_0 \approx 31$, a school of 14 students puts about 70% of the weight on
 # $\sigma_0^2$, a school of 67 about 32%.
@@ -355,7 +360,7 @@ assert var_table["post_mean"].std() < 0.7 * var_table["s2"].std()
 ax = unequal.plot_mean_shrinkage_compare(stats, post_e, post_u)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
 share_e = unequal.mean_shrinkage(stats, post_e.theta_mean, post_e.draws["mu"].mean())
 share_u = unequal.mean_shrinkage(stats, post_u.theta_mean, post_u.draws["mu"].mean())
@@ -369,7 +374,9 @@ print(f"largest change of a posterior mean E[theta_j|Y]: {moved.max():.2f} point
 assert corr > 0.6
 assert moved.max() < 0.5
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Reading the mean shrinkage
+#
 # Schools above the line (yellow: large $s_j$) are shrunk harder when they keep their own
 # variance, schools below it (purple: small $s_j$) less. The posterior means move by at most
 # a quarter of a point here: the HSB variances are alike enough ($\nu_0 \approx 31$) that

@@ -240,6 +240,9 @@ claims = pd.DataFrame(
     index=["no differences\n(simulated, τ² = 0)", "HSB data"],
 )
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Pairs of schools declared different
+
 # %% tags=["remove-input"]
 n_pairs = stats.m * (stats.m - 1) // 2
 ax = comparisons.plot_claims(claims, n_pairs)
