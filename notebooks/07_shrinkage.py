@@ -205,12 +205,17 @@ print(
 small, large = stats.n <= 25, stats.n >= 55
 print(f"mean |move|: n_j <= 25: {np.abs(moved[small]).mean():.2f}, ", end="")
 print(f"n_j >= 55: {np.abs(moved[large]).mean():.2f} points")
+tau_hat = np.sqrt(post.draws["tau2"]).mean()
+print(f"sd of the school means: sample {stats.ybar.std(ddof=1):.2f}, ", end="")
+print(f"posterior {post.theta_mean.std(ddof=1):.2f}; posterior mean of tau {tau_hat:.2f}")
 
 # %% tags=["check"]
 # School 8367 (14 students, mean 4.55) moves most; REML's BLUP puts it at 12.637 - 6.103 = 6.53.
 assert stats.labels[j] == "8367"
 assert abs(post.theta_mean[j] - (12.63697 - 6.10301)) < 0.1
 assert np.abs(moved[small]).mean() > 2 * np.abs(moved[large]).mean()
+# sample means over-disperse (noise added), posterior means under-disperse (shrunk) around tau
+assert post.theta_mean.std(ddof=1) < tau_hat < stats.ybar.std(ddof=1)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - The move $\bar y_j - E[\theta_j\mid Y]$ is large only where a school is both small
@@ -224,6 +229,9 @@ assert np.abs(moved[small]).mean() > 2 * np.abs(moved[large]).mean()
 # error. Small schools (n <= 25) move on average about twice as far as large ones (n >= 55):
 # read off the printed numbers. The dots of the factor plot lie on the curve because, with
 # well-determined hyperparameters, the posterior mean is essentially the plug-in formula.
+# Last printed line: the sample means spread more than the true school means (sd 3.12 vs
+# τ ≈ 2.97: each carries noise σ²/n_j), the posterior means spread less (they are shrunk).
+# Neither set of point estimates has the spread of the θ_j; the posterior draws do.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Does shrinkage predict better? A held-out test
