@@ -46,7 +46,7 @@ from hierlib.priors import Default, SemiConjugate, UnequalVariances
 _CHUNK = 1000  # sweeps per kernel call (progress-bar granularity)
 
 
-@dataclass
+@dataclass(repr=False)
 class Posterior:
     """Draws from a Gibbs sampler (after warm-up), and what produced them.
 
@@ -87,6 +87,13 @@ class Posterior:
     seed: int
     engine: str
     extra: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"Posterior({self.model}, {self.parameterization}, {self.n_chains} chains x "
+            f"{self.n_draws} draws, {self.stats.m} groups ({len(self.theta_groups)} theta kept), "
+            f"{self.elapsed:.2f} s)"
+        )
 
     @property
     def n_chains(self) -> int:

@@ -282,6 +282,7 @@ def test_to_arviz_has_named_dims_and_derived_sds(small):
     summary = az.summary(idata, var_names=["mu", "tau", "sigma"])
     assert list(summary.index) == ["mu", "tau", "sigma"]
     assert post.elapsed > 0
+    assert "4 chains x 200 draws, 8 groups (2 theta kept)" in repr(post)
     uq = gibbs.unequal_variances(y, groups, n_draws=200).to_arviz().posterior
     assert uq["sigma2_j"].dims == ("chain", "draw", "group")
     assert {"nu0", "sigma02", "sigma0", "tau", "mu"} <= set(uq.data_vars)
