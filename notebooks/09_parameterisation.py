@@ -103,8 +103,8 @@ assert log_prior(delta0 - 42) < log_prior(delta0) - 1e4
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The likelihood is flat along the line $(\mu + c, \delta - c)$: a ridge. The prior turns the
 # ridge into a proper posterior. But a Gibbs sampler that updates $\mu$ given $\delta$ and
-# then $\delta$ given $\mu$ moves along that ridge only in small steps when the data are
-# strong, and the prior is weak, relative to each other.
+# then $\delta$ given $\mu$ moves along that ridge in small steps whenever each school's data
+# pin $\mu + \delta_j$ much more tightly than the prior pins $\delta_j$.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Explain the geometry: in the offset form, $\mu \mid \delta, Y$ is centred at
@@ -113,7 +113,8 @@ assert log_prior(delta0 - 42) < log_prior(delta0) - 1e4
 # form, $\mu \mid \theta$ has variance $\tau^2/m$ and the $\theta_j$ are pinned by their own
 # data, not by $\mu$: the two blocks are nearly independent. Conversely, when the data say
 # little about each $\theta_j$, the centered $\theta_j$ stick to $\mu$ and $\tau^2$, and the
-# offset form decouples them. This is the sufficiency/ancillarity pair of Yu and Meng.
+# offset form decouples them (for μ; τ² needs the fully non-centered η = δ/τ, see the
+# simulated regime). This is the sufficiency/ancillarity pair of Yu and Meng.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Three samplers on HSB
@@ -125,8 +126,8 @@ assert log_prior(delta0 - 42) < log_prior(delta0) - 1e4
 #   \theta,\mu$; $\sigma^2 \mid \theta$;
 # - **offset**: $\delta \mid \mu,\tau^2,\sigma^2$; $\mu \mid \delta,\sigma^2$; $\tau^2 \mid
 #   \delta$; $\sigma^2 \mid \mu, \delta$;
-# - **interweaved**: a centered sweep, then $\mu$ and $\tau$ redrawn in the offset
-#   (ancillary) coordinates (ASIS).
+# - **interweaved**: a centered sweep, then $\mu$ redrawn given $\delta$ and $\tau$ given
+#   $\eta = \delta/\tau$, the ancillary coordinates (ASIS, Yu & Meng 2011).
 
 
 # %% slideshow={"slide_type": "skip"}
