@@ -193,6 +193,11 @@ body {{ font-family: system-ui, sans-serif; max-width: 46em; margin: 2em auto;
 li {{ margin: 0.4em 0; }}
 a.deck {{ margin-left: 0.6em; font-size: 0.9em; }}
 </style>
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({{tex2jax: {{inlineMath: [["$", "$"]], processEscapes: true}},
+                    messageStyle: "none"}});
+</script>
+<script src="{mathjax_url}"></script>
 </head>
 <body>
 <h1>Bayesian hierarchical models</h1>
@@ -215,7 +220,7 @@ def write_index(entries: list[Rendered], out: Path) -> Path:
         for e in entries
     )
     index = out / "index.html"
-    index.write_text(INDEX_TEMPLATE.format(items=items), encoding="utf-8")
+    index.write_text(INDEX_TEMPLATE.format(items=items, mathjax_url=MATHJAX_URL), encoding="utf-8")
     return index
 
 
