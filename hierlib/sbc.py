@@ -20,8 +20,8 @@ Uniformity is tested with Pearson's chi-square over ``n_bins`` equal bins of ran
 :math:`R` replications.
 
 :func:`run_sbc` is generic: it takes the prior sampler, the simulator and the posterior
-sampler as functions. :func:`hierarchical_normal_sbc` and :func:`unequal_variances_sbc` wire
-it to :mod:`hierlib.gibbs` for the course's models.
+sampler as functions. :func:`gibbs_sbc` wires it to :mod:`hierlib.gibbs` for the course's
+models.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ __all__ = [
     "simulate_given_theta",
     "NORMAL_PRIOR",
     "UNEQUAL_PRIOR",
-    "hierarchical_normal_sbc",
-    "unequal_variances_sbc",
+    "MODELS",
+    "gibbs_sbc",
 ]
 
 _SELECTOR = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(\[(?P<index>\d+)\])?$")
@@ -344,25 +344,68 @@ def simulate_given_theta(
     return th[groups] + noise, groups
 
 
-def _gibbs_sbc(
-    sampler: Callable[..., Any],
-    prior: Any,
-    variance_key: str,
-    sampler_kwargs: Mapping[str, Any],
+MODELS = {
+    "hierarchical_normal": ("sigma2", ("mu", "tau2", "sigma2", "theta[0]")),
+    "unequal_variances": ("sigma2_j", ("mu", "tau2", "nu0", "sigma02", "theta[0]", "sigma2_j[0]")),
+}
+"""Each course model: the key of its within-group variance in a prior draw, and the
+quantities SBC checks by default."""
+
+
+def gibbs_sbc(
+    model: str = "hierarchical_normal",
+    prior: Any | None = None,
     *,
-    group_sizes: ArrayLike,
-    n_reps: int,
-    n_posterior: int,
-    n_bins: int,
-    thin_by: int,
-    n_warmup: int,
-    n_chains: int,
-    seed: int,
-    quantities: Sequence[str],
-    check_ess: bool,
+    parameterization: str = "centered",
+    group_sizes: ArrayLike = (3, 4, 5, 6, 8, 10),
+    n_reps: int = 200,
+    n_posterior: int = 99,
+    n_bins: int = 10,
+    thin_by: int = 5,
+    n_warmup: int = 500,
+    n_chains: int = 1,
+    seed: int = 0,
+    quantities: Sequence[str] | None = None,
+    check_ess: bool = False,
+    sampler: Callable[..., Any] | None = None,
 ) -> SBCResult:
-    """SBC of a course sampler ``sampler(y, groups, prior=..., n_draws=..., ...)`` whose
-    prior draws ``prior.sample(rng, m)`` hold ``theta`` and the variance ``variance_key``."""
+    """SBC of a course Gibbs sampler on small simulated data sets.
+
+    Each replication draws every parameter, :math:`\\theta` included, from the proper
+    ``prior`` (``prior.sample(rng, m)``), simulates :math:`Y_{ij} \\sim N(\\theta_j,
+    \\sigma_j^2)` (:func:`simulate_given_theta`) with the given ``group_sizes``, runs the
+    sampler for ``n_posterior * thin_by`` draws in all after ``n_warmup`` warm-up sweeps per
+    chain, and ranks the truth among ``n_posterior`` draws thinned by ``thin_by``
+    (:func:`run_sbc`).
+
+    Parameters
+    ----------
+    model : {"hierarchical_normal", "unequal_variances"}
+        The sampler of :mod:`hierlib.gibbs` to check.
+    prior : proper prior, optional
+        Default :data:`NORMAL_PRIOR` or :data:`UNEQUAL_PRIOR`.
+    parameterization : {"centered", "offset", "interweaved"}
+        Model 1 only. The offset form needs a much larger ``thin_by`` (it mixes slowly when
+        the data are informative); check with ``check_ess=True``.
+    quantities : sequence of str, optional
+        Default: ``mu, tau2, sigma2, theta[0]`` (model 1) or ``mu, tau2, nu0, sigma02,
+        theta[0], sigma2_j[0]`` (model 2).
+    sampler : callable, optional
+        Replaces the :mod:`hierlib.gibbs` function (same signature), e.g. to show that SBC
+        rejects a deliberately broken sampler.
+    group_sizes, n_reps, n_posterior, n_bins, thin_by, n_warmup, n_chains, seed, check_ess
+        As in :func:`run_sbc`; ``n_chains`` chains share the ``n_posterior * thin_by`` draws.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {sorted(MODELS)}; got {model!r}")
+    variance_key, default_quantities = MODELS[model]
+    if prior is None:
+        prior = NORMAL_PRIOR if model == "hierarchical_normal" else UNEQUAL_PRIOR
+    if sampler is None:
+        from hierlib import gibbs
+
+        sampler = getattr(gibbs, model)
+    extra = {"parameterization": parameterization} if model == "hierarchical_normal" else {}
     sizes = np.asarray(group_sizes)
     if sizes.ndim != 1 or sizes.size < 2 or sizes.dtype.kind not in "iu" or (sizes < 1).any():
         raise ValueError("group_sizes must list at least two positive integer group sizes")
@@ -386,7 +429,7 @@ def _gibbs_sbc(
             n_warmup=n_warmup,
             n_chains=n_chains,
             seed=fit_seed,
-            **sampler_kwargs,
+            **extra,
         )
         return post.draws
 
@@ -394,103 +437,10 @@ def _gibbs_sbc(
         sample_prior,
         simulate,
         fit,
-        quantities,
+        default_quantities if quantities is None else quantities,
         n_reps=n_reps,
         n_posterior=n_posterior,
         n_bins=n_bins,
         seed=seed,
-        check_ess=check_ess,
-    )
-
-
-def hierarchical_normal_sbc(
-    prior: Any = NORMAL_PRIOR,
-    parameterization: str = "centered",
-    *,
-    group_sizes: ArrayLike = (3, 4, 5, 6, 8, 10),
-    n_reps: int = 200,
-    n_posterior: int = 99,
-    n_bins: int = 10,
-    thin_by: int = 5,
-    n_warmup: int = 500,
-    n_chains: int = 1,
-    seed: int = 0,
-    quantities: Sequence[str] = ("mu", "tau2", "sigma2", "theta[0]"),
-    check_ess: bool = False,
-    sampler: Callable[..., Any] | None = None,
-) -> SBCResult:
-    """SBC of :func:`hierlib.gibbs.hierarchical_normal` on small simulated data sets.
-
-    Each replication draws :math:`(\\mu, \\tau^2, \\sigma^2, \\theta)` from ``prior`` (a
-    proper prior, e.g. :class:`hierlib.priors.SemiConjugate`), simulates
-    :math:`Y_{ij} \\sim N(\\theta_j, \\sigma^2)` with the given ``group_sizes``, runs the
-    sampler for ``n_posterior * thin_by`` draws in all after ``n_warmup`` warm-up sweeps per
-    chain, and ranks the truth among ``n_posterior`` draws thinned by ``thin_by``.
-
-    ``sampler`` defaults to :func:`hierlib.gibbs.hierarchical_normal`; pass another function
-    with the same signature to check it (e.g. a deliberately broken one).
-    """
-    if sampler is None:
-        from hierlib import gibbs
-
-        sampler = gibbs.hierarchical_normal
-    return _gibbs_sbc(
-        sampler,
-        prior,
-        "sigma2",
-        {"parameterization": parameterization},
-        group_sizes=group_sizes,
-        n_reps=n_reps,
-        n_posterior=n_posterior,
-        n_bins=n_bins,
-        thin_by=thin_by,
-        n_warmup=n_warmup,
-        n_chains=n_chains,
-        seed=seed,
-        quantities=quantities,
-        check_ess=check_ess,
-    )
-
-
-def unequal_variances_sbc(
-    prior: Any = UNEQUAL_PRIOR,
-    *,
-    group_sizes: ArrayLike = (3, 4, 5, 6, 8, 10),
-    n_reps: int = 200,
-    n_posterior: int = 99,
-    n_bins: int = 10,
-    thin_by: int = 5,
-    n_warmup: int = 500,
-    n_chains: int = 1,
-    seed: int = 0,
-    quantities: Sequence[str] = ("mu", "tau2", "nu0", "sigma02", "theta[0]", "sigma2_j[0]"),
-    check_ess: bool = False,
-    sampler: Callable[..., Any] | None = None,
-) -> SBCResult:
-    """SBC of :func:`hierlib.gibbs.unequal_variances` on small simulated data sets.
-
-    Each replication draws :math:`(\\mu, \\tau^2, \\sigma_0^2, \\nu_0, \\theta,
-    \\sigma_j^2)` from a proper :class:`hierlib.priors.UnequalVariances`, simulates
-    :math:`Y_{ij} \\sim N(\\theta_j, \\sigma_j^2)` and ranks the truth among the thinned
-    draws (see :func:`hierarchical_normal_sbc`).
-    """
-    if sampler is None:
-        from hierlib import gibbs
-
-        sampler = gibbs.unequal_variances
-    return _gibbs_sbc(
-        sampler,
-        prior,
-        "sigma2_j",
-        {},
-        group_sizes=group_sizes,
-        n_reps=n_reps,
-        n_posterior=n_posterior,
-        n_bins=n_bins,
-        thin_by=thin_by,
-        n_warmup=n_warmup,
-        n_chains=n_chains,
-        seed=seed,
-        quantities=quantities,
         check_ess=check_ess,
     )

@@ -135,8 +135,9 @@ def test_thin_and_rank():
         (lambda: run_conjugate(exact_fit, quantities=("th eta",), n_reps=2), "name\\[index\\]"),
         (lambda: run_conjugate(exact_fit, quantities=(), n_reps=2), "non-empty"),
         (lambda: run_conjugate(exact_fit, n_reps=1), "n_reps"),
-        (lambda: sbc.hierarchical_normal_sbc(priors.Default(), n_reps=2), "improper"),
-        (lambda: sbc.hierarchical_normal_sbc(group_sizes=[5], n_reps=2), "at least two"),
+        (lambda: sbc.gibbs_sbc(prior=priors.Default(), n_reps=2), "improper"),
+        (lambda: sbc.gibbs_sbc(group_sizes=[5], n_reps=2), "at least two"),
+        (lambda: sbc.gibbs_sbc("pooled", n_reps=2), "model must be one of"),
     ],
 )
 def test_bad_input_raises_value_error(call, message):
@@ -156,9 +157,9 @@ N_BINS = 20
 THIN = {"centered": 10, "interweaved": 10, "offset": 200}
 
 
-def assert_calibrated(result, quantities):
+def assert_calibrated(result, quantities, label):
     table = result.test()
-    print(f"\n{result.n_reps} replications in {result.seconds:.1f} s\n{table.round(3)}")
+    print(f"\n{label}: {result.n_reps} replications in {result.seconds:.1f} s\n{table.round(3)}")
     assert result.n_reps >= 200
     assert list(table.index) == list(quantities)
     assert (table["p_value"] > ALPHA).all(), table
@@ -169,24 +170,25 @@ def assert_calibrated(result, quantities):
 @pytest.mark.sbc
 @pytest.mark.parametrize("parameterization", ["centered", "offset", "interweaved"])
 def test_hierarchical_normal_is_calibrated(parameterization):
-    result = sbc.hierarchical_normal_sbc(
-        sbc.NORMAL_PRIOR,
-        parameterization,
+    result = sbc.gibbs_sbc(
+        "hierarchical_normal",
+        parameterization=parameterization,
         n_reps=N_REPS,
         n_bins=N_BINS,
         thin_by=THIN[parameterization],
         seed=SEED,
         check_ess=True,
     )
-    assert_calibrated(result, ["mu", "tau2", "sigma2", "theta[0]"])
+    assert_calibrated(result, ["mu", "tau2", "sigma2", "theta[0]"], parameterization)
 
 
 @pytest.mark.sbc
 def test_unequal_variances_is_calibrated():
-    result = sbc.unequal_variances_sbc(
-        sbc.UNEQUAL_PRIOR, n_reps=N_REPS, n_bins=N_BINS, thin_by=10, seed=SEED, check_ess=True
+    result = sbc.gibbs_sbc(
+        "unequal_variances", n_reps=N_REPS, n_bins=N_BINS, thin_by=10, seed=SEED, check_ess=True
     )
-    assert_calibrated(result, ["mu", "tau2", "nu0", "sigma02", "theta[0]", "sigma2_j[0]"])
+    quantities = ["mu", "tau2", "nu0", "sigma02", "theta[0]", "sigma2_j[0]"]
+    assert_calibrated(result, quantities, "unequal variances")
 
 
 def test_rank_histogram_plot_is_labelled():

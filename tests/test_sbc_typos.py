@@ -36,10 +36,10 @@ def sigma02_as_on_the_slide(sigma2_j, nu0, a_s0=0.0, b_s0=0.0):
 @pytest.mark.sbc
 def test_sbc_rejects_sigma2_conditional_missing_a_half(monkeypatch):
     numpy_engine = functools.partial(gibbs.hierarchical_normal, engine="numpy")
-    good = sbc.hierarchical_normal_sbc(sbc.NORMAL_PRIOR, sampler=numpy_engine, **BROKEN_RUN)
+    good = sbc.gibbs_sbc("hierarchical_normal", sampler=numpy_engine, **BROKEN_RUN)
     assert (good.test()["p_value"] > ALPHA).all(), good.test()
     monkeypatch.setattr(cond, "sigma_precision", sigma_precision_missing_half(cond.sigma_precision))
-    bad = sbc.hierarchical_normal_sbc(sbc.NORMAL_PRIOR, sampler=numpy_engine, **BROKEN_RUN)
+    bad = sbc.gibbs_sbc("hierarchical_normal", sampler=numpy_engine, **BROKEN_RUN)
     table = bad.test()
     print(f"\nbroken sigma2 conditional:\n{table.round(6)}")
     assert table.loc["sigma2", "p_value"] < 1e-4
@@ -50,10 +50,10 @@ def test_sbc_rejects_sigma2_conditional_missing_a_half(monkeypatch):
 @pytest.mark.sbc
 def test_sbc_rejects_the_slides_sigma02_conditional(monkeypatch):
     numpy_engine = functools.partial(gibbs.unequal_variances, engine="numpy")
-    good = sbc.unequal_variances_sbc(sbc.UNEQUAL_PRIOR, sampler=numpy_engine, **BROKEN_RUN)
+    good = sbc.gibbs_sbc("unequal_variances", sampler=numpy_engine, **BROKEN_RUN)
     assert (good.test()["p_value"] > ALPHA).all(), good.test()
     monkeypatch.setattr(cond, "sigma02_conditional", sigma02_as_on_the_slide)
-    bad = sbc.unequal_variances_sbc(sbc.UNEQUAL_PRIOR, sampler=numpy_engine, **BROKEN_RUN)
+    bad = sbc.gibbs_sbc("unequal_variances", sampler=numpy_engine, **BROKEN_RUN)
     table = bad.test()
     print(f"\nslide's sigma02 conditional:\n{table.round(6)}")
     assert table.loc["sigma02", "p_value"] < 1e-4
