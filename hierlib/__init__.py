@@ -8,6 +8,9 @@ Each module maps to one idea of the lecture:
   intraclass correlation, and a seeded simulator of the two-level model.
 - :mod:`hierlib.reml` -- REML/ML fits of the random-intercept model (statsmodels ``MixedLM``)
   and the closed-form profile likelihood of the between-group variance.
+- :mod:`hierlib.diagnostics` -- MCMC diagnostics (ArviZ): summary table with ESS and R-hat,
+  ESS per second, labelled trace/rank/autocorrelation plots.
+- :mod:`hierlib.sbc` -- simulation-based calibration of the samplers (rank uniformity).
 """
 
 __version__ = "0.1.0"
