@@ -58,7 +58,7 @@ test: setup
 	exit $$status
 
 # Speed of the Gibbs samplers vs a textbook numpy loop (prints figures; never a timed test)
-bench: setup
+bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gibbs.py
 
 clean:
