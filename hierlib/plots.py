@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.axes import Axes
 
 COURSE_RC = {
     "figure.figsize": (9.0, 5.0),
@@ -27,3 +29,30 @@ def use_course_style() -> None:
     """
     sns.set_theme(style="whitegrid", palette="colorblind")
     mpl.rcParams.update(COURSE_RC)
+
+
+def new_axes(ax: Axes | None) -> Axes:
+    """Return ``ax``, or the axes of a new figure in the course size when ``ax`` is None."""
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def finish_axes(
+    ax: Axes,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    legend: str | None = None,
+) -> Axes:
+    """Label a figure's axes (give units), set a title that says what to see, place a legend.
+
+    ``legend`` is a matplotlib location (``"upper left"``, ...) or None for no legend.
+    """
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if legend:
+        ax.legend(loc=legend)
+    return ax

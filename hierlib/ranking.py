@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import as_finite_1d, positive_int, same_length
+from hierlib.plots import finish_axes, new_axes
 
 
 def _draws_2d(theta_draws: ArrayLike) -> NDArray[np.float64]:
@@ -156,21 +157,16 @@ def plot_rank_distribution(
         raise ValueError(f"which must name groups in labels; unknown: {missing}")
     ranks = rank_draws(arr)
     m = arr.shape[1]
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     bins = np.arange(0.5, m + 1.5)
     for k, w in enumerate(chosen):
         j = int(np.flatnonzero(lab == w)[0])
         share = np.bincount(ranks[:, j], minlength=m + 1)[1:] / ranks.shape[0]
         ax.stairs(share, bins, color=f"C{k}", lw=2, fill=True, alpha=0.35,
                   label=f"school {w}")  # fmt: skip
-    ax.set_xlabel(f"rank among {m} schools (1 = highest mean score)")
-    ax.set_ylabel("posterior probability")
     ax.set_xlim(0.5, m + 0.5)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="upper center")
-    return ax
+    xlabel = f"rank among {m} schools (1 = highest mean score)"
+    return finish_axes(ax, xlabel, "posterior probability", title, legend="upper center")
 
 
 def plot_top_k_ranks(
@@ -237,15 +233,10 @@ def plot_rank_intervals(
         raise ValueError(f"summary must be a rank_summary() table with columns {sorted(need)}")
     tab = summary.sort_values("mean_rank", kind="stable")
     x = np.arange(1, len(tab) + 1)
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     ax.vlines(x, tab["rank_lo"], tab["rank_hi"], color="C0", lw=1.2, alpha=0.7,
               label="95% rank interval")  # fmt: skip
     ax.plot(x, tab["median_rank"], ".", color="k", ms=4, label="posterior median rank")
     ax.axhline(k + 0.5, color="C3", ls="--", lw=1.2, label=f"top-{k} cut-off")
-    ax.set_xlabel("schools, ordered by posterior mean rank")
-    ax.set_ylabel("rank (1 = highest mean score)")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="upper left")
-    return ax
+    xlabel = "schools, ordered by posterior mean rank"
+    return finish_axes(ax, xlabel, "rank (1 = highest mean score)", title, legend="upper left")

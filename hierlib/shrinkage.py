@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -41,6 +40,7 @@ from hierlib._validate import (
 )
 from hierlib.anova import anova_from_stats
 from hierlib.data import GroupStats, group_stats
+from hierlib.plots import finish_axes, new_axes
 
 
 def _positive_variances(value: ArrayLike, name: str) -> float | NDArray[np.float64]:
@@ -389,8 +389,7 @@ def plot_shrinkage(
     same_length(sample_estimate=x, posterior_mean=yv, n=n_arr)
     if (n_arr < 1).any():
         raise ValueError("n must hold group sizes of at least 1")
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     sizes = _sizes(n_arr)
     ax.scatter(x, yv, s=sizes, alpha=0.55, edgecolor="k", linewidth=0.4, zorder=3)
     lo = float(min(x.min(), yv.min()))
@@ -406,12 +405,7 @@ def plot_shrinkage(
     for t in ticks:
         ax.scatter([], [], s=float(_sizes(np.append(n_arr, t))[-1]), color="C0", alpha=0.55,
                    edgecolor="k", linewidth=0.4, label=f"n = {t}")  # fmt: skip
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="upper left", frameon=True)
-    return ax
+    return finish_axes(ax, xlabel, ylabel, title, legend="upper left")
 
 
 def plot_shrinkage_vs_n(
@@ -432,18 +426,12 @@ def plot_shrinkage_vs_n(
     x = as_finite_1d(sample_estimate, "sample_estimate")
     yv = as_finite_1d(posterior_mean, "posterior_mean")
     same_length(n=n_arr, sample_estimate=x, posterior_mean=yv)
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     d = x - yv
     ax.axhline(0.0, color="0.3", lw=1)
     ax.scatter(n_arr[d >= 0], d[d >= 0], color="C0", alpha=0.7, label="pulled down")
     ax.scatter(n_arr[d < 0], d[d < 0], color="C1", alpha=0.7, marker="s", label="pulled up")
-    ax.set_xlabel("students in the school, $n_j$")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="upper right")
-    return ax
+    return finish_axes(ax, "students in the school, $n_j$", ylabel, title, legend="upper right")
 
 
 def plot_shrinkage_factor(
@@ -471,8 +459,7 @@ def plot_shrinkage_factor(
     """
     n_arr = as_finite_1d(n, "n")
     grid = np.linspace(max(1.0, n_arr.min() * 0.8), n_arr.max() * 1.05, 200)
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     b_grid = shrinkage_factor(np.round(grid), sigma2, tau2)
     ax.plot(np.round(grid), b_grid, color="C3", lw=2,
             label=f"$B(n)$ at σ² = {float(sigma2):.1f}, τ² = {float(tau2):.2f}")  # fmt: skip
@@ -486,10 +473,6 @@ def plot_shrinkage_factor(
         label = "each school: $(\\bar y_j - E[\\theta_j|Y])/(\\bar y_j - \\hat\\mu)$"
         ax.scatter(n_arr[far], ratio, color="C0", alpha=0.6, s=25, label=label)
     ax.plot(n_arr, np.zeros_like(n_arr), "|", color="0.4", ms=10)
-    ax.set_xlabel("students in the school, $n_j$")
-    ax.set_ylabel("shrinkage factor $B_j$ (weight on μ)")
+    ylabel = "shrinkage factor $B_j$ (weight on μ)"
     ax.set_ylim(bottom=-0.02)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="upper right")
-    return ax
+    return finish_axes(ax, "students in the school, $n_j$", ylabel, title, legend="upper right")
