@@ -230,11 +230,11 @@ diagnostics.summary_table(post_u, ["mu", "tau", "nu0", "sigma02"], round_to=2)
 for name in ("mu", "tau", "nu0", "sigma02"):
     row = table_u.loc[name]
     print(
-        f"{name:>7}: mean {row['mean']:.1f}, 95% interval [{row['2.5%']:.1f}, "
-        f"{row['97.5%']:.1f}], R-hat {row['r_hat']:.2f}"
+        f"{name:>7}: mean {row['mean']:.2f}, 95% interval [{row['2.5%']:.2f}, "
+        f"{row['97.5%']:.2f}], R-hat {row['r_hat']:.2f}"
     )
 mu_e, tau_e = post_e.draws["mu"].mean(), np.sqrt(post_e.draws["tau2"]).mean()
-print(f"model 1: mu {mu_e:.1f}, tau {tau_e:.1f}, sigma2 {post_e.draws['sigma2'].mean():.1f}")
+print(f"model 1: mu {mu_e:.2f}, tau {tau_e:.2f}, sigma2 {post_e.draws['sigma2'].mean():.2f}")
 
 # %% tags=["check"]
 assert (table_u["r_hat"] < 1.01).all() and (table_u["ess_bulk"] > 1000).all()
@@ -284,9 +284,9 @@ plt.show()
 # variances are. Bartlett and Levene were right that variances differ, but a Bayesian answer
 # says by how much: sd of log sigma_j^2 about sqrt(2/nu0) = 0.25, i.e. school sds typically
 # within +-13% of sigma0. Prior sensitivity: with a vaguer Gamma(1, rate 0.05) prior on nu0
-# the posterior moves to about 60 [37, 99] (exercise 2): nu0 is the one quantity here where
-# the lecture's prior matters, because "how alike are 160 variances" is learnt from 160
-# noisy s_j^2 only.
+# the posterior moves to about 60 (95% interval roughly 36 to 98; exercise 2): nu0 is the
+# one quantity here where the lecture's prior matters, because "how alike are 160
+# variances" is learnt from 160 noisy s_j^2 only.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Shrinkage of variances
@@ -383,7 +383,7 @@ assert moved.max() < 0.5
 # model 1 was a fair approximation — but now we know, rather than assume.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The correlation between s_j^2 and the extra shrinkage is 0.87. Point at the yellow
+# The correlation between s_j^2 and the extra shrinkage is above 0.8. Point at the yellow
 # school at the top right (s_j about 8.5): its mean is pulled 21% of the way to mu under
 # model 2, 18% under model 1. The ranking notebook (08) uses model 1; an exercise there could
 # redo it with model 2.
