@@ -227,7 +227,8 @@ def split_groups(groups: ArrayLike, rng: np.random.Generator) -> NDArray[np.bool
 def _gibbs_means(y: NDArray, groups: NDArray, seed: int, gibbs_kwargs: dict) -> NDArray:
     from hierlib import gibbs  # the sampler module; imported only when asked for
 
-    kwargs = {"n_draws": 2000, "n_warmup": 500, "n_chains": 2, **gibbs_kwargs}
+    # only the running posterior means are needed: keep no theta draws
+    kwargs = {"n_draws": 2000, "n_warmup": 500, "n_chains": 2, "keep_theta": [], **gibbs_kwargs}
     post = gibbs.hierarchical_normal(y, groups, seed=seed, **kwargs)
     return np.asarray(post.theta_mean, dtype=np.float64)
 
