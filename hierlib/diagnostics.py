@@ -142,8 +142,8 @@ def summary_table(
         ``"eti"``: equal-tailed interval, the :math:`(1-p)/2` and :math:`(1+p)/2` quantiles
         of the pooled draws (what Hoff reports); ``"hdi"``: ArviZ's highest density interval.
     round_to : int, optional
-        Round the statistics to this many decimals (ESS to whole numbers, R-hat to 3
-        decimals). Default: raw floats (use them for assertions).
+        Round the statistics to this many decimals (MCSE to two more, ESS to whole numbers,
+        R-hat to 3 decimals). Default: raw floats (use them for assertions).
 
     Returns
     -------
@@ -229,6 +229,8 @@ def _round(table: pd.DataFrame, digits: int) -> pd.DataFrame:
             out[col] = out[col].round(0)
         elif col == "r_hat":
             out[col] = out[col].round(3)
+        elif col.startswith("mcse"):  # small by design: two more decimals than the stats
+            out[col] = out[col].round(digits + 2)
         else:
             out[col] = out[col].round(digits)
     return out
