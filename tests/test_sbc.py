@@ -202,3 +202,18 @@ def test_rank_histogram_plot_is_labelled():
     assert axes[0].get_ylabel() == "replications"
     assert axes[0].get_title().startswith("theta: p = ")
     assert sum(bar.get_height() for bar in axes[0].containers[0]) == 100
+
+
+@pytest.mark.sbc
+def test_offset_needs_the_extra_thinning():
+    # Unthinned, the offset sampler's 99 consecutive draws of mu are worth about 10
+    # independent ones on these data sets: ranks against them would not be valid.
+    result = sbc.gibbs_sbc(
+        "hierarchical_normal",
+        parameterization="offset",
+        thin_by=1,
+        n_reps=200,
+        seed=SEED,
+        check_ess=True,
+    )
+    assert result.test().loc["mu", "ess_over_L"] < 0.3
