@@ -11,6 +11,13 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.diagnostics` -- MCMC diagnostics (ArviZ): summary table with ESS and R-hat,
   ESS per second, labelled trace/rank/autocorrelation plots.
 - :mod:`hierlib.sbc` -- simulation-based calibration of the samplers (rank uniformity).
+- :mod:`hierlib.propriety` -- why the reference prior on tau^2 gives an improper posterior.
+- :mod:`hierlib.posterior` -- reading a posterior: sd and ICC draws, credible intervals,
+  Bayes vs REML and prior-sensitivity tables, checking a derived full conditional.
+- :mod:`hierlib.unequal` -- unequal variances: the t-like marginal, shrinkage of variances
+  and of means.
+- :mod:`hierlib.comparisons` -- all pairs of schools: raw tests vs the hierarchical model
+  ("avoids multiple testing").
 """
 
 __version__ = "0.1.0"

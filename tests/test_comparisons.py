@@ -41,3 +41,16 @@ def test_no_true_differences_no_posterior_claims():
     # 435 pairs: unadjusted tests make about 5% false claims; the shrunk means make none
     assert 5 <= raw <= 60
     assert comparisons.posterior_pairwise_claims(post.draws["theta"]) == 0
+
+
+def test_plot_claims_labels_every_bar():
+    import matplotlib
+    import pandas as pd
+
+    matplotlib.use("Agg")
+    table = pd.DataFrame({"raw t-tests": [699, 6892], "hierarchical model": [0, 6618]},
+                         index=["no differences", "HSB"])  # fmt: skip
+    ax = comparisons.plot_claims(table, 12720)
+    labels = sorted(t.get_text() for t in ax.texts)
+    assert labels == sorted(["699", "6892", "0", "6618"])
+    assert ax.get_ylabel() == "pairs of schools declared different"

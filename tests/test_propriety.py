@@ -52,3 +52,15 @@ def test_bad_input(small):
         propriety.log_integrated_likelihood(small, [-1.0], 2.0)
     with pytest.raises(ValueError, match="sigma2"):
         propriety.log_integrated_likelihood(small, [1.0], 0.0)
+
+
+def test_tail_figure_levels_off_for_the_reference_prior(small):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = propriety.plot_tau2_tails(small, sigma2=2.0)
+    flat, ref = ax.get_lines()[:2]
+    # relative to log L(0): the reference curve tends to 0, the flat one falls along u
+    assert ref.get_ydata()[0] == pytest.approx(0.0, abs=1e-6)
+    assert flat.get_ydata()[0] == pytest.approx(flat.get_xdata()[0], abs=1e-6)
+    assert "log τ²" in ax.get_xlabel()

@@ -74,3 +74,21 @@ def test_mean_shrinkage_share():
     assert np.isnan(share[2])  # a school at mu has no direction to be pulled in
     with pytest.raises(ValueError, match="groups"):
         unequal.mean_shrinkage(st, [1.0, 2.0], mu=0.0)
+
+
+def test_figures_have_labelled_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    rng = np.random.default_rng(2)
+    axes = unequal.plot_t_marginal(rng, [4, 30], sigma02=36.0, n_draws=2000)
+    assert len(axes) == 2 and axes[0].get_yscale() == "log"
+    assert "points" in axes[1].get_xlabel() and axes[0].get_title() == "ν₀ = 4"
+    st = SimpleNamespace(ybar=np.array([10.0, 14.0, 4.0]), s2=np.array([30.0, 40.0, 50.0]))
+    equal = SimpleNamespace(theta_mean=np.array([11.0, 13.5, 8.0]), draws={"mu": np.array([12.0])})
+    uneq = SimpleNamespace(theta_mean=np.array([11.5, 13.0, 9.0]), draws={"mu": np.array([12.0])})
+    ax = unequal.plot_mean_shrinkage_compare(st, equal, uneq)
+    assert "equal variances" in ax.get_xlabel() and "own variance" in ax.get_ylabel()
+    np.testing.assert_allclose(
+        ax.collections[0].get_offsets(), [[0.5, 0.75], [0.25, 0.5], [0.5, 0.625]]
+    )
