@@ -169,10 +169,13 @@ def normal_sweeps(
     n_total = 0.0
     ss_within = 0.0
     sum_ny = 0.0
+    ny = np.empty(m)
     for j in range(m):
         n_total += n[j]
         ss_within += ss[j]
-        sum_ny += n[j] * ybar[j]
+        ny[j] = n[j] * ybar[j]
+        sum_ny += ny[j]
+    centre = sum_ny / n_total  # the grand mean: sums of theta_j are taken around it
     mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma = hyper
     mu, sigma2, tau2 = state[0], state[1], state[2]
     c = np.empty(4)
@@ -202,19 +205,20 @@ def normal_sweeps(
         else:
             # theta_j | mu, sigma2, tau2 ~ N((n_j ybar_j/sigma2 + mu/tau2)/P_j, 1/P_j)
             s = 0.0
+            s2 = 0.0  # sums of theta_j - centre and its square, for tau2's conditional
             for j in range(m):
-                x[j] = _normal(rng, n[j] * ybar[j] * inv_s2 + mu * inv_t2, n[j] * inv_s2 + inv_t2)
-                s += x[j]
+                x[j] = _normal(rng, ny[j] * inv_s2 + mu * inv_t2, n[j] * inv_s2 + inv_t2)
+                s += x[j] - centre
+                s2 += (x[j] - centre) ** 2
                 r += n[j] * (ybar[j] - x[j]) ** 2
             # 1/sigma2 | theta, Y ~ Gamma(a_sigma + n/2, b_sigma + r/2)
             sigma2 = _inverse_gamma(rng, a_sigma + 0.5 * n_total, b_sigma + 0.5 * r)
             # mu | theta, tau2 ~ N((sum_j theta_j/tau2 + p0 mu0)/P, 1/P), P = m/tau2 + p0
             prec = m * inv_t2 + mu_prec0
-            mu = _normal(rng, s * inv_t2 + mu_prec0 * mu0, prec)
-            # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum_j (theta_j - mu)^2 / 2)
-            q = 0.0
-            for j in range(m):
-                q += (x[j] - mu) ** 2
+            mu = _normal(rng, (s + m * centre) * inv_t2 + mu_prec0 * mu0, prec)
+            # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum_j (theta_j - mu)^2 / 2),
+            #     sum_j (theta_j - mu)^2 = s2 - 2 (mu - centre) s + m (mu - centre)^2
+            q = max(s2 - 2.0 * (mu - centre) * s + m * (mu - centre) ** 2, 0.0)
             tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
             shift = 0.0
             if param == INTERWEAVED:

@@ -211,6 +211,21 @@ def test_engines_agree_on_hsb_unequal_variances(hsb):
     assert np.mean((fast.sigma2_j_mean > lo - 1) & (fast.sigma2_j_mean < hi + 1)) > 0.95
 
 
+@pytest.mark.parametrize("parameterization", PARAMS)
+def test_shifting_the_data_shifts_mu_and_theta_only(hsb, parameterization):
+    """Adding 10^6 to every score (same seed, so the same random numbers): mu and theta move
+    by 10^6, sigma2 and tau2 do not -- to ~1e-8, so no sum inside a sweep loses precision
+    to a large mean."""
+    a = gibbs.hierarchical_normal(hsb.mathach, hsb.school, None, parameterization, n_draws=500)
+    b = gibbs.hierarchical_normal(
+        hsb.mathach + 1e6, hsb.school, None, parameterization, n_draws=500
+    )
+    np.testing.assert_allclose(b.draws["mu"] - 1e6, a.draws["mu"], atol=1e-6)
+    np.testing.assert_allclose(b.draws["theta"] - 1e6, a.draws["theta"], atol=1e-6)
+    for name in ("sigma2", "tau2"):
+        np.testing.assert_allclose(b.draws[name], a.draws[name], rtol=1e-7)
+
+
 # ----------------------------------------------------------------------- reproducibility
 @pytest.mark.parametrize("parameterization", PARAMS)
 def test_same_seed_bit_identical(small, parameterization):
