@@ -127,7 +127,7 @@ plug_in = shrinkage.conditional_mean(stats.ybar, stats.n, mu_hat, tau2_hat, sigm
 
 # %% tags=["remove-input"]
 # NBVAL_CHECK_OUTPUT
-print(f"posterior means: mu = {mu_hat:.2f}, sigma2 = {sigma2_hat:.1f}, tau2 = {tau2_hat:.2f}")
+print(f"posterior means: mu = {mu_hat:.2f}, sigma2 = {sigma2_hat:.1f}, tau2 = {tau2_hat:.1f}")
 gap = np.abs(plug_in - post.theta_mean).max()
 print(f"largest |formula at posterior means - E[theta_j | Y]| = {gap:.2f} points")
 
@@ -200,7 +200,7 @@ moved = stats.ybar - post.theta_mean
 j = int(np.argmax(np.abs(moved)))
 print(
     f"largest move: school {stats.labels[j]} (n = {stats.n[j]}), "
-    f"{stats.ybar[j]:.2f} -> {post.theta_mean[j]:.2f} points"
+    f"{stats.ybar[j]:.2f} -> {post.theta_mean[j]:.1f} points"
 )
 small, large = stats.n <= 25, stats.n >= 55
 print(f"mean |move|: n_j <= 25: {np.abs(moved[small]).mean():.2f}, ", end="")
@@ -287,7 +287,7 @@ table = pd.DataFrame(
         "MSE, first 20 splits": both.mean(),
     }
 ).loc[list(names)]
-print(table.rename(index=names).round(3).to_string(na_rep="-"))
+print(table.rename(index=names).round(2).to_string(na_rep="-"))
 wins = (eb["partial_eb"] < eb["no_pooling"]).mean()
 print(f"partial pooling beats no pooling in {100 * wins:.0f}% of the 200 splits")
 

@@ -174,8 +174,10 @@ likely = int((top10["p_top10"] > 0.5).sum())  # more likely than not
 expected = top10["p_top10"].sum()  # expected number of true top-10 schools among them
 
 # %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
 print(top10[["ybar", "sample_rank", "rank_lo", "rank_hi", "p_top10"]].round(2).to_string())
+
+# %% tags=["remove-input"]
+# NBVAL_CHECK_OUTPUT
 print(f"credibly top 10 (95% rank interval within 1-10): {credible} of 10")
 print(f"more likely than not top 10: {likely} of 10")
 print(f"expected number of true top 10 among them: {expected:.1f}")
