@@ -46,9 +46,9 @@ def _improper(name: str) -> ValueError:
     )
 
 
-def _require_groups(m: int, minimum: int, why: str) -> None:
+def _require_groups(m: int, minimum: int, what: str) -> None:
     if m < minimum:
-        raise ValueError(f"{why} needs at least {minimum} groups; got {m}")
+        raise ValueError(f"{what} needs at least {minimum} groups for a proper posterior; got {m}")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,12 @@ class Default:
 
     def check_data(self, m: int, n_total: int, ss_total: float) -> None:
         """Raise ``ValueError`` where the posterior would be improper."""
-        _require_groups(m, 4, "the default prior (flat on tau2) gives a proper posterior only; it")
+        _require_groups(
+            m,
+            4,
+            "the default prior (flat on tau2: the posterior of tau falls like tau^(2-m))",
+            " for a proper posterior",
+        )
         if n_total <= m or ss_total <= 0:
             raise ValueError(
                 "the default prior p(sigma2) ∝ 1/sigma2 needs within-group spread: at least one "
@@ -244,7 +249,12 @@ class UnequalVariances:
         """Raise ``ValueError`` where the posterior would be improper."""
         _require_groups(m, 2, "a hierarchical model")
         if self.eta0 is None:
-            _require_groups(m, 4, "a flat prior on tau2 gives a proper posterior only; it")
+            _require_groups(
+                m,
+                4,
+                "a flat prior on tau2 (the posterior of tau falls like tau^(2-m))",
+                " for a proper posterior",
+            )
 
     def sample(self, rng: np.random.Generator, m: int | None = None) -> dict:
         """One prior draw of ``mu``, ``tau2``, ``sigma02``, ``nu0`` (and ``theta``, ``sigma2_j``
