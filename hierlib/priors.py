@@ -46,9 +46,9 @@ def _improper(name: str) -> ValueError:
     )
 
 
-def _require_groups(m: int, minimum: int, what: str) -> None:
+def _require_groups(m: int, minimum: int, what: str, why: str = "") -> None:
     if m < minimum:
-        raise ValueError(f"{what} needs at least {minimum} groups for a proper posterior; got {m}")
+        raise ValueError(f"{what} needs at least {minimum} groups{why}; got {m}")
 
 
 @dataclass(frozen=True)
