@@ -367,7 +367,8 @@ def plot_marginals(
     table = interval_table(draws, names, prob)
     ncols = 2 if len(names) > 1 else 1
     nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(11.0, 3.3 * nrows), squeeze=False)
+    height = 4.2 if nrows == 1 else 3.3 * nrows  # one row: taller panels for slides
+    fig, axes = plt.subplots(nrows, ncols, figsize=(11.0, height), squeeze=False)
     for ax, name in zip(axes.flat, names, strict=False):
         x = np.asarray(draws[name], dtype=np.float64).ravel()
         row = table.loc[name]
