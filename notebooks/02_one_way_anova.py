@@ -66,7 +66,10 @@ rng = np.random.default_rng(SEED)
 # | within schools | $n - m$ | $\sum_j\sum_i (Y_{ij} - \bar Y_j)^2$ | $SS_W/(n-m)$ |
 # | total | $n - 1$ | $\sum_j\sum_i (Y_{ij} - \bar Y)^2$ | $SS_T/(n-1)$ |
 #
-# and $F = MS_B / MS_W$. First straight from the student rows, one sum per line:
+# and $F = MS_B / MS_W$.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# First straight from the student rows, one sum per line:
 
 # %%
 hsb = load_hsb()
@@ -145,8 +148,10 @@ np.testing.assert_allclose(anova.p_value, reference["PR(>F)"].iloc[0], rtol=1e-8
 # %%
 ax = plot_f_test(anova)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# **A typo on the slide.** It says: reject $H_0$ "if the ratio of between to within mean
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The decision, and a typo on the slide
+#
+# The slide says: reject $H_0$ "if the ratio of between to within mean
 # squares is significantly **< 1**". It should read **> 1**: differences between schools
 # inflate $MS_B$, never $MS_W$, so evidence against equal means is a *large* F.
 
@@ -172,7 +177,9 @@ print(anova.decision(alpha=0.05))
 # %%
 ax = plot_two_extremes(stats)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## A model in between
+#
 # Neither is right. The schools do differ (F = 10.4), but the mean of a school of 14 students
 # carries a $\pm 3.3$-point 95% interval: part of its distance from 12.75 is luck. A model in
 # between should **pull each school mean towards the overall mean, more for small schools**.

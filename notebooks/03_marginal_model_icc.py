@@ -89,7 +89,7 @@ rng = np.random.default_rng(SEED)
 # %%
 ax = plot_covariance(marginal_cov([4, 3, 5], tau2=8.61, sigma2=39.15))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # For all of HSB the matrix is $7185 \times 7185$ (413 MB of zeros, mostly).
 # `hierlib.marginal` never builds it: each block has only two eigenvalues, $\sigma^2$ and
 # $\sigma^2 + n_j\tau^2$, so products, solves and $\log|V|$ cost O(n).

@@ -164,9 +164,8 @@ assert (round(fit.tau2, 2), round(fit.sigma2, 2), round(fit.icc, 2)) == (8.61, 3
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The REML profile log-likelihood of $\tau^2$
 #
-# For each $\tau^2$, maximise the REML log-likelihood over $\sigma^2$ (with $\mu$ at its GLS
-# value). `hierlib.reml` does it in closed form from the 160 school summaries. Left: HSB.
-# Right: 8 schools drawn at random from HSB, where ML and REML part ways.
+# For each $\tau^2$: the REML log-likelihood maximised over $\sigma^2$ ($\mu$ at its GLS
+# value), from the 160 school summaries. Right: 8 random HSB schools.
 
 # %% slideshow={"slide_type": "skip"}
 stats = group_stats(hsb["mathach"], hsb["school"])
@@ -175,10 +174,16 @@ small = hsb[hsb["school"].isin(few)]
 stats_small = group_stats(small["mathach"], small["school"])
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-plot_profile(stats, (4.0, 14.0), ax=left, title="All 160 schools: REML and ML nearly agree")
-plot_profile(stats_small, (0.0, 30.0), ax=right, title="8 schools: ML's peak sits lower")
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+plot_profile(stats, (4.0, 14.0), ax=axes[0], title="160 schools: REML and ML agree")
+plot_profile(stats_small, (0.0, 30.0), ax=axes[1], title="8 schools: ML peaks lower")
 fig.tight_layout()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The maximum, and a 95% interval for $\tau^2$
+#
+# The closed-form maximiser against MixedLM, and the $\tau^2$ values within 1.92 of the
+# maximum (the dotted line):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -203,11 +208,9 @@ assert abs(ll_max - fit.loglik) < 1e-3
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Random effects: BLUPs against raw school means
 #
-# The lecture's `random.effects(fit.lme)` are the best linear unbiased predictions
-#
-# $$\hat b_j = \frac{n_j\hat\tau^2}{\hat\sigma^2 + n_j\hat\tau^2}\,(\bar y_j - \hat\mu),$$
-#
-# the school's raw deviation multiplied by a factor below 1 that grows with $n_j$.
+# The lecture's `random.effects(fit.lme)` are best linear unbiased predictions (BLUPs):
+# the raw deviation times a factor below 1 that grows with $n_j$,
+# $\ \hat b_j = \frac{n_j\hat\tau^2}{\hat\sigma^2 + n_j\hat\tau^2}\,(\bar y_j - \hat\mu)$.
 
 # %% slideshow={"slide_type": "skip"}
 predicted = fit.mu_hat + fit.random_effects
