@@ -5,9 +5,7 @@ check that reveal.js initialised and MathJax typeset the math; they skip where c
 absent (``.ci/run`` installs it, so CI always runs them).
 """
 
-import importlib.util
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -16,8 +14,6 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
 ARTIFACTS = REPO / "build" / "test-artifacts"
 
 CDN_HOSTS = (
@@ -38,15 +34,10 @@ LOAD_SITES = re.compile(
 )
 
 
-def _load_build_site():
-    spec = importlib.util.spec_from_file_location("build_site", REPO / "tools" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
 
-
-build_site = _load_build_site()
+import build_site  # noqa: E402
+import editions  # noqa: E402  (the offline Chromium the handouts also use)
 
 
 @pytest.fixture(scope="module")
@@ -142,40 +133,17 @@ def test_missing_node_modules_is_a_clear_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not HAVE_CHROMIUM:
+    if editions.chromium_path() is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with editions.offline_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def _open_offline(browser, path: Path, fragment: str = ""):
-    """Open ``path`` at 1280x720 with every non-file:// request aborted (and recorded)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    page.blocked, page.failed, page.errors = [], [], []
-
-    def route(r):
-        if r.request.url.startswith("file://"):
-            r.continue_()
-        else:
-            page.blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
+    """Open ``path`` at 1280x720, every non-local request aborted (``page.blocked``), failed
+    requests and script errors recorded (``page.failed``, ``page.errors``)."""
+    page, blocked = editions.offline_page(browser, 1280, 720)
+    page.blocked, page.failed, page.errors = blocked, [], []
     page.on("requestfailed", lambda r: page.failed.append(r.url))
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.goto(path.as_uri() + fragment)
