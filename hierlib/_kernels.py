@@ -8,8 +8,11 @@ of students, and each line is one of the full conditionals derived in
 (:func:`standard_gamma`: Marsaglia & Tsang's exact method, written here because it is twice
 as fast as numba's ``Generator.standard_gamma`` and compiles quicker).
 
-Only three kernels are compiled (model 1, model 2, and the slice sampler they share), to keep
-the first-call compile time of a fresh checkout small.
+Two sweep kernels (model 1 in all three parameterisations, model 2) and a few small helpers
+they share (normal and gamma draws, the slice sampler) are compiled, and cached on disk, to
+keep the first call in a fresh checkout short (about 3 s of compilation; later processes load
+the cache in a fraction of a second). A model-1 sweep on HSB (m = 160) costs about 1.1-1.3 us
+of CPU, about 2.5 times the cost of drawing its 160 normal variates.
 """
 
 from __future__ import annotations

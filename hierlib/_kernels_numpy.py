@@ -2,9 +2,9 @@
 call per full conditional of :mod:`hierlib.conditionals`.
 
 Private; reached through ``engine="numpy"`` in :mod:`hierlib.gibbs`. It is the reference the
-compiled sweeps are checked against and the baseline of the benchmarks. Signatures match the
-compiled kernels, so the driver in :mod:`hierlib.gibbs` does not care which it runs. (Draws
-differ from the compiled sweeps': vectorised draws consume the stream in another order.)
+compiled sweeps are checked against. Signatures match the compiled kernels, so the driver in
+:mod:`hierlib.gibbs` does not care which it runs. (Draws differ from the compiled sweeps':
+vectorised draws consume the stream in another order.)
 """
 
 from __future__ import annotations

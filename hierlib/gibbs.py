@@ -23,9 +23,9 @@
 The full conditionals and their derivations are in :mod:`hierlib.conditionals`. The sweeps
 work on the group sufficient statistics only (O(m) per sweep, whatever the number of
 students) and are compiled with numba (``engine="numba"``); ``engine="numpy"`` runs the
-textbook vectorised loop instead (the benchmark baseline). Each chain gets its own stream,
-``numpy.random.default_rng(child)`` for ``child in SeedSequence(seed).spawn(n_chains)``; the
-same seed gives bit-identical draws.
+textbook vectorised loop instead (a slower reference implementation). Each chain gets its
+own stream, ``numpy.random.default_rng(child)`` for ``child in
+SeedSequence(seed).spawn(n_chains)``; the same seed gives bit-identical draws.
 """
 
 from __future__ import annotations
