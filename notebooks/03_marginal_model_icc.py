@@ -172,10 +172,10 @@ y_all = np.concatenate([y_k for y_k, _ in sims])
 g_all = np.concatenate([g_k + k * stats.m for k, (_, g_k) in enumerate(sims)])
 r_pooled = within_group_correlation(y_all, g_all)
 se = r_sim.std(ddof=1) / np.sqrt(r_sim.size)
-print(f"ICC tau2 / (tau2 + sigma2)               = {rho:.3f}")
-print(f"pairs pooled over 500 data sets          = {r_pooled:.3f} (Monte Carlo SE {se:.3f})")
-print(f"mean over data sets of 160 schools       = {r_sim.mean():.3f}, sd {r_sim.std(ddof=1):.3f}")
-print(f"HSB's own same-school pairs              = {r_hsb:.3f}")
+print(f"ICC tau2/(tau2 + sigma2)  = {rho:.3f}")
+print(f"pooled simulated pairs    = {r_pooled:.3f} (Monte Carlo SE {se:.3f})")
+print(f"one data set: mean (sd)   = {r_sim.mean():.3f} ({r_sim.std(ddof=1):.3f})")
+print(f"HSB's same-school pairs   = {r_hsb:.3f}")
 
 # %% tags=["check"]
 assert abs(r_pooled - rho) < 4 * se  # the simulation reproduces the ICC
