@@ -109,7 +109,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How wide are the rank intervals?
 
-# %%
+# %% tags=["remove-input"]
 # NBVAL_CHECK_OUTPUT
 width = table["rank_hi"] - table["rank_lo"]
 print(f"median width of a 95% rank interval: {width.median():.0f} places (of 160)")
@@ -167,7 +167,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How many of the sample top 10 are really top 10?
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 top10 = table[table["sample_rank"] <= 10].sort_values("sample_rank")
 credible = int((top10["rank_hi"] <= 10).sum())  # whole 95% interval inside 1-10
 likely = int((top10["p_top10"] > 0.5).sum())  # more likely than not
