@@ -150,6 +150,8 @@ def slides_exporter() -> SlidesExporter:
     c.SlidesExporter.reveal_url_prefix = REVEAL_PREFIX
     c.SlidesExporter.jquery_url = JQUERY_URL
     c.SlidesExporter.reveal_theme = "white"
+    c.SlidesExporter.exclude_input_prompt = True  # "In [6]:" only costs width on a slide
+    c.SlidesExporter.exclude_output_prompt = True
     c.SlidesExporter.reveal_transition = "none"
     c.SlidesExporter.reveal_number = "c/t"
     # nbconvert's scroll mode fixes tall slides at 95vh, which clips them at this slide size
