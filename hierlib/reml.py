@@ -32,7 +32,8 @@ This matches ``statsmodels``' REML log-likelihood (which, like R, omits the cons
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -296,6 +297,8 @@ class RandomInterceptFit:
     messages : tuple of str
         The warnings ``MixedLM`` raised during the fit (re-issued to the caller as well).
     n_obs, n_groups : int
+    result : statsmodels MixedLMResults
+        The underlying fit, for its ``summary()`` and anything not copied here.
     """
 
     method: str
@@ -309,6 +312,7 @@ class RandomInterceptFit:
     messages: tuple[str, ...]
     n_obs: int
     n_groups: int
+    result: Any = field(default=None, repr=False)
 
     @property
     def tau(self) -> float:
@@ -376,7 +380,9 @@ def fit_random_intercept(
     same_length(y=y_arr, groups=g_arr)
     stats = group_stats(y_arr, g_arr)
     _check_stats(stats)
-    model = sm.MixedLM(y_arr, np.ones((y_arr.size, 1)), groups=g_arr)
+    y_name = getattr(y, "name", None) or "y"
+    exog = pd.DataFrame({"Intercept": np.ones(y_arr.size)})
+    model = sm.MixedLM(pd.Series(y_arr, name=y_name), exog, groups=g_arr)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(reml=method == "REML")
@@ -391,10 +397,10 @@ def fit_random_intercept(
         index=pd.Index(stats.labels, name=name),
         name="random_effect",
     )
-    tau2, sigma2 = float(res.cov_re[0, 0]), float(res.scale)
+    tau2, sigma2 = float(np.asarray(res.cov_re)[0, 0]), float(res.scale)
     return RandomInterceptFit(
         method=method,
-        mu_hat=float(res.fe_params[0]),
+        mu_hat=float(np.asarray(res.fe_params)[0]),
         se_mu=gls_mean(stats, tau2, sigma2)[1],
         tau2=tau2,
         sigma2=sigma2,
@@ -404,4 +410,5 @@ def fit_random_intercept(
         messages=tuple(str(w.message) for w in caught),
         n_obs=stats.n_total,
         n_groups=stats.m,
+        result=res,
     )

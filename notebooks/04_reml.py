@@ -161,6 +161,22 @@ assert (round(fit.tau2, 2), round(fit.sigma2, 2), round(fit.icc, 2)) == (8.61, 3
 # Note $\hat\mu = 12.637$ is not the student average 12.748: GLS weights schools by
 # $n_j/(\sigma^2 + n_j\tau^2)$, so big schools count less per student.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## statsmodels' own summary
+#
+# The same fit as statsmodels prints it ("Group Var" is $\hat\tau^2$, "Scale" is
+# $\hat\sigma^2$):
+
+# %%
+print(fit.result.summary())
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Read the summary against R's: statsmodels reports the variance $\hat\tau^2 = 8.615$ where
+# R reports the standard deviation $2.935 = \sqrt{8.615}$, and "Scale" 39.148 where R
+# reports $6.257 = \sqrt{39.148}$. statsmodels' z = 51.704 against R's t = 51.707: its
+# Std.Err. comes from the Hessian (0.24441), R's from the GLS formula (0.24440, which
+# `fit.se_mu` reproduces); with 7025 df the t and z tails coincide.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The REML profile log-likelihood of $\tau^2$
 #
