@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import jupytext
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -59,17 +61,20 @@ def execute(ipynb: Path) -> list[str]:
     nb = nbformat.read(ipynb, as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # timestamps of an earlier run: pure diff noise
-    client = NotebookClient(
-        nb,
-        timeout=TIMEOUT_S,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(ipynb.parent)}},
-    )
-    try:
-        client.execute()
-    finally:
-        nbformat.write(nb, ipynb)
+    with tempfile.TemporaryDirectory() as sockets:
+        # a local-socket kernel: no TCP ports, and no "running over TCP" warning on stderr
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
+        client = NotebookClient(
+            nb,
+            km=km,
+            timeout=TIMEOUT_S,
+            record_timing=False,
+            resources={"metadata": {"path": str(ipynb.parent)}},
+        )
+        try:
+            client.execute()
+        finally:
+            nbformat.write(nb, ipynb)
     return [
         cell.source.splitlines()[0] if cell.source else "(empty cell)"
         for cell in nb.cells
