@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     sources = [p.resolve() for p in args.notebooks] or lecture_order()
     failed = []
     for py in sources:
-        print(f"executing {py.relative_to(REPO)} ...", flush=True)
+        shown = py.relative_to(REPO) if py.is_relative_to(REPO) else py
+        print(f"executing {shown} ...", flush=True)
         ok, seconds, noisy = run_one(py)
         print(f"  {'ok' if ok else 'FAILED'} in {seconds:.1f} s", flush=True)
         if seconds > BUDGET_S:

@@ -1,0 +1,82 @@
+"""tools/run_notebooks.py: a notebook is executed from its .py and the pair stays in sync."""
+
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
+
+import run_notebooks  # noqa: E402
+
+HEADER = """# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+"""
+
+
+def _write(folder: Path, body: str) -> Path:
+    py = folder / "98_tiny.py"
+    py.write_text(HEADER + body, encoding="utf-8")
+    return py
+
+
+def test_lecture_order_is_file_name_order(tmp_path):
+    for name in ("10_summary.py", "02_b.py", "01_a.py", "notes.py", "1_bad.py"):
+        (tmp_path / name).write_text("")
+    assert [p.name for p in run_notebooks.lecture_order(tmp_path)] == [
+        "01_a.py",
+        "02_b.py",
+        "10_summary.py",
+    ]
+
+
+def test_run_one_executes_and_syncs_the_pair(tmp_path):
+    py = _write(
+        tmp_path,
+        '\n# %%\nprint(6 * 7)\n\n# %%\nimport sys\n\nprint("careful", file=sys.stderr)\n',
+    )
+    ok, seconds, noisy = run_notebooks.run_one(py)
+    assert ok and seconds > 0
+    assert noisy == ["import sys"]  # the cell that wrote to stderr, by its first line
+    nb = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
+    assert nb.cells[0].outputs[0]["text"] == "42\n"
+    assert [c.execution_count for c in nb.cells] == [1, 2]
+    assert all("execution" not in c.metadata for c in nb.cells)  # no timing noise
+    assert py.read_text() == jupytext.writes(jupytext.read(py.with_suffix(".ipynb")), "py:percent")
+
+
+def test_update_keeps_outputs_of_unchanged_cells(tmp_path):
+    py = _write(tmp_path, "\n# %%\nprint(6 * 7)\n")
+    assert run_notebooks.run_one(py)[0]
+    py.write_text(HEADER + "\n# %% [markdown]\n# A new title\n\n# %%\nprint(6 * 7)\n")
+    nb = nbformat.read(run_notebooks.update_ipynb(py), as_version=4)
+    assert nb.cells[0].cell_type == "markdown"
+    assert nb.cells[1].outputs[0]["text"] == "42\n"
+
+
+def test_a_failing_cell_fails_the_notebook_and_keeps_the_traceback(tmp_path, capsys):
+    py = _write(tmp_path, "\n# %%\nraise ValueError('bad input named here')\n")
+    ok, _, _ = run_notebooks.run_one(py)
+    assert not ok
+    assert "ValueError" in capsys.readouterr().err
+    nb = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
+    assert nb.cells[0].outputs[0]["ename"] == "ValueError"
+    assert run_notebooks.main([str(py)]) == 1
+
+
+@pytest.mark.parametrize("argv", [["--help"]])
+def test_cli_help(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_notebooks.main(argv)
+    assert exit_info.value.code == 0
+    assert "lecture order" in capsys.readouterr().out
