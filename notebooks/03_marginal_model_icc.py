@@ -142,8 +142,9 @@ assert abs(rho - 2.934966**2 / (2.934966**2 + 6.256862**2)) < 1e-3 * rho
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Numbers to say: $\hat\tau^2 = 8.61$ ($\hat\tau = 2.93$), $\hat\sigma^2 = 39.15$
-# ($\hat\sigma = 6.26$), total 47.76, ICC 0.180. The slide writes 39.14 (the ANOVA's
-# within mean square); $6.256862^2 = 39.15$. Either way the ICC is 0.18, not 0.20.
+# ($\hat\sigma = 6.26$), total 47.76, ICC 0.180. The slide writes 39.14, but
+# $6.256862^2 = 39.148$ rounds to 39.15 (39.14 is the ANOVA's within mean square). Either
+# way the ICC is 0.18, not 0.20.
 # Interpretation: knowing a student's school explains 18% of the variance of his or her
 # score; two students of one school have correlation 0.18.
 

@@ -157,7 +157,8 @@ assert (round(fit.tau2, 2), round(fit.sigma2, 2), round(fit.icc, 2)) == (8.61, 3
 # Numbers to say: $\hat\mu = 12.637$ (SE 0.244), $\hat\tau = 2.935$ ($\hat\tau^2 = 8.61$),
 # $\hat\sigma = 6.257$ ($\hat\sigma^2 = 39.15$), ICC 0.18. Python and R agree to about
 # 5e-5 relative: two optimisers stopping at slightly different points of a flat maximum.
-# The slide's "$\hat\sigma^2 = 39.14$" is the ANOVA within mean square; $6.256862^2 = 39.15$.
+# The slide's "$\hat\sigma^2 = 39.14$" should read 39.15 ($6.256862^2 = 39.148$); 39.14 is
+# the ANOVA's within mean square.
 # Note $\hat\mu = 12.637$ is not the student average 12.748: GLS weights schools by
 # $n_j/(\sigma^2 + n_j\tau^2)$, so big schools count less per student.
 
@@ -264,7 +265,7 @@ assert (table["BLUP b_j"] - table["R (lecture)"]).abs().max() < 1e-3
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - School 8367 (14 students) is 8.09 points below $\hat\mu$; its BLUP is -6.10: pulled
 #   2 points (25%) back towards the mean.
-# - School 8854 (32 students, the lowest mean) moves from -8.41 to -7.35, only 13%: more
+# - School 8854 (32 students, the lowest mean) moves from -8.40 to -7.35, only 12%: more
 #   students, more trust in its own mean.
 # - The Bayesian half (from notebook 05) gets the same shrinkage, with uncertainty about
 #   $\mu$, $\tau^2$ and $\sigma^2$ carried along (notebook 07).
