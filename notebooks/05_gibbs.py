@@ -363,7 +363,7 @@ plt.show()
 comparison = posterior.bayes_vs_reml(post, reml)
 comparison.round(3)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 lo, hi = reml.mu_hat - 1.96 * reml.se_mu, reml.mu_hat + 1.96 * reml.se_mu
 mu_row = comparison.iloc[0]
