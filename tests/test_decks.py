@@ -1,0 +1,101 @@
+"""Instructor decks: every reveal.js deck fits a 1280x720 screen, offline, with speaker notes.
+
+The decks are rendered from the committed notebooks by tools/build_site.py into a temporary
+folder and opened in Debian's chromium with every non-file:// request aborted. Every slide
+(vertical ones too, with all fragments shown) is visited; none may be taller than the window,
+and every formula on it must be typeset. The speaker view (key ``s``, reveal's notes plugin
+served from the site) must show the notes. Skips where chromium is absent (CI installs it).
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
+
+import build_site  # noqa: E402
+import editions  # noqa: E402
+
+NOTEBOOKS = editions.notebook_paths()
+DECKS = [f"{p.stem}.slides.html" for p in NOTEBOOKS]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        editions.chromium_path() is None,
+        reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    if not (REPO / "node_modules" / "reveal.js").exists():
+        pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
+    out = tmp_path_factory.mktemp("decks")
+    build_site.build(out, REPO / "node_modules", NOTEBOOKS)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with editions.offline_browser() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def measured(site, browser):
+    """``{deck: slides}`` for every deck (raises if a deck asked the network for anything)."""
+    return editions.check_decks(site, browser=browser)
+
+
+@pytest.mark.parametrize("deck", DECKS)
+def test_no_slide_is_taller_than_the_screen(deck, measured):
+    slides = measured[deck]
+    assert len(slides) >= 5
+    too_tall = [
+        f"slide {s['h']}.{s['v']} '{s['heading']}' is {s['height']} px tall"
+        for s in editions.overflowing(slides)
+    ]
+    assert not too_tall, f"{deck} at 1280x720: " + "; ".join(too_tall)
+
+
+@pytest.mark.parametrize("deck", DECKS)
+def test_every_formula_on_every_slide_is_typeset(deck, measured):
+    untypeset = [f"{s['h']}.{s['v']} '{s['heading']}'" for s in measured[deck] if s["math_hidden"]]
+    assert not untypeset, f"{deck}: formulas not shown on slides {untypeset}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_notes_cell_is_a_speaker_note_in_the_deck(path, site, measured):
+    nb = nbformat.read(path, as_version=4)
+    notes = [c for c in nb.cells if editions.slide_type(c) == "notes"]
+    assert len(notes) >= 2, f"{path.name}: speaker notes (slide type 'notes') missing"
+    html = (site / f"{path.stem}.slides.html").read_text(encoding="utf-8")
+    assert html.count('<aside class="notes">') == len(notes)
+    assert sum(s["notes"] for s in measured[f"{path.stem}.slides.html"]) >= 1
+
+
+def test_speaker_view_shows_the_notes_offline(site, browser):
+    deck = site / DECKS[0]
+    page, blocked = editions.offline_page(browser, *editions.DECK_VIEWPORT)
+    try:
+        editions.open_offline(page, deck)
+        page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
+        expected = page.evaluate(
+            "() => document.querySelector('section aside.notes').innerText.trim()"
+        )  # the notes of the first slide that has some
+        index = page.evaluate(
+            "() => { const s = document.querySelector('section aside.notes').parentElement;"
+            f" return ({editions.REVEAL_JS}).getIndices(s); }}"
+        )
+        page.evaluate(f"([h, v]) => ({editions.REVEAL_JS}).slide(h, v)", [index["h"], index["v"]])
+        shown = editions.speaker_view_notes(page)
+        words = re.findall(r"[A-Za-z]{5,}", expected)[:8]
+        assert len(words) >= 3 and all(w in shown for w in words), (expected[:80], shown[:80])
+        assert blocked == []
+    finally:
+        page.context.close()
