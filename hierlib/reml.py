@@ -134,8 +134,11 @@ def profile_loglik(stats: GroupStats, tau2: ArrayLike, method: str = "REML") -> 
     :math:`\\max_{\\sigma^2} \\ell_R(\\tau^2, \\sigma^2)` (REML) or the ML analogue.
 
     :math:`\\mu` is replaced by its GLS estimate in closed form; the inner maximisation over
-    :math:`\\sigma^2` is one-dimensional (Brent's method on :math:`\\log\\sigma^2`). Each
-    evaluation costs O(m): only the group sufficient statistics are used.
+    :math:`\\sigma^2` is one-dimensional (Brent's method on :math:`\\log\\sigma^2`): with
+    unequal :math:`n_j` the score equation in :math:`\\sigma^2` at fixed :math:`\\tau^2` has
+    no closed-form root (at a fixed *ratio* :math:`\\tau^2/\\sigma^2` it does, which
+    :func:`maximize_profile` uses). Each evaluation costs O(m): only the group sufficient
+    statistics are used.
 
     Parameters
     ----------
