@@ -2,7 +2,8 @@
 #   make all   -- set up .venv and node_modules from the pins, execute every notebook in
 #                 lecture order, render build/site (pages + reveal.js slides, offline)
 #   make test  -- the same set-up, then ruff and every test (pytest + nbval + browser)
-# Also: make notebooks (execute only), make site (render only, from the committed notebooks).
+# Also: make notebooks (execute only), make site (render only, from the committed notebooks),
+#       make student / handouts / decks (the editions, see README "For instructors").
 PYTHON ?= python3
 NPM    ?= npm
 VENV   := .venv
@@ -18,11 +19,13 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all setup notebooks site test lint clean lock bench
+.PHONY: all setup notebooks site student handouts decks test lint clean lock bench
 
 all: setup
 	$(BIN)/python tools/run_notebooks.py
 	$(BIN)/python tools/build_site.py --out $(SITE)
+	$(BIN)/python tools/editions.py student
+	$(BIN)/python tools/editions.py handouts
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -42,6 +45,17 @@ notebooks: setup
 
 site: setup
 	$(BIN)/python tools/build_site.py --out $(SITE)
+
+# Editions (tools/editions.py), from the committed notebooks: build/student/ (+ student.zip),
+# build/handouts/*.pdf; `make decks` renders the site and reports any slide taller than 1280x720.
+student: setup
+	$(BIN)/python tools/editions.py student
+
+handouts: setup
+	$(BIN)/python tools/editions.py handouts
+
+decks: site
+	$(BIN)/python tools/editions.py decks --site $(SITE)
 
 lint: setup
 	$(BIN)/ruff check .
