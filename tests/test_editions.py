@@ -18,6 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
 
+import build_site  # noqa: E402
 import editions  # noqa: E402
 
 NOTEBOOKS = editions.notebook_paths()
@@ -175,3 +176,12 @@ def test_student_notebook_runs_up_to_the_first_exercise(path, student_edition, k
         client.kc.stop_channels()
     printed = [o for c in head.cells for o in c.get("outputs", [])]
     assert printed, "the cells before the exercises printed or plotted nothing"
+
+
+def test_site_index_links_the_editions_by_the_names_they_are_built_with(tmp_path):
+    entries = [build_site.Rendered(p.stem, p.stem, f"{p.stem}.html", "x") for p in NOTEBOOKS]
+    index = build_site.write_index(entries, tmp_path).read_text()
+    pdfs = [f"{p.stem}.pdf" for p in NOTEBOOKS] + ["course.pdf"]  # write_handouts' names
+    for name in pdfs:
+        assert f'href="../handouts/{name}"' in index, name
+    assert 'href="../student.zip"' in index and 'href="../student/"' in index

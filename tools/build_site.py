@@ -209,6 +209,16 @@ deck for the speaker notes).</p>
 <ol>
 {items}
 </ol>
+<h2>Editions</h2>
+<p>Built next to this site by <code>make all</code> (<code>tools/editions.py</code>):</p>
+<ul>
+<li>Instructors: the <em>slides</em> above, with speaker notes (<kbd>s</kbd>).</li>
+<li>Students: <a class="edition" href="../student.zip">the student edition</a> (notebooks with
+the solutions left out and no outputs, with <code>hierlib</code> and the data; also unzipped in
+<a class="edition" href="../student/">build/student/</a>).</li>
+<li>Print: <a class="edition" href="../handouts/course.pdf">the whole course as one PDF</a>;
+each notebook's handout is its <em>PDF</em> link above.</li>
+</ul>
 </body>
 </html>
 """
@@ -218,7 +228,8 @@ def write_index(entries: list[Rendered], out: Path) -> Path:
     """Write ``out/index.html`` linking every page and deck in the given (lecture) order."""
     items = "\n".join(
         f'<li><a class="page" href="{e.page}">{html.escape(e.title)}</a>'
-        f'<a class="deck" href="{e.slides}">[slides]</a></li>'
+        f'<a class="deck" href="{e.slides}">[slides]</a>'
+        f'<a class="deck" href="../handouts/{e.stem}.pdf">[PDF]</a></li>'
         for e in entries
     )
     index = out / "index.html"
