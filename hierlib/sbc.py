@@ -79,8 +79,8 @@ def thin(draws: ArrayLike, n_keep: int) -> NDArray[np.float64]:
 def rank_of(truth: float, draws: ArrayLike) -> int:
     """Rank statistic :math:`r = \\#\\{\\ell : \\vartheta_\\ell < \\tilde\\vartheta\\}`.
 
-    Ties (possible only for discrete draws) are broken at random by the caller's design; for
-    continuous posteriors they have probability zero.
+    Ties have probability zero for the continuous quantities of the course's models (a
+    discrete quantity would need ties broken at random, which this does not do).
     """
     d = np.asarray(draws, dtype=np.float64)
     t = float(truth)
