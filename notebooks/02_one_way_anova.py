@@ -74,11 +74,11 @@ rng = np.random.default_rng(SEED)
 # %%
 hsb = load_hsb()
 y = hsb["mathach"]
-school_mean = y.groupby(hsb["school"]).transform("mean")  # ybar_j on every student's row
+school_mean = y.groupby(hsb["school"]).transform("mean")  # ybar_j on each row
 ss_between = ((school_mean - y.mean()) ** 2).sum()
 ss_within = ((y - school_mean) ** 2).sum()
 ss_total = ((y - y.mean()) ** 2).sum()
-print(f"SS between = {ss_between:,.0f}   SS within = {ss_within:,.0f}   total = {ss_total:,.0f}")
+print(f"SS between = {ss_between:,.0f}, within = {ss_within:,.0f}, total = {ss_total:,.0f}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # `hierlib.anova` computes the same table from the 160 per-school summaries

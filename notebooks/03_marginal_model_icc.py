@@ -125,7 +125,8 @@ print(f"stored as {V.m} block sizes; log|V| = {V.logdet():.2f}")
 # NBVAL_CHECK_OUTPUT
 fit = fit_random_intercept(hsb["mathach"], hsb["school"], method="REML")
 rho = icc(fit.tau2, fit.sigma2)
-print(f"tau2 = {fit.tau2:.2f}, sigma2 = {fit.sigma2:.2f}, total = {fit.tau2 + fit.sigma2:.2f}")
+total = fit.tau2 + fit.sigma2
+print(f"tau2 = {fit.tau2:.2f}, sigma2 = {fit.sigma2:.2f}, total = {total:.2f}")
 print(f"ICC = {fit.tau2:.2f} / ({fit.tau2:.2f} + {fit.sigma2:.2f}) = {rho:.3f}")
 
 # %% tags=["check"]
@@ -196,7 +197,7 @@ assert abs(r_hsb - rho) < 2 * r_sim.std(ddof=1)  # the data are typical of the f
 # Same $\tau^2 + \sigma^2 = 47.8$, 20 schools of 25 students, three ICCs:
 
 # %%
-axes = plot_icc_limits(rng, iccs=[0.01, rho, 0.95], total=fit.tau2 + fit.sigma2, mu=fit.mu_hat)
+axes = plot_icc_limits(rng, iccs=[0.01, rho, 0.95], total=total, mu=fit.mu_hat)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - **ICC → 0** ($\tau^2 \to 0$): school means (red) all sit near $\mu$; knowing the school
