@@ -3,6 +3,9 @@
 Each module maps to one idea of the lecture:
 
 - :mod:`hierlib.data` -- the HSB math scores and per-group sufficient statistics.
+- :mod:`hierlib.explore` -- looking at grouped data: group means against size with the noise
+  funnel, within-group spread, standard error of a group mean.
+- :mod:`hierlib.plots` -- the shared figure style.
 - :mod:`hierlib.anova` -- the one-way ANOVA table and F-test (fixed school means).
 - :mod:`hierlib.marginal` -- the marginal model: block compound-symmetry covariance, the
   intraclass correlation, and a seeded simulator of the two-level model.
