@@ -40,8 +40,9 @@ $(NODE_STAMP): package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --ignore-scripts
 	touch $(NODE_STAMP)
 
+# make notebooks NB=notebooks/05_gibbs.py executes just that one (default: all, lecture order)
 notebooks: setup
-	$(BIN)/python tools/run_notebooks.py
+	$(BIN)/python tools/run_notebooks.py $(NB)
 
 site: setup
 	$(BIN)/python tools/build_site.py --out $(SITE)
