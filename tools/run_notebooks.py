@@ -22,9 +22,9 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -63,10 +63,12 @@ def execute(ipynb: Path) -> list[str]:
         cell.metadata.pop("execution", None)  # timestamps of an earlier run: pure diff noise
     with tempfile.TemporaryDirectory() as sockets:
         # a local-socket kernel: no TCP ports, and no "running over TCP" warning on stderr
-        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
+        # (configured, not passed as km=, so that the client also shuts the kernel down)
+        ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "k")}})
         client = NotebookClient(
             nb,
-            km=km,
+            config=ipc,
+            kernel_name="python3",
             timeout=TIMEOUT_S,
             record_timing=False,
             resources={"metadata": {"path": str(ipynb.parent)}},
