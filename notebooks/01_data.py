@@ -147,6 +147,7 @@ ax = explore.plot_within_spread(hsb["mathach"], hsb["school"])
 
 # %%
 ax = explore.plot_standard_errors(stats)
+
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 se = explore.standard_errors(stats)
