@@ -239,6 +239,15 @@ a.anchor-link { display: none; }
 """
 
 
+# MathJax's automatic line breaking splits formulas in narrow table cells one symbol per line
+# on paper: it is off in handouts, and a display formula wider than the page is shrunk to fit
+# (FIT_MATH_JS); print_overflows catches anything still too wide.
+HANDOUT_MATHJAX = """<script type="text/x-mathjax-config">
+MathJax.Hub.Config({CommonHTML: {linebreaks: {automatic: false}}});
+</script>
+"""
+
+
 def handout_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The executed notebook as printed: no solutions, checks, speaker notes or hidden cells.
 
@@ -294,7 +303,7 @@ def handout_html(nb: nbformat.NotebookNode, mathjax_url: str, title: str | None 
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = title or notebook_title(nb)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.title}})
-    return body.replace("</head>", f"<style>{HANDOUT_CSS}</style>\n</head>", 1)
+    return body.replace("</head>", f"<style>{HANDOUT_CSS}</style>\n{HANDOUT_MATHJAX}</head>", 1)
 
 
 def mathjax_script(root: Path = REPO) -> Path:
@@ -448,15 +457,28 @@ OVERFLOW_JS = """(width) => {
 }"""
 
 
+FIT_MATH_JS = """() => {
+  let n = 0;
+  for (const d of document.querySelectorAll('.MJXc-display, .MathJax_Display')) {
+    const m = d.querySelector('.MathJax_CHTML');
+    const w = m ? m.getBoundingClientRect().width : 0;
+    if (w > d.clientWidth + 1) { m.style.zoom = (d.clientWidth - 2) / w; n++; }
+  }
+  return n;
+}"""
+
+
 def print_overflows(page, path: Path, width: int = A4_PRINT_WIDTH_PX) -> tuple[dict, list]:
     """Lay ``path`` out as printed (print media, A4 printable width) and list what sticks out.
 
-    Returns ``(math_state, overflows)``; an overflow names the element, its right edge in CSS px
-    and the start of its text.
+    Display formulas wider than the page are shrunk to fit first (``math_state["shrunk"]``
+    counts them). Returns ``(math_state, overflows)``; an overflow names the element, its right
+    edge in CSS px and the start of its text.
     """
     page.set_viewport_size({"width": width, "height": 1000})
     page.emulate_media(media="print")
     state = open_offline(page, path)
+    state["shrunk"] = page.evaluate(FIT_MATH_JS)
     return state, page.evaluate(OVERFLOW_JS, width)
 
 
