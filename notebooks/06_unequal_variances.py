@@ -57,9 +57,12 @@ y, groups = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
 stats = group_stats(y, groups)
 by_school = [y[groups == label] for label in stats.labels]
 s_j = np.sqrt(stats.s2)
-print(f"school sd s_j: {s_j.min():.2f} to {s_j.max():.2f} points (median {np.median(s_j):.2f})")
-print(f"Bartlett test of equal variances: p = {sps.bartlett(*by_school).pvalue:.1e}")
-print(f"Levene test (robust to non-normality): p = {sps.levene(*by_school).pvalue:.1e}")
+p_bartlett = sps.bartlett(*by_school).pvalue
+p_levene = sps.levene(*by_school).pvalue
+print(f"school sd s_j: {s_j.min():.2f} to {s_j.max():.2f} points")
+print(f"median s_j: {np.median(s_j):.2f} points")
+print(f"Bartlett test of equal variances: p = {p_bartlett:.1e}")
+print(f"Levene test (robust to outliers): p = {p_levene:.1e}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Both tests reject equal variances. Some spread in $s_j$ is just sampling noise (with

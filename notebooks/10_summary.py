@@ -67,7 +67,8 @@ weight_mu = shrinkage.shrinkage_factor(stats.n, sigma2_hat, tau2_hat)  # B_j
 # NBVAL_CHECK_OUTPUT
 print(f"ICC = tau^2 / (tau^2 + sigma^2) = {draws['icc'].mean():.2f}: "
       "the share of variance between schools")  # fmt: skip
-print(f"sigma = {draws['sigma'].mean():.2f}, tau = {draws['tau'].mean():.2f} points")
+sigma_bar, tau_bar = draws["sigma"].mean(), draws["tau"].mean()
+print(f"sigma = {sigma_bar:.2f}, tau = {tau_bar:.2f} points")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Shown in:
@@ -100,8 +101,8 @@ print(f"sigma = {draws['sigma'].mean():.2f}, tau = {draws['tau'].mean():.2f} poi
 # NBVAL_CHECK_OUTPUT
 j = int(np.flatnonzero(post.groups == "8367")[0])
 lo_j, hi_j = np.quantile(post.draws["theta"][:, :, j], [0.025, 0.975])
-print(f"school 8367 (n = {stats.n[j]}): sample mean {stats.ybar[j]:.2f}, "
-      f"posterior mean {post.theta_mean[j]:.2f}, 95% [{lo_j:.2f}, {hi_j:.2f}]")  # fmt: skip
+print(f"school 8367 (n = {stats.n[j]}): sample mean {stats.ybar[j]:.2f}")
+print(f"posterior mean {post.theta_mean[j]:.2f}, 95% [{lo_j:.2f}, {hi_j:.2f}]")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Shown in:
@@ -135,12 +136,12 @@ print(f"school 8367 (n = {stats.n[j]}): sample mean {stats.ybar[j]:.2f}, "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# allow each posterior mean its Monte Carlo error (4 x sd / sqrt(number of draws))
+# allow each posterior mean its Monte Carlo error: 4 sd / sqrt(draws)
 mc_tol = 4 * post.theta_sd / np.sqrt(post.n_chains * post.n_draws)
 lower = np.minimum(stats.ybar, mu_hat) - mc_tol
 upper = np.maximum(stats.ybar, mu_hat) + mc_tol
 between = (post.theta_mean >= lower) & (post.theta_mean <= upper)
-print(f"posterior means between their school mean and mu: {between.sum()} of {stats.m}")
+print(f"posterior means between ybar_j and mu: {between.sum()} of {stats.m}")
 
 # %% tags=["check"]
 # the conditional mean is exactly a convex combination; the full posterior mean (which also
@@ -251,7 +252,7 @@ print(spread.round(2).to_string())
 # %%
 y_null, groups_null = simulate_two_level(rng, stats.n, mu_hat, 0.0, sigma2_hat)
 post_null = gibbs.hierarchical_normal(y_null, groups_null, seed=SEED + 1)
-thin = slice(None, None, 5)  # every 5th draw: 4 x 1000 draws are plenty for 0.975
+thin = slice(None, None, 5)  # every 5th draw: 4 x 1000 are plenty
 claims = pd.DataFrame(
     {
         "raw t-tests": [
@@ -259,8 +260,8 @@ claims = pd.DataFrame(
             comparisons.raw_pairwise_claims(stats),
         ],
         "hierarchical model": [
-            comparisons.posterior_pairwise_claims(post_null.draws["theta"][:, thin]),
-            comparisons.posterior_pairwise_claims(post.draws["theta"][:, thin]),
+            comparisons.posterior_pairwise_claims(fit.draws["theta"][:, thin])
+            for fit in (post_null, post)
         ],
     },
     index=["no differences\n(simulated, τ² = 0)", "HSB data"],
@@ -279,10 +280,9 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(claims.rename(index=lambda s: s.replace("\n", " ")).to_string())
-print(
-    f"posterior mean of tau with no true differences: {np.sqrt(post_null.draws['tau2']).mean():.2f}"
-)
+print(claims.rename(index=lambda s: s.split("\n")[0]).to_string())
+tau_null = np.sqrt(post_null.draws["tau2"]).mean()
+print(f"E[tau | Y] with no true differences: {tau_null:.2f}")
 
 # %% tags=["check"]
 assert 0.03 * n_pairs < claims.iloc[0, 0] < 0.07 * n_pairs  # raw tests: about 5% false claims
