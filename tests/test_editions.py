@@ -101,7 +101,7 @@ def test_course_notebook_starts_each_notebook_on_a_new_page_with_unique_ids():
     b.cells[0].source = "# 98 · Second toy"
     course = editions.course_notebook([a, b], "The course")
     assert course.cells[0].source.startswith("# The course")
-    assert "1. 99 · Toy notebook\n2. 98 · Second toy" in course.cells[0].source
+    assert "- 99 · Toy notebook\n- 98 · Second toy" in course.cells[0].source
     breaks = [c for c in course.cells if "handout-break" in c.source]
     assert len(breaks) == 2
     ids = [c.id for c in course.cells]

@@ -291,7 +291,7 @@ def notebook_title(nb: nbformat.NotebookNode) -> str:
 
 def course_contents(notebooks: list[nbformat.NotebookNode]) -> str:
     """A markdown list of the notebooks' titles (the whole-course handout's contents)."""
-    return "\n".join(f"{i}. {notebook_title(nb)}" for i, nb in enumerate(notebooks, 1))
+    return "\n".join(f"- {notebook_title(nb)}" for nb in notebooks)  # titles carry numbers
 
 
 def handout_html(nb: nbformat.NotebookNode, mathjax_url: str, title: str | None = None) -> str:
