@@ -55,6 +55,15 @@ def test_run_one_executes_and_syncs_the_pair(tmp_path):
     assert py.read_text() == jupytext.writes(jupytext.read(py.with_suffix(".ipynb")), "py:percent")
 
 
+def test_streams_flushed_in_pieces_are_stored_as_one_output(tmp_path):
+    py = _write(
+        tmp_path, '\n# %%\nimport time\n\nprint("a", flush=True)\ntime.sleep(0.2)\nprint("b")\n'
+    )
+    assert run_notebooks.run_one(py)[0]
+    outputs = nbformat.read(py.with_suffix(".ipynb"), as_version=4).cells[0].outputs
+    assert [(o["name"], o["text"]) for o in outputs] == [("stdout", "a\nb\n")]
+
+
 def test_update_keeps_outputs_of_unchanged_cells(tmp_path):
     py = _write(tmp_path, "\n# %%\nprint(6 * 7)\n")
     assert run_notebooks.run_one(py)[0]

@@ -24,6 +24,7 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from nbconvert.preprocessors.coalescestreams import CoalesceStreamsPreprocessor
 from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,6 +77,8 @@ def execute(ipynb: Path) -> list[str]:
         try:
             client.execute()
         finally:
+            # one stream output per print run, however the kernel happened to flush it
+            CoalesceStreamsPreprocessor().preprocess(nb, {})
             nbformat.write(nb, ipynb)
     return [
         cell.source.splitlines()[0] if cell.source else "(empty cell)"
