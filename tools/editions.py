@@ -239,13 +239,8 @@ a.anchor-link { display: none; }
 """
 
 
-# MathJax's automatic line breaking splits formulas in narrow table cells one symbol per line
-# on paper: it is off in handouts, and a display formula wider than the page is shrunk to fit
-# (FIT_MATH_JS); print_overflows catches anything still too wide.
-HANDOUT_MATHJAX = """<script type="text/x-mathjax-config">
-MathJax.Hub.Config({CommonHTML: {linebreaks: {automatic: false}}});
-</script>
-"""
+# A display formula wider than the page is shrunk to fit (FIT_MATH_JS; the course templates
+# turn MathJax's line breaking off); print_overflows catches anything still too wide.
 
 
 def handout_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -303,7 +298,7 @@ def handout_html(nb: nbformat.NotebookNode, mathjax_url: str, title: str | None 
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = title or notebook_title(nb)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.title}})
-    return body.replace("</head>", f"<style>{HANDOUT_CSS}</style>\n{HANDOUT_MATHJAX}</head>", 1)
+    return body.replace("</head>", f"<style>{HANDOUT_CSS}</style>\n</head>", 1)
 
 
 def mathjax_script(root: Path = REPO) -> Path:
@@ -560,8 +555,8 @@ MEASURE_SLIDE_JS = (
   const r = s.getBoundingClientRect();
   const head = s.querySelector('h1, h2, h3, h4');
   const text = (head ? head.innerText : s.innerText).replace(/[\\s\u00b6]+/g, ' ').trim();
-  // code, tables or figures wider than the window (cut off, or scrolled inside a code box)
-  const wide = [...s.querySelectorAll('pre, table, img, .MathJax_Display')]
+  // code, tables, figures or formulas wider than the window (cut off, or scrolled in a box)
+  const wide = [...s.querySelectorAll('pre, table, img, .MathJax_CHTML')]
     .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1
                    || (e.tagName === 'PRE' && e.scrollWidth > e.clientWidth + 1)).length;
   return {h: h, v: v, heading: text.slice(0, 80), top: Math.round(r.top),
