@@ -62,7 +62,8 @@ hsb.head()
 # NBVAL_CHECK_OUTPUT
 stats = group_stats(hsb["mathach"], hsb["school"])
 print(f"schools m = {stats.m}, students n = {stats.n_total}")
-print(f"students per school: {stats.n.min()} to {stats.n.max()} (median {np.median(stats.n):.0f})")
+sizes = stats.n
+print(f"students per school: {sizes.min()} to {sizes.max()} (median {np.median(sizes):.0f})")
 print(f"grand mean = {stats.grand_mean:.3f}")
 
 # %% tags=["check"]
