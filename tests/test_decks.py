@@ -2,9 +2,10 @@
 
 The decks are rendered from the committed notebooks by tools/build_site.py into a temporary
 folder and opened in Debian's chromium with every non-file:// request aborted. Every slide
-(vertical ones too, with all fragments shown) is visited; none may be taller than the window,
-and every formula on it must be typeset. The speaker view (key ``s``, reveal's notes plugin
-served from the site) must show the notes. Skips where chromium is absent (CI installs it).
+(vertical ones too, with all fragments shown) is visited; none may be taller than the window
+or hold a code box, table or formula wider than it, and every formula on it must be typeset.
+The speaker view (key ``s``, reveal's notes plugin served from the site) must show the notes.
+Skips where chromium is absent (CI installs it).
 """
 
 import re
@@ -99,3 +100,9 @@ def test_speaker_view_shows_the_notes_offline(site, browser):
         assert blocked == []
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("deck", DECKS)
+def test_no_code_table_or_formula_runs_off_the_screen(deck, measured):
+    wide = [f"{s['h']}.{s['v']} '{s['heading']}'" for s in measured[deck] if s["wide"]]
+    assert not wide, f"{deck}: code, tables or formulas wider than 1280 px on slides {wide}"
