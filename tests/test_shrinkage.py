@@ -178,3 +178,15 @@ def test_plot_shrinkage_factor_matches_formula():
         ax.collections[0].get_offsets()[:, 1], 39.1 / (39.1 + 8.6 * n), rtol=1e-12
     )
     plt.close("all")
+
+
+def test_formula_at_reml_estimates_gives_the_lectures_random_effects(hsb):
+    # BLUP_j = E[theta_j | mu, tau2, sigma2, Y] - mu at the REML estimates (lecture's lme output)
+    stats = group_stats(hsb["mathach"], hsb["school"])
+    mu, tau, sigma = 12.63697, 2.934966, 6.256862
+    blup = sh.conditional_mean(stats.ybar, stats.n, mu, tau**2, sigma**2) - mu
+    lecture = {"8367": -6.10301, "8854": -7.35291, "4458": -6.23522, "5762": -7.40282,
+               "6990": -6.13418}  # fmt: skip
+    for school, value in lecture.items():
+        j = int(np.flatnonzero(stats.labels == school)[0])
+        assert blup[j] == pytest.approx(value, abs=1e-3)
