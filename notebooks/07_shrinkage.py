@@ -213,6 +213,9 @@ print(f"posterior {post.theta_mean.std(ddof=1):.2f}; posterior mean of tau {tau_
 # School 8367 (14 students, mean 4.55) moves most; REML's BLUP puts it at 12.637 - 6.103 = 6.53.
 assert stats.labels[j] == "8367"
 assert abs(post.theta_mean[j] - (12.63697 - 6.10301)) < 0.1
+# and the formula at the REML estimates is exactly lme's random effect (BLUP) of 8367
+blup = shrinkage.conditional_mean(stats.ybar, stats.n, 12.63697, TAU2_REML, SIGMA2_REML)
+assert abs(blup[j] - 12.63697 - (-6.10301)) < 1e-3
 assert np.abs(moved[small]).mean() > 2 * np.abs(moved[large]).mean()
 # sample means over-disperse (noise added), posterior means under-disperse (shrunk) around tau
 assert post.theta_mean.std(ddof=1) < tau_hat < stats.ybar.std(ddof=1)
@@ -226,7 +229,8 @@ assert post.theta_mean.std(ddof=1) < tau_hat < stats.ybar.std(ddof=1)
 # %% [markdown] slideshow={"slide_type": "notes"}
 # School 8367 is the one the lecture's `random.effects()` prints first: its BLUP is -6.10,
 # i.e. 12.64 - 6.10 = 6.54, which matches the Bayesian posterior mean to within Monte Carlo
-# error. Small schools (n <= 25) move on average about twice as far as large ones (n >= 55):
+# error. The BLUP *is* this notebook's formula evaluated at the REML estimates (the check
+# cell reproduces -6.10301 to 1e-3): classical random effects are plug-in shrinkage. Small schools (n <= 25) move on average about twice as far as large ones (n >= 55):
 # read off the printed numbers. The dots of the factor plot lie on the curve because, with
 # well-determined hyperparameters, the posterior mean is essentially the plug-in formula.
 # Last printed line: the sample means spread more than the true school means (sd 3.12 vs
