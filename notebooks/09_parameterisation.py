@@ -234,7 +234,7 @@ for post in hsb_posts.values():
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Read the table: bulk ESS of μ out of 20,000 draws (printed above: about 17,000 centered,
 # 900 offset, 20,000 interweaved) and ESS per second (machine-dependent; measured on the
-# machine that executed the notebook; every sampler takes about a tenth of a second here).
+# machine that executed the notebook; each sampler takes a few hundredths of a second).
 # Why τ² is not hurt: τ² | δ in the offset form and τ² | θ, μ in the centered form are the
 # same update (both see the school effects δ_j = θ_j − μ), so τ² mixes alike; only the μ
 # step differs. The measure of data informativeness is $n_j\tau^2/\sigma^2$: 3 to 15 on
@@ -309,7 +309,7 @@ assert ess.loc["interweaved", "ess_bulk[tau2]"] > 20 * ess.loc["offset", "ess_bu
 # about the claim: the offset form "wins" in the simulated regime for μ (about 17,000 vs
 # 500); for τ² neither classic form works there, which is why interweaving with the fully
 # non-centered η = δ/τ matters. Every sweep is O(m) work on group sufficient statistics, a
-# tenth of a second for 24,000 sweeps here, so the seconds column is short and noisy; the
+# few hundredths of a second for 24,000 sweeps, so the seconds column is short and noisy; the
 # interweaved sweep does a little more (an extra μ draw and a slice step for τ). ESS per
 # second differs between samplers mainly through ESS. Link back: the same ratio
 # $n_j\tau^2/\sigma^2$ set the shrinkage factor in notebook 07:
