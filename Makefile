@@ -33,6 +33,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[course,dev]"
+	$(BIN)/python -c "import hierlib.gibbs; hierlib.gibbs.warm_up()"  # compile the numba sweeps once
 	touch $(STAMP)
 
 # reveal.js, MathJax 2, require.js and jQuery, exactly as package-lock.json pins them

@@ -21,12 +21,13 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.axes import Axes
+
+from hierlib._arviz import az
 
 __all__ = [
     "to_inference_data",

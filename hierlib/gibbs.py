@@ -127,7 +127,7 @@ class Posterior:
         ``sigma0``, ``nu0`` (model 2); ``theta`` (and ``sigma2_j``) with dimension ``group``
         whose coordinates are :attr:`theta_groups`.
         """
-        import arviz as az
+        from hierlib._arviz import az
 
         d = self.draws
         posterior = {"mu": d["mu"], "tau2": d["tau2"], "tau": np.sqrt(d["tau2"])}
@@ -440,3 +440,19 @@ def unequal_variances(
         engine=engine,
         extra={"sigma2_j_mean": s2_mean, "sigma2_j_sd": s2_sd},
     )
+
+
+def warm_up() -> None:
+    """Compile the numba sweeps now (or load them from numba's on-disk cache).
+
+    ``make setup`` calls this once, so the first notebook that samples does not spend
+    several seconds compiling. Runs both models on a tiny fixed data set for one draw.
+    """
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0])
+    groups = np.repeat(np.arange(4), 3)
+    hierarchical_normal(y, groups, n_draws=1, n_warmup=0, n_chains=1)
+    unequal_variances(y, groups, n_draws=1, n_warmup=0, n_chains=1)
+
+
+if __name__ == "__main__":
+    warm_up()

@@ -312,7 +312,7 @@ def run_sbc(
 
 
 def _ess(kept: NDArray[np.float64]) -> float:
-    import arviz as az
+    from hierlib._arviz import az
 
     return float(az.ess(kept[np.newaxis, :], method="bulk"))
 

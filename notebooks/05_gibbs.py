@@ -265,7 +265,7 @@ assert wrong > 0.5  # the check can fail: the reference-prior conditional is wro
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The three derived conditionals match to rounding error. The last line is the control: the
-# $	au^2$ conditional of the *reference* prior, $	ext{Gamma}(m/2, Q/2)$, is the wrong one
+# $\tau^2$ conditional of the *reference* prior, $\text{Gamma}(m/2, Q/2)$, is the wrong one
 # for our prior, and the check says so.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
