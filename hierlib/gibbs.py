@@ -161,7 +161,12 @@ def _check_prior(prior, allowed: tuple[type, ...], default):
     return prior
 
 
-def _check_run(n_draws, n_warmup, n_chains, seed, progress, engine) -> None:
+def _check_run(parameterization, n_draws, n_warmup, n_chains, seed, progress, engine) -> None:
+    if parameterization not in _kernels.PARAMETERIZATIONS:
+        raise ValueError(
+            "parameterization must be 'centered', 'offset' or 'interweaved'; "
+            f"got {parameterization!r}"
+        )
     positive_int(n_draws, "n_draws")
     positive_int(n_warmup, "n_warmup", minimum=0)
     positive_int(n_chains, "n_chains")
@@ -170,6 +175,34 @@ def _check_run(n_draws, n_warmup, n_chains, seed, progress, engine) -> None:
         raise ValueError(f"progress must be True or False; got {progress!r}")
     if engine not in ("numba", "numpy"):
         raise ValueError(f"engine must be 'numba' or 'numpy'; got {engine!r}")
+
+
+def _prepare(
+    y,
+    groups,
+    prior,
+    allowed,
+    parameterization,
+    n_draws,
+    n_warmup,
+    n_chains,
+    seed,
+    progress,
+    engine,
+    keep_theta,
+    min_size_for: str | None = None,
+) -> tuple[GroupStats, Any, NDArray[np.int64], tuple[float, ...]]:
+    """The samplers' shared checks, in order: data, prior (``None``: ``allowed[0]()``), run
+    arguments, the prior's needs of the data, group sizes (``min_size_for``: at least two
+    members each), ``keep_theta``. Returns ``(stats, prior, keep, hyper)``."""
+    stats = group_stats(y, groups)
+    prior = _check_prior(prior, allowed, allowed[0]())
+    _check_run(parameterization, n_draws, n_warmup, n_chains, seed, progress, engine)
+    prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
+    if min_size_for is not None:
+        stats.require_min_size(2, min_size_for)
+    keep = _keep_indices(stats, keep_theta)
+    return stats, prior, keep, tuple(float(h) for h in prior.hyper())
 
 
 def _keep_indices(stats: GroupStats, keep_theta: ArrayLike | None) -> NDArray[np.int64]:
@@ -225,6 +258,26 @@ def _run_chunks(step, n_warmup: int, n_draws: int, bar) -> float:
         done += k
         bar.update(k)
     return elapsed
+
+
+def _run_chains(init_chain, n_acc, m, n_chains, n_warmup, n_draws, seed, progress):
+    """Run the chains one after the other, each on its own stream (:func:`_chain_rngs`).
+
+    ``init_chain(c, rng, acc_c)`` sets chain ``c`` up (starting values from ``rng``) and
+    returns its ``step(n_iter, start)``, which sweeps, writes the kept draws and adds the
+    running sums of the chain's ``n_acc`` moment rows to ``acc_c`` (shape ``(n_acc, m)``).
+    Returns the sums over all chains and the seconds spent sampling.
+    """
+    acc = np.zeros((n_acc, m))
+    elapsed = 0.0
+    with tqdm(total=n_chains * (n_warmup + n_draws), disable=not progress, desc="Gibbs") as bar:
+        for c, rng in enumerate(_chain_rngs(seed, n_chains)):
+            acc_c = np.zeros((n_acc, m))
+            step = init_chain(c, rng, acc_c)
+            step(0, -1)  # compile or load from cache outside the timed region
+            elapsed += _run_chunks(step, n_warmup, n_draws, bar)
+            acc += acc_c
+    return acc, elapsed
 
 
 def _moments(acc: NDArray[np.float64], count: int, shift: NDArray[np.float64]):
@@ -290,39 +343,25 @@ def hierarchical_normal(
         default prior), no within-group spread under the default prior, a prior or argument
         of the wrong type or value.
     """
-    stats = group_stats(y, groups)
-    prior = _check_prior(prior, (Default, SemiConjugate), Default())
-    if parameterization not in _kernels.PARAMETERIZATIONS:
-        raise ValueError(
-            "parameterization must be 'centered', 'offset' or 'interweaved'; "
-            f"got {parameterization!r}"
-        )
-    _check_run(n_draws, n_warmup, n_chains, seed, progress, engine)
-    prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
-    keep = _keep_indices(stats, keep_theta)
+    stats, prior, keep, hyper = _prepare(
+        y, groups, prior, (Default, SemiConjugate), parameterization, n_draws, n_warmup,
+        n_chains, seed, progress, engine, keep_theta,
+    )  # fmt: skip
     param = _kernels.PARAMETERIZATIONS[parameterization]
-    hyper = tuple(float(h) for h in prior.hyper())
     sweeps = _kernels.normal_sweeps if engine == "numba" else _kernels_numpy.normal_sweeps
     n = stats.n.astype(np.float64)
     ybar, ss = stats.ybar, stats.ss
-
     out = np.empty((n_chains, n_draws, 3))
     out_theta = np.empty((n_chains, n_draws, keep.size))
-    acc = np.zeros((2, stats.m))
-    elapsed = 0.0
-    with tqdm(total=n_chains * (n_warmup + n_draws), disable=not progress, desc="Gibbs") as bar:
-        for c, rng in enumerate(_chain_rngs(seed, n_chains)):
-            state = np.array(_start_values(stats, rng))
-            x = ybar.copy() if param != _kernels.OFFSET else ybar - state[0]
-            acc_c = np.zeros((2, stats.m))
 
-            def step(k, start, rng=rng, state=state, x=x, c=c, acc_c=acc_c):
-                sweeps(rng, param, n, ybar, ss, hyper, state, x, k, start, keep, out[c],
-                       out_theta[c], acc_c)  # fmt: skip
+    def init_chain(c, rng, acc_c):
+        state = np.array(_start_values(stats, rng))
+        x = ybar.copy() if param != _kernels.OFFSET else ybar - state[0]
+        return lambda k, start: sweeps(
+            rng, param, n, ybar, ss, hyper, state, x, k, start, keep, out[c], out_theta[c], acc_c
+        )
 
-            step(0, -1)  # compile or load from cache outside the timed region
-            elapsed += _run_chunks(step, n_warmup, n_draws, bar)
-            acc += acc_c
+    acc, elapsed = _run_chains(init_chain, 2, stats.m, n_chains, n_warmup, n_draws, seed, progress)
     theta_mean, theta_sd = _moments(acc, n_chains * n_draws, ybar)
     return Posterior(
         draws={
@@ -380,41 +419,32 @@ def unequal_variances(
         As :func:`hierarchical_normal`, and for any group with a single member (its
         :math:`\\sigma_j^2` would be sampled from one observation).
     """
-    stats = group_stats(y, groups)
-    prior = _check_prior(prior, (UnequalVariances,), UnequalVariances())
-    _check_run(n_draws, n_warmup, n_chains, seed, progress, engine)
-    prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
-    stats.require_min_size(2, "the unequal-variances model (sigma_j^2 per group)")
-    keep = _keep_indices(stats, keep_theta)
-    hyper = tuple(float(h) for h in prior.hyper())
+    stats, prior, keep, hyper = _prepare(
+        y, groups, prior, (UnequalVariances,), "centered", n_draws, n_warmup, n_chains, seed,
+        progress, engine, keep_theta, "the unequal-variances model (sigma_j^2 per group)",
+    )  # fmt: skip
     sweeps = _kernels.unequal_sweeps if engine == "numba" else _kernels_numpy.unequal_sweeps
     n = stats.n.astype(np.float64)
     ybar, ss = stats.ybar, stats.ss
     s2 = ss / (n - 1.0)
     pooled = float(ss.sum() / (n.sum() - stats.m))
     s2_start = np.where(s2 > 0, s2, pooled if pooled > 0 else 1.0)
-
     out = np.empty((n_chains, n_draws, 4))
     out_theta = np.empty((n_chains, n_draws, keep.size))
     out_s2 = np.empty((n_chains, n_draws, keep.size))
-    acc = np.zeros((4, stats.m))
-    elapsed = 0.0
-    with tqdm(total=n_chains * (n_warmup + n_draws), disable=not progress, desc="Gibbs") as bar:
-        for c, rng in enumerate(_chain_rngs(seed, n_chains)):
-            mu, _, tau2 = _start_values(stats, rng)
-            sigma02 = float(np.mean(s2_start))
-            state = np.array([mu, tau2, sigma02, prior.nu0_shape / prior.nu0_rate])
-            theta = ybar.copy()
-            phi = 1.0 / s2_start
-            acc_c = np.zeros((4, stats.m))
 
-            def step(k, start, rng=rng, state=state, theta=theta, phi=phi, c=c, acc_c=acc_c):
-                sweeps(rng, n, ybar, ss, hyper, state, theta, phi, k, start, keep, out[c],
-                       out_theta[c], out_s2[c], acc_c)  # fmt: skip
+    def init_chain(c, rng, acc_c):
+        mu, _, tau2 = _start_values(stats, rng)
+        sigma02 = float(np.mean(s2_start))
+        state = np.array([mu, tau2, sigma02, prior.nu0_shape / prior.nu0_rate])
+        theta = ybar.copy()
+        phi = 1.0 / s2_start
+        return lambda k, start: sweeps(
+            rng, n, ybar, ss, hyper, state, theta, phi, k, start, keep, out[c], out_theta[c],
+            out_s2[c], acc_c,
+        )  # fmt: skip
 
-            step(0, -1)  # compile or load from cache outside the timed region
-            elapsed += _run_chunks(step, n_warmup, n_draws, bar)
-            acc += acc_c
+    acc, elapsed = _run_chains(init_chain, 4, stats.m, n_chains, n_warmup, n_draws, seed, progress)
     count = n_chains * n_draws
     theta_mean, theta_sd = _moments(acc[:2], count, ybar)
     s2_mean, s2_sd = _moments(acc[2:], count, s2)
