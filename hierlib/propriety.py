@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import as_finite_1d, positive
 from hierlib.data import GroupStats
-from hierlib.marginal import marginal_loglik
+from hierlib.reml import restricted_loglik
 
 TAU2_PRIORS = {"flat": 1.0, "reference": 0.0}
 """Exponent :math:`k` of :math:`p(\\tau^2) \\propto (\\tau^2)^{k-1}`: flat ``k=1``, reference
@@ -50,6 +50,8 @@ def log_integrated_likelihood(stats: GroupStats, tau2: ArrayLike, sigma2: float)
         + \\tfrac12 \\log(2\\pi / W), \\qquad
         \\hat\\mu_{\\tau^2} = \\frac{\\sum_j w_j \\bar y_j}{W}.
 
+    This is the REML log-likelihood: computed by :func:`hierlib.reml.restricted_loglik`.
+
     Parameters
     ----------
     stats : GroupStats
@@ -68,12 +70,7 @@ def log_integrated_likelihood(stats: GroupStats, tau2: ArrayLike, sigma2: float)
     t2 = as_finite_1d(np.atleast_1d(tau2), "tau2")
     if (t2 < 0).any():
         raise ValueError("tau2 is a variance and must be >= 0")
-    out = np.empty_like(t2)
-    for k, t in enumerate(t2):
-        w = stats.n / (s2 + stats.n * t)
-        mu_hat = float(np.dot(w, stats.ybar) / w.sum())
-        out[k] = marginal_loglik(stats, mu_hat, t, s2) + 0.5 * np.log(2 * np.pi / w.sum())
-    return out
+    return np.array([restricted_loglik(stats, float(t), s2, "REML") for t in t2])
 
 
 def log_tau2_posterior_on_log_scale(
