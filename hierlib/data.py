@@ -78,6 +78,17 @@ def load_hsb_schools(data_dir: Path | None = None) -> pd.DataFrame:
     return schools.rename(columns=_SCHOOL_COLUMNS)
 
 
+def hsb_arrays() -> tuple[NDArray[np.float64], NDArray]:
+    """The HSB scores and school labels as arrays: ``y, groups = hsb_arrays()``.
+
+    What :func:`group_stats` and the samplers take: ``y`` is the ``mathach`` column (float,
+    7185 students), ``groups`` the ``school`` column (string labels), both in the row order
+    of :func:`load_hsb`.
+    """
+    hsb = load_hsb()
+    return hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
+
+
 @dataclass(frozen=True)
 class GroupStats:
     """Per-group sufficient statistics of ``(y, groups)`` for the normal models.

@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from hierlib import conditionals, diagnostics, gibbs, posterior, priors, propriety
-from hierlib.data import group_stats, load_hsb
+from hierlib.data import group_stats, hsb_arrays
 from hierlib.plots import use_course_style
 from hierlib.reml import fit_random_intercept
 
@@ -71,8 +71,7 @@ rng = np.random.default_rng(SEED)
 # $$
 
 # %% slideshow={"slide_type": "skip"}
-hsb = load_hsb()
-y, groups = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
+y, groups = hsb_arrays()
 stats = group_stats(y, groups)
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -36,7 +36,7 @@ import numpy as np
 from scipy import stats as sps
 
 from hierlib import conditionals, diagnostics, gibbs, posterior, priors, shrinkage, unequal
-from hierlib.data import group_stats, load_hsb
+from hierlib.data import group_stats, hsb_arrays
 from hierlib.plots import use_course_style
 
 use_course_style()
@@ -52,8 +52,7 @@ rng = np.random.default_rng(SEED)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-hsb = load_hsb()
-y, groups = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
+y, groups = hsb_arrays()
 stats = group_stats(y, groups)
 by_school = [y[groups == label] for label in stats.labels]
 s_j = np.sqrt(stats.s2)

@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from hierlib import gibbs, ranking
-from hierlib.data import group_stats, load_hsb
+from hierlib.data import group_stats, hsb_arrays
 from hierlib.plots import use_course_style
 
 use_course_style()
@@ -58,11 +58,9 @@ rng = np.random.default_rng(SEED)
 # $P(r_j \le 10 \mid Y)$ follow by counting.
 
 # %%
-hsb = load_hsb()
-stats = group_stats(hsb["mathach"], hsb["school"])
-post = gibbs.hierarchical_normal(
-    hsb["mathach"], hsb["school"], n_draws=2500, n_warmup=500, n_chains=4, seed=SEED
-)
+y, groups = hsb_arrays()
+stats = group_stats(y, groups)
+post = gibbs.hierarchical_normal(y, groups, n_draws=2500, n_warmup=500, n_chains=4, seed=SEED)
 theta = post.draws["theta"]  # (chains, draws, schools), schools in the order of post.groups
 table = ranking.rank_summary(theta, post.groups, sample_mean=stats.ybar, k=10)
 

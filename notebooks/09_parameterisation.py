@@ -40,7 +40,7 @@ import numpy as np
 from scipy import stats as sps
 
 from hierlib import diagnostics, gibbs
-from hierlib.data import group_stats, load_hsb
+from hierlib.data import group_stats, hsb_arrays
 from hierlib.marginal import simulate_two_level
 from hierlib.plots import use_course_style
 
@@ -72,8 +72,7 @@ PARAMS = ("centered", "offset", "interweaved")
 # the $\delta_j$ around 0, and with them $\mu$.
 
 # %% slideshow={"slide_type": "skip"}
-hsb = load_hsb()
-y, school = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
+y, school = hsb_arrays()
 stats = group_stats(y, school)
 codes = np.unique(school, return_inverse=True)[1]
 mu0, sigma, tau = 12.637, 6.257, 2.935  # REML estimates (notebook 04)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from hierlib import comparisons, gibbs, posterior, shrinkage
-from hierlib.data import group_stats, load_hsb
+from hierlib.data import group_stats, hsb_arrays
 from hierlib.marginal import simulate_two_level
 from hierlib.plots import use_course_style
 
@@ -48,8 +48,7 @@ SEED = 630
 rng = np.random.default_rng(SEED)
 
 # %% slideshow={"slide_type": "skip"}
-hsb = load_hsb()
-y, groups = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
+y, groups = hsb_arrays()
 stats = group_stats(y, groups)
 post = gibbs.hierarchical_normal(y, groups, seed=SEED)
 draws = posterior.derived_draws(post)

@@ -5,7 +5,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from hierlib.data import DATA_DIR, group_stats, load_hsb, load_hsb_schools
+from hierlib.data import DATA_DIR, group_stats, hsb_arrays, load_hsb, load_hsb_schools
 
 # sha256 of the committed CSVs, as recorded in data/README.md
 SHA256 = {
@@ -38,6 +38,14 @@ def test_school_columns_join(hsb):
     assert full["sector"].notna().all()
     assert set(full["sector"]) == {"Public", "Catholic"}
     assert len(load_hsb_schools()) == 160
+
+
+def test_hsb_arrays_are_the_score_and_school_columns(hsb):
+    y, groups = hsb_arrays()
+    assert y.dtype == np.float64 and y.shape == groups.shape == (7185,)
+    np.testing.assert_array_equal(y, hsb["mathach"].to_numpy())
+    np.testing.assert_array_equal(groups, hsb["school"].to_numpy())
+    assert round(y.mean(), 3) == 12.748 and len(set(groups)) == 160
 
 
 def test_group_stats_matches_pandas(hsb):
