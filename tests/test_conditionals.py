@@ -73,6 +73,23 @@ def test_log_joint_differences_detect_a_wrong_conditional(data, point):
     assert np.ptp(np.array(joint) - wrong.logpdf_of_inverse(grid)) > 1.0
 
 
+def assert_model1_conditionals(lj, x, name, d_x, d_mu, g_tau, g_sigma):
+    """Model 1 in either parameterisation: ``lj(**{name: value})`` (the log joint with one
+    argument changed) minus each conditional's log density is constant -- every ``x_j`` (the
+    normals ``d_x``), ``mu`` (``d_mu``), ``tau2`` and ``sigma2`` (inverse gammas: the
+    precisions ``g_tau``, ``g_sigma``)."""
+    for j in range(x.size):
+        grid = x[j] + np.linspace(-3, 3, 13)
+        joint = [lj(**{name: np.where(np.arange(x.size) == j, v, x)}) for v in grid]
+        assert_constant(np.array(joint) - cond.Normal(d_x.mean[j], d_x.var[j]).logpdf(grid))
+    grid = np.linspace(-2, 5, 15)
+    assert_constant(np.array([lj(mu=v) for v in grid]) - d_mu.logpdf(grid))
+    # tau2 and sigma2 (as the variances: inverse gamma)
+    grid = np.linspace(0.05, 10, 20)
+    assert_constant(np.array([lj(tau2=v) for v in grid]) - g_tau.logpdf_of_inverse(grid))
+    assert_constant(np.array([lj(sigma2=v) for v in grid]) - g_sigma.logpdf_of_inverse(grid))
+
+
 @pytest.mark.parametrize("prior_name", PRIORS_1)
 def test_centered_conditionals_match_log_joint(data, point, prior_name):
     prior = PRIORS_1[prior_name]
@@ -83,23 +100,15 @@ def test_centered_conditionals_match_log_joint(data, point, prior_name):
     def lj(theta=th, mu=mu, sigma2=sigma2, tau2=tau2):
         return cond.log_joint(*data, theta, mu, sigma2, tau2, prior, "centered")
 
-    # theta_j, for every j
-    d = cond.theta_centered(s, mu, sigma2, tau2)
-    for j in range(s.m):
-        grid = th[j] + np.linspace(-3, 3, 13)
-        joint = [lj(theta=np.where(np.arange(s.m) == j, v, th)) for v in grid]
-        assert_constant(np.array(joint) - cond.Normal(d.mean[j], d.var[j]).logpdf(grid))
-    # mu
-    grid = np.linspace(-2, 5, 15)
-    d = cond.mu_centered(th, tau2, mu0, p0)
-    assert_constant(np.array([lj(mu=v) for v in grid]) - d.logpdf(grid))
-    # tau2 (as the variance: inverse gamma)
-    grid = np.linspace(0.05, 10, 20)
-    g = cond.tau_precision(th - mu, a_tau, b_tau)
-    assert_constant(np.array([lj(tau2=v) for v in grid]) - g.logpdf_of_inverse(grid))
-    # sigma2
-    g = cond.sigma_precision(s, th, a_sig, b_sig)
-    assert_constant(np.array([lj(sigma2=v) for v in grid]) - g.logpdf_of_inverse(grid))
+    assert_model1_conditionals(
+        lj,
+        th,
+        "theta",
+        cond.theta_centered(s, mu, sigma2, tau2),
+        cond.mu_centered(th, tau2, mu0, p0),
+        cond.tau_precision(th - mu, a_tau, b_tau),
+        cond.sigma_precision(s, th, a_sig, b_sig),
+    )
 
 
 @pytest.mark.parametrize("prior_name", PRIORS_1)
@@ -113,19 +122,15 @@ def test_offset_conditionals_match_log_joint(data, point, prior_name):
     def lj(delta=delta, mu=mu, sigma2=sigma2, tau2=tau2):
         return cond.log_joint(*data, delta, mu, sigma2, tau2, prior, "offset")
 
-    d = cond.delta_offset(s, mu, sigma2, tau2)
-    for j in range(s.m):
-        grid = delta[j] + np.linspace(-3, 3, 13)
-        joint = [lj(delta=np.where(np.arange(s.m) == j, v, delta)) for v in grid]
-        assert_constant(np.array(joint) - cond.Normal(d.mean[j], d.var[j]).logpdf(grid))
-    grid = np.linspace(-2, 5, 15)
-    d = cond.mu_offset(s, delta, sigma2, mu0, p0)
-    assert_constant(np.array([lj(mu=v) for v in grid]) - d.logpdf(grid))
-    grid = np.linspace(0.05, 10, 20)
-    g = cond.tau_precision(delta, a_tau, b_tau)
-    assert_constant(np.array([lj(tau2=v) for v in grid]) - g.logpdf_of_inverse(grid))
-    g = cond.sigma_precision(s, mu + delta, a_sig, b_sig)
-    assert_constant(np.array([lj(sigma2=v) for v in grid]) - g.logpdf_of_inverse(grid))
+    assert_model1_conditionals(
+        lj,
+        delta,
+        "delta",
+        cond.delta_offset(s, mu, sigma2, tau2),
+        cond.mu_offset(s, delta, sigma2, mu0, p0),
+        cond.tau_precision(delta, a_tau, b_tau),
+        cond.sigma_precision(s, mu + delta, a_sig, b_sig),
+    )
 
 
 @pytest.mark.parametrize("prior_name", PRIORS_1)
