@@ -52,12 +52,17 @@ def same_length(**arrays: Iterable) -> None:
         raise ValueError(f"lengths differ: {desc}")
 
 
-def positive(value: float, name: str) -> float:
-    """Return ``value`` as a float if it is finite and > 0, else raise ``ValueError``."""
+def _as_float(value: float, name: str) -> float:
+    """``float(value)``, or ``ValueError`` naming ``name`` when it is not a number."""
     try:
-        v = float(value)
+        return float(value)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} must be a number; got {value!r}") from err
+
+
+def positive(value: float, name: str) -> float:
+    """Return ``value`` as a float if it is finite and > 0, else raise ``ValueError``."""
+    v = _as_float(value, name)
     if not np.isfinite(v) or v <= 0:
         raise ValueError(f"{name} must be a finite positive number; got {value!r}")
     return v
@@ -80,10 +85,7 @@ def at_least_groups(m: int, k: int = 2) -> None:
 
 def finite_scalar(value: float, name: str) -> float:
     """Return ``value`` as a finite float, else raise ``ValueError`` naming ``name``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a number; got {value!r}") from err
+    v = _as_float(value, name)
     if not np.isfinite(v):
         raise ValueError(f"{name} must be finite; got {value!r}")
     return v
