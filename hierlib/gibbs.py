@@ -30,13 +30,14 @@ SeedSequence(seed).spawn(n_chains)``; the same seed gives bit-identical draws.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from hierlib import _kernels, _kernels_numpy
 from hierlib._validate import positive_int
@@ -171,8 +172,8 @@ def _check_run(parameterization, n_draws, n_warmup, n_chains, seed, progress, en
     positive_int(n_warmup, "n_warmup", minimum=0)
     positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
-    if not isinstance(progress, bool | np.bool_):
-        raise ValueError(f"progress must be True or False; got {progress!r}")
+    if progress is not None and not isinstance(progress, bool | np.bool_):
+        raise ValueError(f"progress must be True, False or None; got {progress!r}")
     if engine not in ("numba", "numpy"):
         raise ValueError(f"engine must be 'numba' or 'numpy'; got {engine!r}")
 
@@ -260,6 +261,20 @@ def _run_chunks(step, n_warmup: int, n_draws: int, bar) -> float:
     return elapsed
 
 
+PROGRESS_DELAY = 2.0
+"""Seconds a run lasts before ``progress=None`` shows its bar."""
+
+
+def _progress_options(progress: bool | None) -> dict:
+    """tqdm options: ``True`` shows the bar at once, ``False`` never, and ``None`` (default) only
+    for runs longer than :data:`PROGRESS_DELAY` seconds and never inside a Jupyter kernel
+    (a notebook cell that writes to stderr breaks nbval, and a student does not wait there:
+    the course's runs take well under a second)."""
+    if progress is None:
+        return {"disable": "ipykernel" in sys.modules, "delay": PROGRESS_DELAY}
+    return {"disable": not progress}
+
+
 def _run_chains(init_chain, n_acc, m, n_chains, n_warmup, n_draws, seed, progress):
     """Run the chains one after the other, each on its own stream (:func:`_chain_rngs`).
 
@@ -270,7 +285,8 @@ def _run_chains(init_chain, n_acc, m, n_chains, n_warmup, n_draws, seed, progres
     """
     acc = np.zeros((n_acc, m))
     elapsed = 0.0
-    with tqdm(total=n_chains * (n_warmup + n_draws), disable=not progress, desc="Gibbs") as bar:
+    total = n_chains * (n_warmup + n_draws)
+    with tqdm(total=total, desc="Gibbs", **_progress_options(progress)) as bar:
         for c, rng in enumerate(_chain_rngs(seed, n_chains)):
             acc_c = np.zeros((n_acc, m))
             step = init_chain(c, rng, acc_c)
@@ -298,7 +314,7 @@ def hierarchical_normal(
     n_chains: int = 4,
     seed: int = 1,
     keep_theta: ArrayLike | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     engine: str = "numba",
 ) -> Posterior:
     """Gibbs sampler for the hierarchical normal model with equal variances.
@@ -327,8 +343,10 @@ def hierarchical_normal(
         Keep the :math:`\\theta_j` draws of these groups only (``None``: all groups; ``[]``:
         none). Posterior means and sds of every :math:`\\theta_j` are returned regardless.
         With 100,000 groups keeping all draws needs chains x draws x m x 8 bytes.
-    progress : bool
-        Show a tqdm progress bar (on stderr). Off by default (notebooks stay clean).
+    progress : bool or None
+        A tqdm progress bar on stderr: ``True`` always, ``False`` never, ``None`` (default)
+        only once a run has lasted 2 s, and never inside a Jupyter kernel (notebooks stay
+        clean).
     engine : {"numba", "numpy"}
         Compiled sweeps (default) or the textbook numpy loop (slower, same law).
 
@@ -393,7 +411,7 @@ def unequal_variances(
     n_chains: int = 4,
     seed: int = 1,
     keep_theta: ArrayLike | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     engine: str = "numba",
 ) -> Posterior:
     """Gibbs sampler for the hierarchical normal model with unequal variances (centered).

@@ -6,6 +6,7 @@ two samplers must agree within 4 x sqrt(MCSE_1^2 + MCSE_2^2).
 """
 
 import itertools
+import sys
 
 import arviz as az
 import numpy as np
@@ -269,6 +270,19 @@ def test_progress_bar_only_when_asked(small, capfd):
     assert out == "" and err == ""
     gibbs.hierarchical_normal(y, groups, n_draws=100, progress=True)
     assert "Gibbs" in capfd.readouterr().err
+    gibbs.hierarchical_normal(y, groups, n_draws=100, progress=False)
+    assert capfd.readouterr().err == ""
+
+
+def test_default_progress_shows_for_long_runs_outside_notebooks(small, capfd, monkeypatch):
+    y, groups = small
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setattr(gibbs, "PROGRESS_DELAY", 0.0)  # every run counts as long
+    gibbs.hierarchical_normal(y, groups, n_draws=100)
+    assert "Gibbs" in capfd.readouterr().err
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)  # as inside a Jupyter kernel
+    gibbs.hierarchical_normal(y, groups, n_draws=100)
+    assert capfd.readouterr().err == ""
 
 
 def test_keep_theta_subset_keeps_running_moments_of_all(hsb):
