@@ -9,27 +9,19 @@ Skips where chromium is absent (CI installs it).
 """
 
 import re
-import sys
 from pathlib import Path
 
+# tools/ holds scripts, not a package: conftest.py puts it on sys.path
+import build_site
+import editions
 import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
-
-import build_site  # noqa: E402
-import editions  # noqa: E402
 
 NOTEBOOKS = editions.notebook_paths()
 DECKS = [f"{p.stem}.slides.html" for p in NOTEBOOKS]
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        editions.chromium_path() is None,
-        reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
-    ),
-]
+pytestmark = pytest.mark.browser  # skipped where chromium is absent (conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +31,6 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("decks")
     build_site.build(out, REPO / "node_modules", NOTEBOOKS)
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with editions.offline_browser() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

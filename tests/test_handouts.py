@@ -7,32 +7,18 @@ chromium is absent (``.ci/run`` installs it).
 """
 
 import re
-import sys
 from pathlib import Path
 
+# tools/ holds scripts, not a package: conftest.py puts it on sys.path
+import editions
 import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
-
-import editions  # noqa: E402
 
 NOTEBOOKS = editions.notebook_paths()
 IDS = [p.stem for p in NOTEBOOKS]
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        editions.chromium_path() is None,
-        reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with editions.offline_browser() as browser:
-        yield browser
+pytestmark = pytest.mark.browser  # skipped where chromium is absent (conftest.py)
 
 
 @pytest.fixture(scope="module")

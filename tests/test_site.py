@@ -132,14 +132,6 @@ def test_missing_node_modules_is_a_clear_error(tmp_path):
         build_site.copy_assets(tmp_path / "no_node_modules", tmp_path / "static")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if editions.chromium_path() is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
-    with editions.offline_browser() as chromium:
-        yield chromium
-
-
 def _open_offline(browser, path: Path, fragment: str = ""):
     """Open ``path`` at 1280x720, every non-local request aborted (``page.blocked``), failed
     requests and script errors recorded (``page.failed``, ``page.errors``)."""
