@@ -2,8 +2,8 @@
 #   make all   -- set up .venv and node_modules from the pins, execute every notebook in
 #                 lecture order, render build/site (pages + reveal.js slides, offline)
 #   make test  -- the same set-up, then ruff and every test (pytest + nbval + browser)
-# Also: make notebooks (execute only), make site (render only, from the committed notebooks),
-#       make student / handouts / decks (the editions, see README "For instructors").
+# Both install Debian's chromium first where it is missing (tools/ensure_chromium.sh).
+# `make help` lists every target.
 PYTHON ?= python3
 NPM    ?= npm
 VENV   := .venv
@@ -19,15 +19,42 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all setup notebooks site student handouts decks test lint clean lock bench
+.PHONY: all help setup chromium lab notebooks site student handouts decks test test-lower \
+        lint clean lock bench
 
-all: setup
+all: setup chromium
 	$(BIN)/python tools/run_notebooks.py
 	$(BIN)/python tools/build_site.py --out $(SITE)
 	$(BIN)/python tools/editions.py student
 	$(BIN)/python tools/editions.py handouts
 
+help:
+	@echo "make all         set up, execute every notebook, build the site and the editions"
+	@echo "make test        set up, then ruff, pytest, nbval over the notebooks, browser tests"
+	@echo "make lab         open the notebooks in JupyterLab (.venv/bin/jupyter lab notebooks/)"
+	@echo "make setup       create .venv (pinned by requirements.lock) and node_modules"
+	@echo "make chromium    install Debian's chromium where missing (apt-get; root or sudo)"
+	@echo "make notebooks   execute the notebooks (NB=notebooks/05_gibbs.py for one)"
+	@echo "make site        render build/site/ (pages and decks for students)"
+	@echo "make student     build/student/ and build/student.zip (solutions emptied)"
+	@echo "make handouts    build/handouts/*.pdf (needs chromium)"
+	@echo "make decks       render the site and list slides taller than 1280x720"
+	@echo "make test-lower  hierlib's unit tests, installed from a wheel at the oldest supported versions"
+	@echo "make lint        ruff check and ruff format --check"
+	@echo "make bench       speed of the Gibbs samplers"
+	@echo "make lock        regenerate requirements.lock (newest versions within pyproject's ranges)"
+	@echo "make clean       remove build/"
+
 setup: $(STAMP) $(NODE_STAMP)
+
+# Debian's chromium, for the handouts and the browser tests: installed with apt-get where
+# missing (as root, or with sudo; otherwise a message naming the package, and a failure).
+chromium:
+	@sh tools/ensure_chromium.sh
+
+# JupyterLab on the notebooks, from the course's venv
+lab: setup
+	$(BIN)/jupyter lab notebooks/
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -53,10 +80,10 @@ site: setup
 student: setup
 	$(BIN)/python tools/editions.py student
 
-handouts: setup
+handouts: setup chromium
 	$(BIN)/python tools/editions.py handouts
 
-decks: site
+decks: site chromium
 	$(BIN)/python tools/editions.py decks --site $(SITE)
 
 lint: setup
@@ -65,7 +92,7 @@ lint: setup
 
 # Runs every check even when an earlier one fails, then exits non-zero if any failed (pytest's
 # own exit code: 1 failures, 2 interrupted, 5 nothing collected, ...).
-test: setup
+test: setup chromium
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
@@ -76,6 +103,22 @@ test: setup
 # Speed of the Gibbs samplers vs a textbook numpy loop (prints figures; never a timed test)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gibbs.py
+
+# The lower-bounds job: hierlib built as a wheel, installed outside the repository into
+# build/lower-venv with the oldest supported versions (requirements-lower.txt), and its unit
+# tests run from there (`--library-only`: no notebooks, editions or browser), so that the data
+# are loaded from the installed package.
+LOWER := build/lower-venv
+test-lower:
+	rm -rf $(LOWER) build/dist && $(PYTHON) -m venv $(LOWER)
+	$(LOWER)/bin/python -m pip install --quiet "pip==26.3"
+	$(LOWER)/bin/python -m pip wheel --quiet --no-deps -w build/dist .
+	$(LOWER)/bin/python -m pip install --quiet -c requirements-lower.txt \
+	    "$$(ls build/dist/hierlib-*.whl)[test]"
+	cd $(LOWER) && bin/python -c "import hierlib, hierlib.data as d; \
+	    print('hierlib from', hierlib.__file__, '- data from', d.DATA_DIR)"
+	cd $(LOWER) && bin/pytest -p no:cacheprovider -c $(CURDIR)/pyproject.toml \
+	    --rootdir $(CURDIR) --library-only -n 2 -q -m "not sbc" $(CURDIR)/tests
 
 clean:
 	rm -rf build

@@ -8,6 +8,7 @@ Every model in the course sees the data only through the per-group summaries
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,22 @@ from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import as_finite_1d, as_labels, same_length
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-"""The course's ``data/`` folder (the package is installed in editable mode from the repo)."""
+
+
+def _data_dir() -> Path:
+    """Where the HSB CSVs are: inside the installed package, else ``data/`` of the checkout.
+
+    A wheel ships them as ``hierlib/hsb/`` (mapped from ``data/`` by pyproject.toml); an
+    editable install or a source checkout reads the repository's ``data/`` folder.
+    """
+    packaged = Path(str(files("hierlib") / "hsb"))
+    if (packaged / "hsb_students.csv").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "data"
+
+
+DATA_DIR = _data_dir()
+"""The folder holding ``hsb_students.csv``, ``hsb_schools.csv`` and their ``README.md``."""
 
 _STUDENT_COLUMNS = {
     "School": "school",

@@ -13,9 +13,44 @@ HOFF_CSV = REPO.parent / "shared" / "data" / "hoff-els2002-mathscore.csv"
 NO_CHROMIUM = "Debian's chromium is not installed (apt-get install chromium; .ci/run does)"
 sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
 
+# Tests of the course around the library (notebooks, editions, site, pins): they need the
+# `course`/`dev` tools and the repository. Every other test file is a unit test of hierlib,
+# run alone with `pytest --library-only` (the lower-bounds job of .ci/run).
+COURSE_TEST_FILES = frozenset(
+    {
+        "test_decks.py",
+        "test_editions.py",
+        "test_handouts.py",
+        "test_make_all.py",
+        "test_notebook_sync.py",
+        "test_notebook_text.py",
+        "test_pins.py",
+        "test_run_notebooks.py",
+        "test_site.py",
+        "test_summary_links.py",
+    }
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--library-only",
+        action="store_true",
+        help="collect only hierlib's unit tests (not the notebooks, editions, site or pins)",
+    )
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With ``--library-only``, skip the course's test files (and any notebook) unimported."""
+    if config.getoption("--library-only"):
+        return collection_path.name in COURSE_TEST_FILES or collection_path.suffix == ".ipynb"
+    return None
+
 
 def pytest_collection_modifyitems(config, items):
     """Skip every test marked ``browser`` where Debian's chromium is absent (CI installs it)."""
+    if not any("browser" in item.keywords for item in items):
+        return
     import editions
 
     if editions.chromium_path() is None:
