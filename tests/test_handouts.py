@@ -3,7 +3,7 @@
 Each notebook's handout HTML is laid out with print media at the A4 printable width, with every
 non-file:// request aborted: its math must be typeset and nothing may stick out of the page
 (long code lines wrap, figures shrink to the page). One PDF is printed end to end. Skips where
-chromium is absent (``.ci/run`` installs it).
+chromium is absent (``make test`` installs it: tools/ensure_chromium.sh).
 """
 
 import re

@@ -2,7 +2,7 @@
 
 The browser tests open a deck in Debian's chromium with every non-file:// request aborted and
 check that reveal.js initialised and MathJax typeset the math; they skip where chromium is
-absent (``.ci/run`` installs it, so CI always runs them).
+absent (``make test`` installs it, so CI always runs them).
 """
 
 import re
