@@ -11,6 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SITE   := build/site
+INSTRUCTOR := build/instructor
 
 # pytest: 2 workers; --dist loadfile keeps a notebook's cells (nbval) and a test file's
 # shared fixtures (the built site) on one worker. nbval compares only the cells marked
@@ -19,14 +20,17 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all help setup chromium lab notebooks site student handouts decks test test-lower \
+.PHONY: all help setup chromium lab notebooks site instructor student handouts decks test test-lower \
         lint clean lock bench
 
+# Editions (README "For instructors"): build/student.zip and build/handouts/ first, then the
+# published site build/site/ (copies both in: self-contained) and build/instructor/.
 all: setup chromium
 	$(BIN)/python tools/run_notebooks.py
-	$(BIN)/python tools/build_site.py --out $(SITE)
 	$(BIN)/python tools/editions.py student
 	$(BIN)/python tools/editions.py handouts
+	$(BIN)/python tools/build_site.py --out $(SITE)
+	$(BIN)/python tools/build_site.py --edition instructor --out $(INSTRUCTOR)
 
 help:
 	@echo "make all         set up, execute every notebook, build the site and the editions"
@@ -35,10 +39,11 @@ help:
 	@echo "make setup       create .venv (pinned by requirements.lock) and node_modules"
 	@echo "make chromium    install Debian's chromium where missing (apt-get; root or sudo)"
 	@echo "make notebooks   execute the notebooks (NB=notebooks/05_gibbs.py for one)"
-	@echo "make site        render build/site/ (pages and decks for students)"
+	@echo "make site        render build/site/, the published site (no solutions, no notes)"
+	@echo "make instructor  render build/instructor/ (solutions in the pages, notes in the decks)"
 	@echo "make student     build/student/ and build/student.zip (solutions emptied)"
 	@echo "make handouts    build/handouts/*.pdf (needs chromium)"
-	@echo "make decks       render the site and list slides taller than 1280x720"
+	@echo "make decks       render the instructor decks, list slides taller than 1280x720"
 	@echo "make test-lower  hierlib's unit tests, installed from a wheel at the oldest supported versions"
 	@echo "make lint        ruff check and ruff format --check"
 	@echo "make bench       speed of the Gibbs samplers"
@@ -72,19 +77,25 @@ $(NODE_STAMP): package.json package-lock.json
 notebooks: setup
 	$(BIN)/python tools/run_notebooks.py $(NB)
 
+# the published site (students: no solutions, no speaker notes; links the student edition and
+# handouts where built) and the instructor edition (solutions in the pages, notes in the decks)
 site: setup
 	$(BIN)/python tools/build_site.py --out $(SITE)
 
+instructor: setup
+	$(BIN)/python tools/build_site.py --edition instructor --out $(INSTRUCTOR)
+
 # Editions (tools/editions.py), from the committed notebooks: build/student/ (+ student.zip),
-# build/handouts/*.pdf; `make decks` renders the site and reports any slide taller than 1280x720.
+# build/handouts/*.pdf; `make decks` renders the instructor decks and reports any slide taller
+# than 1280x720.
 student: setup
 	$(BIN)/python tools/editions.py student
 
 handouts: setup chromium
 	$(BIN)/python tools/editions.py handouts
 
-decks: site chromium
-	$(BIN)/python tools/editions.py decks --site $(SITE)
+decks: instructor chromium
+	$(BIN)/python tools/editions.py decks --site $(INSTRUCTOR)
 
 lint: setup
 	$(BIN)/ruff check .

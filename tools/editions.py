@@ -617,21 +617,39 @@ def overflowing(slides: list[dict], height: int = DECK_VIEWPORT[1]) -> list[dict
     return [s for s in slides if s["bottom"] > height + 1 or s["top"] < -1]
 
 
-def speaker_view_notes(page) -> str:
-    """Open the speaker view (key ``s``) of the deck shown in ``page``; return its notes text."""
+SPEAKER_NOTES_JS = """() => {
+  const n = document.querySelector('.speaker-controls-notes .value');
+  const shown = (e) => e.getBoundingClientRect().width > 0;
+  return {text: n.innerText,
+          math: [...n.querySelectorAll('math')].filter(shown).length,
+          mathjax: n.querySelectorAll('.MathJax_CHTML, .MJX_Assistive_MathML, script').length};
+}"""
+
+
+def speaker_view(page) -> dict:
+    """Open the speaker view (key ``s``) of the deck shown in ``page``; describe its notes.
+
+    Returns ``text`` (the notes as shown), ``math`` (formulas shown, as MathML) and
+    ``mathjax`` (MathJax output or TeX scripts left in the notes: 0 when each formula shows
+    once).
+    """
     with page.context.expect_page(timeout=15_000) as popup_info:
         page.keyboard.press("s")
     popup = popup_info.value
     try:
-        notes = popup.locator(".speaker-controls-notes .value")
         popup.wait_for_function(
             "() => { const n = document.querySelector('.speaker-controls-notes .value');"
             " return n && n.textContent.trim().length > 0; }",
             timeout=15_000,
         )
-        return notes.inner_text()
+        return popup.evaluate(SPEAKER_NOTES_JS)
     finally:
         popup.close()
+
+
+def speaker_view_notes(page) -> str:
+    """Open the speaker view (key ``s``) of the deck shown in ``page``; return its notes text."""
+    return speaker_view(page)["text"]
 
 
 def contact_sheet(pngs: list[Path], out: Path, cols: int = 4) -> Path:
