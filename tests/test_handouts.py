@@ -37,6 +37,11 @@ def test_handout_is_typeset_and_fits_the_printed_page(path, print_page, tmp_path
     assert state["typeset"] > 0 and state["errors"] == 0, state
     assert not overflows, f"{path.name}: wider than the A4 page: {overflows[:3]}"
     assert page.evaluate("document.querySelectorAll('img').length") >= 1
+    # a code cell and its output stay on one page where they fit
+    breaks = page.evaluate(
+        "[...document.querySelectorAll('.jp-CodeCell')].map((c) => getComputedStyle(c).breakInside)"
+    )
+    assert breaks and set(breaks) == {"avoid"}
     assert blocked == []
 
 
