@@ -129,7 +129,7 @@ test-lower:
 	cd $(LOWER) && bin/python -c "import hierlib, hierlib.data as d; \
 	    print('hierlib from', hierlib.__file__, '- data from', d.DATA_DIR)"
 	cd $(LOWER) && bin/pytest -p no:cacheprovider -c $(CURDIR)/pyproject.toml \
-	    --rootdir $(CURDIR) --library-only -n 2 -q -m "not sbc" $(CURDIR)/tests
+	    --rootdir $(CURDIR) --library-only -n 2 -q --disable-warnings -m "not sbc" $(CURDIR)/tests
 
 clean:
 	rm -rf build
