@@ -18,7 +18,6 @@ from numpy.typing import ArrayLike, NDArray
 from hierlib._validate import as_finite_1d, as_labels, same_length
 
 
-
 def _data_dir() -> Path:
     """Where the HSB CSVs are: inside the installed package, else ``data/`` of the checkout.
 
