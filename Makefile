@@ -127,7 +127,8 @@ test-lower:
 	$(LOWER)/bin/python -m pip install --quiet -c requirements-lower.txt \
 	    "$$(ls build/dist/hierlib-*.whl)[test]"
 	cd $(LOWER) && bin/python -c "import hierlib, hierlib.data as d; \
-	    print('hierlib from', hierlib.__file__, '- data from', d.DATA_DIR)"
+	    assert 'site-packages' in hierlib.__file__ and d.DATA_DIR.parent.name == 'hierlib'; \
+	    print('hierlib', hierlib.__file__, '- HSB data', d.DATA_DIR, d.load_hsb().shape)"
 	cd $(LOWER) && bin/pytest -p no:cacheprovider -c $(CURDIR)/pyproject.toml \
 	    --rootdir $(CURDIR) --library-only -n 2 -q --disable-warnings -m "not sbc" $(CURDIR)/tests
 
