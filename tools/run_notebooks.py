@@ -46,7 +46,7 @@ def drop_unsaved_outputs(nb: nbformat.NotebookNode) -> int:
     cleared = 0
     for cell in nb.cells:
         if cell.cell_type == "code" and UNSAVED_OUTPUT_TAG in cell.metadata.get("tags", []):
-            cell.outputs, cell.execution_count = [], None
+            cell.outputs = []  # the execution count stays: it is the same on every run
             cleared += 1
     return cleared
 
