@@ -25,13 +25,15 @@ slowly: every sweep makes a few numpy calls from Python.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 from numpy.typing import NDArray
 
 from hierlib._validate import positive_int
 from hierlib.data import GroupStats
 
-__all__ = ["gibbs_sampler", "run_chains"]
+__all__ = ["gibbs_sampler", "run_chains", "source_without_docstring"]
 
 
 def gibbs_sampler(stats: GroupStats, n_sweeps: int, rng: np.random.Generator) -> dict:
@@ -72,6 +74,13 @@ def gibbs_sampler(stats: GroupStats, n_sweeps: int, rng: np.random.Generator) ->
         draws["theta"][s], draws["mu"][s] = theta, mu
         draws["sigma2"][s], draws["tau2"][s] = sigma2, tau2
     return draws
+
+
+def source_without_docstring(func=None) -> str:
+    """The source code of ``func`` (default :func:`gibbs_sampler`) without its docstring: the
+    code alone, short enough for a slide."""
+    head, _, body = inspect.getsource(func or gibbs_sampler).split('"""', 2)
+    return head.rstrip() + body
 
 
 def run_chains(
