@@ -464,6 +464,8 @@ print(f"P(ICC > 0.18 | Y) = {(draws['icc'] > 0.18).mean():.2f}")
 # about 0.18 both ways (about 18% of the variance lies between schools). The lecture's slide
 # gives the Bayesian posterior means 48.12, 9.21^2, 4.97^2: those are Hoff's ELS 2002 data
 # (100 schools, scores around 50), not HSB -- do not compare them with the REML numbers.
+# And "posterior mean of sigma^2 = 9.21^2" is the square of the posterior mean of sigma,
+# E[sigma | Y]^2, which is a little below E[sigma^2 | Y] (Jensen); likewise 4.97^2.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Reading $\sigma$ and $\tau$ as ranges of scores
