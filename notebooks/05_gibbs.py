@@ -311,13 +311,13 @@ Code(textbook.source_without_docstring(textbook.gibbs_sampler), language="python
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Textbook and compiled: the same posterior?
 #
-# Four chains of the textbook sampler (500 warm-up sweeps, 2500 kept), next to the compiled
+# Four chains of the textbook sampler (500 warm-up sweeps, 1500 kept), next to the compiled
 # run above. Each posterior mean comes with its Monte Carlo standard error (MCSE): two runs
 # agree when they differ by no more than a few MCSEs.
 
 # %%
 t0 = time.perf_counter()
-tb_draws = textbook.run_chains(stats, n_draws=2500, n_warmup=500, n_chains=4, seed=SEED)
+tb_draws = textbook.run_chains(stats, n_draws=1500, n_warmup=500, n_chains=4, seed=SEED)
 tb_seconds = time.perf_counter() - t0
 tb_table = diagnostics.summary_table(tb_draws, ["mu", "sigma", "tau"])
 compiled_table = diagnostics.summary_table(post, ["mu", "sigma", "tau"])
@@ -340,7 +340,7 @@ z = (tb_table["mean"] - compiled_table["mean"]) / np.hypot(
 assert (z.abs() < 4).all()  # a false alarm has probability below 2e-4
 
 # %% slideshow={"slide_type": "fragment"}
-per_sweep_tb = tb_seconds / (4 * 3000)
+per_sweep_tb = tb_seconds / (4 * 2000)
 per_sweep_compiled = post.elapsed / (post.n_chains * (post.n_draws + 1000))
 ratio = float(f"{per_sweep_tb / per_sweep_compiled:.0g}")  # one significant figure
 print(f"The compiled sampler is about {ratio:.0f} times faster per sweep on this machine.")
@@ -581,7 +581,7 @@ plt.show()
 #    textbook sampler), and run the check cell after it. `checks.check_update` draws from your
 #    function 2000 times at fixed values and compares with the exact full conditional; it
 #    says what is off when it is.
-# 3. **Assemble** your four updates into a sampler (4 chains, 500 warm-up sweeps, 2000 kept)
+# 3. **Assemble** your four updates into a sampler (4 chains, 500 warm-up sweeps, 1500 kept)
 #    and compare its posterior means of $\mu$, $\sigma$ and $\tau$ with `post`'s, with their
 #    MCSEs (`diagnostics.summary_table` takes a dict of (chains, draws) arrays).
 # 4. **Predict, then compute.** A confident prior $\mu \sim \mathcal N(15, 0.5^2)$: before
@@ -622,22 +622,22 @@ def draw_tau2(rng, theta, mu):  # -> float
 
 
 # %% tags=["solution"]
-def draw_theta(rng, mu, sigma2, tau2, n, ybar):
+def draw_theta(rng, mu, sigma2, tau2, n, ybar):  # -> array: one draw of every theta_j
     precision = n / sigma2 + 1 / tau2
     mean = (n * ybar / sigma2 + mu / tau2) / precision
     return rng.normal(mean, 1 / np.sqrt(precision))
 
 
-def draw_sigma2(rng, theta, n, ybar, ss):
+def draw_sigma2(rng, theta, n, ybar, ss):  # -> float (ss: within-school sums of squares)
     S = np.sum(ss + n * (ybar - theta) ** 2)
     return 1 / rng.gamma(np.sum(n) / 2, 2 / S)  # Gamma(n/2, rate S/2): scale 2/S
 
 
-def draw_mu(rng, theta, tau2):
+def draw_mu(rng, theta, tau2):  # -> float
     return rng.normal(np.mean(theta), np.sqrt(tau2 / len(theta)))
 
 
-def draw_tau2(rng, theta, mu):
+def draw_tau2(rng, theta, mu):  # -> float
     Q = np.sum((theta - mu) ** 2)
     return 1 / rng.gamma((len(theta) - 2) / 2, 2 / Q)
 
@@ -663,7 +663,7 @@ def my_gibbs(stats, n_sweeps, rng):
 
 if all_passed:
     seeds = np.random.SeedSequence(SEED + 5).spawn(4)
-    mine = np.stack([my_gibbs(stats, 2500, np.random.default_rng(c))[500:] for c in seeds])
+    mine = np.stack([my_gibbs(stats, 2000, np.random.default_rng(c))[500:] for c in seeds])
     my_draws = {"mu": mine[..., 0], "sigma": np.sqrt(mine[..., 1]), "tau": np.sqrt(mine[..., 2])}
     my_table = diagnostics.summary_table(my_draws)
     for name in ("mu", "sigma", "tau"):
