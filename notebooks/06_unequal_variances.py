@@ -315,17 +315,19 @@ plt.show()
 # \qquad w_j = \frac{\nu_0-2}{\nu_0+n_j-2},
 # $$
 #
-# and $S_j/n_j$ is close to the sample variance $s_j^2 = SS_j/(n_j-1)$. The prior acts as
-# $\nu_0 - 2$ extra students at its mean $\nu_0\sigma_0^2/(\nu_0-2)$, the dotted line below.
+# with $S_j/n_j \approx s_j^2$: the prior acts as $\nu_0 - 2$ extra students at its mean
+# $\nu_0\sigma_0^2/(\nu_0-2)$ (dotted line).
 
 # %% tags=["remove-input"]
 var_table = unequal.variance_table(post_u)
 nu0_bar, s02_bar = post_u.draws["nu0"].mean(), post_u.draws["sigma02"].mean()
 centre = nu0_bar * s02_bar / (nu0_bar - 2)  # prior mean of sigma_j^2 at the posterior means
-ax = shrinkage.plot_shrinkage(
+fig, ax = plt.subplots(figsize=(9, 4.6))
+shrinkage.plot_shrinkage(
     var_table["s2"],
     var_table["post_mean"],
     var_table["n"],
+    ax=ax,
     pooled=centre,
     pooled_label="prior mean ν₀σ₀²/(ν₀−2)",
     xlabel=r"sample variance $s_j^2$ (points²)",
@@ -365,9 +367,8 @@ assert var_table["post_mean"].std() < 0.7 * var_table["s2"].std()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Shrinkage of means: equal vs unequal variances
 #
-# The lecture's formula, now with the school's own variance. (The slide conditions on
-# $\sigma_0^2$, but the formula uses $\sigma_j^2$: the condition must be on each school's
-# $\sigma_j^2$, not on their centre — one more typo.)
+# The lecture's formula with the school's own variance (the slide conditions on
+# $\sigma_0^2$; the formula needs each $\sigma_j^2$ — one more typo):
 #
 # $$
 # E[\theta_j \mid \mu, \tau^2, \sigma_j^2, Y] =
@@ -379,7 +380,8 @@ assert var_table["post_mean"].std() < 0.7 * var_table["s2"].std()
 # $\mu$; a school with a small one keeps more of its own mean.
 
 # %% tags=["remove-input"]
-ax = unequal.plot_mean_shrinkage_compare(stats, post_e, post_u)
+fig, ax = plt.subplots(figsize=(9, 4.5))
+unequal.plot_mean_shrinkage_compare(stats, post_e, post_u, ax=ax)
 plt.show()
 
 # %% slideshow={"slide_type": "skip"}

@@ -346,8 +346,8 @@ plt.show()
 # (2 chains x 2000 draws) costs about 20 ms a split, so 200 of them would use a quarter of
 # the notebook's 20-second budget, and the plug-in is what the posterior mean reduces to
 # here (0.04 points apart, slide "posterior means from the Gibbs sampler"). The gain is
-# modest on HSB because every school has at least 7 training students; exercise 2 shows it
-# grows with fewer.
+# modest on HSB because every school has at least 7 training students; exercise 1 asks the
+# students to predict what happens with fewer.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
