@@ -274,3 +274,24 @@ def test_same_seed_same_verdict_and_check_all_prints(capsys):
     assert out["mu"].passed and not out["tau2"].passed
     printed = capsys.readouterr().out
     assert "✓ draw_mu passed" in printed and "✗ draw_tau2 is not written yet" in printed
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, np.nan, np.inf, -1.0, 0.0, "abc", [], [1.0, 2.0], True, {"a": 1}, object(), 1e308],
+)
+def test_any_return_value_gives_a_verdict_never_a_traceback(value):
+    for name, fn in (
+        ("mu", lambda rng, theta, tau2: value),
+        ("theta", lambda rng, mu, sigma2, tau2, n, ybar: value),
+    ):
+        r = checks.check_update(name, fn)
+        assert isinstance(r, checks.CheckResult) and not r.passed
+        assert r.message.startswith(f"draw_{name}") and "Traceback" not in r.message
+
+
+def test_a_mean_instead_of_a_draw_and_a_negative_variance_are_named():
+    r = checks.check_update("mu", lambda rng, theta, tau2: np.mean(theta))
+    assert r.status == "wrong" and "same value at every call" in r.message
+    r = checks.check_update("tau2", lambda rng, theta, mu: rng.normal(np.var(theta), 5.0))
+    assert r.status == "wrong" and "must be positive" in r.message
