@@ -62,7 +62,8 @@ def gibbs_sampler(stats: GroupStats, n_sweeps: int, rng: np.random.Generator) ->
     for s in range(n_sweeps):
         # theta_j | rest ~ N((n_j ybar_j / sigma2 + mu / tau2) / P_j, 1 / P_j)
         precision = n / sigma2 + 1 / tau2
-        theta = rng.normal((n * ybar / sigma2 + mu / tau2) / precision, np.sqrt(1 / precision))
+        mean = (n * ybar / sigma2 + mu / tau2) / precision
+        theta = rng.normal(mean, np.sqrt(1 / precision))
         # 1/sigma2 | rest ~ Gamma(n/2, rate S/2);  numpy wants the scale 1/rate
         S = np.sum(ss + n * (ybar - theta) ** 2)
         sigma2 = 1 / rng.gamma(n.sum() / 2, scale=2 / S)

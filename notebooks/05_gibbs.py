@@ -365,27 +365,27 @@ print(f"The compiled sampler is about {ratio:.0f} times faster per sweep on this
 
 # %% tags=["remove-input"]
 first = {name: draws[name][:, :500] for name in ("mu", "sigma", "tau")}
-axes = diagnostics.plot_trace(first, figsize=(12, 6.5))
+axes = diagnostics.plot_trace(first, figsize=(9.5, 6.2))
 axes[0, 1].figure.suptitle("Four chains overlap and show no trend: the sampler mixes", y=1.02)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Rank plots
 #
-# Rank all 20 000 draws together, then histogram each chain's ranks. If the chains sample the
-# same distribution each histogram is flat; a chain stuck high or low shows up as a slope.
-# Left: $\mu$ from our sampler. Right: $\mu$ from the offset sampler of notebook 09, which
-# mixes badly on HSB (500 draws per chain for both).
+# Rank the draws of all chains together, then histogram each chain's ranks. If the chains
+# sample the same distribution each histogram is flat; a chain stuck high or low shows up as
+# a slope. Left: $\mu$ from our sampler; right: from the offset sampler of notebook 09,
+# which mixes badly on HSB (4 chains of 500 draws each).
 
 # %% tags=["remove-input"]
 post_offset = gibbs.hierarchical_normal(
     y, groups, parameterization="offset", n_draws=500, n_warmup=100, seed=SEED, keep_theta=[]
 )
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(9.5, 4), sharey=True)
 diagnostics.plot_rank({"mu": draws["mu"][:, :500]}, "mu", ax=axes[0])
 diagnostics.plot_rank(post_offset, "mu", ax=axes[1])
-axes[0].set_title("μ, this sampler: flat bars, the chains agree")
-axes[1].set_title("μ, offset sampler: sloped bars, chains disagree")
+axes[0].set_title("μ, centered: flat, chains agree")
+axes[1].set_title("μ, offset: sloped, chains disagree")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
