@@ -612,22 +612,13 @@ plt.show()
 # conditional.
 
 # %% slideshow={"slide_type": "subslide"}
-# Your four updates (model 1, default prior, on group sufficient statistics).
-# Replace each `raise NotImplementedError` by your code, in the cell below.
-def draw_theta(rng, mu, sigma2, tau2, n, ybar):  # -> array: one draw of every theta_j
-    raise NotImplementedError
-
-
-def draw_sigma2(rng, theta, n, ybar, ss):  # -> float (ss: within-school sums of squares)
-    raise NotImplementedError
-
-
-def draw_mu(rng, theta, tau2):  # -> float
-    raise NotImplementedError
-
-
-def draw_tau2(rng, theta, mu):  # -> float
-    raise NotImplementedError
+# Write the four updates in the cell below (model 1, default prior, sufficient statistics):
+#   draw_theta(rng, mu, sigma2, tau2, n, ybar) -> array: one draw of every theta_j
+#   draw_sigma2(rng, theta, n, ybar, ss)       -> float (ss: within-school sums of squares)
+#   draw_mu(rng, theta, tau2)                  -> float
+#   draw_tau2(rng, theta, mu)                  -> float
+# then put them into `updates`, e.g. updates["mu"] = draw_mu.
+updates = {"theta": None, "sigma2": None, "mu": None, "tau2": None}  # none written yet
 
 
 # %% tags=["solution"]
@@ -651,10 +642,12 @@ def draw_tau2(rng, theta, mu):  # -> float
     return 1 / rng.gamma((len(theta) - 2) / 2, 2 / Q)
 
 
-# %%
 updates = {"theta": draw_theta, "sigma2": draw_sigma2, "mu": draw_mu, "tau2": draw_tau2}
+
+# %%
 results = checks.check_all(updates, seed=SEED)
 all_passed = all(r.passed for r in results.values())
+
 
 # %% tags=["solution"]
 def my_gibbs(stats, n_sweeps, rng):

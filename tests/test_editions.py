@@ -185,7 +185,7 @@ def test_student_notebook_runs_to_the_end_with_empty_solutions(path, student_edi
     assert printed, "the cells before the exercises printed or plotted nothing"
     errors = [o for c in student.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
     assert not errors, errors[0].get("text", "")[:300]
-    if path.stem == "05_gibbs":  # the check cell ran on the placeholder updates
+    if path.stem == "05_gibbs":  # the check cell ran on the empty placeholders
         said = "".join(o.get("text", "") for c in student.cells for o in c.get("outputs", []))
         for name in ("theta", "sigma2", "mu", "tau2"):
             assert f"draw_{name} is not written yet" in said
