@@ -49,6 +49,9 @@ def gibbs_sampler(stats: GroupStats, n_sweeps: int, rng: np.random.Generator) ->
     rng : numpy.random.Generator
         The only source of randomness.
 
+    No input checks, to keep the code readable: :func:`run_chains` checks its input and
+    calls this.
+
     Returns
     -------
     dict

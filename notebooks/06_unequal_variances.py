@@ -250,12 +250,13 @@ assert table_u.loc["nu0", "2.5%"] > 15
 # ## The posteriors of $\mu$ and $\tau^2$ under both models
 
 # %% tags=["remove-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.6))
 for ax, name, label in zip(axes, ("mu", "tau2"), ("μ (points)", "τ² (points²)"), strict=True):
     for fit, model in ((post_e, "model 1: one σ²"), (post_u, "model 2: own σ² per school")):
         ax.hist(fit.draws[name].ravel(), bins=60, density=True, histtype="step", lw=2, label=model)
     ax.set_xlabel(label)
     ax.set_ylabel("posterior density")
+    ax.set_ylim(top=1.3 * ax.get_ylim()[1])  # room for the legend
 axes[1].legend(loc="upper right", fontsize=11)
 fig.suptitle("μ and τ² barely move when each school keeps its own variance")
 fig.tight_layout()
