@@ -347,8 +347,11 @@ assert (z.abs() < 4).all()  # a false alarm has probability below 2e-4
 # %%
 per_sweep_tb = tb_seconds / (4 * 2000)
 per_sweep_compiled = post.elapsed / (post.n_chains * (post.n_draws + 1000))
-ratio = float(f"{per_sweep_tb / per_sweep_compiled:.0g}")  # one significant figure
-print(f"The compiled sampler is about {ratio:.0f} times faster per sweep on this machine.")
+ratio = per_sweep_tb / per_sweep_compiled  # changes from run to run: shown coarsely
+print(
+    f"The compiled sampler is about {10 ** round(np.log10(ratio)):.0f} times faster per sweep "
+    "(to the nearest power of ten; the exact ratio depends on the machine and its load)."
+)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Same posterior, within Monte Carlo error. The textbook sampler is the one to read; the
