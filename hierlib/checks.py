@@ -29,7 +29,18 @@ inequality the chance that a slip passes is below :math:`2e^{-2N(0.18-0.05)^2} <
 **How it explains.** A failing update is compared with each slip of :data:`SLIPS` (a KS test
 against the distribution that slip produces); when one fits (p above :data:`ALPHA`), the
 message names it. Otherwise the message says how far the draws are off: their location
-(median, or mean in sds for ``theta``) and their spread (sd, or sd of the log for variances).
+(mean in sds, or the median ratio for variances) and their spread (sd ratio, or the ratio of
+the interquartile ranges of the log for variances). The slips recognised:
+
+- ``theta``: precision :math:`n_j/\\sigma^2 + \\tau^2`; a mean without the :math:`\\mu/\\tau^2`
+  term; a mean at :math:`\\bar y_j` (no shrinkage); the variance passed as the sd.
+- ``mu``: variance :math:`\\tau^2` instead of :math:`\\tau^2/m`; the variance passed as the
+  sd; the sum of the :math:`\\theta_j` instead of their mean.
+- ``sigma2``: rate :math:`S` instead of :math:`S/2`; shape :math:`n` instead of :math:`n/2`;
+  the rate passed as numpy's scale; the precision returned; :math:`S` without the
+  :math:`n_j(\\bar y_j-\\theta_j)^2` terms.
+- ``tau2``: rate :math:`Q` instead of :math:`Q/2`; the reference prior's shape :math:`m/2`
+  instead of :math:`(m-2)/2`; the rate passed as numpy's scale; the precision returned.
 
 Before any statistics: ``None`` or an update raising ``NotImplementedError`` is "not written
 yet"; a wrong number of arguments, an exception inside the update, a return of the wrong shape,

@@ -159,7 +159,22 @@ def tau2_rate_as_scale(rng, theta, mu):
     return 1 / rng.gamma((len(theta) - 2) / 2, np.sum((theta - mu) ** 2) / 2)
 
 
+def theta_no_shrinkage(rng, mu, sigma2, tau2, n, ybar):
+    return rng.normal(ybar, 1 / np.sqrt(n / sigma2 + 1 / tau2))
+
+
+def mu_sum_not_mean(rng, theta, tau2):
+    return rng.normal(theta.sum(), np.sqrt(tau2 / len(theta)))
+
+
+def tau2_precision_returned(rng, theta, mu):
+    return rng.gamma((len(theta) - 2) / 2, 2 / np.sum((theta - mu) ** 2))
+
+
 SLIPS = [
+    ("theta", theta_no_shrinkage, "no_shrinkage", "precision-weighted average"),
+    ("mu", mu_sum_not_mean, "sum_not_mean", "average"),
+    ("tau2", tau2_precision_returned, "returned_precision", "precision"),
     ("theta", theta_precision_tau2, "precision_tau2", "1/tau2"),
     ("theta", theta_mean_ignores_mu, "mean_ignores_mu", "mu/tau2"),
     ("theta", theta_sd_as_variance, "sd_as_variance", "standard deviation"),
