@@ -208,3 +208,10 @@ def require_draws(post: Any, name: str = "post", keys: Iterable[str] = ()) -> An
     if missing:
         raise ValueError(f"{name} has no draws of {', '.join(missing)}")
     return post
+
+
+def require_stats(stats: Any, name: str = "stats") -> Any:
+    """``TypeError`` unless ``stats`` is a :class:`hierlib.data.GroupStats`."""
+    from hierlib.data import GroupStats
+
+    return require_type(stats, GroupStats, name, "build one with data.group_stats(y, groups)")

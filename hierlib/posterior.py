@@ -28,7 +28,7 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from hierlib._validate import as_finite_1d
+from hierlib._validate import as_finite_1d, require_draws
 
 PARAMETERS = ("mu", "sigma", "tau", "icc")
 """The quantities the lecture summarises, in the order tables show them."""
@@ -111,6 +111,7 @@ def derived_draws(post: HasDraws) -> dict[str, NDArray[np.float64]]:
         ``mu``, ``sigma`` :math:`=\\sqrt{\\sigma^2}`, ``tau`` :math:`=\\sqrt{\\tau^2}`, ``icc``,
         ``sigma2``, ``tau2``; each with the shape of the input draws.
     """
+    require_draws(post)
     missing = [k for k in ("mu", "sigma2", "tau2") if k not in post.draws]
     if missing:
         raise ValueError(f"the posterior has no draws of {', '.join(missing)}")

@@ -28,7 +28,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, positive
+from hierlib._validate import as_finite_1d, positive, require_stats
 from hierlib.data import GroupStats
 from hierlib.reml import restricted_loglik
 
@@ -66,6 +66,7 @@ def log_integrated_likelihood(stats: GroupStats, tau2: ArrayLike, sigma2: float)
     ndarray
         :math:`\\log L(\\tau^2)`, one value per ``tau2``.
     """
+    require_stats(stats)
     s2 = positive(sigma2, "sigma2")
     t2 = as_finite_1d(np.atleast_1d(tau2), "tau2")
     if (t2 < 0).any():
@@ -195,7 +196,7 @@ def check_unequal_variances(stats: GroupStats, prior: object) -> None:
     ValueError
         Naming the constant groups and :math:`K`, when the posterior is improper.
     """
-    labels, k = constant_groups_excess(stats)
+    labels, k = constant_groups_excess(require_stats(stats))
     if k == 0:
         return
     names = ", ".join(map(str, labels[:5])) + ("" if labels.size <= 5 else ", ...")

@@ -36,6 +36,7 @@ from hierlib._validate import (
     nonnegative,
     positive,
     positive_int,
+    require_stats,
     same_length,
 )
 from hierlib.anova import anova_from_stats
@@ -169,6 +170,7 @@ def moment_estimates(stats: GroupStats) -> MomentEstimates:
         Fewer than two groups, no within-group degrees of freedom (every group of size 1), or
         every group constant (from :func:`hierlib.anova.anova_from_stats`).
     """
+    require_stats(stats)
     table = anova_from_stats(stats)  # MSB, MSW; raises on < 2 groups or no within df
     msb, msw = table.ms_between, table.ms_within
     n_tot = stats.n_total
