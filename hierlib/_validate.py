@@ -78,6 +78,8 @@ def as_labels(groups: ArrayLike, name: str = "groups") -> NDArray:
     ``1``) cannot be sorted and raise ``TypeError``.
     """
     _reject_containers(groups, name, "one group label per observation (a 1-d array)")
+    if isinstance(groups, list | tuple):  # numpy would turn ['a', 1] into ['a', '1'] silently
+        _same_kind(np.asarray(groups, dtype=object), name)
     arr = np.asarray(groups)
     if arr.ndim == 0:
         raise TypeError(
@@ -95,12 +97,7 @@ def as_labels(groups: ArrayLike, name: str = "groups") -> NDArray:
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be labels (integers or strings); got complex numbers")
     if arr.dtype.kind == "O":
-        kinds = {"text" if isinstance(g, str | bytes) else "number" for g in arr}
-        if len(kinds) > 1:
-            raise TypeError(
-                f"{name} mixes text and number labels (e.g. 'a' and 1), which cannot be "
-                f"sorted; convert them to one kind, e.g. {name}=np.asarray({name}, dtype=str)"
-            )
+        _same_kind(arr, name)
         try:
             np.unique(arr)
         except TypeError as err:
@@ -109,6 +106,16 @@ def as_labels(groups: ArrayLike, name: str = "groups") -> NDArray:
                 f"{name} holds labels that cannot be sorted ({kinds_seen}); use integers or strings"
             ) from err
     return arr
+
+
+def _same_kind(arr: NDArray, name: str) -> None:
+    """``TypeError`` if the labels in ``arr`` mix text and numbers."""
+    kinds = {"text" if isinstance(g, str | bytes) else "number" for g in arr.ravel()}
+    if len(kinds) > 1:
+        raise TypeError(
+            f"{name} mixes text and number labels (e.g. 'a' and 1), which cannot be "
+            f"sorted; convert them to one kind, e.g. {name}=np.asarray({name}, dtype=str)"
+        )
 
 
 def same_length(**arrays: Iterable) -> None:
