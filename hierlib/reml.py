@@ -441,7 +441,7 @@ def fit_random_intercept(
     sigma2 = scale**2 * float(res.scale)
     n_fixed = 1 if method == "REML" else 0
     loglik = float(res.llf) - (stats.n_total - n_fixed) * float(np.log(scale))
-    finite_result([tau2, sigma2, loglik], "the MixedLM estimates", RESCALE_HINT)
+    finite_result([tau2, sigma2, loglik, *re], "the MixedLM estimates", RESCALE_HINT)
     return RandomInterceptFit(
         method=method,
         mu_hat=center + scale * float(np.asarray(res.fe_params)[0]),
@@ -466,7 +466,13 @@ def _mixedlm(y: NDArray, groups: NDArray, y_name: str, method: str):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(reml=method == "REML")
-    converged = bool(res.converged) and not any(
-        issubclass(w.category, ConvergenceWarning) for w in caught
+    with np.errstate(all="ignore"):
+        outputs = [res.fe_params, res.cov_re, res.scale, res.llf]
+        outputs += [v for v in res.random_effects.values()]
+        usable = all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in outputs)
+    converged = (
+        bool(res.converged)
+        and usable  # NaN or inf inside MixedLM (y near 1e150): not an answer
+        and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     )
     return res, list(caught), converged
