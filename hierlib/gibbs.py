@@ -235,10 +235,13 @@ def _check_magnitudes(stats: GroupStats) -> None:
     1e300 and :math:`v` above 1e-300 (|y| up to about 1e148 at unit spread, spreads down to
     about 1e-150). Outside that range a ``ValueError`` names ``y`` (rescaling it is exact).
     """
-    big = float(np.max(np.abs(stats.ybar)) + np.sqrt(np.max(stats.ss)))
     n = float(stats.n_total)
-    spread = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - stats.grand_mean) ** 2)) / n
-    if n * big * big > _BIG or (spread > 0 and (spread < 1 / _BIG or n * big / spread > _BIG)):
+    with np.errstate(over="ignore", invalid="ignore"):
+        big = float(np.max(np.abs(stats.ybar)) + np.sqrt(np.max(stats.ss)))
+        between = np.sum(stats.n * (stats.ybar - np.dot(stats.n, stats.ybar) / n) ** 2)
+        spread = float(stats.ss.sum() + between) / n
+    too_big = not np.isfinite(spread) or n * big * big > _BIG
+    if too_big or (spread > 0 and (spread < 1 / _BIG or n * big / spread > _BIG)):
         raise ValueError(
             f"y is out of the range the samplers can compute with in floating point (|y| up "
             f"to {big:.3g}, variance {spread:.3g}); {RESCALE_HINT}"
