@@ -35,14 +35,10 @@ def _reject_containers(values: Any, name: str, what: str) -> None:
         raise TypeError(f"{name} must be {what}; got a {_kind_name(values)}")
 
 
-def as_finite_1d(values: ArrayLike, name: str) -> NDArray[np.float64]:
-    """Return ``values`` as a 1-d float array, or raise naming ``name``.
-
-    Rejects (``ValueError``): non-numeric entries (text, such as group labels passed where
-    numbers belong), more than one dimension, an empty array, NaN and +-inf. Rejects
-    (``TypeError``): None, a DataFrame, a mapping, complex numbers.
-    """
-    _reject_containers(values, name, "a 1-d array of numbers (or a pandas Series)")
+def as_real_array(values: ArrayLike, name: str, what: str = "an array of numbers") -> NDArray:
+    """Return ``values`` as a float array of any shape, or raise naming ``name``: text
+    (``ValueError``), complex numbers, None, a mapping (``TypeError``). NaN/inf pass."""
+    _reject_containers(values, name, what)
     raw = np.asarray(values)
     kind = raw.dtype.kind
     if kind == "c" or (kind == "O" and any(isinstance(v, complex) for v in raw.ravel())):
@@ -54,9 +50,19 @@ def as_finite_1d(values: ArrayLike, name: str) -> NDArray[np.float64]:
             f"labels as {name}? {name} holds the responses, groups the labels)"
         )
     try:
-        arr = np.asarray(raw, dtype=np.float64)
+        return np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} must be numeric; got entries that are not numbers") from err
+
+
+def as_finite_1d(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Return ``values`` as a 1-d float array, or raise naming ``name``.
+
+    Rejects (``ValueError``): non-numeric entries (text, such as group labels passed where
+    numbers belong), more than one dimension, an empty array, NaN and +-inf. Rejects
+    (``TypeError``): None, a DataFrame, a mapping, complex numbers.
+    """
+    arr = as_real_array(values, name, "a 1-d array of numbers (or a pandas Series)")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}")
     if arr.size == 0:

@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from hierlib._validate import RESCALE_HINT, finite_result, require_stats
+from hierlib._validate import RESCALE_HINT, as_real_array, finite_result, require_stats
 from hierlib.data import GroupStats
 
 
@@ -76,8 +76,8 @@ def posterior_pairwise_claims(theta_draws: ArrayLike, level: float = 0.95) -> in
     level : float, default 0.95
     """
     p = _check_level(level)
-    draws = np.asarray(theta_draws, dtype=np.float64)
-    if draws.ndim == 3:
+    draws = as_real_array(theta_draws, "theta_draws", "an array of draws (draws, m)")
+    if draws.ndim == 3 and draws.size:
         draws = draws.reshape(-1, draws.shape[-1])
     if draws.ndim != 2 or draws.shape[1] < 2 or draws.shape[0] < 2:
         raise ValueError(f"theta_draws must be (draws, m) with m >= 2; got shape {draws.shape}")

@@ -40,6 +40,7 @@ SAMPLER_TIMEOUT = 240.0  # seconds for the whole sampler run (about 20 s when he
 
 NAMES = re.compile(
     r"\b(y|groups?|labels|stats_?|n|ybar|ss|sigma2|tau2|mu|sigma02|nu0|theta|keep_theta|"
+    r"theta_draws|draws|k|prob|level|"
     r"prior|within|between|ANOVA|F|REML|likelihood|sums? of squares|variance|correlation)\b",
     re.IGNORECASE,
 )
@@ -257,3 +258,44 @@ def test_samplers_return_or_raise_in_time(examples):
     except subprocess.TimeoutExpired:
         pytest.fail(f"the sampler property did not finish in {timeout} s: a loop that never ends?")
     assert "property held" in proc.stdout, proc.stderr[-4000:]
+
+
+# ------------------------------------------------------------- functions of posterior draws
+DRAW_VALUES = st.sampled_from([0.0, 1.0, -2.5, 1e-300, 1e300, -1e300, np.nan, np.inf])
+
+
+@st.composite
+def draw_arrays(draw):
+    """Draw arrays of shape (chains, draws, m) or (draws, m), sometimes with NaN/inf or of
+    a wrong kind (text, complex, ragged, one-dimensional)."""
+    kind = draw(st.sampled_from(["ok", "ok", "ok", "special", "text", "complex", "1-d"]))
+    shape = draw(st.sampled_from([(2, 5, 3), (4, 2), (1, 3, 1), (0, 3), (3, 0)]))
+    arr = np.array(draw(st.lists(st.floats(-5, 5), min_size=int(np.prod(shape)),
+                                 max_size=int(np.prod(shape))))).reshape(shape)  # fmt: skip
+    if kind == "special" and arr.size:
+        arr.flat[0] = draw(DRAW_VALUES)
+    if kind == "text":
+        return arr.astype(str)
+    if kind == "complex":
+        return arr + 1j
+    return arr.ravel() if kind == "1-d" else arr
+
+
+@FAST
+@given(draw_arrays(), st.integers(-1, 4))
+def test_functions_of_draws_return_or_raise_named_errors(theta, k):
+    from hierlib import posterior, ranking
+
+    ranks = call(ranking.rank_draws, theta)
+    if ranks is not None:
+        m = ranks.shape[1]
+        assert (np.sort(ranks, axis=1) == np.arange(1, m + 1)).all()
+    top = call(ranking.prob_top_k, theta, k)
+    assert top is None or (finite(top) and np.isclose(top.sum(), k))
+    labels = np.arange(np.shape(theta)[-1]) if np.ndim(theta) else []
+    table = call(ranking.rank_summary, theta, labels, None, max(k, 1))
+    assert table is None or finite(table["mean_rank"])
+    rows = call(posterior.interval_table, {"theta": theta})
+    assert rows is None or finite(rows.to_numpy())
+    claims = call(comparisons.posterior_pairwise_claims, theta)
+    assert claims is None or claims >= 0
