@@ -104,6 +104,19 @@ def test_propriety_condition_for_constant_groups():
         propriety.check_unequal_variances(big, priors.UnequalVariances(a=50, b=1))
 
 
+def test_the_refused_side_of_the_condition_really_collapses(monkeypatch):
+    """With the check switched off, a < K sends sigma02 to about 1e-30 (the sampler wanders
+    into the non-integrable corner); a > K keeps it of the order of the data's variance."""
+    monkeypatch.setattr(propriety, "check_unequal_variances", lambda stats, prior: None)
+    median = {}
+    for a in (2.0, 6.0):  # K = 4
+        prior = priors.UnequalVariances(mu0=10, g20=100, eta0=1, t20=4, a=a, b=6)
+        post = gibbs.unequal_variances(CONSTANT_GROUP_Y, FOUR_GROUPS, prior=prior,
+                                       **(SMALL | {"n_draws": 5000, "n_warmup": 1000}))  # fmt: skip
+        median[a] = float(np.median(post.draws["sigma02"]))
+    assert median[2.0] < 1e-10 < 0.05 < median[6.0]
+
+
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
 def test_constant_group_with_a_proper_enough_prior_samples(engine):
     prior = priors.UnequalVariances(mu0=10, g20=100, eta0=1, t20=4, a=6, b=6)
