@@ -213,9 +213,10 @@ def marginal_cov(
         :math:`\\tau^2 + \\sigma_j^2` on the diagonal, :math:`\\tau^2` within a group, 0 across.
     """
     sizes = _group_sizes(group_sizes)
-    return BlockCompoundSymmetry(
-        sizes=sizes, tau2=nonnegative(tau2, "tau2"), sigma2=_group_variances(sigma2, sizes.size)
-    )
+    t2, s2 = nonnegative(tau2, "tau2"), _group_variances(sigma2, sizes.size)
+    with np.errstate(over="ignore"):
+        finite_result(s2 + sizes * t2, "a marginal variance (sigma2 + n_j tau2)", RESCALE_HINT)
+    return BlockCompoundSymmetry(sizes=sizes, tau2=t2, sigma2=s2)
 
 
 def marginal_loglik(stats: GroupStats, mu: float, tau2: float, sigma2: float) -> float:

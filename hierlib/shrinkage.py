@@ -80,7 +80,11 @@ def shrinkage_factor(n: ArrayLike, sigma2: ArrayLike, tau2: float) -> NDArray[np
     t2 = nonnegative(tau2, "tau2")
     if np.ndim(s2) == 1:
         same_length(n=n_arr, sigma2=s2)
-    return s2 / (s2 + n_arr * t2)
+    with np.errstate(over="ignore", under="ignore"):
+        total = s2 + n_arr * t2
+        if np.isfinite(total).all():
+            return s2 / total
+        return 1.0 / (1.0 + n_arr * (t2 / s2))  # the same ratio, without the overflowing sum
 
 
 def conditional_mean(

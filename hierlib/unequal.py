@@ -73,7 +73,14 @@ def draw_group_variances(
     s02 = positive(sigma02, "sigma02")
     size = positive_int(m, "m")
     lam = rng.standard_gamma(nu / 2, size=size) / (nu / 2)
-    return s02 / lam
+    with np.errstate(divide="ignore", over="ignore"):
+        out = s02 / lam
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"a group variance drawn with nu0 = {nu:g}, sigma02 = {s02:g} is not finite (the "
+            "Gamma(nu0/2) draw underflowed to 0 or the ratio overflowed): use a larger nu0"
+        )
+    return out
 
 
 def plot_t_marginal(

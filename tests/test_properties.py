@@ -40,7 +40,8 @@ SAMPLER_TIMEOUT = 240.0  # seconds for the whole sampler run (about 20 s when he
 
 NAMES = re.compile(
     r"\b(y|groups?|labels|stats_?|n|ybar|ss|sigma2|tau2|mu|sigma02|nu0|theta|keep_theta|"
-    r"theta_draws|draws|k|prob|level|"
+    r"theta_draws|draws|k|prob|level|mu0|g20|eta0|t20|nu0|s20|a|b|nu0_shape|nu0_rate|"
+    r"group_sizes|rng|m|max_lag|n_posterior|n_bins|ranks|quantity|model|"
     r"prior|within|between|ANOVA|F|REML|likelihood|sums? of squares|variance|correlation)\b",
     re.IGNORECASE,
 )
@@ -299,3 +300,36 @@ def test_functions_of_draws_return_or_raise_named_errors(theta, k):
     assert rows is None or finite(rows.to_numpy())
     claims = call(comparisons.posterior_pairwise_claims, theta)
     assert claims is None or claims >= 0
+
+
+# ----------------------------------------------------------- functions of a few numbers
+ANY_NUMBER = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, 1, 3, -1, 1e-300, 1e300, True, None, "2", [1.0, 2.0], 1 + 1j]),
+)
+
+
+@FAST
+@given(ANY_NUMBER, ANY_NUMBER, ANY_NUMBER)
+def test_functions_of_numbers_return_or_raise_named_errors(a, b, c):
+    from hierlib import unequal
+
+    rng = np.random.default_rng(0)
+    cov = call(marginal.marginal_cov, [2, 3], a, b)
+    if cov is not None:
+        assert finite(cov.diagonal())
+    sim = call(marginal.simulate_two_level, rng, [2, 3], a, b, c)
+    assert sim is None or (finite(sim[0]) and sim[0].shape == (5,))
+    factor = call(shrinkage.shrinkage_factor, [1, 5], a, b)
+    assert factor is None or (finite(factor) and ((factor >= 0) & (factor <= 1)).all())
+    cm = call(shrinkage.conditional_mean, [1.0, 2.0], [1, 5], a, b, c)
+    assert cm is None or finite(cm)
+    var = call(unequal.draw_group_variances, rng, a, b, 3)
+    assert var is None or (finite(var) and (var >= 0).all())
+    for build in (
+        lambda: priors.SemiConjugate(a, b, c, 1.0, 1.0, 1.0),
+        lambda: priors.UnequalVariances(nu0_shape=a, nu0_rate=b),
+        lambda: priors.Default().logpdf(a, b, c),
+    ):
+        out = call(build)
+        assert out is None or not isinstance(out, float) or not np.isnan(out)
