@@ -90,7 +90,7 @@ ax = ranking.plot_rank_distribution(
 )
 handles, names = ax.get_legend_handles_labels()
 roles = ("best", "middle", "smallest")
-ax.legend(handles, [f"{n} ({r})" for n, r in zip(names, roles)], loc="upper center")
+ax.legend(handles, [f"{n} ({r})" for n, r in zip(names, roles, strict=True)], loc="upper center")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
