@@ -150,6 +150,28 @@ def tau_precision(dev: ArrayLike, a_tau: float = -1.0, b_tau: float = 0.0) -> Ga
     return Gamma(a_tau + d.size / 2, b_tau + float(d @ d) / 2)
 
 
+def cauchy_aux_precision(tau2: float, scale2: float) -> Gamma:
+    """:math:`1/a \\mid \\tau^2` for the half-Cauchy(0, A) prior on :math:`\\tau`
+    (:class:`hierlib.priors.HalfCauchy`), written as the mixture
+    :math:`\\tau^2 \\mid a \\sim \\text{Inv-Gamma}(1/2, 1/a)`,
+    :math:`a \\sim \\text{Inv-Gamma}(1/2, 1/A^2)`.
+
+    As a function of :math:`a`,
+
+    .. math::
+        p(a \\mid \\tau^2) \\propto
+        \\underbrace{a^{-1/2} e^{-1/(a\\tau^2)}}_{p(\\tau^2 \\mid a)}\\,
+        \\underbrace{a^{-3/2} e^{-1/(aA^2)}}_{p(a)}
+        = a^{-2} e^{-(1/A^2 + 1/\\tau^2)/a},
+
+    an :math:`\\text{Inv-Gamma}(1, 1/A^2 + 1/\\tau^2)`: the precision :math:`1/a` is
+    :math:`\\text{Gamma}(1,\\ 1/A^2 + 1/\\tau^2)` (shape, rate). Given :math:`a`, the prior on
+    the precision :math:`1/\\tau^2` is :math:`\\text{Gamma}(1/2, 1/a)`, so :func:`tau_precision`
+    applies with :math:`a_\\tau = 1/2`, :math:`b_\\tau = 1/a`.
+    """
+    return Gamma(1.0, 1.0 / scale2 + 1.0 / tau2)
+
+
 def delta_offset(s: GroupStats, mu: float, sigma2: float, tau2: float) -> Normal:
     """:math:`\\delta_j \\mid \\mu, \\sigma^2, \\tau^2, Y` in the offset (mixed-effects) form
     :math:`Y_{ij} = \\mu + \\delta_j + \\varepsilon_{ij}`, :math:`\\delta_j \\sim N(0,\\tau^2)`.
@@ -343,6 +365,7 @@ def log_joint_unequal(
 
 __all__ = [
     "Gamma",
+    "cauchy_aux_precision",
     "Normal",
     "delta_offset",
     "log_joint",

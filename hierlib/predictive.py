@@ -1,0 +1,332 @@
+"""Checking, predicting and comparing models with the posterior predictive distribution.
+
+The lecture fits the hierarchical models; this module asks the three questions of the
+Bayesian workflow (BDA ch. 6-7) about the fits:
+
+- **Does the model fit?** Posterior predictive checks: replicate the data once per draw,
+  :math:`y^{rep} \\sim p(y^{rep} \\mid \\vartheta^{(s)})`, compute a statistic :math:`T` on
+  each replicate and on the data, and report :math:`p = P(T(y^{rep}) \\ge T(y) \\mid y)`
+  (:func:`ppc`). The statistic the lecture's question is about is the spread across schools
+  of the within-school variances :math:`s_j^2` (:func:`spread_of_variances`); the school
+  means' extremes check the other level (:func:`smallest_mean`, :func:`largest_mean`).
+- **What will we see next?** Predictive draws for a new student of a known school,
+  :math:`\\tilde y \\sim N(\\theta_j, \\sigma^2)`, and for the mean of a new school,
+  :math:`\\tilde\\theta \\sim N(\\mu, \\tau^2)` (:func:`prediction_table`).
+- **Which model predicts best?** The pointwise log-likelihood behind PSIS-LOO
+  (:meth:`hierlib.gibbs.Posterior.to_arviz` with ``log_likelihood=True``; ``az.loo``) scores a
+  new student in a known school. A new school is scored by the log-likelihood of a whole
+  school with its :math:`\\theta_j` integrated out (:func:`school_log_likelihood`; PSIS over
+  schools is leave-one-school-out), checked by refitting without the school
+  (:func:`loso_refit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from hierlib._validate import as_finite_1d, as_labels, same_length
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+# ------------------------------------------------------------------- pointwise quantities
+def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
+    """Mean and variance of each observation given each kept draw, shape (chains, kept, n).
+
+    Model 1 and no pooling: :math:`(\\theta_j, \\sigma^2)`; model 2:
+    :math:`(\\theta_j, \\sigma_j^2)`; complete pooling: :math:`(\\mu, \\sigma^2)`.
+    """
+    idx = post.obs_group
+    d = post.draws
+    if "theta" in d and post.model != "complete_pooling":
+        if len(post.theta_groups) != len(post.groups):
+            raise ValueError(
+                "the pointwise groups need the theta draws of every group: sample with "
+                "keep_theta=None"
+            )
+        means = d["theta"][:, keep][..., idx]
+    else:
+        means = np.broadcast_to(d["mu"][:, keep, None], (post.n_chains, keep.size, idx.size))
+    if "sigma2_j" in d:
+        variances = d["sigma2_j"][:, keep][..., idx]
+    else:
+        variances = np.broadcast_to(d["sigma2"][:, keep, None], means.shape)
+    return means, variances
+
+
+def normal_logpdf(y: ArrayLike, mean: ArrayLike, var: ArrayLike) -> NDArray[np.float64]:
+    """:math:`\\log N(y; \\text{mean}, \\text{var}) = -\\tfrac12[\\log(2\\pi\\,\\text{var}) +
+    (y-\\text{mean})^2/\\text{var}]`, broadcast."""
+    v = np.asarray(var, dtype=np.float64)
+    return -0.5 * (_LOG_2PI + np.log(v) + (np.asarray(y) - mean) ** 2 / v)
+
+
+# ---------------------------------------------------------------------- predictive checks
+def group_variances(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
+    """Within-group sample variances :math:`s_j^2` of every replicate.
+
+    Parameters
+    ----------
+    y_rep : array_like, shape (..., n)
+        One data set per leading index (e.g. ``posterior_predictive["y"].values``).
+    obs_group : array_like of int, shape (n,)
+        Group index (0..m-1) of each observation; every group needs two members.
+    m : int
+        Number of groups.
+
+    Returns
+    -------
+    ndarray, shape (..., m)
+    """
+    yr = np.asarray(y_rep, dtype=np.float64)
+    idx = np.asarray(obs_group, dtype=np.int64)
+    n = np.bincount(idx, minlength=m).astype(np.float64)
+    if (n < 2).any():
+        raise ValueError("every group needs at least two members for a sample variance")
+    flat = yr.reshape(-1, yr.shape[-1])
+    sums = np.zeros((flat.shape[0], m))
+    squares = np.zeros((flat.shape[0], m))
+    np.add.at(sums.T, idx, flat.T)
+    means = sums / n
+    np.add.at(squares.T, idx, (flat - means[:, idx]).T ** 2)
+    return (squares / (n - 1.0)).reshape(yr.shape[:-1] + (m,))
+
+
+def group_means(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
+    """Group means :math:`\\bar y_j` of every replicate, shape (..., m)."""
+    yr = np.asarray(y_rep, dtype=np.float64)
+    idx = np.asarray(obs_group, dtype=np.int64)
+    n = np.bincount(idx, minlength=m).astype(np.float64)
+    flat = yr.reshape(-1, yr.shape[-1])
+    sums = np.zeros((flat.shape[0], m))
+    np.add.at(sums.T, idx, flat.T)
+    return (sums / n).reshape(yr.shape[:-1] + (m,))
+
+
+def spread_of_variances(y: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
+    """:math:`T(y) = \\operatorname{sd}_j(s_j^2)`, the spread across schools of the
+    within-school variances (points²), for each data set of shape (..., n)."""
+    return group_variances(y, obs_group, m).std(axis=-1, ddof=1)
+
+
+def smallest_mean(y: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
+    """:math:`T(y) = \\min_j \\bar y_j` for each data set."""
+    return group_means(y, obs_group, m).min(axis=-1)
+
+
+def largest_mean(y: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
+    """:math:`T(y) = \\max_j \\bar y_j` for each data set."""
+    return group_means(y, obs_group, m).max(axis=-1)
+
+
+STATISTICS: dict[str, Callable[..., NDArray[np.float64]]] = {
+    "sd of s_j^2": spread_of_variances,
+    "smallest school mean": smallest_mean,
+    "largest school mean": largest_mean,
+}
+"""The course's test statistics, by name."""
+
+
+def ppc(idata: Any, statistic: str | Callable = "sd of s_j^2") -> dict[str, Any]:
+    """Posterior predictive check of one statistic.
+
+    .. math::
+        p = P\\big(T(y^{rep}) \\ge T(y) \\mid y\\big)
+          \\approx \\frac1S\\sum_s \\mathbf 1\\{T(y^{rep(s)}) \\ge T(y)\\},
+
+    with :math:`y^{rep(s)}` the replicated data of draw :math:`s`. A p-value near 0 or 1 says
+    the model rarely produces data like ours in this respect. The data are used twice (to fit
+    and to check), so the p-values are conservative: a small one is a real misfit, a
+    moderate one is no proof of fit.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        With ``observed_data["y"]`` and ``posterior_predictive["y"]`` carrying the ``school``
+        coordinate (:meth:`hierlib.gibbs.Posterior.to_arviz`).
+    statistic : str or callable
+        A name of :data:`STATISTICS` or ``f(y, obs_group, m)`` acting on the last axis.
+
+    Returns
+    -------
+    dict
+        ``observed`` (float), ``replicated`` (ndarray, one per draw, chains pooled),
+        ``p_value``.
+    """
+    fn = STATISTICS[statistic] if isinstance(statistic, str) else statistic
+    school = np.asarray(idata.observed_data["school"].values)
+    labels, obs_group = np.unique(school, return_inverse=True)
+    y = idata.observed_data["y"].values
+    y_rep = idata.posterior_predictive["y"].values.reshape(-1, y.size)
+    observed = float(fn(y, obs_group, labels.size))
+    replicated = np.asarray(fn(y_rep, obs_group, labels.size))
+    return {
+        "observed": observed,
+        "replicated": replicated,
+        "p_value": float(np.mean(replicated >= observed)),
+    }
+
+
+def plot_ppc_statistic(check: dict[str, Any], ax=None, *, xlabel: str, title: str):
+    """Histogram of :math:`T(y^{rep})` with :math:`T(y)` as a vertical line and the p-value."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    rep, obs = check["replicated"], check["observed"]
+    ax.hist(rep, bins=40, color="C0", alpha=0.6, label="replicated data $T(y^{rep})$")
+    ax.axvline(obs, color="C3", lw=2.5,
+               label=f"observed $T(y)$ = {obs:.1f}; p = {check['p_value']:.3f}")  # fmt: skip
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("replicated data sets")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=11)
+    return ax
+
+
+# ---------------------------------------------------------------------------- prediction
+def _interval(x: NDArray, prob: float) -> dict[str, float]:
+    lo, hi = np.quantile(x, [(1 - prob) / 2, (1 + prob) / 2])
+    return {"mean": float(x.mean()), "lower": float(lo), "upper": float(hi)}
+
+
+def predict_new_student(post: Any, school: Any, rng: np.random.Generator) -> NDArray:
+    """Draws of :math:`\\tilde y \\sim N(\\theta_j, \\sigma^2)` (:math:`\\sigma_j^2` in model 2):
+    a new student of school ``school``, one per posterior draw (chains pooled)."""
+    labels = np.asarray(post.theta_groups)
+    hit = np.flatnonzero(labels == school)
+    if hit.size == 0:
+        raise ValueError(f"school {school!r} has no kept theta draws")
+    theta = post.draws["theta"][..., hit[0]].ravel()
+    var = post.draws["sigma2_j"][..., hit[0]] if "sigma2_j" in post.draws else post.draws["sigma2"]
+    return theta + np.sqrt(np.ravel(var)) * rng.standard_normal(theta.size)
+
+
+def predict_new_school_mean(post: Any, rng: np.random.Generator) -> NDArray:
+    """Draws of :math:`\\tilde\\theta \\sim N(\\mu, \\tau^2)`: the mean of a school not in the
+    data, one per posterior draw."""
+    mu, tau2 = post.draws["mu"].ravel(), post.draws["tau2"].ravel()
+    return mu + np.sqrt(tau2) * rng.standard_normal(mu.size)
+
+
+def prediction_table(
+    post: Any, schools: dict[str, Any], rng: np.random.Generator, prob: float = 0.95
+) -> pd.DataFrame:
+    """Posterior predictive mean and ``prob`` interval of: a new student in each named school,
+    that school's mean :math:`\\theta_j`, and a new school's mean :math:`\\tilde\\theta`.
+
+    Parameters
+    ----------
+    schools : dict of row name -> school label
+        E.g. ``{"small school (n = 14)": "8367"}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows per quantity; columns ``mean``, ``lower``, ``upper``, ``width``.
+    """
+    rows = {}
+    for name, label in schools.items():
+        j = np.flatnonzero(np.asarray(post.theta_groups) == label)
+        if j.size == 0:
+            raise ValueError(f"school {label!r} has no kept theta draws")
+        rows[f"θ_j, {name}"] = _interval(post.draws["theta"][..., j[0]].ravel(), prob)
+        rows[f"new student, {name}"] = _interval(predict_new_student(post, label, rng), prob)
+    rows["mean of a new school θ̃"] = _interval(predict_new_school_mean(post, rng), prob)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out["width"] = out["upper"] - out["lower"]
+    return out
+
+
+# ------------------------------------------------------------- leave one school out
+def school_loglik(
+    n: ArrayLike, ybar: ArrayLike, ss: ArrayLike, mu: ArrayLike, tau2: ArrayLike, sigma2: ArrayLike
+) -> NDArray[np.float64]:
+    """:math:`\\log p(y_{1j}, \\dots, y_{n_j j} \\mid \\mu, \\tau^2, \\sigma^2)`, the whole
+    school with its :math:`\\theta_j` integrated out (broadcast over draws and schools).
+
+    :math:`y_j \\sim N(\\mu 1, \\sigma^2 I + \\tau^2 11^T)`, whose determinant is
+    :math:`\\sigma^{2(n_j-1)}(\\sigma^2 + n_j\\tau^2)` and whose quadratic form is
+    :math:`SS_j/\\sigma^2 + n_j(\\bar y_j-\\mu)^2/(\\sigma^2 + n_j\\tau^2)`:
+
+    .. math::
+        -\\tfrac{n_j}{2}\\log 2\\pi - \\tfrac{n_j-1}{2}\\log\\sigma^2
+        - \\tfrac12\\log(\\sigma^2+n_j\\tau^2) - \\frac{SS_j}{2\\sigma^2}
+        - \\frac{n_j(\\bar y_j-\\mu)^2}{2(\\sigma^2+n_j\\tau^2)}.
+
+    ``tau2 = 0`` is complete pooling.
+    """
+    n, ybar, ss = (np.asarray(a, dtype=np.float64) for a in (n, ybar, ss))
+    mu, tau2, sigma2 = (np.asarray(a, dtype=np.float64) for a in (mu, tau2, sigma2))
+    big = sigma2 + n * tau2
+    return (
+        -0.5 * n * _LOG_2PI
+        - 0.5 * (n - 1) * np.log(sigma2)
+        - 0.5 * np.log(big)
+        - 0.5 * ss / sigma2
+        - 0.5 * n * (ybar - mu) ** 2 / big
+    )
+
+
+def school_log_likelihood(post: Any) -> NDArray[np.float64]:
+    """:func:`school_loglik` of every school at every draw, shape (chains, draws, m): the
+    pointwise log-likelihood for leave-one-school-out (a new school, not a new student).
+
+    Model 1 and complete pooling (:math:`\\tau^2 = 0`) only: no pooling cannot predict a
+    school it has not seen, and in model 2 the school's own :math:`\\sigma_j^2` would need a
+    second integral.
+    """
+    if post.model not in ("hierarchical_normal", "complete_pooling"):
+        raise ValueError(
+            f"leave-one-school-out is available for model 1 and complete pooling, not {post.model}"
+        )
+    d, s = post.draws, post.stats
+    tau2 = d["tau2"] if "tau2" in d else np.zeros_like(d["mu"])
+    return school_loglik(
+        s.n, s.ybar, s.ss, d["mu"][..., None], tau2[..., None], d["sigma2"][..., None]
+    )
+
+
+def school_idata(post: Any):
+    """An ``InferenceData`` whose ``log_likelihood["school"]`` (chain, draw, school) is
+    :func:`school_log_likelihood`, so that ``az.loo`` gives PSIS leave-one-school-out."""
+    from hierlib._arviz import az
+
+    return az.from_dict(
+        posterior={"mu": post.draws["mu"]},
+        log_likelihood={"school": school_log_likelihood(post)},
+        observed_data={"school": post.stats.ybar},
+        coords={"school_id": np.asarray(post.stats.labels)},
+        dims={"school": ["school_id"]},
+    )
+
+
+def loso_refit(
+    y: ArrayLike, groups: ArrayLike, school: Any, fit: Callable[[NDArray, NDArray], Any]
+) -> float:
+    """Exact leave-one-school-out by refitting: :math:`\\log p(y_j \\mid y_{-j})`.
+
+    Fit the model without school ``school`` (``fit(y_minus, groups_minus)`` returns a
+    posterior with ``mu``, ``sigma2`` and, for model 1, ``tau2`` draws), then average the
+    school's likelihood with :math:`\\theta_j` integrated out over the draws:
+    :math:`\\log \\frac1S\\sum_s p(y_j \\mid \\mu^{(s)}, \\tau^{2(s)}, \\sigma^{2(s)})`.
+    """
+    y_arr = as_finite_1d(y, "y")
+    g = as_labels(groups)
+    same_length(y=y_arr, groups=g)
+    out = g == school
+    if not out.any():
+        raise ValueError(f"school {school!r} is not in the data")
+    post = fit(y_arr[~out], g[~out])
+    yj = y_arr[out]
+    d = post.draws
+    tau2 = d["tau2"] if "tau2" in d else np.zeros_like(d["mu"])
+    ss = float(np.sum((yj - yj.mean()) ** 2))
+    ll = school_loglik(yj.size, yj.mean(), ss, d["mu"], tau2, d["sigma2"]).ravel()
+    top = ll.max()
+    return float(top + np.log(np.mean(np.exp(ll - top))))
