@@ -176,8 +176,8 @@ class Posterior:
 
         keep = _draw_index(self.n_draws, thin, draws)
         d = {k: v[:, keep] for k, v in self.draws.items()}
-        posterior = {}
-        for name in ("mu", "tau2", "sigma2", "sigma02"):
+        posterior = {"mu": d["mu"]} if "mu" in d else {}
+        for name in ("tau2", "sigma2", "sigma02"):
             if name in d:
                 posterior[name] = d[name]
                 posterior[name[:-1]] = np.sqrt(d[name])

@@ -66,6 +66,62 @@ def normal_logpdf(y: ArrayLike, mean: ArrayLike, var: ArrayLike) -> NDArray[np.f
     return -0.5 * (_LOG_2PI + np.log(v) + (np.asarray(y) - mean) ** 2 / v)
 
 
+# -------------------------------------------------------------------------- PSIS-LOO
+def _quiet(call: Callable[[], Any]) -> Any:
+    """Run an ArviZ call, keeping its Pareto-k warning out of stderr: that diagnostic is
+    returned (``ELPDData.warning`` and ``pareto_k``; :func:`pareto_k_table`) and shown, not
+    printed. ArviZ 0.23's own deprecated pandas call inside ``az.compare`` is silenced too.
+    Every other warning is passed on."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = call()
+    for w in caught:
+        text = str(w.message)
+        if text.startswith("Estimated shape parameter of Pareto") or text.startswith(
+            "The inplace keyword in DataFrame.sort_values"
+        ):
+            continue
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return out
+
+
+def loo(idata: Any):
+    """``az.loo(idata, pointwise=True)``; a Pareto :math:`\\hat k` above ArviZ's threshold sets
+    ``.warning`` in the result (show it with :func:`pareto_k_table`) instead of printing."""
+    from hierlib._arviz import az
+
+    return _quiet(lambda: az.loo(idata, pointwise=True))
+
+
+def compare(idatas: dict[str, Any]):
+    """``az.compare(idatas)`` (PSIS-LOO, stacking weights), Pareto-k warnings returned in
+    the ``warning`` column rather than printed."""
+    from hierlib._arviz import az
+
+    return _quiet(lambda: az.compare(idatas))
+
+
+def pareto_k_table(loos: dict[str, Any]) -> pd.DataFrame:
+    """How many observations of each fit fall in each Pareto :math:`\\hat k` band.
+
+    :math:`\\hat k \\le 0.7`: importance sampling from the full posterior to the leave-one-out
+    posterior is reliable; :math:`0.7 < \\hat k \\le 1`: unreliable (the observation is
+    influential); :math:`\\hat k > 1`: the estimate is useless (refit without it).
+    """
+    rows = {}
+    for name, res in loos.items():
+        k = np.asarray(res["pareto_k"]).ravel()
+        rows[name] = {
+            "k <= 0.7 (good)": int(np.sum(k <= 0.7)),
+            "0.7 < k <= 1 (bad)": int(np.sum((k > 0.7) & (k <= 1))),
+            "k > 1 (very bad)": int(np.sum(k > 1)),
+            "max k": float(k.max()),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 # ---------------------------------------------------------------------- predictive checks
 def group_variances(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
     """Within-group sample variances :math:`s_j^2` of every replicate.
