@@ -142,7 +142,7 @@ def marginal_tau2(
     s_within = stats.ss.sum() / (stats.n_total - stats.m)
     scale = np.sqrt(max(float(np.var(stats.ybar)), s_within / stats.n.mean()))
     # a coarse pass locates the mass; then a fine grid in log tau covers it
-    coarse = scale * np.exp(np.linspace(np.log(1e-5), np.log(1e5), 161))
+    coarse = scale * np.exp(np.linspace(np.log(1e-5), np.log(1e15), 321))
     log_u = _log_post_tau2(stats, prior, coarse**2) + 2.0 * np.log(coarse)  # per unit log tau
     inside = np.flatnonzero(log_u > log_u.max() - _DROP)
     if inside[-1] == coarse.size - 1:
