@@ -273,3 +273,57 @@ def _with_rows(post, y, groups):
 
     post.y, post.obs_group = _observation_rows(y, groups, post.stats)
     return post
+
+
+def plot_tau_posteriors(
+    tables: dict[str, pd.DataFrame],
+    draws: dict[str, ArrayLike] | None = None,
+    ax: Any = None,
+    *,
+    title: str = "",
+    bins: int = 60,
+):
+    """Exact :math:`p(\\tau \\mid y)` curves (``density_tau`` of :func:`marginal_tau2`), one per
+    entry of ``tables``, over histograms of the Gibbs draws of :math:`\\tau` of the same name.
+
+    Returns the matplotlib Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.8))
+    quantiles = [_tau_quantiles(tab, (0.001, 0.995)) for tab in tables.values()]
+    hi = 1.1 * max(q[1] for q in quantiles)
+    lo = 0.9 * min(q[0] for q in quantiles)
+    lo = 0.0 if lo < 0.3 * hi else lo
+    edges = np.linspace(lo, hi, bins + 1)
+    for k, (name, tab) in enumerate(tables.items()):
+        color = f"C{k}"
+        if draws is not None and name in draws:
+            tau = np.ravel(draws[name])
+            weights = np.full(tau.size, 1.0 / (tau.size * (edges[1] - edges[0])))
+            ax.hist(tau, bins=edges, weights=weights, color=color, alpha=0.3,
+                    label=f"{name}: Gibbs draws")  # fmt: skip
+        ax.plot(tab["tau"], tab["density_tau"], color=color, lw=2.5, label=f"{name}: exact")
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("τ, between-school sd (score points)")
+    ax.set_ylabel("posterior density of τ")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=11)
+    return ax
+
+
+def _tau_quantiles(table: pd.DataFrame, probs) -> NDArray[np.float64]:
+    """Quantiles of :math:`\\tau` from a :func:`marginal_tau2` table (trapezoid cdf)."""
+    tau2, dens = table["tau2"].to_numpy(), table["density"].to_numpy()
+    cdf = np.concatenate([[0.0], np.cumsum(np.diff(tau2) * 0.5 * (dens[1:] + dens[:-1]))])
+    return np.interp(probs, cdf, table["tau"].to_numpy())
+
+
+def tau_summary(table: pd.DataFrame, prob: float = 0.95) -> dict[str, float]:
+    """Posterior mean of :math:`\\tau` and its equal-tailed ``prob`` interval, from a
+    :func:`marginal_tau2` table (trapezoid cdf, linear interpolation)."""
+    lo, hi = _tau_quantiles(table, [(1 - prob) / 2, (1 + prob) / 2])
+    tau2, dens = table["tau2"].to_numpy(), table["density"].to_numpy()
+    mean = float(np.trapezoid(table["tau"].to_numpy() * dens, tau2))
+    return {"mean": mean, "lower": float(lo), "upper": float(hi)}

@@ -177,7 +177,7 @@ def test_half_cauchy_sampler_is_calibrated(parameterization):
         parameterization=parameterization,
         n_reps=400,
         n_bins=20,
-        thin_by=200 if parameterization == "offset" else 10,
+        thin_by={"offset": 200, "centered": 20}.get(parameterization, 10),
         seed=630,
         check_ess=True,
     )
