@@ -238,6 +238,7 @@ def plot_ppc_statistic(check: dict[str, Any], ax=None, *, xlabel: str, title: st
     ax.hist(rep, bins=40, color="C0", alpha=0.6, label="replicated data $T(y^{rep})$")
     ax.axvline(obs, color="C3", lw=2.5,
                label=f"observed $T(y)$ = {obs:.1f}; p = {check['p_value']:.3f}")  # fmt: skip
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.35)  # headroom for the legend
     ax.set_xlabel(xlabel)
     ax.set_ylabel("replicated data sets")
     ax.set_title(title)
