@@ -219,9 +219,10 @@ class Posterior:
             posterior=posterior,
             coords=coords,
             dims=dims,
-            attrs={"model": self.model, "parameterization": self.parameterization},
             **groups,
         )
+        for name in idata.groups():
+            idata[name].attrs.update(model=self.model, parameterization=self.parameterization)
         if "observed_data" in groups:
             school = np.asarray(self.groups)[obs_group]
             for name in groups:

@@ -88,11 +88,14 @@ def _quiet(call: Callable[[], Any]) -> Any:
 
 
 def loo(idata: Any):
-    """``az.loo(idata, pointwise=True)``; a Pareto :math:`\\hat k` above ArviZ's threshold sets
+    """``az.loo(idata, pointwise=True)`` (``reff=1`` for independent draws); a Pareto :math:`\\hat k` above ArviZ's threshold sets
     ``.warning`` in the result (show it with :func:`pareto_k_table`) instead of printing."""
     from hierlib._arviz import az
 
-    return _quiet(lambda: az.loo(idata, pointwise=True))
+    # independent draws (the exact posteriors of hierlib.exact): relative ESS is 1
+    exact_draws = idata.posterior.attrs.get("parameterization") == "exact"
+    reff = 1.0 if exact_draws else None
+    return _quiet(lambda: az.loo(idata, pointwise=True, reff=reff))
 
 
 def compare(idatas: dict[str, Any]):
@@ -106,17 +109,20 @@ def compare(idatas: dict[str, Any]):
 def pareto_k_table(loos: dict[str, Any]) -> pd.DataFrame:
     """How many observations of each fit fall in each Pareto :math:`\\hat k` band.
 
-    :math:`\\hat k \\le 0.7`: importance sampling from the full posterior to the leave-one-out
-    posterior is reliable; :math:`0.7 < \\hat k \\le 1`: unreliable (the observation is
-    influential); :math:`\\hat k > 1`: the estimate is useless (refit without it).
+    Below ArviZ's threshold (``good_k``: 0.7, or :math:`1 - 1/\\log_{10} S` for fewer than
+    2200 draws :math:`S`) importance sampling from the full posterior to the leave-one-out
+    posterior is reliable; between it and 1 unreliable (an influential observation); above 1
+    useless. Either way, refit without the observation (:func:`loo_refit`).
     """
     rows = {}
     for name, res in loos.items():
         k = np.asarray(res["pareto_k"]).ravel()
+        good = float(res["good_k"]) if "good_k" in res else 0.7
         rows[name] = {
-            "k <= 0.7 (good)": int(np.sum(k <= 0.7)),
-            "0.7 < k <= 1 (bad)": int(np.sum((k > 0.7) & (k <= 1))),
-            "k > 1 (very bad)": int(np.sum(k > 1)),
+            "threshold": good,
+            "good": int(np.sum(k <= good)),
+            "bad (up to 1)": int(np.sum((k > good) & (k <= 1))),
+            "very bad (> 1)": int(np.sum(k > 1)),
             "max k": float(k.max()),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -275,7 +281,8 @@ def prediction_table(
     post: Any, schools: dict[str, Any], rng: np.random.Generator, prob: float = 0.95
 ) -> pd.DataFrame:
     """Posterior predictive mean and ``prob`` interval of: a new student in each named school,
-    that school's mean :math:`\\theta_j`, and a new school's mean :math:`\\tilde\\theta`.
+    that school's mean :math:`\\theta_j`, a new school's mean :math:`\\tilde\\theta`, and a
+    new student of a new school, :math:`\\tilde\\theta + \\varepsilon` (model 1).
 
     Parameters
     ----------
@@ -294,7 +301,12 @@ def prediction_table(
             raise ValueError(f"school {label!r} has no kept theta draws")
         rows[f"θ_j, {name}"] = _interval(post.draws["theta"][..., j[0]].ravel(), prob)
         rows[f"new student, {name}"] = _interval(predict_new_student(post, label, rng), prob)
-    rows["mean of a new school θ̃"] = _interval(predict_new_school_mean(post, rng), prob)
+    new_school = predict_new_school_mean(post, rng)
+    rows["mean of a new school θ̃"] = _interval(new_school, prob)
+    sigma = np.sqrt(post.draws["sigma2"].ravel())
+    rows["new student, new school"] = _interval(
+        new_school + sigma * rng.standard_normal(sigma.size), prob
+    )
     out = pd.DataFrame.from_dict(rows, orient="index")
     out["width"] = out["upper"] - out["lower"]
     return out
@@ -354,13 +366,16 @@ def school_idata(post: Any):
     :func:`school_log_likelihood`, so that ``az.loo`` gives PSIS leave-one-school-out."""
     from hierlib._arviz import az
 
-    return az.from_dict(
+    out = az.from_dict(
         posterior={"mu": post.draws["mu"]},
         log_likelihood={"school": school_log_likelihood(post)},
         observed_data={"school": post.stats.ybar},
         coords={"school_id": np.asarray(post.stats.labels)},
         dims={"school": ["school_id"]},
     )
+    for group in out.groups():
+        out[group].attrs.update(model=post.model, parameterization=post.parameterization)
+    return out
 
 
 def loso_refit(
@@ -385,5 +400,27 @@ def loso_refit(
     tau2 = d["tau2"] if "tau2" in d else np.zeros_like(d["mu"])
     ss = float(np.sum((yj - yj.mean()) ** 2))
     ll = school_loglik(yj.size, yj.mean(), ss, d["mu"], tau2, d["sigma2"]).ravel()
+    top = ll.max()
+    return float(top + np.log(np.mean(np.exp(ll - top))))
+
+
+def loo_refit(
+    y: ArrayLike, groups: ArrayLike, i: int, fit: Callable[[NDArray, NDArray], Any]
+) -> float:
+    """Exact leave-one-out for observation ``i`` by refitting: :math:`\\log p(y_i \\mid
+    y_{-i}) \\approx \\log\\frac1S\\sum_s N(y_i; \\theta_j^{(s)}, \\sigma^{2(s)})` (or
+    :math:`\\sigma_j^{2(s)}`) over the draws of ``fit(y_minus_i, groups_minus_i)``. For the
+    observations whose Pareto :math:`\\hat k` says PSIS cannot be trusted."""
+    y_arr = as_finite_1d(y, "y")
+    g = as_labels(groups)
+    same_length(y=y_arr, groups=g)
+    if not 0 <= int(i) < y_arr.size:
+        raise ValueError(f"i = {i} is not an observation index (0..{y_arr.size - 1})")
+    keep = np.arange(y_arr.size) != int(i)
+    post = fit(y_arr[keep], g[keep])
+    j = int(np.flatnonzero(np.asarray(post.theta_groups) == g[int(i)])[0])
+    d = post.draws
+    var = d["sigma2_j"][..., j] if "sigma2_j" in d else d["sigma2"]
+    ll = normal_logpdf(y_arr[int(i)], d["theta"][..., j], var).ravel()
     top = ll.max()
     return float(top + np.log(np.mean(np.exp(ll - top))))
