@@ -79,9 +79,10 @@ def _log_post_tau2(stats: GroupStats, prior: Any, tau2: NDArray) -> NDArray:
         logv = np.linspace(centre - half, centre + half, 241)
         s2 = np.exp(logv)
         # integrand on the log sigma^2 scale: prior x likelihood x Jacobian sigma^2
-        table = np.stack(
-            [_log_lik(stats, tau2, s, mu0, p0) for s in s2], axis=1
-        ) + (_log_prior_variance(s2, a_s, b_s) + logv)[None, :]
+        table = (
+            np.stack([_log_lik(stats, tau2, s, mu0, p0) for s in s2], axis=1)
+            + (_log_prior_variance(s2, a_s, b_s) + logv)[None, :]
+        )
         top = table.max()
         if max(table[:, 0].max(), table[:, -1].max()) < top - _DROP:
             break
@@ -138,7 +139,9 @@ def marginal_tau2(
     n_grid = positive_int(n_grid, "n_grid", minimum=50)
     prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
     if stats.n_total <= stats.m or stats.ss.sum() <= 0:
-        raise ValueError("the exact marginal needs within-group spread (some group with two values)")
+        raise ValueError(
+            "the exact marginal needs within-group spread (some group with two values)"
+        )
     s_within = stats.ss.sum() / (stats.n_total - stats.m)
     scale = np.sqrt(max(float(np.var(stats.ybar)), s_within / stats.n.mean()))
     # a coarse pass locates the mass; then a fine grid in log tau covers it

@@ -88,8 +88,9 @@ def _quiet(call: Callable[[], Any]) -> Any:
 
 
 def loo(idata: Any):
-    """``az.loo(idata, pointwise=True)`` (``reff=1`` for independent draws); a Pareto :math:`\\hat k` above ArviZ's threshold sets
-    ``.warning`` in the result (show it with :func:`pareto_k_table`) instead of printing."""
+    """``az.loo(idata, pointwise=True)`` (``reff=1`` for independent draws). A Pareto
+    :math:`\\hat k` above ArviZ's threshold sets ``.warning`` in the result (show it with
+    :func:`pareto_k_table`) instead of printing a warning."""
     from hierlib._arviz import az
 
     # independent draws (the exact posteriors of hierlib.exact): relative ESS is 1

@@ -320,7 +320,8 @@ class HalfCauchy:
         return lp
 
     def logpdf_tau2(self, tau2: float) -> float:
-        """Normalised log density of :math:`\\tau^2`: :math:`-\\log(\\pi A \\tau (1+\\tau^2/A^2))`."""
+        """Normalised log density of :math:`\\tau^2`:
+        :math:`-\\log(\\pi A \\tau (1+\\tau^2/A^2))`."""
         return -float(np.log(np.pi * self.scale * np.sqrt(tau2) * (1.0 + tau2 / self.scale2)))
 
     def logpdf(self, mu: float, sigma2: float, tau2: float) -> float:

@@ -508,7 +508,8 @@ plt.show()
 # %% slideshow={"slide_type": "fragment"}
 # NBVAL_CHECK_OUTPUT
 lo2, hi2 = np.quantile(check2["replicated"], [0.025, 0.975])
-print(f"model 2: replicated T 95% between {lo2:.1f} and {hi2:.1f}; observed {check2['observed']:.1f}")
+print(f"model 2: replicated T 95% between {lo2:.1f} and {hi2:.1f}")
+print(f"observed T(y) = {check2['observed']:.1f} points²")
 print(f"posterior predictive p-value = {check2['p_value']:.3f}")
 
 # %% tags=["check"]

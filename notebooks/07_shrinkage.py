@@ -361,9 +361,10 @@ pred = predictive.prediction_table(
 print(pred.round(1).to_string())
 
 # %% tags=["check"]
-assert pred.loc["θ_j, small school 8367 (n = 14)", "width"] > 1.5 * pred.loc[
-    f"θ_j, large school {large} (n = 67)", "width"
-]
+assert (
+    pred.loc["θ_j, small school 8367 (n = 14)", "width"]
+    > 1.5 * pred.loc[f"θ_j, large school {large} (n = 67)", "width"]
+)
 tau_post, sigma_post = np.sqrt(post.draws["tau2"]).mean(), np.sqrt(post.draws["sigma2"]).mean()
 assert abs(pred.loc["mean of a new school θ̃", "width"] - 2 * 1.96 * tau_post) < 0.6
 new_student_new_school = pred.loc["new student, new school", "width"]

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from hierlib import comparisons, exact, gibbs, posterior, predictive, shrinkage
+from hierlib._arviz import az
 from hierlib.data import group_stats, hsb_arrays
 from hierlib.marginal import simulate_two_level
 from hierlib.plots import use_course_style
@@ -321,8 +322,7 @@ fits = {
     ),
 }
 loos = {
-    name: predictive.loo(fit.to_arviz(log_likelihood=True, draws=100))
-    for name, fit in fits.items()
+    name: predictive.loo(fit.to_arviz(log_likelihood=True, draws=100)) for name, fit in fits.items()
 }
 comparison = predictive.compare(loos)
 
@@ -351,6 +351,13 @@ assert 120 < p_loo["model 1 (partial pooling)"] < p_loo["no pooling"] < 175
 
 # %%
 predictive.pareto_k_table(loos).round(2)
+
+# %% tags=["remove-input"]
+ax = az.plot_khat(loos["model 2 (own variances)"], show_hlines=True, figsize=(10, 3.6))
+ax.set_xlabel("student (in data order, school by school)")
+ax.set_ylabel("Pareto shape $\\hat k$")
+ax.set_title("Model 2: one student of 7185 above the threshold (dashed lines)")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # PSIS fits a generalised Pareto distribution to the largest importance weights of each

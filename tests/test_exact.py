@@ -93,7 +93,9 @@ def test_pooling_posteriors_have_their_exact_moments(eight):
     np.testing.assert_allclose(npool.theta_mean, s.ybar, atol=0.05)
     np.testing.assert_allclose(npool.theta_sd**2, s.ss.sum() / (df - 2) / s.n, rtol=0.03)
     again = exact.no_pooling(y, g, n_draws=10, seed=3)
-    np.testing.assert_array_equal(again.draws["sigma2"], exact.no_pooling(y, g, 10, seed=3).draws["sigma2"])
+    np.testing.assert_array_equal(
+        again.draws["sigma2"], exact.no_pooling(y, g, 10, seed=3).draws["sigma2"]
+    )
     with pytest.raises(ValueError, match="within-group spread"):
         exact.no_pooling([1.0, 2.0, 3.0], ["a", "b", "c"])
     with pytest.raises(ValueError, match="all observations are equal"):
