@@ -235,6 +235,17 @@ def ppc(idata: Any, statistic: str | Callable = "sd of s_j^2") -> dict[str, Any]
     }
 
 
+def describe_ppc(check: dict[str, Any], unit: str = "", prob: float = 0.95) -> str:
+    """Three lines: the observed statistic, the central ``prob`` range of the replicated ones,
+    and the posterior predictive p-value (one decimal for the statistic, three for p)."""
+    lo, hi = np.quantile(check["replicated"], [(1 - prob) / 2, (1 + prob) / 2])
+    return (
+        f"observed T(y) = {check['observed']:.1f} {unit}\n"
+        f"replicated T: {100 * prob:g}% between {lo:.1f} and {hi:.1f}\n"
+        f"posterior predictive p-value = {check['p_value']:.3f}"
+    )
+
+
 def plot_ppc_statistic(check: dict[str, Any], ax=None, *, xlabel: str, title: str):
     """Histogram of :math:`T(y^{rep})` with :math:`T(y)` as a vertical line and the p-value."""
     import matplotlib.pyplot as plt

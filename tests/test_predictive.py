@@ -211,3 +211,13 @@ def test_psis_leave_one_school_out_agrees_with_refits(hsb_fits):
         predictive.loso_refit(y, g, "nope", fit)
     with pytest.raises(ValueError, match="leave-one-school-out"):
         predictive.school_log_likelihood(exact.no_pooling(y, g, n_draws=10))
+
+
+def test_describe_ppc_reads_the_check():
+    check = {"observed": 11.14, "replicated": np.linspace(7.0, 10.0, 1001), "p_value": 0.0}
+    text = predictive.describe_ppc(check, "points²")
+    assert text.splitlines() == [
+        "observed T(y) = 11.1 points²",
+        "replicated T: 95% between 7.1 and 9.9",
+        "posterior predictive p-value = 0.000",
+    ]
