@@ -175,7 +175,7 @@ def test_half_cauchy_sampler_is_calibrated(parameterization):
         "hierarchical_normal",
         prior=HC_PROPER,
         parameterization=parameterization,
-        n_reps=400,
+        n_reps=1000,
         n_bins=20,
         thin_by={"offset": 200, "centered": 20}.get(parameterization, 10),
         seed=630,
