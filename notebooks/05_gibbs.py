@@ -357,7 +357,7 @@ ax = exact.plot_tau_posteriors(
 )
 plt.show()
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
 exact_mean = exact.tau_summary(exact_tau)["mean"]
 mcse_tau = table.loc["tau", "mcse_mean"]
@@ -372,7 +372,9 @@ assert abs(exact_mean - draws["tau"].mean()) < 4 * mcse_tau + 1e-3
 # (tau2, sigma2) is a product of normal densities of the school means (variance
 # tau2 + sigma2/n_j) and a chi-square term for the within-school sums of squares; one
 # quadrature over sigma2 remains. This is the strongest check of the sampler the course
-# has: the whole distribution, not one number, and on the real data.
+# has: the whole distribution, not one number, and on the real data. Numbers to say: the
+# exact posterior mean of tau is 2.97, the Gibbs mean 2.97, a difference of a few
+# thousandths, within the Monte Carlo standard error.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The posterior of $\mu$, $\sigma$, $\tau$ and the ICC

@@ -74,7 +74,7 @@ post1 = gibbs.hierarchical_normal(y, groups, seed=SEED)
 idata1 = post1.to_arviz(posterior_predictive=True, draws=250)  # 1000 replicated data sets
 check1 = predictive.ppc(idata1, "sd of s_j^2")
 
-# %% tags=["remove-input"]
+# %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
 t_label = r"$T$ = sd across schools of $s_j^2$ (points²)"
 title = "Model 1 never spreads the school variances as much as HSB does"
 ax = predictive.plot_ppc_statistic(check1, xlabel=t_label, title=title)
@@ -492,7 +492,7 @@ assert moved.max() < 0.5
 idata2 = post_u.to_arviz(posterior_predictive=True, draws=250)
 check2 = predictive.ppc(idata2, "sd of s_j^2")
 
-# %% tags=["remove-input"]
+# %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
 title = "Model 2 reproduces the spread of the school variances (and then some)"
 ax = predictive.plot_ppc_statistic(check2, xlabel=t_label, title=title)
 plt.show()

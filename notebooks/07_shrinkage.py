@@ -402,29 +402,29 @@ loso_fits = {
     "complete pooling": exact.complete_pooling(y_all, school_all, n_draws=500, seed=SEED),
     "model 1 (partial pooling)": post,
 }
-loso = {name: predictive.loo(predictive.school_idata(fit)) for name, fit in loso_fits.items()}
-worst = int(np.argmax(np.asarray(loso["model 1 (partial pooling)"]["pareto_k"])))
-refit_schools = [str(stats.labels[worst]), "8367", large]
+loso = {k: predictive.loo(predictive.school_idata(f)) for k, f in loso_fits.items()}
+m1_loso = loso["model 1 (partial pooling)"]
+worst = str(stats.labels[np.argmax(np.asarray(m1_loso["pareto_k"]))])
+
+
+def refit_model_1(y_, g_):
+    return gibbs.hierarchical_normal(y_, g_, n_draws=1000, n_warmup=300, seed=SEED)
+
+
 refits = {
-    school: predictive.loso_refit(
-        y_all, school_all, school,
-        lambda y_, g_: gibbs.hierarchical_normal(y_, g_, n_draws=1000, n_warmup=300, seed=SEED),
-    )
-    for school in refit_schools
-}  # fmt: skip
+    school: predictive.loso_refit(y_all, school_all, school, refit_model_1)
+    for school in (worst, "8367", large)
+}
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 for name, res in loso.items():
-    k = np.asarray(res["pareto_k"])
-    print(f"{name}: LOSO elpd {res['elpd_loo']:.0f} (se {res['se']:.0f}), max k {k.max():.2f}")
-m1_loso = loso["model 1 (partial pooling)"]
-for school, exact_elpd in refits.items():
+    k_max = float(np.max(res["pareto_k"]))
+    print(f"{name}: elpd {res['elpd_loo']:.0f} (se {res['se']:.0f}), max k {k_max:.2f}")
+for school, refit in refits.items():
     j = int(np.flatnonzero(stats.labels == school)[0])
-    print(
-        f"school {school}: PSIS {float(m1_loso['loo_i'][j]):.2f}, refit {exact_elpd:.2f}, "
-        f"k = {float(m1_loso['pareto_k'][j]):.2f}"
-    )
+    psis, k_j = float(m1_loso["loo_i"][j]), float(m1_loso["pareto_k"][j])
+    print(f"school {school}: PSIS {psis:.2f}, refit {refit:.2f}, k = {k_j:.2f}")
 
 # %% tags=["check"]
 for school, exact_elpd in refits.items():

@@ -321,9 +321,8 @@ fits = {
         y, groups, n_draws=1000, n_warmup=500, seed=SEED
     ),
 }
-loos = {
-    name: predictive.loo(fit.to_arviz(log_likelihood=True, draws=100)) for name, fit in fits.items()
-}
+idatas = {k: f.to_arviz(log_likelihood=True, draws=100) for k, f in fits.items()}
+loos = {k: predictive.loo(idata) for k, idata in idatas.items()}
 comparison = predictive.compare(loos)
 
 # %% slideshow={"slide_type": "subslide"}
@@ -352,37 +351,44 @@ assert 120 < p_loo["model 1 (partial pooling)"] < p_loo["no pooling"] < 175
 # %%
 predictive.pareto_k_table(loos).round(2)
 
-# %% tags=["remove-input"]
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# PSIS fits a generalised Pareto distribution to the largest importance weights of each
+# student; its shape $\hat k$ says how heavy their tail is. Below ArviZ's threshold (0.7 for
+# long runs, $1 - 1/\log_{10} S = 0.62$ for our $S = 400$ draws) the leave-one-out estimate
+# is reliable; above it, that student moves the posterior so much that the shortcut may
+# fail.
+
+# %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
 ax = az.plot_khat(loos["model 2 (own variances)"], show_hlines=True, figsize=(10, 3.6))
 ax.set_xlabel("student (in data order, school by school)")
 ax.set_ylabel("Pareto shape $\\hat k$")
 ax.set_title("Model 2: one student of 7185 above the threshold (dashed lines)")
 plt.show()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# PSIS fits a generalised Pareto distribution to the largest importance weights of each
-# student; its shape $\hat k$ says how heavy their tail is. Below ArviZ's threshold (0.7 for
-# long runs, $1 - 1/\log_{10} S = 0.62$ for our $S = 400$ draws) the leave-one-out estimate
-# is reliable; above it, that student moves the posterior so much that the shortcut may
-# fail. Then do it the slow, exact way: refit without the student.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The flagged students, refitted exactly
+#
+# Where $\hat k$ is too large, do it the slow, exact way: refit without the student.
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
-refitters = {  # the same samplers, run without one student
-    "no pooling": lambda y_, g_: exact.no_pooling(y_, g_, n_draws=1000, seed=SEED),
-    "model 2 (own variances)": lambda y_, g_: gibbs.unequal_variances(
-        y_, g_, n_draws=1000, n_warmup=500, seed=SEED
-    ),
-}
+def refit_no_pooling(y_, g_):
+    return exact.no_pooling(y_, g_, n_draws=1000, seed=SEED)
+
+
+def refit_model_2(y_, g_):
+    return gibbs.unequal_variances(y_, g_, n_draws=1000, n_warmup=500, seed=SEED)
+
+
+refitters = {"no pooling": refit_no_pooling, "model 2 (own variances)": refit_model_2}
 for name, refit in refitters.items():
     k = np.asarray(loos[name]["pareto_k"])
     for i in np.flatnonzero(k > float(loos[name]["good_k"])):
         exact_i = predictive.loo_refit(y, groups, int(i), refit)
         psis_i = float(loos[name]["loo_i"][i])
-        print(
-            f"{name}, student {i} (school {groups[i]}, score {y[i]:.1f}): k = {k[i]:.2f}, "
-            f"PSIS {psis_i:.2f}, refit {exact_i:.2f}"
-        )
+        print(f"{name}, student {i} (school {groups[i]}): k = {k[i]:.2f}")
+        print(f"    PSIS {psis_i:.2f}, exact refit {exact_i:.2f}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # A student far from a small school's mean pulls that school's $\theta_j$ (no pooling, no
