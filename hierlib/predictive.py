@@ -130,6 +130,16 @@ def pareto_k_table(loos: dict[str, Any]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- predictive checks
+def _group_sums(flat: NDArray, idx: NDArray[np.int64], m: int) -> tuple[NDArray, NDArray]:
+    """Per-group sums along the last axis of ``flat`` (rows: data sets), and group sizes."""
+    n = np.bincount(idx, minlength=m)
+    if (n == 0).any():
+        raise ValueError("every group index 0..m-1 needs at least one observation")
+    order = np.argsort(idx, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(n)[:-1]))
+    return np.add.reduceat(flat[:, order], starts, axis=1), n.astype(np.float64)
+
+
 def group_variances(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
     """Within-group sample variances :math:`s_j^2` of every replicate.
 
@@ -148,26 +158,19 @@ def group_variances(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[n
     """
     yr = np.asarray(y_rep, dtype=np.float64)
     idx = np.asarray(obs_group, dtype=np.int64)
-    n = np.bincount(idx, minlength=m).astype(np.float64)
-    if (n < 2).any():
+    if (np.bincount(idx, minlength=m) < 2).any():
         raise ValueError("every group needs at least two members for a sample variance")
     flat = yr.reshape(-1, yr.shape[-1])
-    sums = np.zeros((flat.shape[0], m))
-    squares = np.zeros((flat.shape[0], m))
-    np.add.at(sums.T, idx, flat.T)
+    sums, n = _group_sums(flat, idx, m)
     means = sums / n
-    np.add.at(squares.T, idx, (flat - means[:, idx]).T ** 2)
+    squares, _ = _group_sums((flat - means[:, idx]) ** 2, idx, m)
     return (squares / (n - 1.0)).reshape(yr.shape[:-1] + (m,))
 
 
 def group_means(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
     """Group means :math:`\\bar y_j` of every replicate, shape (..., m)."""
     yr = np.asarray(y_rep, dtype=np.float64)
-    idx = np.asarray(obs_group, dtype=np.int64)
-    n = np.bincount(idx, minlength=m).astype(np.float64)
-    flat = yr.reshape(-1, yr.shape[-1])
-    sums = np.zeros((flat.shape[0], m))
-    np.add.at(sums.T, idx, flat.T)
+    sums, n = _group_sums(yr.reshape(-1, yr.shape[-1]), np.asarray(obs_group, np.int64), m)
     return (sums / n).reshape(yr.shape[:-1] + (m,))
 
 
