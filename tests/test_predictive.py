@@ -221,3 +221,28 @@ def test_describe_ppc_reads_the_check():
         "replicated T: 95% between 7.1 and 9.9",
         "posterior predictive p-value = 0.000",
     ]
+
+
+def test_plot_ppc_runs_quietly_on_the_library_groups(small, recwarn):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    y, g = small
+    idata = gibbs.hierarchical_normal(y, g, n_draws=100, seed=3).to_arviz(posterior_predictive=True)
+    ax = az.plot_ppc(idata, num_pp_samples=20, random_seed=1)
+    assert len(ax.get_lines()) >= 22  # 20 replicates, their mean, the data
+    assert not [w for w in recwarn if "ppc" in str(w.message).lower()]
+
+
+def test_pooling_posteriors_have_pointwise_groups(small):
+    y, g = small
+    idx = np.searchsorted(np.unique(g), g)
+    cp = exact.complete_pooling(y, g, n_draws=50, seed=2)
+    ll = cp.to_arviz(log_likelihood=True).log_likelihood["y"].values
+    mu, s2 = cp.draws["mu"][1, 4], cp.draws["sigma2"][1, 4]
+    np.testing.assert_allclose(ll[1, 4], stats.norm.logpdf(y, mu, np.sqrt(s2)))
+    npool = exact.no_pooling(y, g, n_draws=50, seed=2)
+    ll = npool.to_arviz(log_likelihood=True).log_likelihood["y"].values
+    th, s2 = npool.draws["theta"][0, 7], npool.draws["sigma2"][0, 7]
+    np.testing.assert_allclose(ll[0, 7], stats.norm.logpdf(y, th[idx], np.sqrt(s2)))
+    assert set(cp.to_arviz().posterior.data_vars) == {"mu", "sigma2", "sigma"}
