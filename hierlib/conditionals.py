@@ -12,8 +12,10 @@ pseudo-counts :math:`p(\\lambda) \\propto \\lambda^{a-1}e^{-b\\lambda}` (see
 :mod:`hierlib.priors`: Default has :math:`a_\\tau=-1, b_\\tau=0` (flat on :math:`\\tau^2`) and
 :math:`a_\\sigma=b_\\sigma=0` (:math:`1/\\sigma^2`); SemiConjugate has
 :math:`a_\\tau=\\eta_0/2, b_\\tau=\\eta_0\\tau_0^2/2, a_\\sigma=\\nu_0/2,
-b_\\sigma=\\nu_0\\sigma_0^2/2`), and the prior of :math:`\\mu` is :math:`N(\\mu_0, 1/p_0)` with
-:math:`p_0=0` meaning flat.
+b_\\sigma=\\nu_0\\sigma_0^2/2`; ``Default(tau2="uniform-tau")`` has :math:`a_\\tau=-1/2`;
+HalfCauchy has :math:`a_\\tau = 1/2, b_\\tau = 1/a` given its auxiliary variable :math:`a`,
+see :func:`cauchy_aux_precision`), and the prior of :math:`\\mu` is :math:`N(\\mu_0, 1/p_0)`
+with :math:`p_0=0` meaning flat.
 
 Key identity (why sufficient statistics suffice):
 

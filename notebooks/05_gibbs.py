@@ -529,6 +529,29 @@ plt.show()
 #
 # $p(\tau^2) \propto 1/\tau^2$ stays refused: improper for every number of schools.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The two new priors in the Gibbs sampler
+#
+# **$p(\tau) \propto 1$.** $p(\tau^2) \propto (\tau^2)^{-1/2}$; with $\phi_\mu = 1/\tau^2$ and
+# $|d\tau^2/d\phi_\mu| = \phi_\mu^{-2}$: $p(\phi_\mu) \propto \phi_\mu^{1/2}\phi_\mu^{-2} =
+# \phi_\mu^{-3/2}$, so $\frac{1}{\tau^2} \mid \theta, \mu \sim
+# \text{Gamma}\big(\frac{m-1}{2}, \frac{Q}{2}\big)$ (flat $p(\tau^2)$ gave $\frac{m-2}{2}$).
+#
+# **Half-Cauchy$(0, A)$** is not conjugate, but it is a mixture with an extra unknown $a$:
+# $\tau^2 \mid a \sim \text{Inv-Gamma}(\frac12, \frac1a)$,
+# $a \sim \text{Inv-Gamma}(\frac12, \frac{1}{A^2})$. Given $a$ the precision prior is
+# $\text{Gamma}(\frac12, \frac1a)$, and as a function of $a$
+#
+# $$
+# p(a \mid \tau^2) \propto a^{-1/2}e^{-1/(a\tau^2)}\cdot a^{-3/2}e^{-1/(aA^2)}
+# = a^{-2}e^{-(1/A^2 + 1/\tau^2)/a},
+# $$
+#
+# so each sweep adds two conjugate draws:
+# $\frac{1}{\tau^2} \mid \theta, \mu, a \sim \text{Gamma}\big(\frac{m+1}{2}, \frac1a +
+# \frac{Q}{2}\big)$ and $\frac1a \mid \tau^2 \sim \text{Gamma}\big(1, \frac{1}{A^2} +
+# \frac{1}{\tau^2}\big)$.
+
 # %%
 y8, groups8 = subsample_groups(y, groups, 8, rng)
 tau_priors = {
