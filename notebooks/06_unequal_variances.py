@@ -512,9 +512,24 @@ assert check2["p_value"] > 0.05
 #   school's own $\sigma_j^2$, already fitted to that school's $s_j^2$, and adds fresh
 #   sampling noise on top. The data were used twice (to fit $\sigma_j^2$, then to check it),
 #   so this check is nearly guaranteed to pass: it cannot tell a good $\nu_0$ from a bad one.
-# - A sharper check replicates *new* schools: draw $\sigma_j^2$ from
-#   $\text{Inv-Gamma}(\nu_0/2, \nu_0\sigma_0^2/2)$ instead of using the fitted one
-#   (exercise-level; Gelman, Meng & Stern 1996).
+# - A sharper, *mixed* check (Gelman, Meng & Stern 1996) draws fresh school variances from
+#   the fitted population, $\sigma_j^{2,rep} \sim \text{Inv-Gamma}(\nu_0/2,
+#   \nu_0\sigma_0^2/2)$, instead of reusing the fitted ones:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check_mixed = predictive.ppc_new_variances(post_u, seed=SEED)
+print(predictive.describe_ppc(check_mixed, "points²"))
+
+# %% tags=["check"]
+assert check_mixed["p_value"] > 0.9
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Fresh variances from the fitted population spread *more* than HSB's: with
+# $\nu_0 \approx 31$, model 2 says school variances differ more than they do. Model 1 said
+# "too little spread", model 2 "somewhat too much"; $\nu_0$ decides where between, and its
+# prior, with little mass above 20, holds it down (the $\nu_0$ slide above). A check that
+# fails tells you where to look next.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

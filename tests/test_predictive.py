@@ -115,6 +115,23 @@ def test_ppc_of_variance_spread_rejects_model_1_on_hsb(hsb_fits):
     assert check2["replicated"].mean() > check1["replicated"].max()
 
 
+def test_mixed_check_of_model_2_sees_the_nu0_prior(hsb_fits):
+    """Fresh sigma_j^2 from the fitted population: under the lecture's nu0 prior (which holds
+    nu0 near 31) they spread more than HSB's s_j^2; with a vague nu0 prior they do not."""
+    from hierlib import priors
+
+    y, g, m1, m2 = hsb_fits
+    lecture = predictive.ppc_new_variances(m2, seed=1)
+    assert lecture["replicated"].shape == (1000,)
+    assert lecture["p_value"] > 0.95
+    vague = gibbs.unequal_variances(
+        y, g, prior=priors.UnequalVariances(nu0_shape=1, nu0_rate=0.05), n_draws=1000, seed=2
+    )
+    assert 0.1 < predictive.ppc_new_variances(vague, seed=1)["p_value"] < 0.9
+    with pytest.raises(ValueError, match="unequal-variances"):
+        predictive.ppc_new_variances(m1)
+
+
 def test_group_statistics_of_replicates_by_hand():
     y = np.array([[1.0, 3.0, 2.0, 2.0, 6.0], [0.0, 0.0, 1.0, 5.0, 5.0]])
     idx = np.array([0, 0, 1, 1, 1])
