@@ -224,13 +224,18 @@ def ppc(idata: Any, statistic: str | Callable = "sd of s_j^2") -> dict[str, Any]
         ``observed`` (float), ``replicated`` (ndarray, one per draw, chains pooled),
         ``p_value``.
     """
-    fn = STATISTICS[statistic] if isinstance(statistic, str) else statistic
     school = np.asarray(idata.observed_data["school"].values)
     labels, obs_group = np.unique(school, return_inverse=True)
     y = idata.observed_data["y"].values
     y_rep = idata.posterior_predictive["y"].values.reshape(-1, y.size)
-    observed = float(fn(y, obs_group, labels.size))
-    replicated = np.asarray(fn(y_rep, obs_group, labels.size))
+    return _check(statistic, y, y_rep, obs_group, labels.size)
+
+
+def _check(statistic: str | Callable, y, y_rep, obs_group, m: int) -> dict[str, Any]:
+    """:math:`T(y)`, :math:`T(y^{rep})` per replicate and the p-value :math:`P(T^{rep} \\ge T)`."""
+    fn = STATISTICS[statistic] if isinstance(statistic, str) else statistic
+    observed = float(fn(y, obs_group, m))
+    replicated = np.asarray(fn(y_rep, obs_group, m))
     return {
         "observed": observed,
         "replicated": replicated,
@@ -261,14 +266,7 @@ def ppc_new_variances(
     means, _ = observation_moments(post, keep)
     means = means.reshape(-1, y.size)
     y_rep = means + np.sqrt(sigma2_rep[:, obs_group]) * rng.standard_normal(means.shape)
-    fn = STATISTICS[statistic] if isinstance(statistic, str) else statistic
-    observed = float(fn(y, obs_group, post.stats.m))
-    replicated = np.asarray(fn(y_rep, obs_group, post.stats.m))
-    return {
-        "observed": observed,
-        "replicated": replicated,
-        "p_value": float(np.mean(replicated >= observed)),
-    }
+    return _check(statistic, y, y_rep, obs_group, post.stats.m)
 
 
 def describe_ppc(check: dict[str, Any], unit: str = "", prob: float = 0.95) -> str:
