@@ -358,6 +358,24 @@ def prediction_table(
     return out
 
 
+def plot_prediction_table(table: pd.DataFrame, ax=None, *, title: str = ""):
+    """The intervals of :func:`prediction_table` as horizontal bars (mean marked), one row
+    per quantity, top to bottom in the table's order."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.2))
+    rows = np.arange(len(table))[::-1]
+    for r, (name, row) in zip(rows, table.iterrows(), strict=True):
+        color = "C1" if "new student" in name else "C0"
+        ax.plot([row["lower"], row["upper"]], [r, r], color=color, lw=6, alpha=0.7)
+        ax.plot(row["mean"], r, "o", color="k", ms=6)
+    ax.set_yticks(rows, list(table.index))
+    ax.set_xlabel("math achievement (score points); bars: 95% predictive intervals")
+    ax.set_title(title)
+    return ax
+
+
 # ------------------------------------------------------------- leave one school out
 def school_loglik(
     n: ArrayLike, ybar: ArrayLike, ss: ArrayLike, mu: ArrayLike, tau2: ArrayLike, sigma2: ArrayLike

@@ -378,6 +378,12 @@ assert abs(pred.loc["mean of a new school θ̃", "width"] - 2 * 1.96 * tau_post)
 new_student_new_school = pred.loc["new student, new school", "width"]
 assert abs(new_student_new_school - 2 * 1.96 * np.hypot(tau_post, sigma_post)) < 0.6
 
+# %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
+ax = predictive.plot_prediction_table(
+    pred, title="School means are known to ±1.5 to 3 points, a new student only to ±12 to 13.5"
+)
+plt.show()
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Reading the predictions
 #

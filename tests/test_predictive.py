@@ -263,3 +263,16 @@ def test_pooling_posteriors_have_pointwise_groups(small):
     th, s2 = npool.draws["theta"][0, 7], npool.draws["sigma2"][0, 7]
     np.testing.assert_allclose(ll[0, 7], stats.norm.logpdf(y, th[idx], np.sqrt(s2)))
     assert set(cp.to_arviz().posterior.data_vars) == {"mu", "sigma2", "sigma"}
+
+
+def test_prediction_plot_has_one_bar_per_row(hsb_fits):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, _, m1, _ = hsb_fits
+    table = predictive.prediction_table(m1, {"small": "8367"}, np.random.default_rng(3))
+    ax = predictive.plot_prediction_table(table, title="t")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == list(table.index)  # the first row at the top
+    assert len(ax.get_lines()) == 2 * len(table)
+    assert ax.get_yticks()[0] == len(table) - 1
