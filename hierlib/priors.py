@@ -130,8 +130,16 @@ class Default:
 
     def logpdf(self, mu: float, sigma2: float, tau2: float) -> float:
         """Log prior density up to a constant: :math:`-\\log\\sigma^2` (flat on
-        :math:`\\tau^2`), minus :math:`\\tfrac12\\log\\tau^2` for ``"uniform-tau"``."""
-        return -float(np.log(sigma2)) - (1.0 + _TAU2_EXPONENT[self.tau2]) * float(np.log(tau2))
+        :math:`\\tau^2`), minus :math:`\\tfrac12\\log\\tau^2` for ``"uniform-tau"``, on its
+        support (:math:`\\sigma^2 > 0`, :math:`\\tau^2 \\ge 0`), ``-inf`` outside it (as the
+        scipy densities of the proper priors); ``ValueError`` for NaN or infinite arguments."""
+        finite_scalar(mu, "mu")
+        s2, t2 = finite_scalar(sigma2, "sigma2"), finite_scalar(tau2, "tau2")
+        if s2 <= 0 or t2 < 0:
+            return -np.inf
+        if self.tau2 == "flat":
+            return -float(np.log(s2))
+        return np.inf if t2 == 0 else -float(np.log(s2)) - 0.5 * float(np.log(t2))
 
 
 @dataclass(frozen=True)
@@ -321,8 +329,11 @@ class HalfCauchy:
 
     def logpdf_tau2(self, tau2: float) -> float:
         """Normalised log density of :math:`\\tau^2`:
-        :math:`-\\log(\\pi A \\tau (1+\\tau^2/A^2))`."""
-        return -float(np.log(np.pi * self.scale * np.sqrt(tau2) * (1.0 + tau2 / self.scale2)))
+        :math:`-\\log(\\pi A \\tau (1+\\tau^2/A^2))` (``-inf`` below 0, ``inf`` at 0)."""
+        t2 = finite_scalar(tau2, "tau2")
+        if t2 <= 0:
+            return np.inf if t2 == 0 else -np.inf
+        return -float(np.log(np.pi * self.scale * np.sqrt(t2) * (1.0 + t2 / self.scale2)))
 
     def logpdf(self, mu: float, sigma2: float, tau2: float) -> float:
         """Log prior density of :math:`(\\mu, \\sigma^2, \\tau^2)` (up to a constant for the
