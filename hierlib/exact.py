@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import positive_int
+from hierlib._validate import RESCALE_HINT, positive_int
 from hierlib.data import GroupStats, group_stats
 from hierlib.priors import Default, HalfCauchy, SemiConjugate
 
@@ -140,8 +140,10 @@ def marginal_tau2(
     prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
     if stats.n_total <= stats.m or stats.ss.sum() <= 0:
         raise ValueError(
-            "the exact marginal needs within-group spread (some group with two values)"
+            "the exact marginal needs within-group spread in y (some group with two values)"
         )
+    # work on standardised data (scores in sd units): every grid stays inside floating point
+    centre, unit, stats, prior = _standardised(stats, prior)
     s_within = stats.ss.sum() / (stats.n_total - stats.m)
     scale = np.sqrt(max(float(np.var(stats.ybar)), s_within / stats.n.mean()))
     # a coarse pass locates the mass; then a fine grid in log tau covers it
@@ -153,14 +155,54 @@ def marginal_tau2(
             "the posterior of tau has too heavy a tail for a grid (it may be improper)"
         )
     lo, hi = coarse[max(inside[0] - 1, 0)], coarse[inside[-1] + 1]
-    tau = np.exp(np.linspace(np.log(lo), np.log(hi), n_grid))
-    tau2 = tau**2
-    log_d = _log_post_tau2(stats, prior, tau2)
-    density = np.exp(log_d - log_d.max())
-    density /= np.trapezoid(density, tau2)
-    return pd.DataFrame(
-        {"tau2": tau2, "density": density, "tau": tau, "density_tau": 2.0 * tau * density}
+    tau_std = np.exp(np.linspace(np.log(lo), np.log(hi), n_grid))
+    log_d = _log_post_tau2(stats, prior, tau_std**2)
+    density_std = np.exp(log_d - log_d.max())
+    density_std /= np.trapezoid(density_std, tau_std**2)
+    # back to score units: tau = unit * tau_std, p(tau2) = p_std(tau2 / unit^2) / unit^2
+    with np.errstate(over="ignore", under="ignore"):
+        tau = unit * tau_std
+        density = density_std / unit**2
+        table = pd.DataFrame(
+            {"tau2": tau**2, "density": density, "tau": tau, "density_tau": 2.0 * tau * density}
+        )
+    values = table.to_numpy()
+    if not np.isfinite(values).all() or not (table["density"] > 0).any():
+        raise ValueError(
+            f"tau2 on the scale of y (sd {unit:.3g}) leaves floating point: {RESCALE_HINT}"
+        )
+    return table
+
+
+def _standardised(stats: GroupStats, prior: Any) -> tuple[float, float, GroupStats, Any]:
+    """The statistics of :math:`(y - c)/u` (:math:`c` the grand mean, :math:`u` the sd of
+    y) and the same prior on that scale: :math:`\\tau/u` is half-Cauchy(0, A/u); a
+    semi-conjugate prior's mean and variances are shifted and scaled the same way; the flat
+    and :math:`p(\\tau) \\propto 1` priors do not change."""
+    centre = float(stats.grand_mean)
+    total = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - centre) ** 2))
+    unit = float(np.sqrt(total / stats.n_total))
+    if not np.isfinite(unit) or unit <= 0:
+        raise ValueError(f"y has no spread on a floating-point scale: {RESCALE_HINT}")
+    std = GroupStats(
+        labels=stats.labels, n=stats.n, ybar=(stats.ybar - centre) / unit, ss=stats.ss / unit**2
     )
+    if isinstance(prior, HalfCauchy):
+        given = prior.mu0 is not None, prior.nu0 is not None
+        prior = HalfCauchy(
+            scale=prior.scale / unit,
+            mu0=(prior.mu0 - centre) / unit if given[0] else None,
+            g20=prior.g20 / unit**2 if given[0] else None,
+            nu0=prior.nu0 if given[1] else None,
+            s20=prior.s20 / unit**2 if given[1] else None,
+        )
+    elif isinstance(prior, SemiConjugate):
+        u2 = unit**2
+        prior = SemiConjugate(
+            mu0=(prior.mu0 - centre) / unit, g20=prior.g20 / u2, eta0=prior.eta0,
+            t20=prior.t20 / u2, nu0=prior.nu0, s20=prior.s20 / u2,
+        )  # fmt: skip
+    return centre, unit, std, prior
 
 
 # ------------------------------------------------------------------- the pooling extremes
@@ -217,11 +259,11 @@ def complete_pooling(
     positive_int(seed, "seed", minimum=0)
     n = stats.n_total
     if n < 2:
-        raise ValueError("complete pooling needs at least two observations")
+        raise ValueError("complete pooling needs at least two observations in y")
     grand = stats.grand_mean
     ss = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - grand) ** 2))
     if ss <= 0:
-        raise ValueError("complete pooling needs spread: all observations are equal")
+        raise ValueError("complete pooling needs spread: all values of y are equal")
     mu = np.empty((n_chains, n_draws))
     sigma2 = np.empty((n_chains, n_draws))
     for c, rng in enumerate(_chain_rngs(seed, n_chains)):
@@ -256,7 +298,9 @@ def no_pooling(
     positive_int(seed, "seed", minimum=0)
     df = stats.n_total - stats.m
     if df <= 0 or stats.ss.sum() <= 0:
-        raise ValueError("no pooling needs within-group spread: some group with two values")
+        raise ValueError(
+            "no pooling needs within-group spread in y: some group with two different values"
+        )
     sigma2 = np.empty((n_chains, n_draws))
     theta = np.empty((n_chains, n_draws, stats.m))
     for c, rng in enumerate(_chain_rngs(seed, n_chains)):

@@ -100,5 +100,5 @@ def test_pooling_posteriors_have_their_exact_moments(eight):
     )
     with pytest.raises(ValueError, match="within-group spread"):
         exact.no_pooling([1.0, 2.0, 3.0], ["a", "b", "c"])
-    with pytest.raises(ValueError, match="all observations are equal"):
+    with pytest.raises(ValueError, match="all values of y are equal"):
         exact.complete_pooling([1.0, 1.0], ["a", "b"])
