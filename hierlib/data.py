@@ -236,3 +236,25 @@ def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:
     finite_result(ybar, "a group mean of y", RESCALE_HINT)
     finite_result(ss, "a within-group sum of squares of y", RESCALE_HINT)
     return GroupStats(labels=labels, n=n, ybar=ybar, ss=ss)
+
+
+def subsample_groups(
+    y: ArrayLike, groups: ArrayLike, m: int, rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray]:
+    """Keep every observation of ``m`` groups chosen at random (without replacement).
+
+    For seeing what a hierarchical model does with few groups (e.g. 8 of HSB's 160 schools).
+    Returns ``(y, groups)`` of the kept rows, in their original order.
+    """
+    from hierlib._validate import positive_int
+
+    y_arr = as_finite_1d(y, "y")
+    g_arr = as_labels(groups)
+    same_length(y=y_arr, groups=g_arr)
+    labels = np.unique(g_arr)
+    m = positive_int(m, "m")
+    if m > labels.size:
+        raise ValueError(f"cannot keep {m} groups out of {labels.size}")
+    chosen = rng.choice(labels, size=m, replace=False)
+    keep = np.isin(g_arr, chosen)
+    return y_arr[keep], g_arr[keep]
