@@ -357,7 +357,7 @@ assert (z.abs() < 4).all()  # a false alarm has probability below 2e-4
 #
 # Both runs were timed above; per sweep:
 
-# %%
+# %% tags=["timing"]
 per_sweep_tb = tb_seconds / (4 * 2000)
 per_sweep_compiled = post.elapsed / (post.n_chains * (post.n_draws + 1000))
 ratio = per_sweep_tb / per_sweep_compiled  # changes from run to run: shown coarsely
