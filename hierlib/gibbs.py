@@ -236,7 +236,7 @@ def _check_stats(stats) -> GroupStats:
     except TypeError:
         ordered = False
     if not ordered:
-        raise ValueError("stats.labels must be distinct and sorted (as data.group_stats gives them)")
+        raise ValueError("stats.labels must be distinct and sorted (as group_stats gives them)")
     return GroupStats(labels=labels, n=n.astype(np.int64), ybar=ybar, ss=ss)
 
 

