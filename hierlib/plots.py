@@ -6,6 +6,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 from cycler import cycler
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 
 COLORBLIND = ["#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC",
               "#CA9161", "#FBAFE4", "#949494", "#ECE133", "#56B4E9"]  # fmt: skip
@@ -17,7 +18,7 @@ WHITEGRID_RC = {
     "axes.grid": True,
     "axes.labelcolor": ".15",
     "axes.linewidth": 1.25,
-    "axes.prop_cycle": cycler(color=COLORBLIND),
+    "axes.prop_cycle": cycler(color=[to_rgb(c) for c in COLORBLIND]),
     "font.sans-serif": [
         "Arial",
         "DejaVu Sans",
