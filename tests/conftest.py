@@ -1,6 +1,9 @@
 """Shared fixtures: the shipped HSB data, the reference data in ../shared/data, and the offline
 Chromium of the browser tests (tests marked ``browser`` skip, saying why, where it is absent)."""
 
+import fcntl
+import os
+import pickle
 import sys
 from pathlib import Path
 
@@ -32,6 +35,29 @@ def browser():
 
     with editions.offline_browser() as chromium:
         yield chromium
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """``(folder, entries)``: the site of every committed notebook (tools/build_site.py), built
+    once per test run and shared by every test file and xdist worker that asks for it.
+
+    The first worker to ask builds it into the run's shared temporary folder, under a file
+    lock; the others wait for the lock and reuse it. Tests only read it.
+    """
+    import build_site
+
+    if not (REPO / "node_modules" / "reveal.js").exists():
+        pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's folder
+    out, done = root / "shared-site", root / "shared-site.entries.pickle"
+    with open(root / "shared-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            entries = build_site.build(out, REPO / "node_modules", build_site.notebooks_in_order())
+            done.write_bytes(pickle.dumps(entries))
+    return out, pickle.loads(done.read_bytes())
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Instructor decks: every reveal.js deck fits a 1280x720 screen, offline, with speaker notes.
 
 The decks are rendered from the committed notebooks by tools/build_site.py into a temporary
-folder and opened in Debian's chromium with every non-file:// request aborted. Every slide
+folder (once per test run, shared with tests/test_site.py: conftest.py) and opened in
+Debian's chromium with every non-file:// request aborted. Every slide
 (vertical ones too, with all fragments shown) is visited; none may be taller than the window
 or hold a code box, table or formula wider than it, and every formula on it must be typeset.
 The speaker view (key ``s``, reveal's notes plugin served from the site) must show the notes.
@@ -9,15 +10,11 @@ Skips where chromium is absent (CI installs it).
 """
 
 import re
-from pathlib import Path
 
 # tools/ holds scripts, not a package: conftest.py puts it on sys.path
-import build_site
 import editions
 import nbformat
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
 
 NOTEBOOKS = editions.notebook_paths()
 DECKS = [f"{p.stem}.slides.html" for p in NOTEBOOKS]
@@ -25,12 +22,9 @@ pytestmark = pytest.mark.browser  # skipped where chromium is absent (conftest.p
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    if not (REPO / "node_modules" / "reveal.js").exists():
-        pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
-    out = tmp_path_factory.mktemp("decks")
-    build_site.build(out, REPO / "node_modules", NOTEBOOKS)
-    return out
+def site(built_site):
+    """The site's folder (built once per run and shared with test_site.py: conftest)."""
+    return built_site[0]
 
 
 @pytest.fixture(scope="module")

@@ -41,13 +41,9 @@ import editions  # noqa: E402  (the offline Chromium the handouts also use)
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The site of every committed notebook, built into a temporary folder."""
-    if not (REPO / "node_modules" / "reveal.js").exists():
-        pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
-    out = tmp_path_factory.mktemp("site")
-    entries = build_site.build(out, REPO / "node_modules", build_site.notebooks_in_order())
-    return out, entries
+def site(built_site):
+    """The site of every committed notebook (built once per run: conftest.built_site)."""
+    return built_site
 
 
 def test_index_links_every_page_and_deck_in_lecture_order(site):
