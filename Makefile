@@ -19,7 +19,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all setup notebooks site student handouts decks test lint clean lock bench
+.PHONY: all setup notebooks site student handouts decks test lint clean lock bench bench-peers
 
 all: setup
 	$(BIN)/python tools/run_notebooks.py
@@ -41,9 +41,11 @@ $(NODE_STAMP): package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --ignore-scripts
 	touch $(NODE_STAMP)
 
-# make notebooks NB=notebooks/05_gibbs.py executes just that one (default: all, lecture order)
+# make notebooks NB=notebooks/05_gibbs.py executes just that one (default: all, lecture order,
+# JOBS at a time: the notebooks are independent)
+JOBS ?= 2
 notebooks: setup
-	$(BIN)/python tools/run_notebooks.py $(NB)
+	$(BIN)/python tools/run_notebooks.py --jobs $(JOBS) $(NB)
 
 site: setup
 	$(BIN)/python tools/build_site.py --out $(SITE)
@@ -73,9 +75,25 @@ test: setup
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (exit $$status)"; fi; \
 	exit $$status
 
-# Speed of the Gibbs samplers vs a textbook numpy loop (prints figures; never a timed test)
+# Speed of the Gibbs samplers vs a textbook numpy loop, then what a user waits on (parallel
+# chains, REML, import cells); prints figures, never a timed test
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gibbs.py
+	$(BIN)/python benchmarks/bench_user.py
+
+# Optional, never part of the tests: hierlib vs NUTS (PyMC + nutpie, from PyPI) vs the textbook
+# loop, ESS per second in one run, in a venv of its own (build/peers-venv: the course's pins
+# plus PyMC and nutpie, which the course does not depend on)
+PEERS := build/peers-venv
+PEERS_PINS := "pymc==5.28.5" "nutpie==0.16.8"
+$(PEERS)/.installed: pyproject.toml requirements.lock
+	rm -rf $(PEERS) && $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade "pip==26.3"
+	$(PEERS)/bin/python -m pip install --quiet -c requirements.lock -e . $(PEERS_PINS)
+	touch $@
+
+bench-peers: $(PEERS)/.installed
+	$(PEERS)/bin/python benchmarks/bench_peers.py
 
 clean:
 	rm -rf build
