@@ -501,9 +501,9 @@ def hierarchical_normal(
     TypeError
         ``stats`` that is not a :class:`hierlib.data.GroupStats`.
     """
-    y, groups = _data(y, groups, stats)
+    data = _data(y, groups, stats)  # (y, groups), or (stats, None): no rows were given
     stats, prior, keep, hyper = _prepare(
-        y, groups, prior, (Default, SemiConjugate), parameterization, n_draws, n_warmup,
+        *data, prior, (Default, SemiConjugate), parameterization, n_draws, n_warmup,
         n_chains, seed, progress, engine, keep_theta,
     )  # fmt: skip
     workers = _workers(cores, n_chains, engine)
@@ -585,9 +585,9 @@ def unequal_variances(
         As :func:`hierarchical_normal`, and for any group with a single member (its
         :math:`\\sigma_j^2` would be sampled from one observation).
     """
-    y, groups = _data(y, groups, stats)
+    data = _data(y, groups, stats)  # (y, groups), or (stats, None): no rows were given
     stats, prior, keep, hyper = _prepare(
-        y, groups, prior, (UnequalVariances,), "centered", n_draws, n_warmup, n_chains, seed,
+        *data, prior, (UnequalVariances,), "centered", n_draws, n_warmup, n_chains, seed,
         progress, engine, keep_theta, "the unequal-variances model (sigma_j^2 per group)",
     )  # fmt: skip
     workers = _workers(cores, n_chains, engine)
