@@ -37,27 +37,37 @@ def browser():
         yield chromium
 
 
+def built_once(tmp_path_factory, key: str, build):
+    """``(folder, result)`` of ``build(folder)``, run once per test run under the name ``key``
+    and shared by every test file and xdist worker that asks for the same ``key``.
+
+    The first worker to ask builds into the run's shared temporary folder, under a file lock;
+    the others wait for the lock and reuse the folder and the (pickled) result. Whoever uses
+    it only reads it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's folder
+    out, done = root / f"shared-{key}", root / f"shared-{key}.pickle"
+    with open(root / f"shared-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            done.write_bytes(pickle.dumps(build(out)))
+    return out, pickle.loads(done.read_bytes())
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory):
     """``(folder, entries)``: the site of every committed notebook (tools/build_site.py), built
-    once per test run and shared by every test file and xdist worker that asks for it.
-
-    The first worker to ask builds it into the run's shared temporary folder, under a file
-    lock; the others wait for the lock and reuse it. Tests only read it.
-    """
+    once per test run for test_site.py and test_decks.py (:func:`built_once`)."""
     import build_site
 
     if not (REPO / "node_modules" / "reveal.js").exists():
         pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's folder
-    out, done = root / "shared-site", root / "shared-site.entries.pickle"
-    with open(root / "shared-site.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not done.exists():
-            entries = build_site.build(out, REPO / "node_modules", build_site.notebooks_in_order())
-            done.write_bytes(pickle.dumps(entries))
-    return out, pickle.loads(done.read_bytes())
+
+    def build(out):
+        return build_site.build(out, REPO / "node_modules", build_site.notebooks_in_order())
+
+    return built_once(tmp_path_factory, "site", build)
 
 
 @pytest.fixture(scope="session")
