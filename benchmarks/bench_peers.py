@@ -34,23 +34,13 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import textbook
+from machine import cpu_model
 
 from hierlib import gibbs
 from hierlib.data import group_stats, hsb_arrays
 
 SEED = 630
 NAMES = ["mu", "tau", "sigma"]
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def ess(posterior: dict[str, np.ndarray]) -> dict[str, float]:

@@ -71,6 +71,19 @@ def built_site(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def small():
+    """Simulated data ``(y, groups)``: 8 groups of 3..25 members."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    sizes = np.array([3, 5, 8, 12, 4, 25, 9, 6])
+    theta = rng.normal(5.0, 1.0, sizes.size)
+    groups = np.repeat(np.arange(sizes.size), sizes)
+    y = theta[groups] + rng.normal(0, 2.0, groups.size)
+    return y, groups
+
+
+@pytest.fixture(scope="session")
 def hsb():
     """The HSB student table (7185 rows)."""
     return load_hsb()
