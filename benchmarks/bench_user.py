@@ -10,7 +10,9 @@ Prints, side by side in one run:
 1. **Chains in parallel**: wall time of 4 chains run one after the other (``cores=1``) and on
    2 threads (``cores=2``; the numba sweeps release the GIL), best of a few repeats, and
    their ratio; for both samplers on HSB and for a centered sampler on 10,000 simulated groups.
-   The draws of both runs are compared (they are bit-identical).
+   Also the CPU seconds of all threads per run (mean): the same for both means the threads
+   cost nothing extra, so that with a free second core the wall time halves. The draws of
+   both runs are compared (they are bit-identical).
 2. **REML**: ``reml.fit_random_intercept`` (``MixedLM`` started at the closed-form profile
    optimum) against a default ``MixedLM.fit(reml=True)`` on HSB, best of a few repeats, and
    the largest relative difference of the estimates.
@@ -83,8 +85,11 @@ def parallel_chains(quick: bool, repeats: int) -> pd.DataFrame:
                       cores=cores, progress=False, **kw)  # fmt: skip
 
         run(1)  # compile or load from numba's cache
+        cpu0 = time.process_time()
         seq, a = best_wall(lambda run=run: run(1), repeats)
+        cpu1 = time.process_time()
         par, b = best_wall(lambda run=run: run(2), repeats)
+        cpu2 = time.process_time()
         same = all(np.array_equal(a.draws[k], b.draws[k]) for k in a.draws)
         rows.append(
             {
@@ -93,6 +98,10 @@ def parallel_chains(quick: bool, repeats: int) -> pd.DataFrame:
                 "cores=1 s": seq,
                 "cores=2 s": par,
                 "ratio": par / seq,
+                # CPU of all threads, per run: equal CPU means threading costs nothing extra,
+                # and with a free second core cores=2 would take about half of it
+                "cores=1 CPU s": (cpu1 - cpu0) / repeats,
+                "cores=2 CPU s": (cpu2 - cpu1) / repeats,
                 "same draws": same,
             }
         )
