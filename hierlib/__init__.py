@@ -13,6 +13,10 @@ Each module maps to one idea of the lecture:
   and the closed-form profile likelihood of the between-group variance.
 - :mod:`hierlib.diagnostics` -- MCMC diagnostics (ArviZ): summary table with ESS and R-hat,
   ESS per second, labelled trace/rank/autocorrelation plots.
+- :mod:`hierlib.textbook` -- the Gibbs sampler of model 1 as twenty readable lines of numpy
+  (the same posterior as the compiled :mod:`hierlib.gibbs`).
+- :mod:`hierlib.checks` -- checking a student's Gibbs update against its exact full
+  conditional, with a hint in plain words for the classic slips.
 - :mod:`hierlib.sbc` -- simulation-based calibration of the samplers (rank uniformity).
 - :mod:`hierlib.propriety` -- why the reference prior on tau^2 gives an improper posterior.
 - :mod:`hierlib.posterior` -- reading a posterior: sd and ICC draws, credible intervals,

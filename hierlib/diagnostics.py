@@ -331,6 +331,19 @@ def _pretty(name: str) -> str:
     return pretty + ("[" + rest if rest else "")
 
 
+_TITLE_SIZE = 14
+
+
+def _readable(axes: np.ndarray) -> None:
+    """Course font sizes on ArviZ axes (ArviZ shrinks text to fit its own figure size,
+    down to 8-9 px: unreadable on a slide)."""
+    for ax in np.ravel(axes):
+        ax.tick_params(labelsize=12)
+        ax.xaxis.label.set_size(13)
+        ax.yaxis.label.set_size(13)
+        ax.title.set_size(_TITLE_SIZE)
+
+
 def plot_trace(
     post: Any, var_names: Sequence[str] | str | None = None, **kwargs: Any
 ) -> np.ndarray:
@@ -348,6 +361,8 @@ def plot_trace(
             message="Passing a dict or None as alias_mapping",
             category=MatplotlibDeprecationWarning,
         )
+        n_chains = idata.posterior.sizes.get("chain", 1)
+        kwargs.setdefault("chain_prop", {"color": [f"C{i}" for i in range(n_chains)]})
         axes = np.atleast_2d(az.plot_trace(idata, var_names=names, **kwargs))
     for row in axes:
         left, right = row[0], row[-1]
@@ -356,6 +371,9 @@ def plot_trace(
         left.set_ylabel("posterior density")
         right.set_xlabel("iteration (after warm-up)")
         right.set_ylabel(label or "value")
+        for ax in (left, right):
+            ax.set_title(label, fontsize=_TITLE_SIZE)
+    _readable(axes)
     fig = axes.flat[0].figure
     fig.tight_layout()
     return axes
@@ -374,6 +392,7 @@ def plot_rank(post: Any, var_names: Sequence[str] | str | None = None, **kwargs:
         ax.set_ylabel("chain")
         if ax.get_title():
             ax.set_title(f"{_pretty(ax.get_title())}: flat bars = chains agree")
+    _readable(axes)
     axes.flat[0].figure.tight_layout()
     return axes
 

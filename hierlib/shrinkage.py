@@ -356,6 +356,7 @@ def plot_shrinkage(
     ax: Axes | None = None,
     *,
     pooled: float | None = None,
+    pooled_label: str = "pooled value",
     xlabel: str = "sample estimate",
     ylabel: str = "posterior mean",
     title: str | None = "Posterior means are pulled towards the pooled value",
@@ -374,7 +375,10 @@ def plot_shrinkage(
     ax : matplotlib Axes, optional
         Drawn into a new figure when omitted.
     pooled : float, optional
-        The value everything is pulled towards (μ̂, or σ̂0²); drawn as a dotted horizontal line.
+        The value everything is pulled towards (μ̂, or the prior mean of σ_j²); drawn as a
+        dotted horizontal line.
+    pooled_label : str
+        Legend text of that line (its value is appended).
     xlabel, ylabel, title : str
         Axis labels (give units) and a title that says what to see.
     size_legend : tuple of int, optional
@@ -399,7 +403,7 @@ def plot_shrinkage(
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], "--", color="0.3", lw=1.2,
             label="45° line (no shrinkage)", zorder=2)  # fmt: skip
     if pooled is not None:
-        ax.axhline(float(pooled), color="C3", ls=":", lw=1.5, label=f"pooled value {pooled:.2f}")
+        ax.axhline(float(pooled), color="C3", ls=":", lw=1.5, label=f"{pooled_label} {pooled:.2f}")
     ticks = size_legend or tuple(
         sorted({int(n_arr.min()), int(np.median(n_arr)), int(n_arr.max())})
     )

@@ -15,14 +15,17 @@ location :math:`\\theta_j` and scale :math:`\\sigma_0` (:func:`draw_group_varian
 
 Given :math:`\\theta_j`, the full conditional of the precision is
 :math:`\\text{Gamma}((\\nu_0+n_j)/2, (\\nu_0\\sigma_0^2+S_j)/2)` with
-:math:`S_j = SS_j + n_j(\\bar y_j-\\theta_j)^2`, so its "harmonic" centre is a weighted average,
+:math:`S_j = SS_j + n_j(\\bar y_j-\\theta_j)^2`, so the conditional mean of the variance
+(an inverse gamma mean, for :math:`\\nu_0 > 2`) is a weighted average,
 
 .. math::
 
-    \\frac{1}{E[1/\\sigma_j^2 \\mid \\cdot]} = w_j\\,\\sigma_0^2 + (1-w_j)\\,\\frac{S_j}{n_j},
-    \\qquad w_j = \\frac{\\nu_0}{\\nu_0+n_j}:
+    E[\\sigma_j^2 \\mid \\cdot] = \\frac{\\nu_0\\sigma_0^2 + S_j}{\\nu_0 + n_j - 2}
+    = w_j\\,\\frac{\\nu_0\\sigma_0^2}{\\nu_0-2} + (1-w_j)\\,\\frac{S_j}{n_j},
+    \\qquad w_j = \\frac{\\nu_0-2}{\\nu_0+n_j-2}:
 
-the variances are shrunk towards :math:`\\sigma_0^2`, the more so the smaller the group
+the variances are shrunk towards the prior mean of :math:`\\sigma_j^2`,
+:math:`\\nu_0\\sigma_0^2/(\\nu_0-2)`, the more so the smaller the group
 (:func:`variance_shrinkage_weight`, :func:`variance_table`). The means are shrunk with the
 group's own :math:`\\sigma_j^2`, so a noisy school is pulled harder (:func:`mean_shrinkage`).
 """
@@ -118,15 +121,20 @@ def plot_t_marginal(
 
 
 def variance_shrinkage_weight(n: ArrayLike, nu0: float) -> NDArray[np.float64]:
-    """Weight :math:`w_j = \\nu_0/(\\nu_0+n_j)` that a group's variance puts on :math:`\\sigma_0^2`.
+    """Weight :math:`w_j = (\\nu_0-2)/(\\nu_0+n_j-2)` that :math:`E[\\sigma_j^2 \\mid \\cdot]`
+    puts on the prior mean :math:`\\nu_0\\sigma_0^2/(\\nu_0-2)` of :math:`\\sigma_j^2`
+    (module docstring); the rest goes to the school's own :math:`S_j/n_j`.
 
-    The prior acts like :math:`\\nu_0` extra observations with variance :math:`\\sigma_0^2`.
+    The prior acts like :math:`\\nu_0 - 2` extra observations at its mean. Needs
+    :math:`\\nu_0 > 2` (otherwise :math:`\\sigma_j^2` has no prior mean).
     """
     n_arr = as_finite_1d(n, "n")
     if (n_arr < 1).any():
         raise ValueError("n must hold group sizes of at least 1")
     nu = positive(nu0, "nu0")
-    return nu / (nu + n_arr)
+    if nu <= 2:
+        raise ValueError(f"nu0 must exceed 2 (the prior mean of sigma_j^2 is infinite); got {nu}")
+    return (nu - 2) / (nu + n_arr - 2)
 
 
 def variance_table(post: Any) -> pd.DataFrame:
@@ -142,7 +150,7 @@ def variance_table(post: Any) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by group label: ``n``, ``s2`` (sample variance), ``post_mean``, ``post_sd``,
-        ``weight`` (:math:`\\nu_0/(\\nu_0+n_j)` at the posterior mean of :math:`\\nu_0`) and
+        ``weight`` (:math:`(\\nu_0-2)/(\\nu_0+n_j-2)` at the posterior mean of :math:`\\nu_0`) and
         ``pulled`` (:math:`s_j^2 - E[\\sigma_j^2 \\mid Y]`).
     """
     for key in ("nu0", "sigma02"):

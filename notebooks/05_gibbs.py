@@ -20,6 +20,8 @@
 #
 # - the Bayesian hierarchical model with the lecture's default prior, and why the "reference"
 #   prior $p(\tau^2) \propto 1/\tau^2$ would make the posterior improper;
+# - the Gibbs sampler line by line, as twenty lines of numpy, and how to write and check its
+#   four updates yourself;
 # - how to derive every full conditional step by step (and where the slides have typos);
 # - how to run four chains and judge them: traces, rank plots, ESS and $\hat R$;
 # - the posterior of $\mu$, $\sigma$, $\tau$ and the ICC on the HSB data, next to REML;
@@ -30,13 +32,17 @@
 # effects". Notebook 04 gave REML point estimates (mu 12.64, tau 2.93, sigma 6.26); here we get
 # a whole posterior for all 163 unknowns at once. The sampler lives in `hierlib.gibbs` and is
 # tested there (each conditional against the log joint density, simulation-based calibration);
-# this notebook only calls it. Budget: 25 minutes, half of it on the derivations.
+# this notebook shows a plain-numpy version of it and otherwise calls it. Budget: 30 minutes,
+# half of it on the derivations and the textbook sampler.
 
 # %% slideshow={"slide_type": "skip"}
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Code
 
-from hierlib import conditionals, diagnostics, gibbs, posterior, priors, propriety
+from hierlib import checks, conditionals, diagnostics, gibbs, posterior, priors, propriety, textbook
 from hierlib.data import group_stats, hsb_arrays
 from hierlib.plots import use_course_style
 from hierlib.reml import fit_random_intercept
@@ -87,6 +93,10 @@ stats = group_stats(y, groups)
 #
 # At the other end $L(\tau^2)$ falls like $(\tau^2)^{-(m-1)/2}$, so the flat prior gives a
 # proper posterior once there are $m \ge 4$ schools.
+#
+# <small>The lecture calls $p(\tau^2) \propto 1/\tau^2$ the "reference prior"; it is the
+# log-uniform prior (flat on $\log\tau^2$, the Jeffreys-type prior for a scale). We keep the
+# lecture's word.</small>
 
 # %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
 reml = fit_random_intercept(y, groups)
@@ -181,9 +191,7 @@ except ValueError as err:
 # condition on **all** of $\theta = (\theta_1..\theta_m)$, not "$\theta_j$"; $p(\mu)$ sits
 # **outside** the product (inside it would be $p(\mu)^m$, harmless only because $p(\mu)\propto 1$);
 # and "$\propto$ kernel, so $\mu \mid \cdot \sim \mathcal N$", not "$= \mathcal N$".
-# With a prior $\mu \sim \mathcal N(\mu_0, \gamma_0^2)$ the precisions add again:
-# $\mathcal N\big(\frac{m\bar\theta/\tau^2 + \mu_0/\gamma_0^2}{m/\tau^2 + 1/\gamma_0^2},
-# \frac{1}{m/\tau^2 + 1/\gamma_0^2}\big)$.
+# (Under Hoff's prior $\mu \sim \mathcal N(\mu_0, \gamma_0^2)$: exercise 1.)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### $\sigma^2 \mid \text{rest}$ and $\tau^2 \mid \text{rest}$
@@ -207,8 +215,8 @@ except ValueError as err:
 # $1/\tau^2 \sim \text{Gamma}(\eta_0/2, \eta_0\tau_0^2/2)$ the prior's pseudo-data add:
 # $\text{Gamma}\big(\frac{\nu_0+n}{2}, \frac{\nu_0\sigma_0^2 + S}{2}\big)$ and
 # $\text{Gamma}\big(\frac{\eta_0+m}{2}, \frac{\eta_0\tau_0^2 + Q}{2}\big)$.
-# Under the reference prior the $\tau^2$ conditional would be $\text{Gamma}(m/2, Q/2)$:
-# proper, although the joint posterior is not.
+# Under the reference (log-uniform) prior the $\tau^2$ conditional would be
+# $\text{Gamma}(m/2, Q/2)$: proper, although the joint posterior is not.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Derivation recipe for every conditional: (1) write the joint, (2) drop every factor without
@@ -232,7 +240,7 @@ prior = priors.Default()
 grid = np.linspace(0.5, 1.5, 7)  # multiples of the current value
 gap = posterior.conditional_gap
 
-checks = {
+gaps = {
     "sigma2": gap(
         lambda v: conditionals.log_joint(y, groups, theta0, mu0, v * s20, t20, prior),
         lambda v: conditionals.sigma_precision(stats, theta0).logpdf_of_inverse(v * s20),
@@ -254,12 +262,12 @@ checks = {
         grid,
     ),
 }
-for name, value in checks.items():
+for name, value in gaps.items():
     print(f"{name:>21}: log joint - log conditional varies by {value:.1e} over the grid")
 
 # %% tags=["check"]
-wrong = checks.pop("tau2, wrong shape m/2")
-assert max(checks.values()) < 1e-6
+wrong = gaps.pop("tau2, wrong shape m/2")
+assert max(gaps.values()) < 1e-6
 assert wrong > 0.5  # the check can fail: the reference-prior conditional is wrong here
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -270,10 +278,11 @@ assert wrong > 0.5  # the check can fail: the reference-prior conditional is wro
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Running the sampler: four chains
 #
-# One sweep draws $\theta \mid \cdot$, then $\mu \mid \cdot$, then $\tau^2 \mid \cdot$ and
-# $\sigma^2 \mid \cdot$, each from the distribution just derived, using only the 160 schools'
-# $(n_j, \bar y_j, SS_j)$. Four chains with independent random streams, 1000 warm-up sweeps
-# each thrown away, 5000 kept.
+# One sweep draws $\theta \mid \cdot$, then $\sigma^2 \mid \cdot$, then $\mu \mid \cdot$ and
+# $\tau^2 \mid \cdot$, each from the distribution just derived, using only the 160 schools'
+# $(n_j, \bar y_j, SS_j)$. (Any fixed order works: each step leaves the posterior unchanged,
+# so the chain converges to the same posterior whichever order the sweep uses.) Four chains
+# with independent random streams, 1000 warm-up sweeps each thrown away, 5000 kept.
 
 # %%
 post = gibbs.hierarchical_normal(
@@ -284,24 +293,102 @@ draws = posterior.derived_draws(post)
 print(f"{post.n_chains} chains x {post.n_draws} draws")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Trace plots: do the chains mix?
+# ## The sampler, line by line
 #
-# Left, each chain's density; right, each chain's draws in order. Good chains overlap and look
-# like "hairy caterpillars" with no trends.
+# `gibbs.hierarchical_normal` runs compiled code. Here is the same sampler written the way a
+# textbook writes it (`hierlib.textbook.gibbs_sampler`): one sweep is four draws, one per
+# full conditional, in the order above.
+
+# %% slideshow={"slide_type": "-"} tags=["remove-input"]
+Code(textbook.source_without_docstring(textbook.gibbs_sampler), language="python")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Read it line by line against the derivations: precision then mean for theta; S, then a
+# Gamma draw inverted for sigma2; mu from the mean of the theta's; Q, then a Gamma draw
+# inverted for tau2. Point at `scale=2 / S`: numpy's gamma takes the scale, 1/rate. The
+# docstring is cut off here; `textbook.gibbs_sampler?` shows it.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Textbook and compiled: the same posterior?
+#
+# Four chains of the textbook sampler (500 warm-up sweeps, 1500 kept), next to the compiled
+# run above. Each posterior mean comes with its Monte Carlo standard error (MCSE): two runs
+# agree when they differ by no more than a few MCSEs.
 
 # %% tags=["remove-input"]
-axes = diagnostics.plot_trace(post, ["mu", "sigma", "tau"], figsize=(12, 7))
+t0 = time.perf_counter()
+tb_draws = textbook.run_chains(stats, n_draws=1500, n_warmup=500, n_chains=4, seed=SEED)
+tb_seconds = time.perf_counter() - t0
+tb_table = diagnostics.summary_table(tb_draws, ["mu", "sigma", "tau"])
+compiled_table = diagnostics.summary_table(post, ["mu", "sigma", "tau"])
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("         textbook (MCSE)    compiled (MCSE)   difference / combined MCSE")
+for name in ("mu", "sigma", "tau"):
+    a, b = tb_table.loc[name], compiled_table.loc[name]
+    z = (a["mean"] - b["mean"]) / np.hypot(a["mcse_mean"], b["mcse_mean"])
+    print(
+        f"{name:>5}:  {a['mean']:6.2f} ({a['mcse_mean']:.3f})    {b['mean']:6.2f} "
+        f"({b['mcse_mean']:.3f})    {z:+.1f}"
+    )
+
+# %% tags=["check"]
+z = (tb_table["mean"] - compiled_table["mean"]) / np.hypot(
+    tb_table["mcse_mean"], compiled_table["mcse_mean"]
+)
+assert (z.abs() < 4).all()  # a false alarm has probability below 2e-4
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## How much faster is the compiled sampler?
+#
+# Both runs were timed above; per sweep:
+
+# %%
+per_sweep_tb = tb_seconds / (4 * 2000)
+per_sweep_compiled = post.elapsed / (post.n_chains * (post.n_draws + 1000))
+ratio = per_sweep_tb / per_sweep_compiled  # changes from run to run: shown coarsely
+print(
+    f"The compiled sampler is about {10 ** round(np.log10(ratio)):.0f} times faster per sweep "
+    "(to the nearest power of ten; the exact ratio depends on the machine and its load)."
+)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Same posterior, within Monte Carlo error. The textbook sampler is the one to read; the
+# compiled one is the one to run when a model is refitted thousands of times (notebook 07
+# refits it on every held-out split; simulation-based calibration refits it hundreds of
+# times).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Trace plots: do the chains mix?
+#
+# Left, each chain's density; right, each chain's draws in order (one colour per chain, the
+# first 500 draws of each). Good chains overlap and look like "hairy caterpillars" with no
+# trends.
+
+# %% tags=["remove-input"]
+first = {name: draws[name][:, :500] for name in ("mu", "sigma", "tau")}
+axes = diagnostics.plot_trace(first, figsize=(9.5, 6.2))
 axes[0, 1].figure.suptitle("Four chains overlap and show no trend: the sampler mixes", y=1.02)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Rank plots
 #
-# Rank all 20 000 draws together, then histogram each chain's ranks. If the chains sample the
-# same distribution each histogram is flat; a chain stuck high or low shows up as a slope.
+# Rank the draws of all chains together, then histogram each chain's ranks. If the chains
+# sample the same distribution each histogram is flat; a chain stuck high or low shows up as
+# a slope. Left: $\mu$ from our sampler; right: from the offset sampler of notebook 09,
+# which mixes badly on HSB (4 chains of 500 draws each).
 
 # %% tags=["remove-input"]
-axes = diagnostics.plot_rank(post, ["mu", "sigma", "tau"], figsize=(13, 4))
+post_offset = gibbs.hierarchical_normal(
+    y, groups, parameterization="offset", n_draws=500, n_warmup=100, seed=SEED, keep_theta=[]
+)
+fig, axes = plt.subplots(1, 2, figsize=(9.5, 4), sharey=True)
+diagnostics.plot_rank({"mu": draws["mu"][:, :500]}, "mu", ax=axes[0])
+diagnostics.plot_rank(post_offset, "mu", ax=axes[1])
+axes[0].set_title("μ, centered: flat, chains agree")
+axes[1].set_title("μ, offset: sloped, chains disagree")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -331,7 +418,7 @@ for name in ("mu", "sigma", "tau", "icc"):
     )
 
 # %% tags=["check"]
-# Expected on HSB with the default prior (issue 4): mu 12.64, sigma 6.26, tau 2.97. The
+# Expected on HSB with the default prior: mu 12.64, sigma 6.26, tau 2.97. The
 # expected values are rounded to 0.01 (error <= 0.005); the Monte Carlo error of each mean is
 # mcse_mean, so allow 0.005 + 4 * mcse (a false alarm has probability < 1e-4 per check).
 expected = {"mu": 12.64, "sigma": 6.26, "tau": 2.97}
@@ -385,6 +472,8 @@ print(f"P(ICC > 0.18 | Y) = {(draws['icc'] > 0.18).mean():.2f}")
 # about 0.18 both ways (about 18% of the variance lies between schools). The lecture's slide
 # gives the Bayesian posterior means 48.12, 9.21^2, 4.97^2: those are Hoff's ELS 2002 data
 # (100 schools, scores around 50), not HSB -- do not compare them with the REML numbers.
+# And "posterior mean of sigma^2 = 9.21^2" is the square of the posterior mean of sigma,
+# E[sigma | Y]^2, which is a little below E[sigma^2 | Y] (Jensen); likewise 4.97^2.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Reading $\sigma$ and $\tau$ as ranges of scores
@@ -423,6 +512,10 @@ assert round(reading.loc["school means", "4 x sd"]) == 12
 # | weak, HSB scale | 12, 100 | 1, 9 | 1, 36 | a vague guess on the right scale |
 # | Hoff's ELS prior | 50, 25 | 1, 100 | 1, 100 | from another data set: $\mu_0$ far off |
 # | dogmatic $\tau$ | 12, 100 | 100, 1 | 1, 36 | "worth 100 schools with $\tau = 1$" |
+#
+# A prior on $\mu$ with variance $\gamma_0^2$ is worth $\tau^2/\gamma_0^2$ schools (one school
+# mean $\theta_j$ tells us about $\mu$ with variance $\tau^2$); $\eta_0$ and $\nu_0$ count
+# pseudo-schools and pseudo-students directly.
 
 # %%
 SC = priors.SemiConjugate
@@ -450,7 +543,7 @@ short = {posterior.LABELS[k]: k for k in ("mu", "sigma", "tau", "icc")}
 print(means.T.rename(columns=short).round(2).to_string())
 
 # %% tags=["check"]
-# 7185 students and 160 schools swamp a vague prior; a prior as strong as the data does not.
+# 160 schools swamp a vague prior; a prior on tau2 worth 100 schools does not.
 tau_means = means.loc[posterior.LABELS["tau"]]
 assert abs(tau_means["weak, HSB scale"] - tau_means["default"]) < 0.05
 assert abs(means.loc[posterior.LABELS["mu"], "Hoff's ELS prior"] - 12.64) < 0.2
@@ -461,7 +554,7 @@ assert tau_means["dogmatic tau"] < tau_means["default"] - 0.3
 
 # %% tags=["remove-input"]
 ax = posterior.plot_by_prior(fits, "tau")
-ax.set_title("τ follows the data unless the prior is worth as much as 160 schools")
+ax.set_title("τ follows the data unless the prior is worth about as many schools (η₀ = 100)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -469,45 +562,134 @@ plt.show()
 #
 # - A vague prior on the right scale changes nothing visible: the data dominate.
 # - Even Hoff's prior, centred at $\mu_0 = 50$ for a test scored around 50, moves $\mu$ by
-#   only a tenth of a point (7185 students outweigh a prior sd of 5); its guess
-#   $\tau_0 = 10$, worth one school, lifts $\tau$ by a tenth too.
+#   only a tenth of a point. What we learn about $\mu$ comes from the **160 schools**, not
+#   from the 7185 students: each school mean $\bar y_j$ varies around $\mu$ with variance
+#   $\tau^2 + \sigma^2/n_j$, so $\mathrm{Var}(\mu \mid Y) \approx
+#   1/\sum_j (\tau^2 + \sigma^2/n_j)^{-1}$, an sd of about 0.25. The prior sd of 5 is worth
+#   $\tau^2/\gamma_0^2 \approx 8.8/25 \approx 0.35$ of a school against 160. Its guess
+#   $\tau_0 = 10$, worth one school ($\eta_0 = 1$), lifts $\tau$ by a tenth too.
 # - A prior on $\tau^2$ worth 100 pseudo-schools pulls $\tau$ down visibly. $\tau$ is learnt
 #   from only 160 schools, so it is the quantity to watch when choosing a prior.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The rule of thumb: a prior matters when its "prior sample size" (eta0 for tau2, nu0 for
-# sigma2, sigma-to-gamma ratio for mu) is comparable to the data's (m = 160 schools for tau2,
-# n = 7185 students for sigma2). Ask the room which parameter would be most prior-sensitive
-# with 10 schools of 5 students (tau, again).
+# sigma2, tau^2/gamma0^2 for mu) is comparable to the data's (m = 160 schools for tau2 and
+# for mu, n = 7185 students for sigma2). For mu: Var(mu | Y) is about
+# 1 / sum_j 1/(tau^2 + sigma^2/n_j) = 0.25^2, the information of 160 school means, each
+# noisy by tau^2 + sigma^2/n_j; Hoff's gamma0^2 = 25 is worth 8.8/25 = 0.35 of a school,
+# hence the shift of about a tenth of a point towards 50.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# 1. From the draws, compute the posterior probability that more than 20% of the variance lies
-#    between schools, $P(\rho > 0.2 \mid Y)$. Compare with the REML point estimate 0.18.
-# 2. Rerun the sampler with `n_draws=500`. How do the bulk ESS and the Monte Carlo standard
-#    error of $E[\tau \mid Y]$ change? Check that the MCSE scales like $1/\sqrt{\text{ESS}}$.
-# 3. School 8367 has only 14 students. Give the posterior mean and 95% interval of its
-#    $\theta_j$ and compare with its sample mean and with REML's prediction
-#    $\hat\mu + \hat b_j$.
+# 1. **Derive** $\mu \mid \theta, \tau^2$ under Hoff's prior $\mu \sim \mathcal N(\mu_0,
+#    \gamma_0^2)$ (the recipe: keep the factors with $\mu$, recognise the kernel). What does it
+#    become as $\gamma_0^2 \to \infty$?
+# 2. **Write the four updates** in the cell below, from the derivations (not by copying the
+#    textbook sampler), and run the check cell after it. `checks.check_update` draws from your
+#    function 2000 times at fixed values and compares with the exact full conditional; it
+#    says what is off when it is.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Exercises, continued
+#
+# 3. **Assemble** your four updates into a sampler (4 chains, 500 warm-up sweeps, 1500 kept)
+#    and compare its posterior means of $\mu$, $\sigma$ and $\tau$ with `post`'s, with their
+#    MCSEs (`diagnostics.summary_table` takes a dict of (chains, draws) arrays).
+# 4. **Predict, then compute.** A confident prior $\mu \sim \mathcal N(15, 0.5^2)$: before
+#    you run anything, use your answer to exercise 1 and $\mathrm{Var}(\mu \mid Y) \approx
+#    0.25^2$ to predict the posterior mean of $\mu$, and say how many schools the prior is
+#    worth. Then fit it
+#    (`priors.SemiConjugate(mu0=15, g20=0.25, eta0=1, t20=9, nu0=1, s20=36)`) and compare.
+
+# %% [markdown] tags=["solution"]
+# Keep the factors with $\mu$: $\prod_j e^{-(\theta_j-\mu)^2/(2\tau^2)} \cdot
+# e^{-(\mu-\mu_0)^2/(2\gamma_0^2)} \propto \exp\{-\tfrac12(m/\tau^2 + 1/\gamma_0^2)\mu^2 +
+# (m\bar\theta/\tau^2 + \mu_0/\gamma_0^2)\mu\}$, a normal kernel:
+#
+# $$\mu \mid \theta, \tau^2 \sim \mathcal N\Big(\frac{m\bar\theta/\tau^2 + \mu_0/\gamma_0^2}
+#   {m/\tau^2 + 1/\gamma_0^2},\ \frac{1}{m/\tau^2 + 1/\gamma_0^2}\Big).$$
+#
+# The precisions add; the prior acts as $\tau^2/\gamma_0^2$ extra schools with mean $\mu_0$.
+# As $\gamma_0^2 \to \infty$ it becomes $\mathcal N(\bar\theta, \tau^2/m)$, the flat-prior
+# conditional.
+
+# %% slideshow={"slide_type": "subslide"}
+# Write the four updates in the cell below (model 1, default prior, sufficient statistics):
+#   draw_theta(rng, mu, sigma2, tau2, n, ybar) -> array: one draw of every theta_j
+#   draw_sigma2(rng, theta, n, ybar, ss)       -> float (ss: within-school sums of squares)
+#   draw_mu(rng, theta, tau2)                  -> float
+#   draw_tau2(rng, theta, mu)                  -> float
+# then put them into `updates`, e.g. updates["mu"] = draw_mu.
+updates = {"theta": None, "sigma2": None, "mu": None, "tau2": None}  # none written yet
+
 
 # %% tags=["solution"]
-print(f"P(ICC > 0.2 | Y) = {(draws['icc'] > 0.2).mean():.3f}")
+def draw_theta(rng, mu, sigma2, tau2, n, ybar):  # -> array: one draw of every theta_j
+    precision = n / sigma2 + 1 / tau2
+    mean = (n * ybar / sigma2 + mu / tau2) / precision
+    return rng.normal(mean, 1 / np.sqrt(precision))
+
+
+def draw_sigma2(rng, theta, n, ybar, ss):  # -> float (ss: within-school sums of squares)
+    S = np.sum(ss + n * (ybar - theta) ** 2)
+    return 1 / rng.gamma(np.sum(n) / 2, 2 / S)  # Gamma(n/2, rate S/2): scale 2/S
+
+
+def draw_mu(rng, theta, tau2):  # -> float
+    return rng.normal(np.mean(theta), np.sqrt(tau2 / len(theta)))
+
+
+def draw_tau2(rng, theta, mu):  # -> float
+    Q = np.sum((theta - mu) ** 2)
+    return 1 / rng.gamma((len(theta) - 2) / 2, 2 / Q)
+
+
+updates = {"theta": draw_theta, "sigma2": draw_sigma2, "mu": draw_mu, "tau2": draw_tau2}
+
+# %%
+results = checks.check_all(updates, seed=SEED)
+all_passed = all(r.passed for r in results.values())
+
 
 # %% tags=["solution"]
-short = gibbs.hierarchical_normal(y, groups, n_draws=500, seed=SEED + 1)
-small_table = diagnostics.summary_table(short, ["tau"])
-for label, tab in (("5000 draws", table), ("500 draws", small_table)):
-    ess, mcse, sd = tab.loc["tau", ["ess_bulk", "mcse_mean", "sd"]]
-    print(f"{label}: ESS {ess:.0f}, MCSE {mcse:.4f}, sd/sqrt(ESS) {sd / np.sqrt(ess):.4f}")
+def my_gibbs(stats, n_sweeps, rng):
+    n, ybar, ss = stats.n, stats.ybar, stats.ss
+    mu, sigma2, tau2 = ybar.mean(), ss.sum() / (n.sum() - stats.m), ybar.var()
+    out = np.empty((n_sweeps, 3))
+    for s in range(n_sweeps):
+        theta = draw_theta(rng, mu, sigma2, tau2, n, ybar)
+        sigma2 = draw_sigma2(rng, theta, n, ybar, ss)
+        mu = draw_mu(rng, theta, tau2)
+        tau2 = draw_tau2(rng, theta, mu)
+        out[s] = mu, sigma2, tau2
+    return out
+
+
+if all_passed:
+    seeds = np.random.SeedSequence(SEED + 5).spawn(4)
+    mine = np.stack([my_gibbs(stats, 2000, np.random.default_rng(c))[500:] for c in seeds])
+    my_draws = {"mu": mine[..., 0], "sigma": np.sqrt(mine[..., 1]), "tau": np.sqrt(mine[..., 2])}
+    my_table = diagnostics.summary_table(my_draws)
+    for name in ("mu", "sigma", "tau"):
+        a, b = my_table.loc[name], compiled_table.loc[name]
+        print(f"{name:>5}: mine {a['mean']:.3f} ± {a['mcse_mean']:.3f}, "
+              f"hierlib {b['mean']:.3f} ± {b['mcse_mean']:.3f}")  # fmt: skip
+else:
+    print("Skipped: write the four updates above until every check passes.")
+
+# %% [markdown] tags=["solution"]
+# Prediction for exercise 4: the data say $\mu \approx 12.64$ with variance $0.25^2 = 1/16$;
+# the prior says 15 with variance $1/4$. Precisions add, means are precision-weighted:
+# $(16 \cdot 12.64 + 4 \cdot 15)/20 \approx 13.1$. The prior is worth
+# $\tau^2/\gamma_0^2 \approx 8.8/0.25 \approx 35$ schools, a fifth of the data's 160.
 
 # %% tags=["solution"]
-j = int(np.flatnonzero(post.groups == "8367")[0])
-theta_j = post.draws["theta"][:, :, j].ravel()
-lo_j, hi_j = np.quantile(theta_j, [0.025, 0.975])
-print(f"school 8367: sample mean {stats.ybar[j]:.2f} (n = {stats.n[j]})")
-print(f"posterior mean {theta_j.mean():.2f}, 95% interval [{lo_j:.2f}, {hi_j:.2f}]")
-print(f"REML prediction {reml.mu_hat + reml.random_effects['8367']:.2f}")
+tight = gibbs.hierarchical_normal(
+    y, groups, prior=priors.SemiConjugate(mu0=15, g20=0.25, eta0=1, t20=9, nu0=1, s20=36), seed=SEED
+)
+predicted = (16 * 12.64 + 4 * 15) / 20
+print(f"predicted {predicted:.2f}, posterior mean of mu {tight.draws['mu'].mean():.2f}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Versions

@@ -246,6 +246,22 @@ assert abs(table_u.loc["tau", "mean"] - 2.97) < 0.1
 # the data put nu0 far above its prior mean of 4: the schools' variances are alike
 assert table_u.loc["nu0", "2.5%"] > 15
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The posteriors of $\mu$ and $\tau^2$ under both models
+
+# %% tags=["remove-input"]
+fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.6))
+for ax, name, label in zip(axes, ("mu", "tau2"), ("μ (points)", "τ² (points²)"), strict=True):
+    for fit, model in ((post_e, "model 1: one σ²"), (post_u, "model 2: own σ² per school")):
+        ax.hist(fit.draws[name].ravel(), bins=60, density=True, histtype="step", lw=2, label=model)
+    ax.set_xlabel(label)
+    ax.set_ylabel("posterior density")
+    ax.set_ylim(top=1.3 * ax.get_ylim()[1])  # room for the legend
+axes[1].legend(loc="upper right", fontsize=11)
+fig.suptitle("μ and τ² barely move when each school keeps its own variance")
+fig.tight_layout()
+plt.show()
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How alike are the schools' variances? The posteriors of $\nu_0$ and $\sigma_0^2$
 
@@ -273,8 +289,7 @@ plt.show()
 # - $\nu_0 \approx 31$ (95%: 22 to 42), far from the prior's 4: the variances differ, but
 #   mildly. Each school's variance borrows information worth about 31 students from the
 #   others. The t with 31 degrees of freedom is close to normal. The prior still matters:
-#   it has little mass above 20 and holds $\nu_0$ down (exercise 2: a vaguer prior gives
-#   about 60).
+#   it has little mass above 20 and holds $\nu_0$ down (exercise 2 asks by how much).
 # - $\sigma_0^2 \approx 37.7$ lies *below* model 1's $\sigma^2 = 39.2$: $\sigma_0^2$ is the
 #   centre of the **precisions**, $1/E[1/\sigma_j^2]$; the prior mean of $\sigma_j^2$ itself is
 #   $\nu_0\sigma_0^2/(\nu_0-2) \approx 40$.
@@ -285,31 +300,37 @@ plt.show()
 # sits at 31: 160 schools' variances carry a lot of information about how spread out the
 # variances are. Bartlett and Levene were right that variances differ, but a Bayesian answer
 # says by how much: sd of log sigma_j^2 about sqrt(2/nu0) = 0.25, i.e. school sds typically
-# within +-13% of sigma0. Prior sensitivity: with a vaguer Gamma(1, rate 0.05) prior on nu0
-# the posterior moves to about 60 (95% interval roughly 36 to 98; exercise 2): nu0 is the
-# one quantity here where the lecture's prior matters, because "how alike are 160
+# within +-13% of sigma0. Prior sensitivity is exercise 2 (let the students find it): nu0 is
+# the one quantity here where the lecture's prior matters, because "how alike are 160
 # variances" is learnt from 160 noisy s_j^2 only.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Shrinkage of variances
 #
-# Given $\theta_j$, the conditional of $1/\sigma_j^2$ makes the variance a weighted average
-# of the prior centre and the school's own data:
+# Given $\theta_j$, the conditional mean of $\sigma_j^2$ (an inverse gamma mean) is a
+# weighted average of the prior mean of $\sigma_j^2$ and the school's own data:
 #
 # $$
-# \frac{1}{E[1/\sigma_j^2 \mid \cdot]} = \frac{\nu_0\sigma_0^2 + S_j}{\nu_0 + n_j}
-# = w_j\,\sigma_0^2 + (1-w_j)\frac{S_j}{n_j}, \qquad w_j = \frac{\nu_0}{\nu_0+n_j}:
+# E[\sigma_j^2 \mid \cdot] = \frac{\nu_0\sigma_0^2 + S_j}{\nu_0 + n_j - 2}
+# = w_j\,\frac{\nu_0\sigma_0^2}{\nu_0-2} + (1-w_j)\frac{S_j}{n_j},
+# \qquad w_j = \frac{\nu_0-2}{\nu_0+n_j-2},
 # $$
 #
-# the prior acts as $\nu_0$ extra students with variance $\sigma_0^2$.
+# with $S_j/n_j \approx s_j^2$: the prior acts as $\nu_0 - 2$ extra students at its mean
+# $\nu_0\sigma_0^2/(\nu_0-2)$ (dotted line).
 
 # %% tags=["remove-input"]
 var_table = unequal.variance_table(post_u)
-ax = shrinkage.plot_shrinkage(
+nu0_bar, s02_bar = post_u.draws["nu0"].mean(), post_u.draws["sigma02"].mean()
+centre = nu0_bar * s02_bar / (nu0_bar - 2)  # prior mean of sigma_j^2 at the posterior means
+fig, ax = plt.subplots(figsize=(9, 4.6))
+shrinkage.plot_shrinkage(
     var_table["s2"],
     var_table["post_mean"],
     var_table["n"],
-    pooled=float(post_u.draws["sigma02"].mean()),
+    ax=ax,
+    pooled=centre,
+    pooled_label="prior mean ν₀σ₀²/(ν₀−2)",
     xlabel=r"sample variance $s_j^2$ (points²)",
     ylabel=r"posterior mean of $\sigma_j^2$ (points²)",
     title="School variances are pulled to the middle, small schools the most",
@@ -322,17 +343,16 @@ small, large = var_table["n"].idxmin(), var_table["n"].idxmax()
 for label in (small, large):
     row = var_table.loc[label]
     print(
-        f"school {label}: n = {row['n']:.0f}, weight on sigma0^2 = {row['weight']:.2f}, "
+        f"school {label}: n = {row['n']:.0f}, weight on the prior mean = {row['weight']:.2f}, "
         f"s2 = {row['s2']:.1f} -> posterior mean {row['post_mean']:.1f}"
     )
 print(f"sd across schools: s2 {var_table['s2'].std():.1f}, "
       f"posterior means {var_table['post_mean'].std():.1f}")  # fmt: skip
+print(f"prior mean of sigma_j^2: {centre:.1f} (sigma0^2 = {s02_bar:.1f})")
 
 # %% tags=["check"]
 # shrinkage: the posterior means of sigma_j^2 spread less than the s_j^2 and sit nearer the
 # middle (the prior mean of sigma_j^2, nu0 sigma0^2 / (nu0 - 2)) for nearly every school
-nu0_bar, s02_bar = post_u.draws["nu0"].mean(), post_u.draws["sigma02"].mean()
-centre = nu0_bar * s02_bar / (nu0_bar - 2)
 closer = np.abs(var_table["post_mean"] - centre) <= np.abs(var_table["s2"] - centre) + 0.5
 assert closer.mean() > 0.95
 assert var_table["post_mean"].std() < 0.7 * var_table["s2"].std()
@@ -341,13 +361,15 @@ assert var_table["post_mean"].std() < 0.7 * var_table["s2"].std()
 # ## Reading the variance shrinkage
 #
 # The cloud is much flatter than the 45° line: school variances from 12.5 to 72 become 23 to
-# 59. With $\nu_0 \approx 31$, a school of 14 students puts about 70% of the weight on
-# $\sigma_0^2$, a school of 67 about 32%.
+# 59. With $\nu_0 \approx 31$, a school of 14 students puts about 68% of the weight on the
+# prior mean $\nu_0\sigma_0^2/(\nu_0-2) \approx 40$, a school of 67 about 30%; the cloud
+# crosses the 45° line at that prior mean, not at $\sigma_0^2 \approx 37.7$.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Shrinkage of means: equal vs unequal variances
 #
-# The lecture's formula, now with the school's own variance:
+# The lecture's formula with the school's own variance (the slide conditions on
+# $\sigma_0^2$; the formula needs each $\sigma_j^2$ — one more typo):
 #
 # $$
 # E[\theta_j \mid \mu, \tau^2, \sigma_j^2, Y] =
@@ -359,7 +381,8 @@ assert var_table["post_mean"].std() < 0.7 * var_table["s2"].std()
 # $\mu$; a school with a small one keeps more of its own mean.
 
 # %% tags=["remove-input"]
-ax = unequal.plot_mean_shrinkage_compare(stats, post_e, post_u)
+fig, ax = plt.subplots(figsize=(9, 4.5))
+unequal.plot_mean_shrinkage_compare(stats, post_e, post_u, ax=ax)
 plt.show()
 
 # %% slideshow={"slide_type": "skip"}
@@ -383,6 +406,11 @@ assert moved.max() < 0.5
 # variance, schools below it (purple: small $s_j$) less. The posterior means move by at most
 # a quarter of a point here: the HSB variances are alike enough ($\nu_0 \approx 31$) that
 # model 1 was a fair approximation — but now we know, rather than assume.
+#
+# The school at the far left (4292, 65 students) has a slightly *negative* share under
+# model 1: its mean is only 0.23 points above $\mu$, so it should be pulled by about
+# $0.065 \times 0.23 \approx 0.015$ points, while $E[\theta_j \mid Y]$ carries a Monte Carlo
+# error of about 0.005. The share is a ratio of two small numbers, and the noise wins.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The correlation between s_j^2 and the extra shrinkage is above 0.8. Point at the yellow
@@ -395,8 +423,10 @@ assert moved.max() < 0.5
 #
 # 1. Which school's variance is pulled the most, $|s_j^2 - E[\sigma_j^2 \mid Y]|$? Give its
 #    $n_j$ and $s_j^2$, and explain with $w_j$.
-# 2. Refit with a vaguer prior on $\nu_0$, `priors.UnequalVariances(nu0_shape=1,
-#    nu0_rate=0.05)` (prior mean 20, sd 20). Does the posterior of $\nu_0$ move?
+# 2. **Predict, then compute.** A vaguer prior on $\nu_0$,
+#    `priors.UnequalVariances(nu0_shape=1, nu0_rate=0.05)` (prior mean 20, sd 20), puts far
+#    more mass above 40 than the lecture's. Before refitting, predict: will the posterior of
+#    $\nu_0$ move up, down, or stay near 31, and roughly how far? Then refit and compare.
 # 3. How likely is a score more than $3\sigma_0$ from its school mean under a $t_4$, a
 #    $t_{31}$ and a normal? (`scipy.stats.t.sf`, `scipy.stats.norm.sf`.)
 

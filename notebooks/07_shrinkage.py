@@ -132,7 +132,7 @@ gap = np.abs(plug_in - post.theta_mean).max()
 print(f"largest |formula at posterior means - E[theta_j | Y]| = {gap:.2f} points")
 
 # %% tags=["check"]
-# Same school order, HSB posterior close to REML (issue 4: mu 12.64, sigma 6.26, tau 2.97).
+# Same school order, HSB posterior close to REML (notebook 05: mu 12.64, sigma 6.26, tau 2.97).
 assert np.array_equal(post.groups, stats.labels)
 assert abs(mu_hat - 12.64) < 0.05 and abs(sigma2_hat - 39.2) < 0.5 and abs(tau2_hat - 8.8) < 0.5
 assert gap < 0.1
@@ -162,8 +162,16 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - Points above the dashed line at the left, below it at the right: every school moves
 #   towards $\hat\mu \approx 12.6$, so the spread of the estimates shrinks.
-# - Order is almost kept: shrinkage pulls, it rarely reorders (a small school can swap
-#   places with a large one of nearly equal mean).
+# - Order is almost kept: shrinkage pulls, and pairs of schools rarely swap (printed below).
+#   A swap needs a small school and a larger one with nearly equal means, so a school that
+#   changes place in the league table moves by a place or two.
+
+# %% slideshow={"slide_type": "skip"}
+# NBVAL_CHECK_OUTPUT
+above = np.subtract.outer(stats.ybar, stats.ybar) > 0  # school j above school k by sample mean
+swapped = above & (np.subtract.outer(post.theta_mean, post.theta_mean) < 0)
+n_pairs = stats.m * (stats.m - 1) // 2
+print(f"pairs of schools whose order flips: {swapped.sum()} of {n_pairs}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How far each school moves, against its size
@@ -228,7 +236,7 @@ assert post.theta_mean.std(ddof=1) < tau_hat < stats.ybar.std(ddof=1)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # School 8367 is the one the lecture's `random.effects()` prints first: its BLUP is -6.10,
-# i.e. 12.64 - 6.10 = 6.54, which matches the Bayesian posterior mean to within Monte Carlo
+# i.e. 12.637 - 6.103 = 6.53, which matches the Bayesian posterior mean to within Monte Carlo
 # error. The BLUP *is* this notebook's formula evaluated at the REML estimates (the check
 # cell reproduces -6.10301 to 1e-3): classical random effects are plug-in shrinkage. Small
 # schools (n <= 25) move on average about four times as far as large ones (n >= 55): read
@@ -338,25 +346,23 @@ plt.show()
 # (2 chains x 2000 draws) costs about 20 ms a split, so 200 of them would use a quarter of
 # the notebook's 20-second budget, and the plug-in is what the posterior mean reduces to
 # here (0.04 points apart, slide "posterior means from the Gibbs sampler"). The gain is
-# modest on HSB because every school has at least 7 training students; exercise 2 shows it
-# grows with fewer.
+# modest on HSB because every school has at least 7 training students; exercise 1 asks the
+# students to predict what happens with fewer.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# 1. Compute by hand (with the formula, not the sampler) the posterior mean of school 8854
-#    (32 students, $\bar y_j = 4.24$) at $\mu = 12.64$, $\tau^2 = 8.61$, $\sigma^2 = 39.15$.
-#    Compare with the lecture's BLUP, $12.64 - 7.35$.
-# 2. Keep only 6 students per school (chosen with `rng`) and rerun the held-out comparison
-#    with 100 splits. How does the advantage of partial pooling over no pooling change, and
-#    why?
-# 3. For which $\tau^2$ would the smallest school keep only half the weight on its own mean
+# 1. **Predict, then compute.** Keep only 6 students per school (chosen with `rng`). Before
+#    you run anything, predict: does partial pooling's advantage over no pooling grow or
+#    shrink, and why (think of $B_j$ at $n_j = 3$ training students)? Then rerun the held-out
+#    comparison with 100 splits.
+# 2. For which $\tau^2$ would the smallest school keep only half the weight on its own mean
 #    ($B_j = 0.5$ at $n_j = 14$, $\sigma^2 = 39.15$)? What would that mean for the ICC?
 
-# %% tags=["solution"]
-b_8854 = shrinkage.shrinkage_factor([32], SIGMA2_REML, TAU2_REML)[0]
-theta_8854 = shrinkage.conditional_mean([4.24], [32], 12.64, TAU2_REML, SIGMA2_REML)[0]
-print(f"B = {b_8854:.3f}; E[theta | ...] = {theta_8854:.2f}; BLUP: {12.64 - 7.35:.2f}")
+# %% [markdown] tags=["solution"]
+# Prediction: with 3 training students per school, $B_j = \sigma^2/(\sigma^2 + 3\tau^2)
+# \approx 0.6$: each school's own mean is so noisy that borrowing from the others helps far
+# more, so the advantage grows.
 
 # %% tags=["solution"]
 keep = hsb.iloc[rng.permutation(len(hsb))].groupby("school").head(6)  # 6 random per school

@@ -190,8 +190,10 @@ plot_traces(hsb_posts, title="HSB: μ and τ² over 400 iterations of one chain"
 
 # %% tags=["remove-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-for ax, var in zip(axes, ("mu", "tau2"), strict=True):
+for ax, var, name in zip(axes, ("mu", "tau2"), ("μ", "τ²"), strict=True):
     diagnostics.plot_autocorr_compare(hsb_posts, var, max_lag=40, ax=ax)
+    ax.set_title(name)
+fig.suptitle("Autocorrelation on HSB: faster decay = better mixing")
 fig.tight_layout()
 plt.show()
 
@@ -214,7 +216,7 @@ assert ess.loc["offset", "ess_bulk[mu]"] < 0.1 * ess.loc["centered", "ess_bulk[m
 assert ess.loc["interweaved", "ess_bulk[mu]"] >= ess.loc["centered", "ess_bulk[mu]"]
 # for tau2 the two classic forms are alike on HSB: offset is poor for mu only
 assert 0.7 < ess.loc["offset", "ess_bulk[tau2]"] / ess.loc["centered", "ess_bulk[tau2]"] < 1.4
-# the three samplers agree on the posterior (issue 4: mu 12.64, tau 2.97 within MC error)
+# the three samplers agree on the posterior (notebook 05: mu 12.64, tau 2.97, within MC error)
 for post in hsb_posts.values():
     assert abs(post.draws["mu"].mean() - 12.64) < 0.05
     assert abs(np.sqrt(post.draws["tau2"]).mean() - 2.97) < 0.05
@@ -318,21 +320,12 @@ assert ess.loc["interweaved", "ess_bulk[tau2]"] > 20 * ess.loc["offset", "ess_bu
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# 1. Compute $B_j = \sigma^2/(\sigma^2 + n_j\tau^2)$ for the two regimes (HSB at the REML
-#    estimates, and $n_j = 2$, $\tau^2 = 1$, $\sigma^2 = 39$). Relate the answer to which
-#    sampler won.
-# 2. Rerun the simulated regime with $n_j = 20$ students per school (keep $\tau^2 = 1$).
-#    Which sampler wins now? Compute $n_j\tau^2/\sigma^2$ first and predict.
-# 3. In the offset form, $\mathrm{Var}(\mu \mid \delta, \sigma^2, Y) = \sigma^2/n$. Compare it
+# 1. **Predict, then compute.** Rerun the simulated regime with $n_j = 20$ students per
+#    school (keep $\tau^2 = 1$). Compute $n_j\tau^2/\sigma^2$ first and predict which
+#    sampler wins for $\mu$; then run the three samplers and compare their ESS.
+# 2. In the offset form, $\mathrm{Var}(\mu \mid \delta, \sigma^2, Y) = \sigma^2/n$. Compare it
 #    with the posterior variance of $\mu$ on HSB (from any of the samplers): how many times
 #    smaller is the step than the distance the chain must travel?
-
-# %% tags=["solution"]
-from hierlib.shrinkage import shrinkage_factor
-
-b_hsb = shrinkage_factor(stats.n, sigma**2, tau**2)
-b_sim = shrinkage_factor([2], 39.0, 1.0)[0]
-print(f"HSB: B_j from {b_hsb.min():.2f} to {b_hsb.max():.2f}; two students: B = {b_sim:.2f}")
 
 # %% tags=["solution"]
 y20, g20 = simulate_two_level(rng, np.full(160, 20), mu=12.6, tau2=1.0, sigma2=39.0)

@@ -64,8 +64,11 @@ def test_student_notebook_empties_solutions_and_clears_every_output():
     ]
     code = [c for c in student.cells if c.cell_type == "code"]
     assert all(c.outputs == [] and c.execution_count is None for c in code)
-    # everything else is unchanged, and the source notebook is untouched
-    assert [c.source for c in student.cells][:6] == [c.source for c in nb.cells][:6]
+    # everything else is unchanged but nbval's marker, and the source notebook is untouched
+    assert student.cells[2].source == "print(f'{x:.3f}')"
+    assert [c.source for c in student.cells][:6] == [
+        c.source.replace("# NBVAL_CHECK_OUTPUT\n", "") for c in nb.cells
+    ][:6]
     assert nb.cells[6].outputs[0].text == "4\n" and "SECRET_SQUARE" in nb.cells[6].source
     assert "jupytext" not in student.metadata and "jupytext" in nb.metadata
     text = editions.notebook_text(student)
@@ -164,18 +167,28 @@ def kernel(student_edition):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_student_notebook_runs_up_to_the_first_exercise(path, student_edition, kernel):
+def test_student_notebook_runs_to_the_end_with_empty_solutions(path, student_edition, kernel):
+    """Every cell runs, the exercises' too: a cell that needs a student's answer must say so
+    (e.g. "not written yet") instead of failing."""
     student = nbformat.read(student_edition[path.stem], as_version=4)
     head = editions.cells_before_exercises(student)
     assert sum(c.cell_type == "code" for c in head.cells) >= 2
-    head.cells.insert(0, new_code_cell("%reset -f"))
-    client = NotebookClient(head, km=kernel, timeout=120)
+    assert "NBVAL_CHECK_OUTPUT" not in editions.notebook_text(student)
+    student.cells.insert(0, new_code_cell("%reset -f"))
+    client = NotebookClient(student, km=kernel, timeout=120)
     try:
         client.execute()  # raises CellExecutionError naming the cell on any error
     finally:
         client.kc.stop_channels()
-    printed = [o for c in head.cells for o in c.get("outputs", [])]
+    start = editions.exercises_index(student)
+    printed = [o for c in student.cells[:start] for o in c.get("outputs", [])]
     assert printed, "the cells before the exercises printed or plotted nothing"
+    errors = [o for c in student.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert not errors, errors[0].get("text", "")[:300]
+    if path.stem == "05_gibbs":  # the check cell ran on the empty placeholders
+        said = "".join(o.get("text", "") for c in student.cells for o in c.get("outputs", []))
+        for name in ("theta", "sigma2", "mu", "tau2"):
+            assert f"draw_{name} is not written yet" in said
 
 
 def test_site_index_links_the_editions_by_the_names_they_are_built_with(tmp_path):

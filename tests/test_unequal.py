@@ -43,10 +43,27 @@ def test_draw_group_variances_bad_input():
 
 def test_variance_shrinkage_weight():
     np.testing.assert_allclose(
-        unequal.variance_shrinkage_weight([14, 67], 31.0), [31 / 45, 31 / 98]
+        unequal.variance_shrinkage_weight([14, 67], 31.0), [29 / 43, 29 / 96]
     )
     with pytest.raises(ValueError, match="at least 1"):
         unequal.variance_shrinkage_weight([0, 3], 4.0)
+    with pytest.raises(ValueError, match="exceed 2"):
+        unequal.variance_shrinkage_weight([5], 2.0)
+
+
+def test_the_weight_splits_the_conditional_mean_of_sigma2_j():
+    """E[sigma_j^2 | .] (inverse gamma mean of the full conditional) = w prior mean + (1-w) S/n."""
+    from hierlib import conditionals
+
+    st = group_stats(
+        np.array([1.0, 3.0, 2.0, 6.0, 10.0, 0.0, 5.0]), np.array([0, 0, 1, 1, 1, 2, 2])
+    )
+    theta, nu0, s02 = np.array([1.5, 5.0, 3.0]), 7.0, 9.0
+    g = conditionals.sigma_j_precision(st, theta, nu0, s02)
+    exact = g.rate / (g.shape - 1)  # mean of the inverse gamma
+    w = unequal.variance_shrinkage_weight(st.n, nu0)
+    s_j = st.ss + st.n * (st.ybar - theta) ** 2
+    np.testing.assert_allclose(exact, w * nu0 * s02 / (nu0 - 2) + (1 - w) * s_j / st.n)
 
 
 def test_variance_table_from_a_posterior():
@@ -62,7 +79,7 @@ def test_variance_table_from_a_posterior():
     table = unequal.variance_table(post)
     np.testing.assert_allclose(table["s2"], [2.0, 16.0, 12.5])
     np.testing.assert_allclose(table["pulled"], [-0.5, 4.0, 1.5])
-    np.testing.assert_allclose(table["weight"], [4 / 6, 4 / 7, 4 / 6])
+    np.testing.assert_allclose(table["weight"], [2 / 4, 2 / 5, 2 / 4])
     with pytest.raises(ValueError, match="unequal-variances"):
         unequal.variance_table(SimpleNamespace(draws={"mu": 1}))
 

@@ -123,6 +123,7 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     out = copy.deepcopy(nb)
     out.cells = [student_cell(c) for c in nb.cells]
     out.metadata.pop("jupytext", None)
+    build_site.strip_test_markers(out)  # nbval's markers are not for students
     return out
 
 
