@@ -50,6 +50,13 @@ WHITEGRID_RC = {
 written out so that the style costs no seaborn import (about 1 s). Font sizes are the
 course's own (:data:`COURSE_RC`)."""
 
+COLOR_CODES = {
+    **dict(zip("bgrmyc", [to_rgb(COLORBLIND[i]) for i in (0, 2, 3, 4, 8, 9)], strict=True)),
+    "k": (0.1, 0.1, 0.1),
+}
+"""matplotlib's one-letter colours as seaborn's ``set_theme`` remaps them (``"k"`` is a dark
+grey, ``"b"`` the palette's blue, ...)."""
+
 COURSE_RC = {
     "figure.figsize": (9.0, 5.0),
     "figure.dpi": 100,
@@ -67,11 +74,13 @@ COURSE_RC = {
 
 def use_course_style() -> None:
     """Apply the course's matplotlib style: seaborn's ``whitegrid`` with its colorblind
-    palette (:data:`WHITEGRID_RC`), large fonts, 9x5 in figures.
+    palette (:data:`WHITEGRID_RC`, :data:`COLOR_CODES`), large fonts, 9x5 in figures.
 
     Figures are sized for slides (1280x720 at 100 dpi leaves room for a title).
     """
     mpl.rcParams.update(WHITEGRID_RC)
+    for code, rgb in COLOR_CODES.items():
+        mpl.colors.colorConverter.colors[code] = rgb
     mpl.rcParams.update(COURSE_RC)
 
 
