@@ -1,11 +1,13 @@
 """The samplers' chains on threads (``cores=``) and their sufficient-statistic input
 (``stats=``): the same draws as a sequential run on the rows, and clear errors."""
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from hierlib import gibbs, priors
+from hierlib import _kernels, gibbs, priors
 from hierlib.data import GroupStats, group_stats
 
 MODELS = [
@@ -156,3 +158,28 @@ def test_stats_pass_the_models_own_checks():
     hoff = priors.SemiConjugate(mu0=0, g20=100, eta0=1, t20=1, nu0=1, s20=1)
     post = gibbs.hierarchical_normal(stats=_stats(), prior=hoff, n_draws=20)
     assert post.draws["theta"].shape == (4, 20, 4)
+
+
+def test_an_error_in_one_chain_reaches_the_caller_and_stops_the_others(small, monkeypatch):
+    """A chain that fails on its thread raises in the caller; the other chains stop at their
+    next chunk instead of sweeping on."""
+    real = _kernels.normal_sweeps
+    calls = []
+    lock = threading.Lock()
+
+    def failing(*args):
+        n_iter = args[8]
+        with lock:
+            calls.append(n_iter)
+            if n_iter > 0 and len([k for k in calls if k > 0]) == 3:
+                raise ValueError("boom in one chain")
+        return real(*args)
+
+    monkeypatch.setattr(_kernels, "normal_sweeps", failing)
+    y, groups = small
+    with pytest.raises(ValueError, match="boom in one chain"):
+        gibbs.hierarchical_normal(
+            y, groups, n_chains=4, n_warmup=0, n_draws=50_000, cores=2, progress=False
+        )
+    # 4 chains x 50 chunks were asked for; the run stopped long before
+    assert len([k for k in calls if k > 0]) < 4 * 50 // 2
