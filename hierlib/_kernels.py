@@ -12,15 +12,67 @@ Two sweep kernels (model 1 in all three parameterisations, model 2) and a few sm
 they share (normal and gamma draws, the slice sampler) are compiled, and cached on disk, to
 keep the first call in a fresh checkout short (about 3 s of compilation; later processes load
 the cache in a fraction of a second). A model-1 sweep on HSB (m = 160) costs about 1.1-1.3 us
-of CPU, about 2.5 times the cost of drawing its 160 normal variates.
+of CPU, about 2.5 times the cost of drawing its 160 normal variates. Where numba cannot write
+a cache (a read-only install with no writable home cache), :func:`njit` compiles in memory
+instead and says so once (:class:`CacheWarning`).
+
+Every loop is bounded. A rejection or slice loop that cannot make progress (a NaN or
+infinite Gamma shape, a slice whose current point has zero density) stops and raises a
+``ValueError`` naming the parameter and the likely cause (numba raises it with a constant
+message; :mod:`hierlib.gibbs` adds the context).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
+import numba
 import numpy as np
-from numba import njit
+
+
+class CacheWarning(UserWarning):
+    """numba could not cache the compiled sweeps on disk; they are compiled in memory."""
+
+
+_CACHE_WARNED = False
+
+
+def njit(**options):
+    """``numba.njit(**options)``, except that ``cache=True`` falls back to an in-memory
+    compilation (with one :class:`CacheWarning` per process) when numba finds no writable
+    cache folder: neither the package's ``__pycache__`` nor ``NUMBA_CACHE_DIR`` / the user's
+    cache directory (a read-only classroom install)."""
+
+    def decorate(func):
+        try:
+            return numba.njit(**options)(func)
+        except RuntimeError as err:
+            if not options.get("cache") or "cannot cache" not in str(err):
+                raise
+        global _CACHE_WARNED
+        if not _CACHE_WARNED:
+            _CACHE_WARNED = True
+            warnings.warn(
+                "hierlib: numba cannot write its cache here (read-only install, no writable "
+                "NUMBA_CACHE_DIR or home cache); the samplers are compiled in memory at their "
+                "first use in each session. Set NUMBA_CACHE_DIR to a writable folder to keep "
+                "the compiled code.",
+                CacheWarning,
+                stacklevel=2,
+            )
+        return numba.njit(**{**options, "cache": False})(func)
+
+    return decorate
+
+
+MAX_TRIES = 10_000
+"""Bound on the proposals of one rejection draw (Marsaglia-Tsang accepts about 96% of them:
+reaching the bound means the shape is not a usable number, never bad luck)."""
+
+MAX_SHRINK = 200
+"""Bound on the shrinkage steps of one slice update (each step at least halves the interval
+on average; 200 steps take it below the spacing of doubles around the current point)."""
 
 CENTERED, OFFSET, INTERWEAVED = 0, 1, 2
 PARAMETERIZATIONS = {"centered": CENTERED, "offset": OFFSET, "interweaved": INTERWEAVED}
@@ -36,14 +88,23 @@ def standard_gamma(rng, shape):
     For shape >= 1: d = shape - 1/3, c = 1/sqrt(9d); propose v = (1 + c z)^3 with z standard
     normal, accept d v if log u < z^2/2 + d (1 - v + log v). For shape < 1:
     Gamma(shape) = Gamma(shape + 1) * u^(1/shape).
+
+    Raises ``ValueError`` if ``shape`` is not a finite positive number (a full conditional
+    whose shape is NaN or infinite: the loop could never accept), and after
+    :data:`MAX_TRIES` rejected proposals.
     """
+    if not (shape > 0.0 and shape < math.inf):
+        raise ValueError(
+            "Gamma draw with a NaN, zero or infinite shape: a full conditional of a precision "
+            "is degenerate (the data or the prior make the posterior improper or overflow)"
+        )
     boost = 1.0
     if shape < 1.0:
         boost = rng.random() ** (1.0 / shape)
         shape += 1.0
     d = shape - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
-    while True:
+    for _ in range(MAX_TRIES):
         z = rng.standard_normal()
         v = 1.0 + c * z
         if v <= 0.0:
@@ -54,6 +115,7 @@ def standard_gamma(rng, shape):
             return d * v * boost
         if math.log(u) < 0.5 * z * z + d * (1.0 - v + math.log(v)):
             return d * v * boost
+    raise ValueError("Gamma draw: no proposal accepted in 10000 tries (shape out of range)")
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -108,8 +170,16 @@ def slice_sample(rng, kind, u0, c, width):
     64 steps split at random between the two sides, then shrinkage).
 
     Exact: the update leaves the target density invariant (no grid, no approximation).
+
+    Bounded: returns NaN (for the caller to turn into an error naming its parameter) when
+    the density at ``u0`` is zero or not a number (no slice to sample: the state has left
+    the support, e.g. a variance that underflowed to 0) or when :data:`MAX_SHRINK`
+    shrinkage steps found no point in the slice.
     """
-    logy = _log_target(kind, u0, c) + math.log(rng.random())  # log of the slice height
+    f0 = _log_target(kind, u0, c)
+    if not f0 > -math.inf:
+        return math.nan
+    logy = f0 + math.log(rng.random())  # log of the slice height
     left = u0 - width * rng.random()
     right = left + width
     n_left = int(64 * rng.random())
@@ -120,7 +190,7 @@ def slice_sample(rng, kind, u0, c, width):
     while n_right > 0 and _log_target(kind, right, c) > logy:
         right += width
         n_right -= 1
-    while True:  # shrinkage: terminates, u0 itself lies in the slice
+    for _ in range(MAX_SHRINK):  # shrinkage: u0 itself lies in the slice
         u1 = left + (right - left) * rng.random()
         if _log_target(kind, u1, c) > logy:
             return u1
@@ -128,6 +198,7 @@ def slice_sample(rng, kind, u0, c, width):
             left = u1
         else:
             right = u1
+    return math.nan
 
 
 @njit(cache=True, nogil=True)
@@ -245,7 +316,14 @@ def normal_sweeps(
                 c[1] = (ndy - (mu_new - mu) * nd) / tau / sigma2
                 c[2] = a_tau
                 c[3] = b_tau
-                tau_new = math.exp(slice_sample(rng, LOG_TAU, math.log(tau), c, _tau_width(c)))
+                log_tau = slice_sample(rng, LOG_TAU, math.log(tau), c, _tau_width(c))
+                if math.isnan(log_tau):
+                    raise ValueError(
+                        "tau (interweaving step): the slice sampler found no point of positive "
+                        "density; tau or sigma2 left floating point (data near constant or "
+                        "extremely large or small)"
+                    )
+                tau_new = math.exp(log_tau)
                 # back to theta_j = mu + tau eta_j
                 for j in range(m):
                     x[j] = mu_new + tau_new / tau * (x[j] - mu)
@@ -305,7 +383,19 @@ def unequal_sweeps(
         sigma02 = standard_gamma(rng, a_s0 + 0.5 * m * nu0) / (b_s0 + 0.5 * nu0 * sum_phi)
         # nu0 | phi, sigma02: no closed form; exact slice-sampling update on log nu0
         c[0], c[1], c[2], c[3], c[4], c[5] = m, sigma02, sum_log_phi, sum_phi, nu0_shape, nu0_rate
-        nu0 = math.exp(slice_sample(rng, LOG_NU0, math.log(nu0), c, 1.0))
+        if not sigma02 > 0.0:
+            raise ValueError(
+                "sigma02 underflowed to 0: its full conditional has almost no mass away from 0 "
+                "(nu0 near 0, e.g. a nu0 prior with tiny shape / huge rate, or groups with no "
+                "spread)"
+            )
+        log_nu0 = slice_sample(rng, LOG_NU0, math.log(nu0), c, 1.0)
+        if math.isnan(log_nu0):
+            raise ValueError(
+                "nu0: the slice sampler found no point of positive density (sigma02 or the "
+                "sigma_j^2 left floating point: groups with no spread, or an extreme nu0 prior)"
+            )
+        nu0 = math.exp(log_nu0)
         if start >= 0:
             row = start + it
             out[row, 0] = mu

@@ -4,7 +4,9 @@ call per full conditional of :mod:`hierlib.conditionals`.
 Private; reached through ``engine="numpy"`` in :mod:`hierlib.gibbs`. It is the reference the
 compiled sweeps are checked against. Signatures match the compiled kernels, so the driver in
 :mod:`hierlib.gibbs` does not care which it runs. (Draws differ from the compiled sweeps':
-vectorised draws consume the stream in another order.)
+vectorised draws consume the stream in another order.) Its only loops are the sweeps and the
+compiled slice updates, which are bounded; a slice update that cannot make progress raises the
+same named ``ValueError`` as the compiled sweeps.
 """
 
 from __future__ import annotations
@@ -56,7 +58,14 @@ def normal_sweeps(
                 tau = math.sqrt(tau2)
                 eta = delta / tau
                 c = np.array([n @ eta**2 / sigma2, n @ (eta * (ybar - mu)) / sigma2, a_tau, b_tau])
-                tau = math.exp(slice_sample(rng, LOG_TAU, math.log(tau), c, _tau_width(c)))
+                log_tau = slice_sample(rng, LOG_TAU, math.log(tau), c, _tau_width(c))
+                if math.isnan(log_tau):
+                    raise ValueError(
+                        "tau (interweaving step): the slice sampler found no point of positive "
+                        "density; tau or sigma2 left floating point (data near constant or "
+                        "extremely large or small)"
+                    )
+                tau = math.exp(log_tau)
                 x[:] = mu + tau * eta
                 tau2 = tau * tau
             theta = x
@@ -83,7 +92,19 @@ def unequal_sweeps(
         g = cond.sigma02_conditional(1.0 / phi, nu0, a_s0, b_s0)
         sigma02 = float(rng.standard_gamma(g.shape) / g.rate)
         c = np.array([n.size, sigma02, np.log(phi).sum(), phi.sum(), nu0_shape, nu0_rate])
-        nu0 = math.exp(slice_sample(rng, LOG_NU0, math.log(nu0), c, 1.0))
+        if not sigma02 > 0.0:
+            raise ValueError(
+                "sigma02 underflowed to 0: its full conditional has almost no mass away from 0 "
+                "(nu0 near 0, e.g. a nu0 prior with tiny shape / huge rate, or groups with no "
+                "spread)"
+            )
+        log_nu0 = slice_sample(rng, LOG_NU0, math.log(nu0), c, 1.0)
+        if math.isnan(log_nu0):
+            raise ValueError(
+                "nu0: the slice sampler found no point of positive density (sigma02 or the "
+                "sigma_j^2 left floating point: groups with no spread, or an extreme nu0 prior)"
+            )
+        nu0 = math.exp(log_nu0)
         if start >= 0:
             out[start + it] = mu, tau2, sigma02, nu0
             out_theta[start + it] = theta[keep]

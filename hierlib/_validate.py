@@ -1,22 +1,68 @@
-"""Input checks shared by every hierlib module: bad input raises a ``ValueError`` that names it."""
+"""Input checks shared by every hierlib module: bad input raises an error that names it.
+
+Conventions (CONTRIBUTING.md, "Input checks"): a bad *value* (NaN, empty, negative variance,
+wrong length, improper prior for these data) raises ``ValueError``; the wrong *kind* of object
+(a DataFrame where one column is expected, a dict where a ``GroupStats`` is expected, complex
+numbers, ``None`` for a required array) raises ``TypeError``. Every message starts with or
+contains the argument's name and says what to pass instead. Results that overflow or lose
+every digit are refused by :func:`finite_result` instead of being returned as inf or NaN.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
-def as_finite_1d(values: ArrayLike, name: str) -> NDArray[np.float64]:
-    """Return ``values`` as a 1-d float array, or raise ``ValueError`` naming ``name``.
+def _kind_name(value: Any) -> str:
+    """``'DataFrame'``, ``'dict'``, ...: the type of ``value`` for an error message."""
+    return type(value).__name__
 
-    Rejects: non-numeric entries, more than one dimension, an empty array, NaN and +-inf.
-    """
+
+def _reject_containers(values: Any, name: str, what: str) -> None:
+    """``TypeError`` for objects that are not one array of values: None, a DataFrame, a
+    mapping, a set, a string; ``what`` says what to pass instead."""
+    if values is None:
+        raise TypeError(f"{name} is required: pass {what}; got None")
+    if _kind_name(values) == "DataFrame":
+        cols = list(getattr(values, "columns", []))
+        example = f"df[{cols[0]!r}]" if cols else "df['column']"
+        raise TypeError(f"{name} must be {what}, not a DataFrame: pass one column, e.g. {example}")
+    if isinstance(values, Mapping | set | frozenset | str | bytes):
+        raise TypeError(f"{name} must be {what}; got a {_kind_name(values)}")
+
+
+def as_real_array(values: ArrayLike, name: str, what: str = "an array of numbers") -> NDArray:
+    """Return ``values`` as a float array of any shape, or raise naming ``name``: text
+    (``ValueError``), complex numbers, None, a mapping (``TypeError``). NaN/inf pass."""
+    _reject_containers(values, name, what)
+    raw = np.asarray(values)
+    kind = raw.dtype.kind
+    if kind == "c" or (kind == "O" and any(isinstance(v, complex) for v in raw.ravel())):
+        raise TypeError(f"{name} must hold real numbers; got complex values (take .real first?)")
+    if kind in "US" or (kind == "O" and any(isinstance(v, str | bytes) for v in raw.ravel())):
+        example = str(next(v for v in raw.ravel() if isinstance(v, str | bytes)))
+        raise ValueError(
+            f"{name} must be numeric; got text such as {example!r} (did you pass the group "
+            f"labels as {name}? {name} holds the responses, groups the labels)"
+        )
     try:
-        arr = np.asarray(values, dtype=np.float64)
+        return np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} must be numeric; got entries that are not numbers") from err
+
+
+def as_finite_1d(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Return ``values`` as a 1-d float array, or raise naming ``name``.
+
+    Rejects (``ValueError``): non-numeric entries (text, such as group labels passed where
+    numbers belong), more than one dimension, an empty array, NaN and +-inf. Rejects
+    (``TypeError``): None, a DataFrame, a mapping, complex numbers.
+    """
+    arr = as_real_array(values, name, "a 1-d array of numbers (or a pandas Series)")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}")
     if arr.size == 0:
@@ -31,8 +77,21 @@ def as_finite_1d(values: ArrayLike, name: str) -> NDArray[np.float64]:
 
 
 def as_labels(groups: ArrayLike, name: str = "groups") -> NDArray:
-    """Return group labels as a 1-d array; reject missing labels and empty input."""
+    """Return group labels as a 1-d array; reject missing labels and empty input.
+
+    Labels may be integers, floats, strings or a pandas Categorical (unused categories are
+    ignored: only the labels present count), but one kind only: mixed kinds (``'a'`` and
+    ``1``) cannot be sorted and raise ``TypeError``.
+    """
+    _reject_containers(groups, name, "one group label per observation (a 1-d array)")
+    if isinstance(groups, list | tuple):  # numpy would turn ['a', 1] into ['a', '1'] silently
+        _same_kind(np.asarray(groups, dtype=object), name)
     arr = np.asarray(groups)
+    if arr.ndim == 0:
+        raise TypeError(
+            f"{name} must be one group label per observation (a 1-d array); got the single "
+            f"value {groups!r}"
+        )
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}")
     if arr.size == 0:
@@ -41,7 +100,28 @@ def as_labels(groups: ArrayLike, name: str = "groups") -> NDArray:
         raise ValueError(f"{name} has missing (NaN) labels")
     if arr.dtype.kind == "O" and any(g is None or g != g for g in arr):
         raise ValueError(f"{name} has missing (None/NaN) labels")
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be labels (integers or strings); got complex numbers")
+    if arr.dtype.kind == "O":
+        _same_kind(arr, name)
+        try:
+            np.unique(arr)
+        except TypeError as err:
+            kinds_seen = sorted({_kind_name(g) for g in arr})
+            raise TypeError(
+                f"{name} holds labels that cannot be sorted ({kinds_seen}); use integers or strings"
+            ) from err
     return arr
+
+
+def _same_kind(arr: NDArray, name: str) -> None:
+    """``TypeError`` if the labels in ``arr`` mix text and numbers."""
+    kinds = {"text" if isinstance(g, str | bytes) else "number" for g in arr.ravel()}
+    if len(kinds) > 1:
+        raise TypeError(
+            f"{name} mixes text and number labels (e.g. 'a' and 1), which cannot be "
+            f"sorted; convert them to one kind, e.g. {name}=np.asarray({name}, dtype=str)"
+        )
 
 
 def same_length(**arrays: Iterable) -> None:
@@ -97,3 +177,54 @@ def nonnegative(value: float, name: str) -> float:
     if v < 0:
         raise ValueError(f"{name} is a variance component and must be >= 0; got {v}")
     return v
+
+
+def finite_result(value: Any, what: str, hint: str = "") -> Any:
+    """Return ``value`` if every entry is finite, else raise ``ValueError`` saying ``what``
+    overflowed (or lost every digit) and, if given, ``hint`` (what to do instead).
+
+    Used where an intermediate result of valid input can still leave floating point (sums
+    of squares of numbers near 1e160, differences of numbers near 1e308): better a clear
+    error than an ANOVA table of NaN.
+    """
+    if not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+        tail = f"; {hint}" if hint else ""
+        raise ValueError(f"{what} is not finite (overflow in floating point){tail}")
+    return value
+
+
+RESCALE_HINT = "rescale y (e.g. subtract its mean and divide by its sd) and transform back"
+"""What :func:`finite_result` suggests when a computation on ``y`` overflows."""
+
+
+def require_type(value: Any, expected: type | tuple[type, ...], name: str, how: str = "") -> Any:
+    """Return ``value`` if it is an instance of ``expected``, else ``TypeError`` naming
+    ``name``, the expected type(s) and (``how``) how to get one."""
+    if not isinstance(value, expected):
+        types = expected if isinstance(expected, tuple) else (expected,)
+        names = " or ".join(f"{t.__module__.replace('hierlib.', '')}.{t.__name__}" for t in types)
+        tail = f" ({how})" if how else ""
+        raise TypeError(f"{name} must be a {names}{tail}; got {_kind_name(value)}")
+    return value
+
+
+def require_draws(post: Any, name: str = "post", keys: Iterable[str] = ()) -> Any:
+    """``TypeError`` unless ``post`` has a ``draws`` mapping (a sampler's posterior), and
+    ``ValueError`` naming the missing ``keys``."""
+    draws = getattr(post, "draws", None)
+    if not isinstance(draws, Mapping):
+        raise TypeError(
+            f"{name} must be a posterior from hierlib.gibbs (an object with a .draws mapping); "
+            f"got {_kind_name(post)}"
+        )
+    missing = [k for k in keys if k not in draws]
+    if missing:
+        raise ValueError(f"{name} has no draws of {', '.join(missing)}")
+    return post
+
+
+def require_stats(stats: Any, name: str = "stats") -> Any:
+    """``TypeError`` unless ``stats`` is a :class:`hierlib.data.GroupStats`."""
+    from hierlib.data import GroupStats
+
+    return require_type(stats, GroupStats, name, "build one with data.group_stats(y, groups)")

@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 
-from hierlib._validate import at_least_groups
+from hierlib._validate import RESCALE_HINT, at_least_groups, finite_result, require_stats
 from hierlib.data import GroupStats, group_stats
 
 if TYPE_CHECKING:
@@ -140,6 +140,7 @@ def anova_from_stats(stats: GroupStats) -> OneWayAnova:
         With fewer than two groups, when no group has two members (no within-group degrees
         of freedom), or when every observation equals its group mean (:math:`SS_W = 0`).
     """
+    require_stats(stats)
     at_least_groups(stats.m, 2)
     df_b, df_w = stats.m - 1, stats.n_total - stats.m
     if df_w < 1:
@@ -147,11 +148,14 @@ def anova_from_stats(stats: GroupStats) -> OneWayAnova:
             "the within-group mean square needs at least one group with 2 or more members "
             f"(n = {stats.n_total} observations in m = {stats.m} groups)"
         )
-    ss_b = float(np.sum(stats.n * (stats.ybar - stats.grand_mean) ** 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        ss_b = float(np.sum(stats.n * (stats.ybar - stats.grand_mean) ** 2))
     ss_w = float(stats.ss.sum())
     if ss_w == 0:
         raise ValueError("every observation equals its group mean (within SS = 0): F undefined")
-    f = (ss_b / df_b) / (ss_w / df_w)
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = (ss_b / df_b) / (ss_w / df_w)
+    finite_result([ss_b, ss_w, f], "the ANOVA table (SS between, SS within or F)", RESCALE_HINT)
     return OneWayAnova(
         df_between=df_b,
         df_within=df_w,

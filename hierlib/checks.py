@@ -23,8 +23,7 @@ fails when the KS p-value is below :data:`ALPHA` = 1e-4: a correct update fails 
 probability 1e-4 (below 1e-3), whatever the seed. Each slip listed in :data:`SLIPS` moves
 the distribution by a KS distance of at least 0.18 at these values, against a critical
 distance of :math:`\\sqrt{\\ln(2/\\alpha)/(2N)} = 0.050`; by the Dvoretzky-Kiefer-Wolfowitz
-inequality the chance that a slip passes is below :math:`2e^{-2N(0.18-0.05)^2} < 10^{-29}`
-(``tests/test_checks.py`` computes every distance).
+inequality the chance that a slip passes is below :math:`2e^{-2N(0.18-0.05)^2} < 10^{-29}`.
 
 **How it explains.** A failing update is compared with each slip of :data:`SLIPS` (a KS test
 against the distribution that slip produces); when one fits (p above :data:`ALPHA`), the

@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from hierlib._validate import RESCALE_HINT, as_real_array, finite_result, require_stats
 from hierlib.data import GroupStats
 
 
@@ -46,13 +47,19 @@ def raw_pairwise_claims(stats_: GroupStats, level: float = 0.95) -> int:
         Confidence level of each test (0.95: a 5% test).
     """
     p = _check_level(level)
+    require_stats(stats_, "stats_")
     if stats_.m < 2 or stats_.n_total <= stats_.m:
         raise ValueError("need at least two groups and within-group replication")
     df = stats_.n_total - stats_.m
     s2p = float(stats_.ss.sum()) / df
     crit = stats.t.ppf((1 + p) / 2, df)
-    diff = stats_.ybar[:, None] - stats_.ybar[None, :]
-    se = np.sqrt(s2p * (1.0 / stats_.n[:, None] + 1.0 / stats_.n[None, :]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = stats_.ybar[:, None] - stats_.ybar[None, :]
+        se = np.sqrt(s2p * (1.0 / stats_.n[:, None] + 1.0 / stats_.n[None, :]))
+    finite_result(diff, "a difference of two group means", RESCALE_HINT)
+    finite_result([s2p], "the pooled within-group variance", RESCALE_HINT)
+    if s2p == 0:
+        raise ValueError("every group is constant (pooled within-group variance 0): no t-test")
     upper = np.triu(np.ones((stats_.m, stats_.m), dtype=bool), k=1)
     return int((np.abs(diff) > crit * se)[upper].sum())
 
@@ -69,8 +76,8 @@ def posterior_pairwise_claims(theta_draws: ArrayLike, level: float = 0.95) -> in
     level : float, default 0.95
     """
     p = _check_level(level)
-    draws = np.asarray(theta_draws, dtype=np.float64)
-    if draws.ndim == 3:
+    draws = as_real_array(theta_draws, "theta_draws", "an array of draws (draws, m)")
+    if draws.ndim == 3 and draws.size:
         draws = draws.reshape(-1, draws.shape[-1])
     if draws.ndim != 2 or draws.shape[1] < 2 or draws.shape[0] < 2:
         raise ValueError(f"theta_draws must be (draws, m) with m >= 2; got shape {draws.shape}")

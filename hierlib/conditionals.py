@@ -3,9 +3,10 @@
 Each function returns the parameters of one full conditional (a :class:`Normal` or a
 :class:`Gamma`, with a ``logpdf``), computed from the group sufficient statistics
 :math:`n_j, \\bar y_j, SS_j` only (:func:`hierlib.data.group_stats`). The samplers in
-:mod:`hierlib.gibbs` draw from exactly these; ``tests/test_conditionals.py`` checks each
-against :func:`log_joint` / :func:`log_joint_unequal`, which are computed independently from
-the raw data with ``scipy.stats`` densities.
+:mod:`hierlib.gibbs` draw from exactly these. Each is checked against :func:`log_joint` /
+:func:`log_joint_unequal`, which are computed independently from the raw data with
+``scipy.stats`` densities: a full conditional's log density and the log joint differ by a
+constant in that parameter.
 
 Notation: :math:`n = \\sum_j n_j`; a prior on a precision :math:`\\lambda` is written as Gamma
 pseudo-counts :math:`p(\\lambda) \\propto \\lambda^{a-1}e^{-b\\lambda}` (see

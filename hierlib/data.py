@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, as_labels, same_length
+from hierlib._validate import RESCALE_HINT, as_finite_1d, as_labels, finite_result, same_length
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 """The course's ``data/`` folder (the package is installed in editable mode from the repo)."""
@@ -103,12 +103,40 @@ class GroupStats:
         Group means :math:`\\bar y_j`.
     ss : ndarray of float
         Within-group sums of squares :math:`SS_j = \\sum_i (y_{ij} - \\bar y_j)^2`.
+
+    Raises
+    ------
+    ValueError
+        At construction, if the arrays are not one-dimensional, empty, of different lengths,
+        if a size is not a whole number >= 1, a mean is not finite, a sum of squares is
+        negative or not finite, a single-member group has a nonzero sum of squares, or a
+        label repeats. (A hand-built ``GroupStats`` is checked like one from
+        :func:`group_stats`; ``n`` is stored as int64.)
     """
 
     labels: NDArray
     n: NDArray[np.int64]
     ybar: NDArray[np.float64]
     ss: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        labels = as_labels(self.labels, "labels")
+        n = as_finite_1d(self.n, "n")
+        ybar = as_finite_1d(self.ybar, "ybar")
+        ss = as_finite_1d(self.ss, "ss")
+        same_length(labels=labels, n=n, ybar=ybar, ss=ss)
+        if (n < 1).any() or (n != np.round(n)).any():
+            raise ValueError(f"n must hold whole group sizes of at least 1; got {n[n < 1][:3]}")
+        if (ss < 0).any():
+            raise ValueError(f"ss holds sums of squares and must be >= 0; got min {ss.min()}")
+        if ((n == 1) & (ss > 0)).any():
+            raise ValueError("ss must be 0 for a group with a single member (n = 1)")
+        if np.unique(labels).size != labels.size:
+            raise ValueError("labels must be distinct: one entry per group")
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "n", n.astype(np.int64))
+        object.__setattr__(self, "ybar", ybar)
+        object.__setattr__(self, "ss", ss)
 
     @property
     def m(self) -> int:
@@ -177,13 +205,20 @@ def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:
     ------
     ValueError
         If ``y`` is empty, not numeric, has NaN/inf, or differs in length from ``groups``,
-        or if a group label is missing.
+        if a group label is missing, or if ``y`` is so large in magnitude that a group mean
+        or sum of squares overflows (about 1e154 and beyond).
+    TypeError
+        If ``y`` or ``groups`` is the wrong kind of object (a DataFrame, None, complex
+        numbers, labels of mixed kinds).
     """
     y_arr = as_finite_1d(y, "y")
     g_arr = as_labels(groups)
     same_length(y=y_arr, groups=g_arr)
     labels, idx = np.unique(g_arr, return_inverse=True)
     n = np.bincount(idx).astype(np.int64)
-    ybar = np.bincount(idx, weights=y_arr) / n
-    ss = np.bincount(idx, weights=(y_arr - ybar[idx]) ** 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ybar = np.bincount(idx, weights=y_arr) / n
+        ss = np.bincount(idx, weights=(y_arr - ybar[idx]) ** 2)
+    finite_result(ybar, "a group mean of y", RESCALE_HINT)
+    finite_result(ss, "a within-group sum of squares of y", RESCALE_HINT)
     return GroupStats(labels=labels, n=n, ybar=ybar, ss=ss)

@@ -66,8 +66,10 @@ def to_inference_data(post: Any) -> az.InferenceData:
 
     Raises
     ------
+    TypeError
+        If ``post`` is none of these.
     ValueError
-        If ``post`` is none of these, or a mapping holds an array with fewer than two axes.
+        If a mapping is empty or holds an array with fewer than two axes.
     """
     if isinstance(post, az.InferenceData):
         return post
@@ -88,7 +90,7 @@ def to_inference_data(post: Any) -> az.InferenceData:
                 )
             arrays[str(name)] = arr
         return az.from_dict(posterior=arrays)
-    raise ValueError(
+    raise TypeError(
         "post must be a course posterior (with .to_arviz()), an arviz.InferenceData or a "
         f"mapping of (chains, draws) arrays; got {type(post).__name__}"
     )
@@ -410,6 +412,14 @@ def plot_autocorr(
     """
     idata = to_inference_data(post)
     names = _resolve_names(idata, var_names)
+    n_draws = int(idata.posterior.sizes.get("draw", 0))
+    if isinstance(max_lag, bool) or not isinstance(max_lag, int | np.integer):
+        raise TypeError(f"max_lag must be an integer; got {max_lag!r}")
+    if not 0 < max_lag < n_draws:
+        raise ValueError(
+            f"max_lag must be between 1 and {n_draws - 1} (the draws per chain minus one); "
+            f"got {max_lag}"
+        )
     kwargs.setdefault("combined", True)
     axes = np.atleast_1d(az.plot_autocorr(idata, var_names=names, max_lag=max_lag, **kwargs))
     for ax in axes.flat:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d
+from hierlib._validate import as_finite_1d, require_stats
 from hierlib.data import GroupStats, group_stats
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ def pooled_within_sd(stats: GroupStats) -> float:
     ValueError
         If :math:`n \\le m` (no within-group degrees of freedom).
     """
+    require_stats(stats)
     dof = stats.n_total - stats.m
     if dof <= 0:
         raise ValueError(
@@ -62,6 +63,7 @@ def standard_errors(stats: GroupStats, pooled: bool = True) -> NDArray[np.float6
     ndarray, shape (m,)
         In the order of ``stats.labels``.
     """
+    require_stats(stats)
     sd = pooled_within_sd(stats) if pooled else np.sqrt(stats.s2)
     return sd / np.sqrt(stats.n)
 
@@ -99,6 +101,7 @@ def plot_means_vs_size(
     matplotlib Axes
         The first collection on it holds the plotted points ``(n_j, ybar_j)``.
     """
+    require_stats(stats)
     ax = _new_axes(ax)
     ax.scatter(stats.n, stats.ybar, s=28, alpha=0.8, label=f"school mean ({stats.m} schools)")
     ax.axhline(stats.grand_mean, color="k", ls="--", lw=1.2, label="grand mean")
@@ -160,6 +163,7 @@ def plot_standard_errors(stats: GroupStats, ax: Axes | None = None) -> Axes:
     matplotlib Axes
         Collection 0 holds ``(n_j, s_j/sqrt(n_j))``; line 0 is the pooled curve.
     """
+    require_stats(stats)
     ax = _new_axes(ax)
     ax.scatter(
         stats.n,

@@ -48,6 +48,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,11 +58,20 @@ from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
 from hierlib import _kernels, _kernels_numpy
-from hierlib._validate import as_finite_1d, positive_int, same_length
+from hierlib._validate import RESCALE_HINT, positive_int
 from hierlib.data import GroupStats, group_stats
 from hierlib.priors import Default, SemiConjugate, UnequalVariances
 
 _CHUNK = 1000  # sweeps per kernel call (progress-bar granularity)
+
+MAX_DRAWS_BYTES = 2 * 1024**3
+"""Largest memory (bytes) a sampler may allocate for the draws it keeps (2 GiB). A run that
+would need more is refused before sampling, with a message naming ``keep_theta=``; change
+it with ``hierlib.gibbs.MAX_DRAWS_BYTES = ...`` if the machine has the memory."""
+
+
+class InfiniteMeanWarning(UserWarning):
+    """A posterior mean the draws are summarised by does not exist (heavy tail)."""
 
 
 @dataclass(repr=False)
@@ -212,32 +222,21 @@ def _data(y, groups, stats) -> tuple[Any, Any]:
 
 
 def _check_stats(stats) -> GroupStats:
-    """A user-supplied :class:`GroupStats`, checked like the output of :func:`group_stats`:
-    n_j whole numbers >= 1, ybar_j finite, SS_j finite and >= 0 (0 for a one-member group),
-    labels sorted and distinct, all of one length. Returns a float/int64 copy."""
+    """A user-supplied :class:`GroupStats` (which checks its own entries when built): its
+    labels must also be sorted, as :func:`group_stats` gives them (groups are looked up by
+    label)."""
     if not isinstance(stats, GroupStats):
         raise TypeError(
             "stats must be a hierlib.data.GroupStats (e.g. data.group_stats(y, groups)); "
             f"got {type(stats).__name__}"
         )
-    labels = np.asarray(stats.labels)
-    n = as_finite_1d(stats.n, "stats.n")
-    ybar = as_finite_1d(stats.ybar, "stats.ybar")
-    ss = as_finite_1d(stats.ss, "stats.ss")
-    same_length(**{"stats.labels": labels, "stats.n": n, "stats.ybar": ybar, "stats.ss": ss})
-    if np.any(n < 1) or np.any(n != np.round(n)):
-        raise ValueError("stats.n must hold group sizes: whole numbers >= 1")
-    if np.any(ss < 0):
-        raise ValueError("stats.ss must hold sums of squares: every entry >= 0")
-    if np.any(ss[n == 1] != 0):
-        raise ValueError("stats.ss must be 0 for a one-member group")
     try:
-        ordered = labels.ndim == 1 and bool(np.all(labels[1:] > labels[:-1]))
+        ordered = bool(np.all(stats.labels[1:] > stats.labels[:-1]))
     except TypeError:
         ordered = False
     if not ordered:
-        raise ValueError("stats.labels must be distinct and sorted (as group_stats gives them)")
-    return GroupStats(labels=labels, n=n.astype(np.int64), ybar=ybar, ss=ss)
+        raise ValueError("stats.labels must be sorted (as group_stats gives them)")
+    return stats
 
 
 def _workers(cores: int | None, n_chains: int, engine: str) -> int:
@@ -283,17 +282,77 @@ def _prepare(
     prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
     if min_size_for is not None:
         stats.require_min_size(2, min_size_for)
+    if isinstance(prior, UnequalVariances):
+        from hierlib.propriety import check_unequal_variances
+
+        check_unequal_variances(stats, prior)
+    _check_magnitudes(stats)
     keep = _keep_indices(stats, keep_theta)
+    per_group = 2 if min_size_for is not None else 1  # theta (and sigma2_j) per kept group
+    _check_memory(n_chains, n_draws, 3 + (min_size_for is not None), per_group * keep.size)
     return stats, prior, keep, tuple(float(h) for h in prior.hyper())
 
 
+_BIG = 1e300  # the sweeps' sums must stay below this (doubles end near 1.8e308)
+
+
+def _check_magnitudes(stats: GroupStats) -> None:
+    r"""Refuse data whose scale the sweeps cannot hold in floating point.
+
+    A sweep forms sums such as :math:`\sum_j n_j(\bar y_j - \theta_j)^2` and precisions
+    such as :math:`n_j\bar y_j/\sigma^2`: with :math:`M` the largest :math:`|y|` and
+    :math:`v` the variance of ``y``, it needs :math:`nM^2` and :math:`nM/v` below about
+    1e300 and :math:`v` above 1e-300 (|y| up to about 1e148 at unit spread, spreads down to
+    about 1e-150). Outside that range a ``ValueError`` names ``y`` (rescaling it is exact).
+    """
+    n = float(stats.n_total)
+    with np.errstate(over="ignore", invalid="ignore"):
+        big = float(np.max(np.abs(stats.ybar)) + np.sqrt(np.max(stats.ss)))
+        between = np.sum(stats.n * (stats.ybar - np.dot(stats.n, stats.ybar) / n) ** 2)
+        spread = float(stats.ss.sum() + between) / n
+    too_big = not np.isfinite(spread) or n * big * big > _BIG
+    if too_big or (spread > 0 and (spread < 1 / _BIG or n * big / spread > _BIG)):
+        raise ValueError(
+            f"y is out of the range the samplers can compute with in floating point (|y| up "
+            f"to {big:.3g}, variance {spread:.3g}); {RESCALE_HINT}"
+        )
+
+
+def _check_memory(n_chains: int, n_draws: int, n_scalars: int, n_vectors: int) -> None:
+    """Refuse runs whose kept draws would need more than :data:`MAX_DRAWS_BYTES`."""
+    need = 8 * n_chains * n_draws * (n_scalars + n_vectors)
+    if need > MAX_DRAWS_BYTES:
+        raise ValueError(
+            f"keeping these draws needs {need / 1024**3:.1f} GiB ({n_chains} chains x {n_draws} "
+            f"draws x {n_scalars + n_vectors} values x 8 bytes), above the limit of "
+            f"{MAX_DRAWS_BYTES / 1024**3:.1f} GiB (hierlib.gibbs.MAX_DRAWS_BYTES): pass "
+            "keep_theta= a few group labels (or [] for none; posterior means and sds of every "
+            "theta_j are returned anyway), or fewer n_draws or n_chains"
+        )
+
+
 def _keep_indices(stats: GroupStats, keep_theta: ArrayLike | None) -> NDArray[np.int64]:
-    """Indices (into ``stats.labels``) of the groups whose draws are kept, sorted."""
+    """Indices (into ``stats.labels``) of the groups whose draws are kept, sorted.
+
+    ``keep_theta`` is a list of group labels, or a boolean mask with one entry per group
+    (in the sorted order of ``stats.labels``); a boolean array of another length is refused
+    rather than read as the labels 0 and 1.
+    """
     if keep_theta is None:
         return np.arange(stats.m, dtype=np.int64)
+    if isinstance(keep_theta, str | bytes):
+        keep_theta = [keep_theta]
     wanted = np.atleast_1d(np.asarray(keep_theta))
     if wanted.ndim != 1:
         raise ValueError(f"keep_theta must be a 1-d array of group labels; got {wanted.shape}")
+    if wanted.dtype.kind == "b":
+        if wanted.size != stats.m:
+            raise ValueError(
+                f"keep_theta is a boolean mask of length {wanted.size}, but there are {stats.m} "
+                "groups: give one True/False per group (in sorted label order) or a list of "
+                "group labels"
+            )
+        return np.flatnonzero(wanted).astype(np.int64)
     if wanted.size == 0:
         return np.zeros(0, dtype=np.int64)
     try:
@@ -421,6 +480,66 @@ def _run_threads(steps, n_warmup: int, n_draws: int, bar, workers: int) -> float
     return time.perf_counter() - t0
 
 
+def _guarded(sweeps, model: str):
+    """``sweeps`` with its errors explained: a kernel that stops (a named ``ValueError`` from
+    a bounded loop, or a division by a variance that underflowed to 0) raises a
+    ``ValueError`` that says which sampler, what happened and what to do."""
+
+    def run(*args):
+        try:
+            return sweeps(*args)
+        except (ValueError, ZeroDivisionError) as err:
+            what = (
+                "a variance or precision reached 0 (underflow)"
+                if isinstance(err, ZeroDivisionError)
+                else str(err)
+            )
+            raise ValueError(
+                f"{model}: the sampler stopped: {what}. The data are probably (nearly) "
+                "constant within or between groups, or extreme in scale, or the prior puts "
+                f"its mass at extreme values; check the data, {RESCALE_HINT}, or use a "
+                "proper prior"
+            ) from err
+
+    return run
+
+
+def _check_finite(draws: dict[str, NDArray[np.float64]], model: str) -> None:
+    """``ValueError`` naming the first quantity with a NaN or infinite draw."""
+    for name, arr in draws.items():
+        if not np.isfinite(arr).all():
+            raise ValueError(
+                f"{model}: the draws of {name} are not all finite (overflow or underflow in "
+                f"floating point); {RESCALE_HINT}"
+            )
+
+
+def _warn_infinite_means(m: int, hyper: tuple[float, ...]) -> None:
+    r"""Warn when :math:`E[\tau^2 \mid y]` (or :math:`E[\tau \mid y]`) is infinite.
+
+    With :math:`\theta` and :math:`\mu` integrated out, the likelihood of :math:`\tau^2`
+    falls like :math:`(\tau^2)^{-(m-1)/2}` (:mod:`hierlib.propriety`); a prior
+    :math:`p(\tau^2) \propto (\tau^2)^{-a-1}` for large :math:`\tau^2` (``a = a_tau``:
+    -1 for the flat prior, :math:`\eta_0/2` for the inverse gamma) gives a posterior tail
+    :math:`(\tau^2)^{-(m-1)/2 - a - 1}`. So :math:`E[\tau^2 \mid y] < \infty` iff
+    :math:`m > 3 - 2a` and :math:`E[\tau \mid y] < \infty` iff :math:`m > 2 - 2a`: under
+    the flat prior, :math:`m \ge 6` and :math:`m \ge 5` (the posterior itself needs
+    :math:`m \ge 4`).
+    """
+    a_tau = hyper[2]
+    if m > 3 - 2 * a_tau:
+        return
+    which = "E[tau2 | y]" + (" and E[tau | y] are" if m <= 2 - 2 * a_tau else " is")
+    warnings.warn(
+        f"tau2: with m = {m} groups and this prior on tau2, {which} infinite (the mean of "
+        f"tau2 needs m > {3 - 2 * a_tau:g}): the mean of the tau2 draws never settles however "
+        "many draws are taken. Summarise tau2 (and tau) by the posterior median and quantiles, "
+        "or use a proper prior on tau2",
+        InfiniteMeanWarning,
+        stacklevel=3,
+    )
+
+
 def _moments(acc: NDArray[np.float64], count: int, shift: NDArray[np.float64]):
     """Mean and sd from sums of ``x - shift`` and of its squares."""
     mean = acc[0] / count
@@ -467,10 +586,12 @@ def hierarchical_normal(
         Number of chains, each with its own stream (run in parallel, see ``cores``).
     seed : int
         Non-negative; the same seed gives bit-identical draws.
-    keep_theta : array_like of group labels, optional
+    keep_theta : array_like of group labels, or boolean mask, optional
         Keep the :math:`\\theta_j` draws of these groups only (``None``: all groups; ``[]``:
-        none). Posterior means and sds of every :math:`\\theta_j` are returned regardless.
-        With 100,000 groups keeping all draws needs chains x draws x m x 8 bytes.
+        none; a boolean array with one entry per group, in sorted label order, is a mask).
+        Posterior means and sds of every :math:`\\theta_j` are returned regardless.
+        Keeping all draws needs chains x draws x m x 8 bytes: runs above
+        :data:`MAX_DRAWS_BYTES` (2 GiB) are refused with a message naming ``keep_theta``.
     progress : bool or None
         A tqdm progress bar on stderr: ``True`` always, ``False`` never, ``None`` (default)
         only once a run has lasted 2 s, and never inside a Jupyter kernel (notebooks stay
@@ -495,11 +616,20 @@ def hierarchical_normal(
     Raises
     ------
     ValueError
-        Bad data (NaN/inf, mismatched lengths, empty), fewer than two groups (four under the
-        default prior), no within-group spread under the default prior, a prior or argument
-        of the wrong type or value, no data or both rows and ``stats``.
+        Bad data (NaN/inf, mismatched lengths, empty, text, a scale beyond floating point),
+        fewer than two groups (four under the default prior), no within-group spread under
+        the default prior, an argument of the wrong value, kept draws above
+        :data:`MAX_DRAWS_BYTES`, a sampler that stopped because a quantity left floating
+        point (the message names it), no data or both rows and ``stats``.
     TypeError
+        ``y`` or ``groups`` of the wrong kind (a DataFrame, None, complex numbers), or
         ``stats`` that is not a :class:`hierlib.data.GroupStats`.
+
+    Warns
+    -----
+    InfiniteMeanWarning
+        When the prior and the number of groups make :math:`E[\\tau^2 \\mid y]` infinite
+        (the default prior with m = 4 or 5 groups): summarise :math:`\\tau^2` by quantiles.
     """
     data = _data(y, groups, stats)  # (y, groups), or (stats, None): no rows were given
     stats, prior, keep, hyper = _prepare(
@@ -509,6 +639,7 @@ def hierarchical_normal(
     workers = _workers(cores, n_chains, engine)
     param = _kernels.PARAMETERIZATIONS[parameterization]
     sweeps = _kernels.normal_sweeps if engine == "numba" else _kernels_numpy.normal_sweeps
+    sweeps = _guarded(sweeps, "hierarchical_normal")
     n = stats.n.astype(np.float64)
     ybar, ss = stats.ybar, stats.ss
     out = np.empty((n_chains, n_draws, 3))
@@ -524,6 +655,8 @@ def hierarchical_normal(
     acc, elapsed = _run_chains(
         init_chain, 2, stats.m, n_chains, n_warmup, n_draws, seed, progress, workers
     )
+    _check_finite({"mu, sigma2 or tau2": out, "theta": out_theta}, "hierarchical_normal")
+    _warn_infinite_means(stats.m, hyper)
     theta_mean, theta_sd = _moments(acc, n_chains * n_draws, ybar)
     return Posterior(
         draws={
@@ -582,8 +715,10 @@ def unequal_variances(
     Raises
     ------
     ValueError
-        As :func:`hierarchical_normal`, and for any group with a single member (its
-        :math:`\\sigma_j^2` would be sampled from one observation).
+        As :func:`hierarchical_normal`, for any group with a single member (its
+        :math:`\\sigma_j^2` would be sampled from one observation), and when groups with no
+        spread (:math:`SS_j = 0`) make the posterior improper (the condition is derived in
+        :func:`hierlib.propriety.check_unequal_variances`).
     """
     data = _data(y, groups, stats)  # (y, groups), or (stats, None): no rows were given
     stats, prior, keep, hyper = _prepare(
@@ -592,6 +727,7 @@ def unequal_variances(
     )  # fmt: skip
     workers = _workers(cores, n_chains, engine)
     sweeps = _kernels.unequal_sweeps if engine == "numba" else _kernels_numpy.unequal_sweeps
+    sweeps = _guarded(sweeps, "unequal_variances")
     n = stats.n.astype(np.float64)
     ybar, ss = stats.ybar, stats.ss
     s2 = ss / (n - 1.0)
@@ -615,6 +751,9 @@ def unequal_variances(
     acc, elapsed = _run_chains(
         init_chain, 4, stats.m, n_chains, n_warmup, n_draws, seed, progress, workers
     )
+    _check_finite({"mu, tau2, sigma02 or nu0": out, "theta": out_theta, "sigma2_j": out_s2},
+                  "unequal_variances")  # fmt: skip
+    _warn_infinite_means(stats.m, hyper)
     count = n_chains * n_draws
     theta_mean, theta_sd = _moments(acc[:2], count, ybar)
     s2_mean, s2_sd = _moments(acc[2:], count, s2)
@@ -649,7 +788,7 @@ def warm_up() -> None:
     several seconds compiling. Runs both models on a tiny fixed data set for one draw.
     """
     y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0])
-    groups = np.repeat(np.arange(4), 3)
+    groups = np.repeat(np.arange(6), 2)  # 6 groups: E[tau2 | y] is finite (no warning)
     hierarchical_normal(y, groups, n_draws=1, n_warmup=0, n_chains=1)
     unequal_variances(y, groups, n_draws=1, n_warmup=0, n_chains=1)
 

@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, at_least_groups, finite_scalar, nonnegative
+from hierlib._validate import (
+    RESCALE_HINT,
+    as_finite_1d,
+    at_least_groups,
+    finite_result,
+    finite_scalar,
+    nonnegative,
+    require_stats,
+)
 from hierlib.data import GroupStats, group_stats
 from hierlib.explore import plot_within_spread
 
@@ -80,6 +88,9 @@ def icc(tau2: float, sigma2: float) -> float:
     t2, s2 = nonnegative(tau2, "tau2"), nonnegative(sigma2, "sigma2")
     if t2 + s2 == 0:
         raise ValueError("tau2 and sigma2 are both 0: the ICC is undefined")
+    if not np.isfinite(t2 + s2):  # both near 1e308: the sum overflows, the ratio does not
+        big = max(t2, s2)
+        return (t2 / big) / (t2 / big + s2 / big)
     return t2 / (t2 + s2)
 
 
@@ -204,9 +215,10 @@ def marginal_cov(
         :math:`\\tau^2 + \\sigma_j^2` on the diagonal, :math:`\\tau^2` within a group, 0 across.
     """
     sizes = _group_sizes(group_sizes)
-    return BlockCompoundSymmetry(
-        sizes=sizes, tau2=nonnegative(tau2, "tau2"), sigma2=_group_variances(sigma2, sizes.size)
-    )
+    t2, s2 = nonnegative(tau2, "tau2"), _group_variances(sigma2, sizes.size)
+    with np.errstate(over="ignore"):
+        finite_result(s2 + sizes * t2, "a marginal variance (sigma2 + n_j tau2)", RESCALE_HINT)
+    return BlockCompoundSymmetry(sizes=sizes, tau2=t2, sigma2=s2)
 
 
 def marginal_loglik(stats: GroupStats, mu: float, tau2: float, sigma2: float) -> float:
@@ -229,14 +241,17 @@ def marginal_loglik(stats: GroupStats, mu: float, tau2: float, sigma2: float) ->
     ValueError
         If ``sigma2 <= 0``, ``tau2 < 0`` or a value is not finite.
     """
+    require_stats(stats)
     t2, s2 = nonnegative(tau2, "tau2"), nonnegative(sigma2, "sigma2")
     if s2 == 0:
         raise ValueError("sigma2 must be > 0 for the likelihood to exist")
     mu = finite_scalar(mu, "mu")
-    big = s2 + stats.n * t2
-    quad = stats.ss.sum() / s2 + np.sum(stats.n * (stats.ybar - mu) ** 2 / big)
-    logdet = (stats.n_total - stats.m) * np.log(s2) + np.sum(np.log(big))
-    return float(-0.5 * (stats.n_total * np.log(2 * np.pi) + logdet + quad))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        big = s2 + stats.n * t2
+        quad = stats.ss.sum() / s2 + np.sum(stats.n * (stats.ybar - mu) ** 2 / big)
+        logdet = (stats.n_total - stats.m) * np.log(s2) + np.sum(np.log(big))
+        value = float(-0.5 * (stats.n_total * np.log(2 * np.pi) + logdet + quad))
+    return finite_result(value, "the marginal log-likelihood", RESCALE_HINT)
 
 
 def simulate_two_level(
@@ -318,8 +333,10 @@ def within_group_correlation(y: ArrayLike, groups: ArrayLike) -> float:
     pairs = st.n * (st.n - 1)
     c = np.sum(pairs * st.ybar) / pairs.sum()
     dev = st.ss + st.n * (st.ybar - c) ** 2
-    num = np.sum(st.n**2 * (st.ybar - c) ** 2 - dev)
-    den = np.sum((st.n - 1) * dev)
+    with np.errstate(over="ignore", invalid="ignore"):
+        num = np.sum(st.n**2 * (st.ybar - c) ** 2 - dev)
+        den = np.sum((st.n - 1) * dev)
+    finite_result([num, den], "the within-group correlation's sums of squares", RESCALE_HINT)
     if den == 0:
         raise ValueError("y is constant within every group: the correlation is undefined")
     return float(num / den)

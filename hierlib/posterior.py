@@ -28,7 +28,13 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from hierlib._validate import as_finite_1d
+from hierlib._validate import (
+    RESCALE_HINT,
+    as_finite_1d,
+    as_real_array,
+    finite_result,
+    require_draws,
+)
 
 PARAMETERS = ("mu", "sigma", "tau", "icc")
 """The quantities the lecture summarises, in the order tables show them."""
@@ -51,7 +57,7 @@ class HasDraws(Protocol):
 
 
 def _positive_draws(values: ArrayLike, name: str) -> NDArray[np.float64]:
-    arr = np.asarray(values, dtype=np.float64)
+    arr = as_real_array(values, name, "an array of draws")
     if arr.size == 0:
         raise ValueError(f"{name} has no draws")
     if not np.isfinite(arr).all():
@@ -111,6 +117,7 @@ def derived_draws(post: HasDraws) -> dict[str, NDArray[np.float64]]:
         ``mu``, ``sigma`` :math:`=\\sqrt{\\sigma^2}`, ``tau`` :math:`=\\sqrt{\\tau^2}`, ``icc``,
         ``sigma2``, ``tau2``; each with the shape of the input draws.
     """
+    require_draws(post)
     missing = [k for k in ("mu", "sigma2", "tau2") if k not in post.draws]
     if missing:
         raise ValueError(f"the posterior has no draws of {', '.join(missing)}")
@@ -162,11 +169,14 @@ def interval_table(
     for key in keys:
         if key not in draws:
             raise ValueError(f"no draws named {key!r}; have {', '.join(draws)}")
-        x = np.asarray(draws[key], dtype=np.float64).ravel()
+        x = as_real_array(draws[key], f"draws[{key!r}]", "an array of draws").ravel()
         if x.size < 2 or not np.isfinite(x).all():
             raise ValueError(f"draws of {key!r} must be at least two finite numbers")
         lo, hi = np.quantile(x, [(1 - p) / 2, (1 + p) / 2])
-        rows[key] = {"mean": x.mean(), "sd": x.std(ddof=1), "lower": lo, "upper": hi}
+        with np.errstate(over="ignore", invalid="ignore"):
+            row = {"mean": x.mean(), "sd": x.std(ddof=1), "lower": lo, "upper": hi}
+        finite_result(list(row.values()), f"the mean or sd of the draws of {key!r}", RESCALE_HINT)
+        rows[key] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

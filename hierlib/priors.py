@@ -102,8 +102,14 @@ class Default:
         raise _improper("priors.Default")
 
     def logpdf(self, mu: float, sigma2: float, tau2: float) -> float:
-        """Log prior density up to a constant: :math:`-\\log\\sigma^2`."""
-        return -float(np.log(sigma2))
+        """Log prior density up to a constant: :math:`-\\log\\sigma^2` on its support
+        (:math:`\\sigma^2 > 0`, :math:`\\tau^2 \\ge 0`), ``-inf`` outside it (as the scipy
+        densities of the proper priors); ``ValueError`` for NaN or infinite arguments."""
+        finite_scalar(mu, "mu")
+        s2, t2 = finite_scalar(sigma2, "sigma2"), finite_scalar(tau2, "tau2")
+        if s2 <= 0 or t2 < 0:
+            return -np.inf
+        return -float(np.log(s2))
 
 
 @dataclass(frozen=True)

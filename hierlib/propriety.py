@@ -28,7 +28,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, positive
+from hierlib._validate import as_finite_1d, positive, require_stats
 from hierlib.data import GroupStats
 from hierlib.reml import restricted_loglik
 
@@ -66,6 +66,7 @@ def log_integrated_likelihood(stats: GroupStats, tau2: ArrayLike, sigma2: float)
     ndarray
         :math:`\\log L(\\tau^2)`, one value per ``tau2``.
     """
+    require_stats(stats)
     s2 = positive(sigma2, "sigma2")
     t2 = as_finite_1d(np.atleast_1d(tau2), "tau2")
     if (t2 < 0).any():
@@ -119,3 +120,103 @@ def plot_tau2_tails(
     ax.set_title("Towards τ² = 0 the reference posterior never decays")
     ax.legend(loc="upper left")
     return ax
+
+
+def constant_groups_excess(stats: GroupStats) -> tuple[NDArray, int]:
+    """The groups with no spread (:math:`SS_j = 0`, :math:`n_j \\ge 2`) and
+    :math:`K = \\sum_{j: SS_j = 0} (n_j - 1)`, the number that decides whether the
+    unequal-variances posterior is proper (:func:`check_unequal_variances`)."""
+    constant = (stats.ss == 0) & (stats.n >= 2)
+    return stats.labels[constant], int(np.sum(stats.n[constant] - 1))
+
+
+def check_unequal_variances(stats: GroupStats, prior: object) -> None:
+    """Refuse data and prior for which the unequal-variances posterior is improper.
+
+    Model 2: :math:`Y_{ij} \\sim N(\\theta_j, \\sigma_j^2)`, :math:`\\theta_j \\sim
+    N(\\mu, \\tau^2)`, :math:`\\phi_j = 1/\\sigma_j^2 \\sim \\text{Gamma}(\\nu_0/2,\\
+    \\nu_0\\sigma_0^2/2)`, :math:`\\nu_0 \\sim \\text{Gamma}(\\alpha, \\beta)` (``nu0_shape``
+    :math:`=\\alpha`) and :math:`p(\\sigma_0^2) \\propto (\\sigma_0^2)^{a/2 - 1}
+    e^{-b\\sigma_0^2/2}` (``a = b = 0``: the lecture's :math:`1/\\sigma_0^2`).
+
+    **Derivation.** Integrate :math:`\\phi_j` out (a Gamma integral): with
+    :math:`S_j = SS_j + n_j(\\bar y_j - \\theta_j)^2`,
+
+    .. math::
+
+        p(y_j \\mid \\theta_j, \\nu_0, \\sigma_0^2) \\propto
+        \\frac{\\Gamma(\\frac{\\nu_0 + n_j}{2})}{\\Gamma(\\frac{\\nu_0}{2})}
+        \\frac{(\\nu_0\\sigma_0^2)^{\\nu_0/2}}{(\\nu_0\\sigma_0^2 + S_j)^{(\\nu_0 + n_j)/2}}.
+
+    *A group with spread* (:math:`SS_j > 0`) has :math:`S_j \\ge SS_j > 0`: as
+    :math:`\\sigma_0^2 \\to 0` its factor behaves like :math:`(\\sigma_0^2)^{\\nu_0/2}`
+    (it vanishes), and as :math:`\\nu_0 \\to 0` like :math:`1/\\Gamma(\\nu_0/2) \\sim
+    \\nu_0/2`. *A constant group* (:math:`SS_j = 0`) has :math:`S_j = n_j d^2`,
+    :math:`d = \\theta_j - \\bar y_j`, which can be 0; its prior factor
+    :math:`N(\\theta_j; \\mu, \\tau^2)` is bounded near :math:`d = 0`, and
+
+    .. math::
+
+        \\int (\\nu_0\\sigma_0^2 + n_j d^2)^{-(\\nu_0 + n_j)/2}\\, dd \\;\\propto\\;
+        (\\nu_0\\sigma_0^2)^{-(\\nu_0 + n_j - 1)/2},
+
+    so after :math:`\\theta_j` its factor behaves like
+    :math:`\\frac{\\Gamma((\\nu_0+n_j-1)/2)}{\\Gamma(\\nu_0/2)} (\\nu_0\\sigma_0^2)^{-(n_j-1)/2}`:
+    it *grows* without bound as :math:`\\nu_0\\sigma_0^2 \\to 0` (a zero-variance fit of a
+    constant group). With :math:`Z` constant groups and :math:`K = \\sum_{SS_j = 0}(n_j - 1)`,
+    the posterior near the boundary is, up to bounded factors,
+
+    .. math::
+
+        p(\\nu_0, \\sigma_0^2 \\mid y) \\sim
+        \\nu_0^{\\,m - K/2 + \\alpha - 1}\\;
+        (\\sigma_0^2)^{\\,[(m - Z)\\nu_0 + a - K]/2 - 1}.
+
+    - :math:`\\sigma_0^2 \\to 0` at fixed :math:`\\nu_0`: integrable iff
+      :math:`(m - Z)\\nu_0 + a > K`. Under the lecture's :math:`1/\\sigma_0^2` (:math:`a = 0`)
+      this fails for every :math:`\\nu_0 \\le K/(m - Z)`, a set the Gamma prior on
+      :math:`\\nu_0` gives positive probability (it would have to be bounded away from small
+      values): **improper as soon as one group is constant** (:math:`K \\ge 1`). With a
+      proper Gamma(a/2, b/2) prior on :math:`\\sigma_0^2` it holds for all :math:`\\nu_0`
+      iff :math:`a > K` (then the inner integral is at most :math:`2/(a - K)`).
+    - :math:`\\nu_0 \\to 0`: integrable iff :math:`m - K/2 + \\alpha > 0`, i.e.
+      :math:`K < 2(m + \\alpha)`.
+    - The other ends (:math:`\\sigma_0^2, \\nu_0 \\to \\infty`) are controlled by the
+      proper priors; :math:`\\mu, \\tau^2` behave as without constant groups (flat
+      :math:`\\tau^2` needs :math:`m \\ge 4`).
+
+    So with :math:`K = 0` nothing changes, and with :math:`K \\ge 1` the posterior is proper
+    iff :math:`\\sigma_0^2` has the proper prior with :math:`a > K` and :math:`K < 2(m +
+    \\alpha)` (the boundary :math:`a = K` is refused too, on the safe side). Improper cases
+    are not a numerical nuisance: a sampler drifts to :math:`\\sigma_0^2 \\to 0` until it
+    underflows.
+
+    Raises
+    ------
+    ValueError
+        Naming the constant groups and :math:`K`, when the posterior is improper.
+    """
+    labels, k = constant_groups_excess(require_stats(stats))
+    if k == 0:
+        return
+    names = ", ".join(map(str, labels[:5])) + ("" if labels.size <= 5 else ", ...")
+    where = (
+        f"the unequal-variances posterior is improper for these data: group(s) {names} have "
+        f"no spread (SS_j = 0; K = sum of (n_j - 1) over them = {k})"
+    )
+    a = getattr(prior, "a", None)
+    if a is None or a <= k:
+        got = "p(sigma02) ∝ 1/sigma02" if a is None else f"a = {a:g}"
+        raise ValueError(
+            f"{where}. Near sigma02 = 0 the posterior behaves like sigma02^(((m - Z) nu0 + a "
+            f"- K)/2 - 1), not integrable for small nu0 with {got}. Check those groups (a "
+            f"constant group is often a data error), drop them, or give sigma02 a proper prior "
+            f"UnequalVariances(a=..., b=...) with a > {k}"
+        )
+    shape = float(prior.nu0_shape)
+    if k >= 2 * (stats.m + shape):
+        raise ValueError(
+            f"{where}. Near nu0 = 0 the posterior behaves like nu0^(m - K/2 + nu0_shape - 1), "
+            f"not integrable when K >= 2 (m + nu0_shape) = {2 * (stats.m + shape):g}: raise "
+            "nu0_shape, or check those groups"
+        )

@@ -15,17 +15,19 @@ import pandas as pd
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, positive_int, same_length
+from hierlib._validate import as_finite_1d, as_real_array, positive_int, same_length
 from hierlib.plots import finish_axes, new_axes
 
 
 def _draws_2d(theta_draws: ArrayLike) -> NDArray[np.float64]:
     """Flatten ``(chains, draws, m)`` or ``(draws, m)`` to ``(S, m)``; reject bad input."""
-    arr = np.asarray(theta_draws, dtype=np.float64)
+    arr = as_real_array(theta_draws, "theta_draws", "an array of draws (draws, m)")
     if arr.ndim not in (2, 3):
         raise ValueError(
             f"theta_draws must have shape (draws, m) or (chains, draws, m); got {arr.shape}"
         )
+    if arr.size == 0 or arr.shape[-1] < 2:
+        raise ValueError(f"theta_draws needs at least one draw and two groups; got {arr.shape}")
     arr = arr.reshape(-1, arr.shape[-1])
     if arr.shape[0] == 0 or arr.shape[1] < 2:
         raise ValueError(f"theta_draws needs at least one draw and two groups; got {arr.shape}")

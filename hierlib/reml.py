@@ -42,10 +42,13 @@ from scipy import optimize
 from scipy import stats as sps
 
 from hierlib._validate import (
+    RESCALE_HINT,
     as_finite_1d,
     as_labels,
     at_least_groups,
+    finite_result,
     nonnegative,
+    require_stats,
     same_length,
 )
 from hierlib.data import GroupStats, group_stats
@@ -64,12 +67,21 @@ def _method(method: str) -> str:
 
 
 def _check_stats(stats: GroupStats) -> None:
-    """Two groups or more, and at least one within-group degree of freedom."""
+    """A GroupStats with two groups or more, at least one within-group degree of freedom and
+    some within-group spread (with every group constant the likelihood grows without bound
+    as sigma2 -> 0: there is no estimate)."""
+    require_stats(stats)
     at_least_groups(stats.m, 2)
     if stats.n_total - stats.m < 1:
         raise ValueError(
             "sigma2 needs at least one group with 2 or more members "
             f"(n = {stats.n_total} observations in m = {stats.m} groups)"
+        )
+    if not stats.ss.sum() > 0:
+        raise ValueError(
+            "sigma2 cannot be estimated: every group is constant (within-group SS = 0), so the "
+            "likelihood grows without bound as sigma2 -> 0; y needs at least one group with "
+            "two different values"
         )
 
 
@@ -79,11 +91,15 @@ def gls_mean(stats: GroupStats, tau2: float, sigma2: float) -> tuple[float, floa
     :math:`\\hat\\mu = \\sum_j w_j \\bar y_j / \\sum_j w_j`, :math:`SE = (\\sum_j w_j)^{-1/2}`,
     :math:`w_j = n_j / (\\sigma^2 + n_j \\tau^2)`.
     """
+    require_stats(stats)
     t2, s2 = nonnegative(tau2, "tau2"), nonnegative(sigma2, "sigma2")
     if s2 == 0:
         raise ValueError("sigma2 must be > 0")
-    w = stats.n / (s2 + stats.n * t2)
-    return float(np.dot(w, stats.ybar) / w.sum()), float(1 / np.sqrt(w.sum()))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        w = stats.n / (s2 + stats.n * t2)
+        mu, se = float(np.dot(w, stats.ybar) / w.sum()), float(1 / np.sqrt(w.sum()))
+    finite_result([mu, se], "the GLS mean of y (weights n_j / (sigma2 + n_j tau2))", RESCALE_HINT)
+    return mu, se
 
 
 def restricted_loglik(stats: GroupStats, tau2: float, sigma2: float, method: str = "REML") -> float:
@@ -224,9 +240,15 @@ def profile_interval(
 
     lower = 0.0 if gap(0.0) >= 0 else optimize.brentq(gap, 0.0, tau2_hat, xtol=1e-10)
     upper = max(tau2_hat, 1e-8) * 2
-    while gap(upper) > 0:
+    for _ in range(200):  # bounded doubling: 2^200 times the estimate is beyond any answer
+        if gap(upper) <= 0:
+            return float(lower), float(optimize.brentq(gap, tau2_hat, upper, xtol=1e-10))
         upper *= 2
-    return float(lower), float(optimize.brentq(gap, tau2_hat, upper, xtol=1e-10))
+    raise ValueError(
+        f"the profile likelihood of tau2 does not fall below the {level:.0%} cut-off for any "
+        f"tau2 up to {upper:.3g}: the upper end of the interval is not finite (too few groups "
+        "or groups that barely differ); report the lower end only"
+    )
 
 
 def plot_profile(
@@ -354,14 +376,19 @@ def _start_params(stats: GroupStats, method: str):
     """``MixedLM`` starting values at the optimum :func:`maximize_profile` finds in closed
     form: :math:`\\hat\\mu` (GLS) and the variance ratio :math:`\\hat\\tau^2/\\hat\\sigma^2`
     (``MixedLM`` profiles the scale :math:`\\sigma^2` out, so its ``cov_re`` is that ratio).
-    ``None`` (``MixedLM``'s own start) when the optimum is on the boundary :math:`\\tau^2 = 0`.
+    ``None`` (``MixedLM``'s own start) when the optimum is on the boundary :math:`\\tau^2 = 0`
+    or cannot be computed in floating point.
     """
     from statsmodels.regression.mixed_linear_model import MixedLMParams
 
-    tau2, sigma2, _ = maximize_profile(stats, method)
-    if tau2 <= 0:
+    try:
+        with np.errstate(all="ignore"):
+            tau2, sigma2, _ = maximize_profile(stats, method)
+            mu_hat = gls_mean(stats, tau2, sigma2)[0] if tau2 > 0 else 0.0
+    except (ValueError, ArithmeticError):  # data at the edge of floating point: MixedLM's start
         return None
-    mu_hat = gls_mean(stats, tau2, sigma2)[0]
+    if not (tau2 > 0 and np.isfinite([tau2, sigma2, mu_hat]).all()):
+        return None
     return MixedLMParams.from_components(
         fe_params=np.array([mu_hat]), cov_re=np.array([[tau2 / sigma2]])
     )
@@ -396,11 +423,23 @@ def fit_random_intercept(
     the boundary :math:`\\tau^2 = 0`) is re-issued to the caller, recorded in
     ``messages``, and a convergence warning sets ``converged=False``; none is swallowed.
 
+    Notes
+    -----
+    ``MixedLM``'s convergence tests use absolute tolerances, so they depend on the units of
+    ``y`` (``y * 1e-6`` can "fail to converge" at the right answer). When the fit in the
+    units of ``y`` does not converge, ``y`` is refitted standardised,
+    :math:`z = (y - \\bar y)/s`, and if that fit converges its estimates are mapped back
+    (:math:`\\mu = \\bar y + s\\mu_z`, variances and random effects times :math:`s^2`
+    and :math:`s`, log-likelihood minus :math:`(n - p)\\log s`, :math:`p = 1` for REML,
+    0 for ML); ``result`` is then the fit of :math:`z`, and ``messages`` keeps the first
+    fit's warnings (prefixed "units of y:") without re-issuing them.
+
     Raises
     ------
     ValueError
         NaN/inf or non-numeric ``y``, mismatched lengths, fewer than two groups, no group
-        with two members, or an unknown ``method``.
+        with two members, every group constant (no within-group spread), or an unknown
+        ``method``.
     """
     _method(method)
     y_arr = as_finite_1d(y, "y")
@@ -408,38 +447,68 @@ def fit_random_intercept(
     same_length(y=y_arr, groups=g_arr)
     stats = group_stats(y_arr, g_arr)
     _check_stats(stats)
-    import statsmodels.api as sm  # lazy: importing hierlib.reml stays light
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
     y_name = getattr(y, "name", None) or "y"
-    exog = pd.DataFrame({"Intercept": np.ones(y_arr.size)})
-    model = sm.MixedLM(pd.Series(y_arr, name=y_name), exog, groups=g_arr)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = model.fit(reml=method == "REML", start_params=_start_params(stats, method))
+    res, caught, converged = _mixedlm(y_arr, g_arr, y_name, method, _start_params(stats, method))
+    center, scale = 0.0, 1.0
+    messages = tuple(str(w.message) for w in caught)
+    if not converged and float(np.std(y_arr)) > 0:
+        z_center, z_scale = float(np.mean(y_arr)), float(np.std(y_arr))
+        z = (y_arr - z_center) / z_scale
+        start_z = _start_params(group_stats(z, g_arr), method)
+        res_z, caught_z, converged_z = _mixedlm(z, g_arr, y_name, method, start_z)
+        if converged_z:
+            res, center, scale, converged = res_z, z_center, z_scale, True
+            messages = tuple(f"units of y: {m}" for m in messages)
+            messages += tuple(str(w.message) for w in caught_z)
+            caught = caught_z
     for w in caught:
         warnings.warn(f"MixedLM: {w.message}", w.category, stacklevel=2)
-    converged = bool(res.converged) and not any(
-        issubclass(w.category, ConvergenceWarning) for w in caught
-    )
     name = getattr(groups, "name", None) or "group"
     re = pd.Series(
-        [float(res.random_effects[g].iloc[0]) for g in stats.labels],
+        [scale * float(res.random_effects[g].iloc[0]) for g in stats.labels],
         index=pd.Index(stats.labels, name=name),
         name="random_effect",
     )
-    tau2, sigma2 = float(np.asarray(res.cov_re)[0, 0]), float(res.scale)
+    tau2 = scale**2 * float(np.asarray(res.cov_re)[0, 0])
+    sigma2 = scale**2 * float(res.scale)
+    n_fixed = 1 if method == "REML" else 0
+    loglik = float(res.llf) - (stats.n_total - n_fixed) * float(np.log(scale))
+    finite_result([tau2, sigma2, loglik, *re], "the MixedLM estimates", RESCALE_HINT)
     return RandomInterceptFit(
         method=method,
-        mu_hat=float(np.asarray(res.fe_params)[0]),
+        mu_hat=center + scale * float(np.asarray(res.fe_params)[0]),
         se_mu=gls_mean(stats, tau2, sigma2)[1],
         tau2=tau2,
         sigma2=sigma2,
         random_effects=re,
-        loglik=float(res.llf),
+        loglik=loglik,
         converged=converged,
-        messages=tuple(str(w.message) for w in caught),
+        messages=messages,
         n_obs=stats.n_total,
         n_groups=stats.m,
         result=res,
     )
+
+
+def _mixedlm(y: NDArray, groups: NDArray, y_name: str, method: str, start=None):
+    """One ``MixedLM`` fit of an intercept-only random-intercept model, from ``start``
+    (:func:`_start_params`; ``None``: ``MixedLM``'s own): the result, the warnings it raised
+    (recorded, not shown) and whether it converged."""
+    import statsmodels.api as sm  # lazy: importing hierlib.reml stays light
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    exog = pd.DataFrame({"Intercept": np.ones(y.size)})
+    model = sm.MixedLM(pd.Series(y, name=y_name), exog, groups=groups)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = model.fit(reml=method == "REML", start_params=start)
+    with np.errstate(all="ignore"):
+        outputs = [res.fe_params, res.cov_re, res.scale, res.llf]
+        outputs += [v for v in res.random_effects.values()]
+        usable = all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in outputs)
+    converged = (
+        bool(res.converged)
+        and usable  # NaN or inf inside MixedLM (y near 1e150): not an answer
+        and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    )
+    return res, list(caught), converged

@@ -124,8 +124,24 @@ def chi2_uniformity(ranks: ArrayLike, n_posterior: int, n_bins: int = 10) -> tup
 
 
 def bin_counts(ranks: ArrayLike, n_posterior: int, n_bins: int) -> NDArray[np.int64]:
-    """Counts of ranks in ``n_bins`` equal bins of :math:`\\{0..L\\}`."""
-    r = np.asarray(ranks, dtype=np.int64)
+    """Counts of ranks in ``n_bins`` equal bins of :math:`\\{0..L\\}`.
+
+    Raises ``ValueError`` for ranks that are not whole numbers in ``0..n_posterior``.
+    """
+    n_posterior = positive_int(n_posterior, "n_posterior")
+    n_bins = positive_int(n_bins, "n_bins")
+    raw = np.asarray(ranks)
+    if raw.ndim != 1 or raw.size == 0:
+        raise ValueError(f"ranks must be a non-empty 1-d array; got shape {raw.shape}")
+    if raw.dtype.kind not in "iu" and not (
+        raw.dtype.kind == "f" and np.isfinite(raw).all() and (raw == np.round(raw)).all()
+    ):
+        raise ValueError("ranks must be whole numbers")
+    r = raw.astype(np.int64)
+    if r.min() < 0 or r.max() > n_posterior:
+        raise ValueError(
+            f"ranks must lie in 0..{n_posterior} (n_posterior); got {r.min()}..{r.max()}"
+        )
     return np.bincount(r * n_bins // (n_posterior + 1), minlength=n_bins)
 
 
@@ -225,7 +241,14 @@ def _pick(values: Any, name: str, index: int | None, what: str, scalar: bool) ->
         raise ValueError(f"{what} has no {name!r}; it has {sorted(values)}")
     arr = np.asarray(values[name], dtype=np.float64)
     if index is None:
-        return float(arr) if scalar else arr
+        if scalar and arr.size != 1:
+            raise ValueError(f"{what}: {name!r} is a vector; name one element, e.g. '{name}[0]'")
+        return float(arr.reshape(-1)[0]) if scalar else arr
+    if arr.ndim == 0 or (scalar and arr.ndim != 1):
+        raise ValueError(f"{what}: {name!r} is a scalar; drop the index [{index}]")
+    size = arr.shape[-1]
+    if index >= size:
+        raise ValueError(f"{what}: {name}[{index}] does not exist ({name} has {size} elements)")
     return float(arr[index]) if scalar else arr[..., index]
 
 
@@ -352,6 +375,27 @@ MODELS = {
 quantities SBC checks by default."""
 
 
+def _check_quantities(model: str, quantities: Sequence[str], m: int) -> None:
+    """``ValueError`` before any sampling for a quantity the model does not have: a name
+    outside its parameters, an index on a scalar, or an index beyond the m groups."""
+    if isinstance(quantities, str) or not quantities:
+        raise ValueError("quantities must be a non-empty list of names such as ['mu', 'theta[0]']")
+    vectors = {"theta"} | ({"sigma2_j"} if model == "unequal_variances" else set())
+    scalars = {"mu", "tau2"} | (
+        {"sigma2"} if model == "hierarchical_normal" else {"nu0", "sigma02"}
+    )
+    for q in quantities:
+        name, index = _parse(q)
+        if name in scalars and index is None or name in vectors and index is not None:
+            if index is not None and index >= m:
+                raise ValueError(
+                    f"quantity {q!r} does not exist: there are {m} groups (indices 0..{m - 1})"
+                )
+            continue
+        known = sorted(scalars) + [f"{v}[j]" for v in sorted(vectors)]
+        raise ValueError(f"quantity {q!r} is not a quantity of {model}; choose from {known}")
+
+
 def gibbs_sbc(
     model: str = "hierarchical_normal",
     prior: Any | None = None,
@@ -401,6 +445,13 @@ def gibbs_sbc(
     variance_key, default_quantities = MODELS[model]
     if prior is None:
         prior = NORMAL_PRIOR if model == "hierarchical_normal" else UNEQUAL_PRIOR
+    if not (hasattr(prior, "sample") and hasattr(prior, "proper")):
+        raise TypeError(
+            f"prior must be a proper prior of hierlib.priors for model {model!r} (SBC draws "
+            f"from it); got {type(prior).__name__}"
+        )
+    if not prior.proper:
+        raise ValueError(f"prior {prior!r} is improper: SBC needs a proper prior to draw from")
     if sampler is None:
         from hierlib import gibbs
 
@@ -412,6 +463,13 @@ def gibbs_sbc(
     thin_by = positive_int(thin_by, "thin_by")
     n_chains = positive_int(n_chains, "n_chains")
     n_draws = -(-n_posterior * thin_by // n_chains)  # ceil: at least L * thin_by in all
+    _check_quantities(model, default_quantities if quantities is None else quantities, sizes.size)
+    trial = prior.sample(np.random.default_rng(0), m=sizes.size)
+    if variance_key not in trial or "theta" not in trial:
+        raise ValueError(
+            f"prior {type(prior).__name__} draws no {variance_key!r}: it is not a prior of "
+            f"model {model!r}"
+        )
 
     def sample_prior(rng: np.random.Generator) -> dict:
         return dict(prior.sample(rng, m=sizes.size))

@@ -36,6 +36,7 @@ from hierlib._validate import (
     nonnegative,
     positive,
     positive_int,
+    require_stats,
     same_length,
 )
 from hierlib.anova import anova_from_stats
@@ -79,7 +80,11 @@ def shrinkage_factor(n: ArrayLike, sigma2: ArrayLike, tau2: float) -> NDArray[np
     t2 = nonnegative(tau2, "tau2")
     if np.ndim(s2) == 1:
         same_length(n=n_arr, sigma2=s2)
-    return s2 / (s2 + n_arr * t2)
+    with np.errstate(over="ignore", under="ignore"):
+        total = s2 + n_arr * t2
+        if np.isfinite(total).all():
+            return s2 / total
+        return 1.0 / (1.0 + n_arr * (t2 / s2))  # the same ratio, without the overflowing sum
 
 
 def conditional_mean(
@@ -169,6 +174,7 @@ def moment_estimates(stats: GroupStats) -> MomentEstimates:
         Fewer than two groups, no within-group degrees of freedom (every group of size 1), or
         every group constant (from :func:`hierlib.anova.anova_from_stats`).
     """
+    require_stats(stats)
     table = anova_from_stats(stats)  # MSB, MSW; raises on < 2 groups or no within df
     msb, msw = table.ms_between, table.ms_within
     n_tot = stats.n_total

@@ -19,8 +19,8 @@ one per full conditional, in the order
 (Gamma with shape and rate; numpy's ``rng.gamma`` takes shape and **scale** = 1/rate).
 
 It draws the same posterior as the compiled :func:`hierlib.gibbs.hierarchical_normal`
-(``tests/test_textbook.py`` checks that the two agree within Monte Carlo error), only more
-slowly: every sweep makes a few numpy calls from Python.
+(the two agree within Monte Carlo error), only more slowly: every sweep makes a few numpy
+calls from Python.
 """
 
 from __future__ import annotations

@@ -42,7 +42,14 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from hierlib._validate import as_finite_1d, positive, positive_int
+from hierlib._validate import (
+    as_finite_1d,
+    finite_scalar,
+    positive,
+    positive_int,
+    require_draws,
+    require_stats,
+)
 from hierlib.marginal import simulate_two_level
 
 
@@ -69,7 +76,14 @@ def draw_group_variances(
     s02 = positive(sigma02, "sigma02")
     size = positive_int(m, "m")
     lam = rng.standard_gamma(nu / 2, size=size) / (nu / 2)
-    return s02 / lam
+    with np.errstate(divide="ignore", over="ignore"):
+        out = s02 / lam
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"a group variance drawn with nu0 = {nu:g}, sigma02 = {s02:g} is not finite (the "
+            "Gamma(nu0/2) draw underflowed to 0 or the ratio overflowed): use a larger nu0"
+        )
+    return out
 
 
 def plot_t_marginal(
@@ -153,10 +167,11 @@ def variance_table(post: Any) -> pd.DataFrame:
         ``weight`` (:math:`(\\nu_0-2)/(\\nu_0+n_j-2)` at the posterior mean of :math:`\\nu_0`) and
         ``pulled`` (:math:`s_j^2 - E[\\sigma_j^2 \\mid Y]`).
     """
+    require_draws(post)
     for key in ("nu0", "sigma02"):
         if key not in post.draws:
             raise ValueError(f"the posterior has no {key} draws: not an unequal-variances fit")
-    st = post.stats
+    st = require_stats(getattr(post, "stats", None), "post.stats")
     table = pd.DataFrame(
         {
             "n": st.n,
@@ -179,8 +194,9 @@ def mean_shrinkage(stats_: Any, theta_mean: ArrayLike, mu: float) -> NDArray[np.
     :math:`\\bar y_j` is within 0.05 sd of the group means of :math:`\\mu` are NaN (the ratio is
     unstable there).
     """
-    ybar = np.asarray(stats_.ybar, dtype=np.float64)
+    ybar = require_stats(stats_, "stats_").ybar
     post = as_finite_1d(theta_mean, "theta_mean")
+    mu = finite_scalar(mu, "mu")
     if post.shape != ybar.shape:
         raise ValueError(f"theta_mean has {post.size} groups but the statistics have {ybar.size}")
     gap = ybar - float(mu)
@@ -202,6 +218,8 @@ def plot_mean_shrinkage_compare(
     model 2 (own :math:`\\sigma_j^2`). Schools above the 45-degree line are pulled harder when
     they keep their own variance: those with a large :math:`s_j`.
     """
+    require_draws(equal, "equal", ["mu"])
+    require_draws(unequal, "unequal", ["mu"])
     x = mean_shrinkage(stats_, equal.theta_mean, float(np.mean(equal.draws["mu"])))
     yv = mean_shrinkage(stats_, unequal.theta_mean, float(np.mean(unequal.draws["mu"])))
     if ax is None:

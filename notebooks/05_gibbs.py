@@ -30,8 +30,9 @@
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes. Lecture slides "Bayesian Hierarchical Model" to "Estimates of group-specific
 # effects". Notebook 04 gave REML point estimates (mu 12.64, tau 2.93, sigma 6.26); here we get
-# a whole posterior for all 163 unknowns at once. The sampler lives in `hierlib.gibbs` and is
-# tested there (each conditional against the log joint density, simulation-based calibration);
+# a whole posterior for all 163 unknowns at once. The sampler lives in `hierlib.gibbs`, each
+# conditional checked against the log joint density and the sampler by simulation-based
+# calibration (Talts et al. 2018);
 # this notebook shows a plain-numpy version of it and otherwise calls it. Budget: 30 minutes,
 # half of it on the derivations and the textbook sampler.
 
@@ -210,7 +211,8 @@ except ValueError as err:
 # $$
 #
 # (Gamma with shape and **rate**: the $\frac12$ of the Gaussian exponent lands in the rate —
-# the factor the slides drop in their Gamma conditionals.) Under Hoff's semi-conjugate prior
+# the factor the slides drop in their Gamma conditionals for the unequal-variance model,
+# notebook 06.) Under Hoff's semi-conjugate prior
 # $1/\sigma^2 \sim \text{Gamma}(\nu_0/2, \nu_0\sigma_0^2/2)$,
 # $1/\tau^2 \sim \text{Gamma}(\eta_0/2, \eta_0\tau_0^2/2)$ the prior's pseudo-data add:
 # $\text{Gamma}\big(\frac{\nu_0+n}{2}, \frac{\nu_0\sigma_0^2 + S}{2}\big)$ and
@@ -222,9 +224,10 @@ except ValueError as err:
 # Derivation recipe for every conditional: (1) write the joint, (2) drop every factor without
 # the parameter, (3) recognise the kernel (quadratic in the exponent: normal; power times
 # exp(-rate x): Gamma). Typos to point at on the slides: sum instead of product in p(Y|theta),
-# exp(+1/2 ...) instead of exp(-1/2 ...) twice, p(mu) inside the product, and Gamma rates
-# missing the 1/2. With n = 7185 and m = 160, the sigma2 conditional is very tight
-# (shape 3592) and the tau2 conditional is Gamma(79, Q/2).
+# exp(+1/2 ...) instead of exp(-1/2 ...) twice, p(mu) inside the product (and, on the
+# unequal-variance slide, notebook 06, Gamma rates missing the 1/2). With n = 7185 and
+# m = 160, the sigma2 conditional is very tight (shape 3592.5) and the tau2 conditional is
+# Gamma(79, Q/2).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Checking the algebra against the joint density
@@ -355,9 +358,8 @@ print(
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Same posterior, within Monte Carlo error. The textbook sampler is the one to read; the
-# compiled one is the one to run when a model is refitted thousands of times (notebook 07
-# refits it on every held-out split; simulation-based calibration refits it hundreds of
-# times).
+# compiled one is the one to run when a model is refitted many times (notebook 07 refits it
+# on 20 held-out splits; simulation-based calibration refits it hundreds of times).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Trace plots: do the chains mix?
@@ -403,7 +405,7 @@ table = diagnostics.summary_table(draws, names)
 diagnostics.summary_table(draws, names, round_to=3)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# How to read it: ESS of several thousand means the posterior means are known to a few
+# How to read it: ESS of 13,000 to 19,000 means the posterior means are known to a few
 # thousandths (mcse_mean); R-hat at 1.00 means the four chains agree. Tail ESS is about the
 # 5% and 95% quantiles: those need more draws than the mean. The centered sampler mixes
 # well here because each school has 14 to 67 students (notebook 09 shows when it does not).
@@ -586,9 +588,9 @@ plt.show()
 #    \gamma_0^2)$ (the recipe: keep the factors with $\mu$, recognise the kernel). What does it
 #    become as $\gamma_0^2 \to \infty$?
 # 2. **Write the four updates** in the cell below, from the derivations (not by copying the
-#    textbook sampler), and run the check cell after it. `checks.check_update` draws from your
-#    function 2000 times at fixed values and compares with the exact full conditional; it
-#    says what is off when it is.
+#    textbook sampler), and run the check cell after it. `checks.check_all` runs
+#    `checks.check_update` on each of them: it draws from your function 2000 times at fixed
+#    values and compares with the exact full conditional; it says what is off when it is.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises, continued

@@ -82,12 +82,15 @@ assert abs(table["p_top10"].sum() - 10) < 1e-9
 # %% tags=["remove-input"]
 order = table.index.to_numpy()  # by posterior mean rank
 picks = [order[0], order[len(order) // 2], "8367"]  # the best, a middle school, the smallest
-ranking.plot_rank_distribution(
+ax = ranking.plot_rank_distribution(
     theta,
     post.groups,
     picks,
     title="The best school's rank is sharp; a middle school's spreads over 80 places",
 )
+handles, names = ax.get_legend_handles_labels()
+roles = ("best", "middle", "smallest")
+ax.legend(handles, [f"{n} ({r})" for n, r in zip(names, roles, strict=True)], loc="upper center")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -117,7 +120,7 @@ print(f"top school {ranked.index[0]}: 95% interval {ranked['rank_lo'].iloc[0]}-"
       f"{ranked['rank_hi'].iloc[0]}")  # fmt: skip
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# - Half of the schools have a 95% rank interval wider than 60 places: a school in the
+# - Half of the schools have a 95% rank interval at least 60 places wide: a school in the
 #   middle of the table could be almost anywhere in the middle third.
 # - Only near the ends are intervals narrow: there, few schools compete for each place.
 
@@ -220,8 +223,9 @@ assert abs(expected + table.loc[table["sample_rank"] > 10, "p_top10"].sum() - 10
 
 # %% tags=["solution"]
 low = ranking.rank_summary(-theta, post.groups, k=10)  # ranks of -theta: 1 = lowest mean
-print(low.head(10)[["rank_lo", "rank_hi", "p_top10"]].round(2).to_string())
-print("8367:", low.loc["8367", ["rank_lo", "rank_hi", "p_top10"]].to_dict())
+low = low.rename(columns={"p_top10": "p_bottom10"})  # top 10 of -theta = bottom 10
+print(low.head(10)[["rank_lo", "rank_hi", "p_bottom10"]].round(2).to_string())
+print("8367:", low.loc["8367", ["rank_lo", "rank_hi", "p_bottom10"]].to_dict())
 
 # %% tags=["solution"]
 p_best = ranking.prob_top_k(theta, k=1)

@@ -18,7 +18,13 @@ sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip every test marked ``browser`` where Debian's chromium is absent (CI installs it)."""
+    """Skip every test marked ``browser`` where Debian's chromium is absent (CI installs it),
+    and the larger property runs (``slow_property``) unless asked for with ``-m``."""
+    if "slow_property" not in (config.getoption("markexpr") or ""):
+        slow = pytest.mark.skip(reason="larger property run: pytest -m slow_property")
+        for item in items:
+            if "slow_property" in item.keywords:
+                item.add_marker(slow)
     import editions
 
     if editions.chromium_path() is None:

@@ -149,7 +149,6 @@ def test_ess_table_compares_samplers():
         (lambda d: dg.summary_table(d, interval="box"), "interval"),
         (lambda d: dg.ess_per_second(d), "elapsed"),
         (lambda d: dg.ess_per_second(d, elapsed=-1.0), "elapsed"),
-        (lambda d: dg.summary_table([1, 2, 3]), "post must be"),
         (lambda d: dg.summary_table({"x": np.ones(10)}), "shape"),
         (lambda d: dg.summary_table({}), "empty"),
     ],
@@ -158,6 +157,11 @@ def test_bad_input_raises_value_error(call, message):
     draws = {"mu": np.random.default_rng(11).normal(size=(2, 100))}
     with pytest.raises(ValueError, match=message):
         call(draws)
+
+
+def test_wrong_kind_of_posterior_is_a_type_error():
+    with pytest.raises(TypeError, match="post must be"):
+        dg.summary_table([1, 2, 3])
 
 
 def test_plots_have_labelled_axes():

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from hierlib import unequal
-from hierlib.data import group_stats
+from hierlib.data import GroupStats, group_stats
 from hierlib.marginal import simulate_two_level
 
 
@@ -84,8 +84,14 @@ def test_variance_table_from_a_posterior():
         unequal.variance_table(SimpleNamespace(draws={"mu": 1}))
 
 
+def _stats(ybar, s2, n=11):
+    """A hand-built GroupStats with the given means and sample variances (n per group)."""
+    k = len(ybar)
+    return GroupStats(np.arange(k), np.full(k, n), np.array(ybar), (n - 1) * np.array(s2))
+
+
 def test_mean_shrinkage_share():
-    st = SimpleNamespace(ybar=np.array([10.0, 14.0, 12.0, 4.0]))
+    st = _stats(ybar=[10.0, 14.0, 12.0, 4.0], s2=[1.0, 1.0, 1.0, 1.0])
     share = unequal.mean_shrinkage(st, [11.0, 13.5, 12.0, 8.0], mu=12.0)
     np.testing.assert_allclose(share[[0, 1, 3]], [0.5, 0.25, 0.5])
     assert np.isnan(share[2])  # a school at mu has no direction to be pulled in
@@ -101,7 +107,7 @@ def test_figures_have_labelled_axes():
     axes = unequal.plot_t_marginal(rng, [4, 30], sigma02=36.0, n_draws=2000)
     assert len(axes) == 2 and axes[0].get_yscale() == "log"
     assert "points" in axes[1].get_xlabel() and axes[0].get_title() == "ν₀ = 4"
-    st = SimpleNamespace(ybar=np.array([10.0, 14.0, 4.0]), s2=np.array([30.0, 40.0, 50.0]))
+    st = _stats(ybar=[10.0, 14.0, 4.0], s2=[30.0, 40.0, 50.0])
     equal = SimpleNamespace(theta_mean=np.array([11.0, 13.5, 8.0]), draws={"mu": np.array([12.0])})
     uneq = SimpleNamespace(theta_mean=np.array([11.5, 13.0, 9.0]), draws={"mu": np.array([12.0])})
     ax = unequal.plot_mean_shrinkage_compare(st, equal, uneq)
