@@ -37,9 +37,9 @@ wall-clock time: chains that ran in parallel count once, together.
 
 The data come either as rows ``(y, groups)`` or as their sufficient statistics
 ``stats=data.group_stats(y, groups)`` (or any :class:`hierlib.data.GroupStats`, e.g. built
-from a table of summaries); both give the same draws. The returned :class:`Posterior` never
-holds the rows, only ``stats``: what needs them (pointwise log-likelihood, replicated data)
-must be given them again.
+from a table of summaries); both give the same draws. A :class:`Posterior` sampled from
+``stats=`` holds no student rows (only ``stats``): what needs them (pointwise
+log-likelihood, replicated data) cannot be computed from it.
 """
 
 from __future__ import annotations
@@ -603,7 +603,7 @@ def hierarchical_normal(
         The data as group sufficient statistics instead of rows:
         ``stats=data.group_stats(y, groups)`` gives the same draws as ``y, groups``, and
         needs only :math:`n_j, \\bar y_j, SS_j` per group (a table of summaries will do: labels
-        sorted and distinct). The rows are never stored on the :class:`Posterior`.
+        sorted and distinct). The :class:`Posterior` then holds no rows.
     cores : int, optional
         Threads the chains run on (``None``, default: every core this process may use, see
         :func:`available_cores`; at most one per chain). The draws do not depend on it:
