@@ -2,8 +2,8 @@
 #   make all   -- set up .venv and node_modules from the pins, execute every notebook in
 #                 lecture order, render build/site (pages + reveal.js slides, offline)
 #   make test  -- the same set-up, then ruff and every test (pytest + nbval + browser)
-# Also: make notebooks (execute only), make site (render only, from the committed notebooks),
-#       make student / handouts / decks (the editions, see README "For instructors").
+# Both install Debian's chromium first where it is missing (tools/ensure_chromium.sh).
+# `make help` lists every target.
 PYTHON ?= python3
 NPM    ?= npm
 VENV   := .venv
@@ -11,6 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SITE   := build/site
+INSTRUCTOR := build/instructor
 
 # pytest: 2 workers; --dist loadfile keeps a notebook's cells (nbval) and a test file's
 # shared fixtures (the built site) on one worker. nbval compares only the cells marked
@@ -19,15 +20,46 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all setup notebooks site student handouts decks test lint clean lock bench bench-peers
+.PHONY: all help setup chromium lab notebooks site instructor student handouts decks test test-lower \
+        lint clean lock bench bench-peers
 
-all: setup
+# Editions (README "For instructors"): build/student.zip and build/handouts/ first, then the
+# published site build/site/ (copies both in: self-contained) and build/instructor/.
+all: setup chromium
 	$(BIN)/python tools/run_notebooks.py
-	$(BIN)/python tools/build_site.py --out $(SITE)
 	$(BIN)/python tools/editions.py student
 	$(BIN)/python tools/editions.py handouts
+	$(BIN)/python tools/build_site.py --out $(SITE)
+	$(BIN)/python tools/build_site.py --edition instructor --out $(INSTRUCTOR)
+
+help:
+	@echo "make all         set up, execute every notebook, build the site and the editions"
+	@echo "make test        set up, then ruff, pytest, nbval over the notebooks, browser tests"
+	@echo "make lab         open the notebooks in JupyterLab (.venv/bin/jupyter lab notebooks/)"
+	@echo "make setup       create .venv (pinned by requirements.lock) and node_modules"
+	@echo "make chromium    install Debian's chromium where missing (apt-get; root or sudo)"
+	@echo "make notebooks   execute the notebooks (NB=notebooks/05_gibbs.py for one)"
+	@echo "make site        render build/site/, the published site (no solutions, no notes)"
+	@echo "make instructor  render build/instructor/ (solutions in the pages, notes in the decks)"
+	@echo "make student     build/student/ and build/student.zip (solutions emptied)"
+	@echo "make handouts    build/handouts/*.pdf (needs chromium)"
+	@echo "make decks       render the instructor decks, list slides taller than 1280x720"
+	@echo "make test-lower  hierlib's unit tests, installed from a wheel at the oldest supported versions"
+	@echo "make lint        ruff check and ruff format --check"
+	@echo "make bench       speed of the Gibbs samplers"
+	@echo "make lock        regenerate requirements.lock (newest versions within pyproject's ranges)"
+	@echo "make clean       remove build/"
 
 setup: $(STAMP) $(NODE_STAMP)
+
+# Debian's chromium, for the handouts and the browser tests: installed with apt-get where
+# missing (as root, or with sudo; otherwise a message naming the package, and a failure).
+chromium:
+	@sh tools/ensure_chromium.sh
+
+# JupyterLab on the notebooks, from the course's venv
+lab: setup
+	$(BIN)/jupyter lab notebooks/
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -47,19 +79,25 @@ JOBS ?= 2
 notebooks: setup
 	$(BIN)/python tools/run_notebooks.py --jobs $(JOBS) $(NB)
 
+# the published site (students: no solutions, no speaker notes; links the student edition and
+# handouts where built) and the instructor edition (solutions in the pages, notes in the decks)
 site: setup
 	$(BIN)/python tools/build_site.py --out $(SITE)
 
+instructor: setup
+	$(BIN)/python tools/build_site.py --edition instructor --out $(INSTRUCTOR)
+
 # Editions (tools/editions.py), from the committed notebooks: build/student/ (+ student.zip),
-# build/handouts/*.pdf; `make decks` renders the site and reports any slide taller than 1280x720.
+# build/handouts/*.pdf; `make decks` renders the instructor decks and reports any slide taller
+# than 1280x720.
 student: setup
 	$(BIN)/python tools/editions.py student
 
-handouts: setup
+handouts: setup chromium
 	$(BIN)/python tools/editions.py handouts
 
-decks: site
-	$(BIN)/python tools/editions.py decks --site $(SITE)
+decks: instructor chromium
+	$(BIN)/python tools/editions.py decks --site $(INSTRUCTOR)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -67,7 +105,7 @@ lint: setup
 
 # Runs every check even when an earlier one fails, then exits non-zero if any failed (pytest's
 # own exit code: 1 failures, 2 interrupted, 5 nothing collected, ...).
-test: setup
+test: setup chromium
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
@@ -94,6 +132,23 @@ $(PEERS)/.installed: pyproject.toml requirements.lock
 
 bench-peers: $(PEERS)/.installed
 	$(PEERS)/bin/python benchmarks/bench_peers.py
+
+# The lower-bounds job: hierlib built as a wheel, installed outside the repository into
+# build/lower-venv with the oldest supported versions (requirements-lower.txt), and its unit
+# tests run from there (`--library-only`: no notebooks, editions or browser), so that the data
+# are loaded from the installed package.
+LOWER := build/lower-venv
+test-lower:
+	rm -rf $(LOWER) build/dist && $(PYTHON) -m venv $(LOWER)
+	$(LOWER)/bin/python -m pip install --quiet "pip==26.3"
+	$(LOWER)/bin/python -m pip wheel --quiet --no-deps -w build/dist .
+	$(LOWER)/bin/python -m pip install --quiet -c requirements-lower.txt \
+	    "$$(ls build/dist/hierlib-*.whl)[test]"
+	cd $(LOWER) && bin/python -c "import hierlib, hierlib.data as d; \
+	    assert 'site-packages' in hierlib.__file__ and d.DATA_DIR.parent.name == 'hierlib'; \
+	    print('hierlib', hierlib.__file__, '- HSB data', d.DATA_DIR, d.load_hsb().shape)"
+	cd $(LOWER) && bin/pytest -p no:cacheprovider -c $(CURDIR)/pyproject.toml \
+	    --rootdir $(CURDIR) --library-only -n 2 -q --disable-warnings -m "not sbc" $(CURDIR)/tests
 
 clean:
 	rm -rf build

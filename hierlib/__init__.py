@@ -18,6 +18,10 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.checks` -- checking a student's Gibbs update against its exact full
   conditional, with a hint in plain words for the classic slips.
 - :mod:`hierlib.sbc` -- simulation-based calibration of the samplers (rank uniformity).
+- :mod:`hierlib.exact` -- exact posteriors: :math:`p(\\tau^2 \\mid y)` on a grid, complete and
+  no pooling.
+- :mod:`hierlib.predictive` -- posterior predictive checks, prediction of a new student or
+  school, PSIS-LOO and leave-one-school-out.
 - :mod:`hierlib.propriety` -- why the reference prior on tau^2 gives an improper posterior.
 - :mod:`hierlib.posterior` -- reading a posterior: sd and ICC draws, credible intervals,
   Bayes vs REML and prior-sensitivity tables, checking a derived full conditional.

@@ -78,7 +78,7 @@ CENTERED, OFFSET, INTERWEAVED = 0, 1, 2
 PARAMETERIZATIONS = {"centered": CENTERED, "offset": OFFSET, "interweaved": INTERWEAVED}
 
 # targets of the slice sampler (log densities on u = log x, Jacobian included)
-LOG_TAU, LOG_NU0 = 0, 1
+LOG_TAU, LOG_NU0, LOG_TAU_HALF_CAUCHY = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
@@ -139,6 +139,8 @@ def _log_target(kind, u, c):
     ``LOG_TAU`` (u = log tau, interweaving step of model 1, tau given eta = delta/tau):
     ``-c0/2 e^{2u} + c1 e^u - 2 a_tau u - b_tau e^{-2u}`` with ``c = (c0, c1, a_tau, b_tau)``
     (the likelihood of tau given eta, times the prior density of tau, times the Jacobian e^u).
+    ``LOG_TAU_HALF_CAUCHY``: as ``LOG_TAU`` with the half-Cauchy(0, A) prior on tau,
+    ``-c0/2 e^{2u} + c1 e^u + u - log(1 + e^{2u}/A^2)`` with ``c = (c0, c1, A^2, unused)``.
     ``LOG_NU0`` (u = log nu0, model 2): :func:`hierlib.conditionals.nu0_logpdf` plus the
     Jacobian ``u``, with ``c = (m, sigma02, sum log phi_j, sum phi_j, nu0_shape, nu0_rate)``.
     """
@@ -149,6 +151,8 @@ def _log_target(kind, u, c):
         val = -0.5 * c[0] * t * t + c[1] * t - 2.0 * c[2] * u
         if c[3] > 0.0:
             val -= c[3] / (t * t)
+    elif kind == LOG_TAU_HALF_CAUCHY:
+        val = -0.5 * c[0] * t * t + c[1] * t + u - math.log1p(t * t / c[2])
     else:
         m = c[0]
         val = (
@@ -229,8 +233,13 @@ def normal_sweeps(
 ):
     """Run ``n_iter`` sweeps of model 1 (equal variances).
 
-    ``state = [mu, sigma2, tau2]``; ``x`` holds theta (centered, interweaved) or delta
-    (offset). ``hyper = (mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma)``. Sweep ``i`` is
+    ``state = [mu, sigma2, tau2, inv_a]``; ``x`` holds theta (centered, interweaved) or delta
+    (offset). ``hyper = (mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma, scale2)``;
+    ``scale2 = A^2 > 0`` means the half-Cauchy(0, A) prior on tau, sampled with the auxiliary
+    ``inv_a = 1/a`` (tau2 | a ~ Inv-Gamma(1/2, 1/a), a ~ Inv-Gamma(1/2, 1/A^2)): then
+    ``b_tau`` is ``inv_a`` and each tau2 draw is followed by ``inv_a | tau2 ~
+    Gamma(1, 1/A^2 + 1/tau2)``; the interweaving step on log tau uses the half-Cauchy
+    density itself (a integrated out) and redraws ``inv_a`` after it. Sweep ``i`` is
     stored at row ``start + i`` of ``out`` (columns mu, sigma2, tau2) and ``out_theta`` (the
     groups ``keep``), and theta - ybar is accumulated in ``acc`` (sum, sum of squares), unless
     ``start < 0`` (warm-up).
@@ -250,8 +259,9 @@ def normal_sweeps(
         ny[j] = n[j] * ybar[j]
         sum_ny += ny[j]
     centre = sum_ny / n_total  # the grand mean: sums of theta_j are taken around it
-    mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma = hyper
-    mu, sigma2, tau2 = state[0], state[1], state[2]
+    mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma, scale2 = hyper
+    mu, sigma2, tau2, inv_a = state[0], state[1], state[2], state[3]
+    cauchy = scale2 > 0.0
     c = np.empty(4)
     for it in range(n_iter):
         inv_s2 = 1.0 / sigma2
@@ -274,7 +284,11 @@ def normal_sweeps(
             prec = n_total / sigma2 + mu_prec0
             mu = _normal(rng, s / sigma2 + mu_prec0 * mu0, prec)
             # 1/tau2 | delta ~ Gamma(a_tau + m/2, b_tau + sum_j delta_j^2 / 2)
-            tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
+            if cauchy:  # half-Cauchy: b_tau = 1/a, then 1/a | tau2 ~ Gamma(1, 1/A^2 + 1/tau2)
+                tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, inv_a + 0.5 * q)
+                inv_a = standard_gamma(rng, 1.0) / (1.0 / scale2 + 1.0 / tau2)
+            else:
+                tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
             shift = mu  # theta_j = mu + delta_j
         else:
             # theta_j | mu, sigma2, tau2 ~ N((n_j ybar_j/sigma2 + mu/tau2)/P_j, 1/P_j)
@@ -293,7 +307,11 @@ def normal_sweeps(
             # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum_j (theta_j - mu)^2 / 2),
             #     sum_j (theta_j - mu)^2 = s2 - 2 (mu - centre) s + m (mu - centre)^2
             q = max(s2 - 2.0 * (mu - centre) * s + m * (mu - centre) ** 2, 0.0)
-            tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
+            if cauchy:  # half-Cauchy: b_tau = 1/a, then 1/a | tau2 ~ Gamma(1, 1/A^2 + 1/tau2)
+                tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, inv_a + 0.5 * q)
+                inv_a = standard_gamma(rng, 1.0) / (1.0 / scale2 + 1.0 / tau2)
+            else:
+                tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
             shift = 0.0
             if param == INTERWEAVED:
                 nd = 0.0  # sums over delta_j = theta_j - mu
@@ -314,9 +332,15 @@ def normal_sweeps(
                 tau = math.sqrt(tau2)
                 c[0] = nd2 / tau2 / sigma2
                 c[1] = (ndy - (mu_new - mu) * nd) / tau / sigma2
-                c[2] = a_tau
-                c[3] = b_tau
-                log_tau = slice_sample(rng, LOG_TAU, math.log(tau), c, _tau_width(c))
+                if cauchy:  # the half-Cauchy density of tau (a integrated out), then a | tau
+                    c[2] = scale2
+                    c[3] = 0.0
+                    kind = LOG_TAU_HALF_CAUCHY
+                else:
+                    c[2] = a_tau
+                    c[3] = b_tau
+                    kind = LOG_TAU
+                log_tau = slice_sample(rng, kind, math.log(tau), c, _tau_width(c))
                 if math.isnan(log_tau):
                     raise ValueError(
                         "tau (interweaving step): the slice sampler found no point of positive "
@@ -324,6 +348,8 @@ def normal_sweeps(
                         "extremely large or small)"
                     )
                 tau_new = math.exp(log_tau)
+                if cauchy:
+                    inv_a = standard_gamma(rng, 1.0) / (1.0 / scale2 + 1.0 / (tau_new * tau_new))
                 # back to theta_j = mu + tau eta_j
                 for j in range(m):
                     x[j] = mu_new + tau_new / tau * (x[j] - mu)
@@ -335,7 +361,7 @@ def normal_sweeps(
             out[row, 1] = sigma2
             out[row, 2] = tau2
             _record(row, out_theta, keep, acc, x, shift, ybar)
-    state[0], state[1], state[2] = mu, sigma2, tau2
+    state[0], state[1], state[2], state[3] = mu, sigma2, tau2, inv_a
 
 
 @njit(cache=True, nogil=True)

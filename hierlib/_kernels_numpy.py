@@ -16,7 +16,15 @@ import math
 import numpy as np
 
 from hierlib import conditionals as cond
-from hierlib._kernels import INTERWEAVED, LOG_NU0, LOG_TAU, OFFSET, _tau_width, slice_sample
+from hierlib._kernels import (
+    INTERWEAVED,
+    LOG_NU0,
+    LOG_TAU,
+    LOG_TAU_HALF_CAUCHY,
+    OFFSET,
+    _tau_width,
+    slice_sample,
+)
 from hierlib.data import GroupStats
 
 
@@ -37,28 +45,42 @@ def normal_sweeps(
     """Model 1 sweeps (see :func:`hierlib._kernels.normal_sweeps` for the arguments and the
     scan order: theta or delta, sigma2, mu, tau2 [, interweaving steps])."""
     s = GroupStats(labels=np.arange(n.size), n=n, ybar=ybar, ss=ss)
-    mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma = hyper
-    mu, sigma2, tau2 = state
+    mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma, scale2 = hyper
+    mu, sigma2, tau2, inv_a = state
+    cauchy = scale2 > 0.0
+
+    def draw_tau2(dev):
+        """tau2 | dev (and, under the half-Cauchy, b_tau = 1/a; then 1/a | tau2)."""
+        nonlocal inv_a
+        if not cauchy:
+            return float(_inverse_gamma(rng, cond.tau_precision(dev, a_tau, b_tau)))
+        t2 = float(_inverse_gamma(rng, cond.tau_precision(dev, a_tau, inv_a)))
+        g = cond.cauchy_aux_precision(t2, scale2)
+        inv_a = float(rng.standard_gamma(g.shape) / g.rate)
+        return t2
+
     for it in range(n_iter):
         if param == OFFSET:
             x[:] = _normal(rng, cond.delta_offset(s, mu, sigma2, tau2))
             g = cond.sigma_precision(s, mu + x, a_sigma, b_sigma)
             sigma2 = float(_inverse_gamma(rng, g))
             mu = float(_normal(rng, cond.mu_offset(s, x, sigma2, mu0, mu_prec0)))
-            tau2 = float(_inverse_gamma(rng, cond.tau_precision(x, a_tau, b_tau)))
+            tau2 = draw_tau2(x)
             theta = mu + x
         else:
             x[:] = _normal(rng, cond.theta_centered(s, mu, sigma2, tau2))
             sigma2 = float(_inverse_gamma(rng, cond.sigma_precision(s, x, a_sigma, b_sigma)))
             mu = float(_normal(rng, cond.mu_centered(x, tau2, mu0, mu_prec0)))
-            tau2 = float(_inverse_gamma(rng, cond.tau_precision(x - mu, a_tau, b_tau)))
+            tau2 = draw_tau2(x - mu)
             if param == INTERWEAVED:
                 delta = x - mu
                 mu = float(_normal(rng, cond.mu_offset(s, delta, sigma2, mu0, mu_prec0)))
                 tau = math.sqrt(tau2)
                 eta = delta / tau
-                c = np.array([n @ eta**2 / sigma2, n @ (eta * (ybar - mu)) / sigma2, a_tau, b_tau])
-                log_tau = slice_sample(rng, LOG_TAU, math.log(tau), c, _tau_width(c))
+                c0, c1 = n @ eta**2 / sigma2, n @ (eta * (ybar - mu)) / sigma2
+                kind = LOG_TAU_HALF_CAUCHY if cauchy else LOG_TAU
+                c = np.array([c0, c1, scale2, 0.0] if cauchy else [c0, c1, a_tau, b_tau])
+                log_tau = slice_sample(rng, kind, math.log(tau), c, _tau_width(c))
                 if math.isnan(log_tau):
                     raise ValueError(
                         "tau (interweaving step): the slice sampler found no point of positive "
@@ -68,13 +90,16 @@ def normal_sweeps(
                 tau = math.exp(log_tau)
                 x[:] = mu + tau * eta
                 tau2 = tau * tau
+                if cauchy:  # the step used the half-Cauchy density (a out): redraw a | tau2
+                    g = cond.cauchy_aux_precision(tau2, scale2)
+                    inv_a = float(rng.standard_gamma(g.shape) / g.rate)
             theta = x
         if start >= 0:
             out[start + it] = mu, sigma2, tau2
             out_theta[start + it] = theta[keep]
             acc[0] += theta - ybar
             acc[1] += (theta - ybar) ** 2
-    state[:] = mu, sigma2, tau2
+    state[:] = mu, sigma2, tau2, inv_a
 
 
 def unequal_sweeps(

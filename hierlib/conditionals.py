@@ -13,8 +13,10 @@ pseudo-counts :math:`p(\\lambda) \\propto \\lambda^{a-1}e^{-b\\lambda}` (see
 :mod:`hierlib.priors`: Default has :math:`a_\\tau=-1, b_\\tau=0` (flat on :math:`\\tau^2`) and
 :math:`a_\\sigma=b_\\sigma=0` (:math:`1/\\sigma^2`); SemiConjugate has
 :math:`a_\\tau=\\eta_0/2, b_\\tau=\\eta_0\\tau_0^2/2, a_\\sigma=\\nu_0/2,
-b_\\sigma=\\nu_0\\sigma_0^2/2`), and the prior of :math:`\\mu` is :math:`N(\\mu_0, 1/p_0)` with
-:math:`p_0=0` meaning flat.
+b_\\sigma=\\nu_0\\sigma_0^2/2`; ``Default(tau2="uniform-tau")`` has :math:`a_\\tau=-1/2`;
+HalfCauchy has :math:`a_\\tau = 1/2, b_\\tau = 1/a` given its auxiliary variable :math:`a`,
+see :func:`cauchy_aux_precision`), and the prior of :math:`\\mu` is :math:`N(\\mu_0, 1/p_0)`
+with :math:`p_0=0` meaning flat.
 
 Key identity (why sufficient statistics suffice):
 
@@ -149,6 +151,28 @@ def tau_precision(dev: ArrayLike, a_tau: float = -1.0, b_tau: float = 0.0) -> Ga
     """
     d = np.asarray(dev, dtype=float)
     return Gamma(a_tau + d.size / 2, b_tau + float(d @ d) / 2)
+
+
+def cauchy_aux_precision(tau2: float, scale2: float) -> Gamma:
+    """:math:`1/a \\mid \\tau^2` for the half-Cauchy(0, A) prior on :math:`\\tau`
+    (:class:`hierlib.priors.HalfCauchy`), written as the mixture
+    :math:`\\tau^2 \\mid a \\sim \\text{Inv-Gamma}(1/2, 1/a)`,
+    :math:`a \\sim \\text{Inv-Gamma}(1/2, 1/A^2)`.
+
+    As a function of :math:`a`,
+
+    .. math::
+        p(a \\mid \\tau^2) \\propto
+        \\underbrace{a^{-1/2} e^{-1/(a\\tau^2)}}_{p(\\tau^2 \\mid a)}\\,
+        \\underbrace{a^{-3/2} e^{-1/(aA^2)}}_{p(a)}
+        = a^{-2} e^{-(1/A^2 + 1/\\tau^2)/a},
+
+    an :math:`\\text{Inv-Gamma}(1, 1/A^2 + 1/\\tau^2)`: the precision :math:`1/a` is
+    :math:`\\text{Gamma}(1,\\ 1/A^2 + 1/\\tau^2)` (shape, rate). Given :math:`a`, the prior on
+    the precision :math:`1/\\tau^2` is :math:`\\text{Gamma}(1/2, 1/a)`, so :func:`tau_precision`
+    applies with :math:`a_\\tau = 1/2`, :math:`b_\\tau = 1/a`.
+    """
+    return Gamma(1.0, 1.0 / scale2 + 1.0 / tau2)
 
 
 def delta_offset(s: GroupStats, mu: float, sigma2: float, tau2: float) -> Normal:
@@ -344,6 +368,7 @@ def log_joint_unequal(
 
 __all__ = [
     "Gamma",
+    "cauchy_aux_precision",
     "Normal",
     "delta_offset",
     "log_joint",

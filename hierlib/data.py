@@ -8,6 +8,7 @@ Every model in the course sees the data only through the per-group summaries
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,21 @@ from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import RESCALE_HINT, as_finite_1d, as_labels, finite_result, same_length
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-"""The course's ``data/`` folder (the package is installed in editable mode from the repo)."""
+
+def _data_dir() -> Path:
+    """Where the HSB CSVs are: inside the installed package, else ``data/`` of the checkout.
+
+    A wheel ships them as ``hierlib/hsb/`` (mapped from ``data/`` by pyproject.toml); an
+    editable install or a source checkout reads the repository's ``data/`` folder.
+    """
+    packaged = Path(str(files("hierlib") / "hsb"))
+    if (packaged / "hsb_students.csv").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "data"
+
+
+DATA_DIR = _data_dir()
+"""The folder holding ``hsb_students.csv``, ``hsb_schools.csv`` and their ``README.md``."""
 
 _STUDENT_COLUMNS = {
     "School": "school",
@@ -222,3 +236,25 @@ def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:
     finite_result(ybar, "a group mean of y", RESCALE_HINT)
     finite_result(ss, "a within-group sum of squares of y", RESCALE_HINT)
     return GroupStats(labels=labels, n=n, ybar=ybar, ss=ss)
+
+
+def subsample_groups(
+    y: ArrayLike, groups: ArrayLike, m: int, rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray]:
+    """Keep every observation of ``m`` groups chosen at random (without replacement).
+
+    For seeing what a hierarchical model does with few groups (e.g. 8 of HSB's 160 schools).
+    Returns ``(y, groups)`` of the kept rows, in their original order.
+    """
+    from hierlib._validate import positive_int
+
+    y_arr = as_finite_1d(y, "y")
+    g_arr = as_labels(groups)
+    same_length(y=y_arr, groups=g_arr)
+    labels = np.unique(g_arr)
+    m = positive_int(m, "m")
+    if m > labels.size:
+        raise ValueError(f"cannot keep {m} groups out of {labels.size}")
+    chosen = rng.choice(labels, size=m, replace=False)
+    keep = np.isin(g_arr, chosen)
+    return y_arr[keep], g_arr[keep]

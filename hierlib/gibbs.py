@@ -60,9 +60,12 @@ from tqdm import tqdm
 from hierlib import _kernels, _kernels_numpy
 from hierlib._validate import RESCALE_HINT, positive_int
 from hierlib.data import GroupStats, group_stats
-from hierlib.priors import Default, SemiConjugate, UnequalVariances
+from hierlib.priors import Default, HalfCauchy, SemiConjugate, UnequalVariances
 
 _CHUNK = 1000  # sweeps per kernel call (progress-bar granularity)
+
+MAX_POINTWISE_BYTES = 256 * 2**20
+"""Default memory budget of :meth:`Posterior.to_arviz`'s pointwise groups (256 MiB)."""
 
 MAX_DRAWS_BYTES = 2 * 1024**3
 """Largest memory (bytes) a sampler may allocate for the draws it keeps (2 GiB). A run that
@@ -100,6 +103,10 @@ class Posterior:
         What produced the draws.
     extra : dict
         Model-specific summaries: ``sigma2_j_mean``/``sigma2_j_sd`` (unequal variances).
+    y, obs_group : ndarray or None
+        The observations in the order given and the index (into :attr:`groups`) of each one's
+        group; needed by the pointwise groups of :meth:`to_arviz` (``None`` when the sampler
+        saw only group statistics).
     """
 
     draws: dict[str, NDArray[np.float64]]
@@ -115,6 +122,8 @@ class Posterior:
     seed: int
     engine: str
     extra: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    y: NDArray[np.float64] | None = None
+    obs_group: NDArray[np.int64] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -126,12 +135,12 @@ class Posterior:
     @property
     def n_chains(self) -> int:
         """Number of chains."""
-        return int(self.draws["mu"].shape[0])
+        return int(self.draws["sigma2" if "sigma2" in self.draws else "mu"].shape[0])
 
     @property
     def n_draws(self) -> int:
         """Draws per chain (after warm-up)."""
-        return int(self.draws["mu"].shape[1])
+        return int(self.draws["sigma2" if "sigma2" in self.draws else "mu"].shape[1])
 
     @property
     def sigma2_j_mean(self) -> NDArray[np.float64]:
@@ -148,35 +157,132 @@ class Posterior:
             raise ValueError(f"{key} exists only for the unequal-variances model")
         return self.extra[key]
 
-    def to_arviz(self):
-        """The draws as an ``arviz.InferenceData`` (posterior group).
+    def to_arviz(
+        self,
+        log_likelihood: bool = False,
+        posterior_predictive: bool = False,
+        *,
+        thin: int = 1,
+        draws: int | None = None,
+        seed: int | None = None,
+        max_bytes: int = MAX_POINTWISE_BYTES,
+    ):
+        """The draws as an ``arviz.InferenceData``.
 
-        Scalars ``mu``, ``tau2``, ``tau`` and ``sigma2``, ``sigma`` (model 1) or ``sigma02``,
-        ``sigma0``, ``nu0`` (model 2); ``theta`` (and ``sigma2_j``) with dimension ``group``
-        whose coordinates are :attr:`theta_groups`.
+        ``posterior``: scalars ``mu``, ``tau2``, ``tau`` and ``sigma2``, ``sigma`` (model 1)
+        or ``sigma02``, ``sigma0``, ``nu0`` (model 2), those present for the pooling models of
+        :mod:`hierlib.exact`; ``theta`` (and ``sigma2_j``) with dimension ``group`` whose
+        coordinates are :attr:`theta_groups`.
+
+        With ``log_likelihood=True`` or ``posterior_predictive=True`` (see
+        :mod:`hierlib.predictive`) also ``observed_data["y"]`` (dimension ``obs``: the
+        observations in the order given, with a ``school`` coordinate), and
+        ``log_likelihood["y"]`` (chain, draw, obs) :math:`\\log p(y_{ij} \\mid \\theta_j,
+        \\sigma^2)` (:math:`\\sigma_j^2` in model 2) and/or ``posterior_predictive["y"]``
+        (chain, draw, obs), one replicated data set per draw. Then ``az.loo``,
+        ``az.compare`` and ``az.plot_ppc`` work on the result.
+
+        Parameters
+        ----------
+        log_likelihood, posterior_predictive : bool
+            Add the pointwise groups. They need every group's :math:`\\theta_j` draws
+            (``keep_theta=None``) and the observations (a sampler given ``y, groups``).
+        thin : int
+            Keep every ``thin``-th draw of each chain (all groups alike).
+        draws : int, optional
+            Keep this many draws per chain, equally spaced (overrides ``thin``).
+        seed : int, optional
+            Seed of the replicated data (default: the sampler's seed); the same seed gives
+            the same replicated data.
+        max_bytes : int
+            Refuse (``ValueError``, before allocating) when the pointwise groups would take
+            more: each takes chains x kept draws x observations x 8 bytes (HSB, 4 chains
+            x 5000 draws: 1.15 GB each; ``draws=250``: 57 MB).
         """
         from hierlib._arviz import az
 
-        d = self.draws
-        posterior = {"mu": d["mu"], "tau2": d["tau2"], "tau": np.sqrt(d["tau2"])}
-        dims = {"theta": ["group"]}
-        if "sigma2" in d:
-            posterior |= {"sigma2": d["sigma2"], "sigma": np.sqrt(d["sigma2"])}
-        else:
-            posterior |= {
-                "sigma02": d["sigma02"],
-                "sigma0": np.sqrt(d["sigma02"]),
-                "nu0": d["nu0"],
-                "sigma2_j": d["sigma2_j"],
-            }
-            dims["sigma2_j"] = ["group"]
-        posterior["theta"] = d["theta"]
-        return az.from_dict(
+        keep = _draw_index(self.n_draws, thin, draws)
+        d = {k: v[:, keep] for k, v in self.draws.items()}
+        posterior = {"mu": d["mu"]} if "mu" in d else {}
+        for name in ("tau2", "sigma2", "sigma02"):
+            if name in d:
+                posterior[name] = d[name]
+                posterior[name[:-1]] = np.sqrt(d[name])
+        if "nu0" in d:
+            posterior["nu0"] = d["nu0"]
+        dims: dict[str, list[str]] = {}
+        for name in ("sigma2_j", "theta"):
+            if name in d:
+                posterior[name] = d[name]
+                dims[name] = ["group"]
+        coords: dict[str, Any] = {"group": np.asarray(self.theta_groups)}
+        groups: dict[str, Any] = {}
+        if log_likelihood or posterior_predictive:
+            from hierlib import predictive
+
+            y, obs_group = self._rows()
+            n_groups = int(log_likelihood) + int(posterior_predictive)
+            size = self.n_chains * keep.size * y.size * 8 * n_groups
+            if size > max_bytes:
+                per_draw = self.n_chains * y.size * 8 * n_groups
+                raise ValueError(
+                    f"the pointwise groups would take {size / 1e6:.0f} MB ({self.n_chains} "
+                    f"chains x {keep.size} draws x {y.size} observations x 8 bytes x "
+                    f"{n_groups}), more than max_bytes = {max_bytes / 1e6:.0f} MB; pass "
+                    f"draws={max(1, max_bytes // per_draw)} or fewer (or a larger thin=)"
+                )
+            means, variances = predictive.observation_moments(self, keep)
+            if log_likelihood:
+                groups["log_likelihood"] = {"y": predictive.normal_logpdf(y, means, variances)}
+            if posterior_predictive:
+                rng = np.random.default_rng(self.seed if seed is None else seed)
+                groups["posterior_predictive"] = {
+                    "y": means + np.sqrt(variances) * rng.standard_normal(means.shape)
+                }
+            groups["observed_data"] = {"y": y}
+            dims["y"] = ["obs"]
+            coords["obs"] = np.arange(y.size)
+        idata = az.from_dict(
             posterior=posterior,
-            coords={"group": np.asarray(self.theta_groups)},
+            coords=coords,
             dims=dims,
-            attrs={"model": self.model, "parameterization": self.parameterization},
+            **groups,
         )
+        for name in idata.groups():
+            idata[name].attrs.update(model=self.model, parameterization=self.parameterization)
+        if "observed_data" in groups:
+            school = np.asarray(self.groups)[obs_group]
+            for name in groups:
+                idata[name].coords["school"] = ("obs", school)
+        return idata
+
+    def _rows(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        if self.y is None or self.obs_group is None:
+            raise ValueError(
+                "this posterior has no observations (it was sampled from group statistics "
+                "only): the pointwise log_likelihood/posterior_predictive groups need y and "
+                "groups"
+            )
+        return self.y, self.obs_group
+
+
+def _draw_index(n_draws: int, thin: int, draws: int | None) -> NDArray[np.int64]:
+    """Positions of the kept draws in each chain: every ``thin``-th, or ``draws`` of them
+    equally spaced."""
+    if draws is None:
+        return np.arange(0, n_draws, positive_int(thin, "thin"), dtype=np.int64)
+    k = positive_int(draws, "draws")
+    if k > n_draws:
+        raise ValueError(f"draws = {k} is more than the {n_draws} draws per chain")
+    return ((np.arange(k) + 0.5) * n_draws / k).astype(np.int64)
+
+
+def _observation_rows(y: ArrayLike, groups: ArrayLike, stats: GroupStats):
+    """The observations as floats and each one's group index into ``stats.labels``."""
+    from hierlib._validate import as_labels
+
+    g = as_labels(groups)
+    return np.asarray(y, dtype=np.float64).copy(), np.searchsorted(stats.labels, g)
 
 
 # ---------------------------------------------------------------------------------- checks
@@ -551,7 +657,7 @@ def _moments(acc: NDArray[np.float64], count: int, shift: NDArray[np.float64]):
 def hierarchical_normal(
     y: ArrayLike | None = None,
     groups: ArrayLike | None = None,
-    prior: Default | SemiConjugate | None = None,
+    prior: Default | SemiConjugate | HalfCauchy | None = None,
     parameterization: str = "centered",
     n_draws: int = 5000,
     n_warmup: int = 1000,
@@ -576,8 +682,10 @@ def hierarchical_normal(
         Responses (finite). Give either ``y`` and ``groups`` or ``stats``.
     groups : array_like, shape (n,)
         Group label of every response (any sortable labels).
-    prior : priors.Default or priors.SemiConjugate, optional
-        ``None`` is the lecture's default :math:`p \\propto 1/\\sigma^2` (needs >= 4 groups).
+    prior : priors.Default, priors.SemiConjugate or priors.HalfCauchy, optional
+        ``None`` is the lecture's default :math:`p \\propto 1/\\sigma^2` (needs >= 4 groups;
+        ``Default(tau2="uniform-tau")`` needs 3). Under ``HalfCauchy`` the sweep also draws
+        the auxiliary variable of its inverse-gamma mixture (not returned).
     parameterization : {"centered", "offset", "interweaved"}
         See the module docstring.
     n_draws, n_warmup : int
@@ -633,10 +741,11 @@ def hierarchical_normal(
     """
     data = _data(y, groups, stats)  # (y, groups), or (stats, None): no rows were given
     stats, prior, keep, hyper = _prepare(
-        *data, prior, (Default, SemiConjugate), parameterization, n_draws, n_warmup,
-        n_chains, seed, progress, engine, keep_theta,
+        *data, prior, (Default, SemiConjugate, HalfCauchy), parameterization, n_draws,
+        n_warmup, n_chains, seed, progress, engine, keep_theta,
     )  # fmt: skip
     workers = _workers(cores, n_chains, engine)
+    hyper = hyper[:6] + (hyper[6] if len(hyper) > 6 else 0.0,)  # A^2 (0: no half-Cauchy)
     param = _kernels.PARAMETERIZATIONS[parameterization]
     sweeps = _kernels.normal_sweeps if engine == "numba" else _kernels_numpy.normal_sweeps
     sweeps = _guarded(sweeps, "hierarchical_normal")
@@ -646,7 +755,9 @@ def hierarchical_normal(
     out_theta = np.empty((n_chains, n_draws, keep.size))
 
     def init_chain(c, rng, acc_c):
-        state = np.array(_start_values(stats, rng))
+        mu, sigma2, tau2 = _start_values(stats, rng)
+        inv_a = 1.0 / (1.0 / hyper[6] + 1.0 / tau2) if hyper[6] > 0 else 0.0  # E[1/a | tau2]
+        state = np.array([mu, sigma2, tau2, inv_a])
         x = ybar.copy() if param != _kernels.OFFSET else ybar - state[0]
         return lambda k, start: sweeps(
             rng, param, n, ybar, ss, hyper, state, x, k, start, keep, out[c], out_theta[c], acc_c
@@ -658,6 +769,7 @@ def hierarchical_normal(
     _check_finite({"mu, sigma2 or tau2": out, "theta": out_theta}, "hierarchical_normal")
     _warn_infinite_means(stats.m, hyper)
     theta_mean, theta_sd = _moments(acc, n_chains * n_draws, ybar)
+    rows = (None, None) if y is None else _observation_rows(y, groups, stats)  # stats=: no rows
     return Posterior(
         draws={
             "mu": out[..., 0],
@@ -676,6 +788,8 @@ def hierarchical_normal(
         parameterization=parameterization,
         seed=seed,
         engine=engine,
+        y=rows[0],
+        obs_group=rows[1],
     )
 
 
@@ -755,6 +869,7 @@ def unequal_variances(
                   "unequal_variances")  # fmt: skip
     _warn_infinite_means(stats.m, hyper)
     count = n_chains * n_draws
+    rows = (None, None) if y is None else _observation_rows(y, groups, stats)  # stats=: no rows
     theta_mean, theta_sd = _moments(acc[:2], count, ybar)
     s2_mean, s2_sd = _moments(acc[2:], count, s2)
     return Posterior(
@@ -778,6 +893,8 @@ def unequal_variances(
         seed=seed,
         engine=engine,
         extra={"sigma2_j_mean": s2_mean, "sigma2_j_sd": s2_sd},
+        y=rows[0],
+        obs_group=rows[1],
     )
 
 

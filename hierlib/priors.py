@@ -6,6 +6,11 @@ Model 1 (equal variances): :math:`Y_{ij} \\sim N(\\theta_j, \\sigma^2)`,
 - :class:`Default` -- the lecture's :math:`p(\\mu, \\sigma^2, \\tau^2) \\propto 1/\\sigma^2`
   (flat on :math:`\\mu` and on :math:`\\tau^2`). Improper, but the posterior is proper when
   there are at least 4 groups and some within-group spread.
+- ``Default(tau2="uniform-tau")`` -- :math:`p(\\tau) \\propto 1`, i.e.
+  :math:`p(\\tau^2) \\propto 1/\\tau` (BDA 5.7); proper posterior from 3 groups.
+- :class:`HalfCauchy` -- :math:`\\tau \\sim` half-Cauchy(0, A) (Gelman 2006), flat
+  :math:`\\mu`, :math:`p(\\sigma^2) \\propto 1/\\sigma^2`; sampled through an inverse-gamma
+  mixture with an auxiliary variable.
 - :class:`SemiConjugate` -- Hoff (2009, ch. 8): :math:`\\mu \\sim N(\\mu_0, \\gamma_0^2)`,
   :math:`1/\\tau^2 \\sim \\text{Gamma}(\\eta_0/2, \\eta_0\\tau_0^2/2)`,
   :math:`1/\\sigma^2 \\sim \\text{Gamma}(\\nu_0/2, \\nu_0\\sigma_0^2/2)` (rate parameterisation).
@@ -39,6 +44,10 @@ _REFERENCE_TAU2_MESSAGE = (
 )
 
 
+_TAU2_EXPONENT = {"flat": -1.0, "uniform-tau": -0.5}
+"""Gamma pseudo-count ``a_tau`` on the precision 1/tau2 of each improper choice."""
+
+
 def _improper(name: str) -> ValueError:
     return ValueError(
         f"{name} is improper: it has no draws to give (use a proper prior such as "
@@ -60,37 +69,55 @@ class Default:
     falls like :math:`\\tau^{2-m}` for large :math:`\\tau` under this prior, so it is proper
     only for :math:`m \\ge 4` groups (checked by the samplers).
 
+    ``Default(tau2="uniform-tau")`` is BDA's (section 5.7) :math:`p(\\tau) \\propto 1`, i.e.
+    :math:`p(\\tau^2) \\propto (\\tau^2)^{-1/2}`; on the precision :math:`\\lambda = 1/\\tau^2`
+    (:math:`|d\\tau^2/d\\lambda| = \\lambda^{-2}`) that is
+    :math:`p(\\lambda) \\propto \\lambda^{1/2}\\lambda^{-2} = \\lambda^{-3/2}`: Gamma pseudo-counts
+    :math:`a_\\tau = -1/2, b_\\tau = 0`. The marginal posterior of :math:`\\tau` then falls like
+    :math:`\\tau^{1-m}`, so it is proper for :math:`m \\ge 3` groups.
+
     Parameters
     ----------
-    tau2 : {"flat", "reference"}
-        ``"flat"`` (the lecture's :math:`p(\\tau^2) \\propto 1`). ``"reference"``
+    tau2 : {"flat", "uniform-tau", "reference"}
+        ``"flat"`` (the lecture's :math:`p(\\tau^2) \\propto 1`), ``"uniform-tau"``
+        (:math:`p(\\tau) \\propto 1`). ``"reference"``
         (:math:`p(\\tau^2) \\propto 1/\\tau^2`) is refused with a ``ValueError``: it makes the
         posterior improper (the lecture says so).
     """
 
-    tau2: Literal["flat", "reference"] = "flat"
+    tau2: Literal["flat", "uniform-tau", "reference"] = "flat"
 
     def __post_init__(self) -> None:
         if self.tau2 == "reference":
             raise ValueError(_REFERENCE_TAU2_MESSAGE)
-        if self.tau2 != "flat":
-            raise ValueError(f"tau2 must be 'flat' (or 'reference', refused); got {self.tau2!r}")
+        if self.tau2 not in _TAU2_EXPONENT:
+            raise ValueError(
+                f"tau2 must be 'flat' or 'uniform-tau' (or 'reference', refused); got {self.tau2!r}"
+            )
 
     proper = False
 
     def hyper(self) -> tuple[float, float, float, float, float, float]:
         """``(mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma)``: the prior as Gamma pseudo-counts
         on :math:`1/\\tau^2` and :math:`1/\\sigma^2` (``mu_prec0 = 0`` means flat on mu)."""
-        return (0.0, 0.0, -1.0, 0.0, 0.0, 0.0)
+        return (0.0, 0.0, _TAU2_EXPONENT[self.tau2], 0.0, 0.0, 0.0)
 
     def check_data(self, m: int, n_total: int, ss_total: float) -> None:
         """Raise ``ValueError`` where the posterior would be improper."""
-        _require_groups(
-            m,
-            4,
-            "the default prior (flat on tau2: the posterior of tau falls like tau^(2-m))",
-            " for a proper posterior",
-        )
+        if self.tau2 == "flat":
+            _require_groups(
+                m,
+                4,
+                "the default prior (flat on tau2: the posterior of tau falls like tau^(2-m))",
+                " for a proper posterior",
+            )
+        else:
+            _require_groups(
+                m,
+                3,
+                "p(tau) ∝ 1 (the posterior of tau falls like tau^(1-m))",
+                " for a proper posterior",
+            )
         if n_total <= m or ss_total <= 0:
             raise ValueError(
                 "the default prior p(sigma2) ∝ 1/sigma2 needs within-group spread: at least one "
@@ -102,14 +129,17 @@ class Default:
         raise _improper("priors.Default")
 
     def logpdf(self, mu: float, sigma2: float, tau2: float) -> float:
-        """Log prior density up to a constant: :math:`-\\log\\sigma^2` on its support
-        (:math:`\\sigma^2 > 0`, :math:`\\tau^2 \\ge 0`), ``-inf`` outside it (as the scipy
-        densities of the proper priors); ``ValueError`` for NaN or infinite arguments."""
+        """Log prior density up to a constant: :math:`-\\log\\sigma^2` (flat on
+        :math:`\\tau^2`), minus :math:`\\tfrac12\\log\\tau^2` for ``"uniform-tau"``, on its
+        support (:math:`\\sigma^2 > 0`, :math:`\\tau^2 \\ge 0`), ``-inf`` outside it (as the
+        scipy densities of the proper priors); ``ValueError`` for NaN or infinite arguments."""
         finite_scalar(mu, "mu")
         s2, t2 = finite_scalar(sigma2, "sigma2"), finite_scalar(tau2, "tau2")
         if s2 <= 0 or t2 < 0:
             return -np.inf
-        return -float(np.log(s2))
+        if self.tau2 == "flat":
+            return -float(np.log(s2))
+        return np.inf if t2 == 0 else -float(np.log(s2)) - 0.5 * float(np.log(t2))
 
 
 @dataclass(frozen=True)
@@ -182,6 +212,143 @@ class SemiConjugate:
             stats.norm.logpdf(mu, self.mu0, np.sqrt(self.g20))
             + stats.invgamma.logpdf(tau2, self.eta0 / 2, scale=self.eta0 * self.t20 / 2)
             + stats.invgamma.logpdf(sigma2, self.nu0 / 2, scale=self.nu0 * self.s20 / 2)
+        )
+
+
+@dataclass(frozen=True)
+class HalfCauchy:
+    """:math:`\\tau \\sim` half-Cauchy(0, A) (Gelman 2006), flat :math:`\\mu`,
+    :math:`p(\\sigma^2) \\propto 1/\\sigma^2`.
+
+    .. math::
+        p(\\tau) = \\frac{2}{\\pi A\\,(1 + \\tau^2/A^2)}, \\qquad
+        p(\\tau^2) = \\frac{p(\\tau)}{2\\tau} = \\frac{1}{\\pi A\\,\\tau\\,(1 + \\tau^2/A^2)} .
+
+    Nearly flat on :math:`\\tau` up to about :math:`A`, with a tail that only slowly lets
+    :math:`\\tau \\gg A`. Not conjugate, but a scale mixture of inverse gammas (Wand et al.
+    2011; Makalic & Schmidt 2016) with an auxiliary variable :math:`a`:
+
+    .. math::
+        \\tau^2 \\mid a \\sim \\text{Inv-Gamma}(1/2,\\ 1/a), \\qquad
+        a \\sim \\text{Inv-Gamma}(1/2,\\ 1/A^2),
+
+    so that, given :math:`a`, the precision :math:`1/\\tau^2` has Gamma pseudo-counts
+    :math:`a_\\tau = 1/2, b_\\tau = 1/a`, and the Gibbs sampler adds one conjugate step,
+    :math:`1/a \\mid \\tau^2 \\sim \\text{Gamma}(1,\\ 1/A^2 + 1/\\tau^2)`
+    (:func:`hierlib.conditionals.cauchy_aux_precision`).
+
+    **Propriety.** The half-Cauchy is a proper prior on :math:`\\tau` and the likelihood with
+    :math:`\\theta` and :math:`\\mu` integrated out is bounded in :math:`\\tau` (it tends to a
+    finite limit at :math:`\\tau = 0` and decays for large :math:`\\tau`), so no condition on
+    the number of groups is needed for :math:`\\tau` (one group would do); the improper
+    :math:`1/\\sigma^2` needs within-group spread (some group with two different values).
+    The samplers ask for two groups, as for every hierarchical model.
+
+    Parameters
+    ----------
+    scale : float
+        :math:`A > 0`, in the units of :math:`\\tau` (score points): the prior median of
+        :math:`\\tau` is :math:`A`.
+    mu0, g20, nu0, s20 : float, optional
+        A proper stand-in for simulation-based calibration (same :math:`\\tau` update):
+        :math:`\\mu \\sim N(\\mu_0, \\gamma_0^2)` and
+        :math:`1/\\sigma^2 \\sim \\text{Gamma}(\\nu_0/2, \\nu_0\\sigma_0^2/2)`; give each pair
+        or neither.
+    """
+
+    scale: float
+    mu0: float | None = None
+    g20: float | None = None
+    nu0: float | None = None
+    s20: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scale", positive(self.scale, "scale"))
+        for first, second in (("mu0", "g20"), ("nu0", "s20")):
+            if (getattr(self, first) is None) != (getattr(self, second) is None):
+                raise ValueError(f"give both {first} and {second}, or neither")
+        if self.mu0 is not None:
+            object.__setattr__(self, "mu0", finite_scalar(self.mu0, "mu0"))
+        for name in ("g20", "nu0", "s20"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, positive(getattr(self, name), name))
+
+    @property
+    def proper(self) -> bool:  # type: ignore[override]
+        """True when the stand-in priors on mu and sigma2 are given."""
+        return self.mu0 is not None and self.nu0 is not None
+
+    @property
+    def scale2(self) -> float:
+        """:math:`A^2`."""
+        return self.scale**2
+
+    def hyper(self) -> tuple[float, ...]:
+        """``(mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma, A^2)`` (see :meth:`Default.hyper`);
+        ``a_tau = 1/2`` and ``b_tau`` is replaced by the auxiliary :math:`1/a` in the sampler."""
+        mu0, mu_prec0 = (0.0, 0.0) if self.mu0 is None else (self.mu0, 1.0 / self.g20)
+        a_s, b_s = (0.0, 0.0) if self.nu0 is None else (self.nu0 / 2, self.nu0 * self.s20 / 2)
+        return (mu0, mu_prec0, 0.5, 0.0, a_s, b_s, self.scale2)
+
+    def check_data(self, m: int, n_total: int, ss_total: float) -> None:
+        """Raise ``ValueError`` where the posterior would be improper."""
+        _require_groups(m, 2, "a hierarchical model")
+        if self.nu0 is None and (n_total <= m or ss_total <= 0):
+            raise ValueError(
+                "p(sigma2) ∝ 1/sigma2 needs within-group spread: at least one group with two "
+                "different values"
+            )
+
+    def sample(self, rng: np.random.Generator, m: int | None = None) -> dict:
+        """One draw of ``mu``, ``tau2``, ``sigma2`` (and ``theta``); proper stand-in only."""
+        if not self.proper:
+            raise _improper("priors.HalfCauchy without mu0, g20, nu0, s20")
+        assert self.mu0 is not None and self.g20 is not None
+        assert self.nu0 is not None and self.s20 is not None
+        tau = self.scale * abs(rng.standard_cauchy())
+        out = {
+            "mu": self.mu0 + np.sqrt(self.g20) * rng.standard_normal(),
+            "tau2": tau * tau,
+            "sigma2": 1.0 / (rng.standard_gamma(self.nu0 / 2) / (self.nu0 * self.s20 / 2)),
+        }
+        if m is not None:
+            out["theta"] = out["mu"] + tau * rng.standard_normal(m)
+        return out
+
+    def _logpdf_mu_sigma2(self, mu: float, sigma2: float) -> float:
+        from scipy import stats
+
+        lp = 0.0
+        if self.mu0 is not None:
+            lp += float(stats.norm.logpdf(mu, self.mu0, np.sqrt(self.g20)))
+        if self.nu0 is None:
+            lp -= float(np.log(sigma2))
+        else:
+            lp += float(stats.invgamma.logpdf(sigma2, self.nu0 / 2, scale=self.nu0 * self.s20 / 2))
+        return lp
+
+    def logpdf_tau2(self, tau2: float) -> float:
+        """Normalised log density of :math:`\\tau^2`:
+        :math:`-\\log(\\pi A \\tau (1+\\tau^2/A^2))` (``-inf`` below 0, ``inf`` at 0)."""
+        t2 = finite_scalar(tau2, "tau2")
+        if t2 <= 0:
+            return np.inf if t2 == 0 else -np.inf
+        return -float(np.log(np.pi * self.scale * np.sqrt(t2) * (1.0 + t2 / self.scale2)))
+
+    def logpdf(self, mu: float, sigma2: float, tau2: float) -> float:
+        """Log prior density of :math:`(\\mu, \\sigma^2, \\tau^2)` (up to a constant for the
+        improper parts)."""
+        return self._logpdf_mu_sigma2(mu, sigma2) + self.logpdf_tau2(tau2)
+
+    def logpdf_augmented(self, mu: float, sigma2: float, tau2: float, a: float) -> float:
+        """Log density of :math:`(\\mu, \\sigma^2, \\tau^2, a)` in the mixture form:
+        :math:`\\text{Inv-Gamma}(\\tau^2; 1/2, 1/a)\\,\\text{Inv-Gamma}(a; 1/2, 1/A^2)`."""
+        from scipy import stats
+
+        return (
+            self._logpdf_mu_sigma2(mu, sigma2)
+            + float(stats.invgamma.logpdf(tau2, 0.5, scale=1.0 / a))
+            + float(stats.invgamma.logpdf(a, 0.5, scale=1.0 / self.scale2))
         )
 
 

@@ -43,8 +43,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Code
 
-from hierlib import checks, conditionals, diagnostics, gibbs, posterior, priors, propriety, textbook
-from hierlib.data import group_stats, hsb_arrays
+from hierlib import (
+    checks,
+    conditionals,
+    diagnostics,
+    exact,
+    gibbs,
+    posterior,
+    priors,
+    propriety,
+    textbook,
+)
+from hierlib.data import group_stats, hsb_arrays, subsample_groups
 from hierlib.plots import use_course_style
 from hierlib.reml import fit_random_intercept
 
@@ -431,6 +441,41 @@ assert (table["r_hat"] < 1.01).all()
 assert (table["ess_bulk"] > 1000).all()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## The sampler, seen to be right: the exact posterior of $\tau$
+#
+# In this model $\theta$ and $\mu$ integrate out in closed form (normal integrals) and
+# $\sigma^2$ by one-dimensional quadrature, so $p(\tau \mid Y)$ can be computed on a grid
+# with no sampling at all (`hierlib.exact.marginal_tau2`). The Gibbs draws must follow it.
+
+# %% tags=["remove-input"]
+exact_tau = exact.marginal_tau2(y, groups, n_grid=401)
+ax = exact.plot_tau_posteriors(
+    {"flat p(τ²)": exact_tau},
+    {"flat p(τ²)": draws["tau"]},
+    title="20 000 Gibbs draws of τ follow the exact posterior p(τ | Y)",
+)
+plt.show()
+
+# %% slideshow={"slide_type": "skip"}
+# NBVAL_CHECK_OUTPUT
+exact_mean = exact.tau_summary(exact_tau)["mean"]
+mcse_tau = table.loc["tau", "mcse_mean"]
+print(f"E[tau | Y]: exact {exact_mean:.2f}, Gibbs {draws['tau'].mean():.2f}")
+print(f"difference {abs(exact_mean - draws['tau'].mean()):.3f}, Monte Carlo s.e. {mcse_tau:.3f}")
+
+# %% tags=["check"]
+assert abs(exact_mean - draws["tau"].mean()) < 4 * mcse_tau + 1e-3
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The exact curve needs no sampler: with theta and mu integrated out, the likelihood of
+# (tau2, sigma2) is a product of normal densities of the school means (variance
+# tau2 + sigma2/n_j) and a chi-square term for the within-school sums of squares; one
+# quadrature over sigma2 remains. This is the strongest check of the sampler the course
+# has: the whole distribution, not one number, and on the real data. Numbers to say: the
+# exact posterior mean of tau is 2.97, the Gibbs mean 2.97, a difference of a few
+# thousandths, within the Monte Carlo standard error.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The posterior of $\mu$, $\sigma$, $\tau$ and the ICC
 #
 # The ICC $\rho = \tau^2/(\tau^2+\sigma^2)$ is a function of the parameters, so its posterior
@@ -580,6 +625,104 @@ plt.show()
 # 1 / sum_j 1/(tau^2 + sigma^2/n_j) = 0.25^2, the information of 160 school means, each
 # noisy by tau^2 + sigma^2/n_j; Hoff's gamma0^2 = 25 is worth 8.8/25 = 0.35 of a school,
 # hence the shift of about a tenth of a point towards 50.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The prior on $\tau$ when there are few schools
+#
+# With 160 schools the data pin $\tau$ down. Keep 8 schools, drawn at random, and compare
+# three "noninformative" priors (Gelman 2006):
+#
+# - the lecture's flat $p(\tau^2) \propto 1$, that is $p(\tau) \propto \tau$ (needs
+#   $m \ge 4$ schools);
+# - $p(\tau) \propto 1$, that is $p(\tau^2) \propto 1/\tau$ (BDA 5.7; needs $m \ge 3$);
+# - $\tau \sim$ half-Cauchy$(0, A)$, $A = 5$ points: about flat up to $A$, then a heavy tail
+#   (proper: any number of schools).
+#
+# $p(\tau^2) \propto 1/\tau^2$ stays refused: improper for every number of schools.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The two new priors in the Gibbs sampler
+#
+# **$p(\tau) \propto 1$.** $p(\tau^2) \propto (\tau^2)^{-1/2}$; with $\phi_\mu = 1/\tau^2$ and
+# $|d\tau^2/d\phi_\mu| = \phi_\mu^{-2}$: $p(\phi_\mu) \propto \phi_\mu^{1/2}\phi_\mu^{-2} =
+# \phi_\mu^{-3/2}$, so $\frac{1}{\tau^2} \mid \theta, \mu \sim
+# \text{Gamma}\big(\frac{m-1}{2}, \frac{Q}{2}\big)$ (flat $p(\tau^2)$ gave $\frac{m-2}{2}$).
+#
+# **Half-Cauchy$(0, A)$** is not conjugate, but it is a mixture with an extra unknown $a$:
+# $\tau^2 \mid a \sim \text{Inv-Gamma}(\frac12, \frac1a)$,
+# $a \sim \text{Inv-Gamma}(\frac12, \frac{1}{A^2})$. Given $a$ the precision prior is
+# $\text{Gamma}(\frac12, \frac1a)$, and as a function of $a$
+#
+# $$
+# p(a \mid \tau^2) \propto a^{-1/2}e^{-1/(a\tau^2)}\cdot a^{-3/2}e^{-1/(aA^2)}
+# = a^{-2}e^{-(1/A^2 + 1/\tau^2)/a},
+# $$
+#
+# so each sweep adds two conjugate draws:
+# $\frac{1}{\tau^2} \mid \theta, \mu, a \sim \text{Gamma}\big(\frac{m+1}{2}, \frac1a +
+# \frac{Q}{2}\big)$ and $\frac1a \mid \tau^2 \sim \text{Gamma}\big(1, \frac{1}{A^2} +
+# \frac{1}{\tau^2}\big)$.
+
+# %%
+y8, groups8 = subsample_groups(y, groups, 8, rng)
+tau_priors = {
+    "flat p(τ²)": priors.Default(),
+    "p(τ) ∝ 1": priors.Default(tau2="uniform-tau"),
+    "half-Cauchy(0, 5)": priors.HalfCauchy(scale=5.0),
+}
+exact8 = {name: exact.marginal_tau2(y8, groups8, p) for name, p in tau_priors.items()}
+tau8 = {
+    name: np.sqrt(
+        gibbs.hierarchical_normal(
+            y8, groups8, prior=p, parameterization="interweaved", n_draws=2500, seed=SEED
+        ).draws["tau2"]
+    )
+    for name, p in tau_priors.items()
+}
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Eight schools: the prior shapes the posterior of $\tau$
+
+# %% tags=["remove-input"]
+ax = exact.plot_tau_posteriors(
+    exact8, tau8, title="With 8 schools, the flat prior on τ² drags τ to larger values"
+)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Eight schools against 160: posterior mean and 95% interval of $\tau$ (exact)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for name, p in tau_priors.items():
+    few = exact.tau_summary(exact8[name])
+    many = exact.tau_summary(exact.marginal_tau2(y, groups, p, n_grid=401))
+    print(
+        f"{name:>17}: 8 schools {few['mean']:.2f} [{few['lower']:.2f}, {few['upper']:.2f}]"
+        f" | 160 schools {many['mean']:.2f} [{many['lower']:.2f}, {many['upper']:.2f}]"
+    )
+
+# %% tags=["check"]
+flat8 = exact.tau_summary(exact8["flat p(τ²)"])
+unif8 = exact.tau_summary(exact8["p(τ) ∝ 1"])
+assert flat8["mean"] > unif8["mean"] and flat8["upper"] > unif8["upper"]
+for name in tau_priors:  # the Gibbs draws follow each exact marginal
+    assert abs(tau8[name].mean() - exact.tau_summary(exact8[name])["mean"]) < 0.1
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - With 8 schools the likelihood of $\tau$ is wide, so the prior's factor matters: the flat
+#   $p(\tau^2)$ is $p(\tau) \propto \tau$ and pushes mass to large $\tau$; $p(\tau) \propto 1$
+#   and the half-Cauchy (nearly flat below $A = 5$) leave it where the data put it.
+# - With 160 schools the three agree to a few hundredths: the likelihood of $\tau$ is then
+#   so narrow that any smooth prior is nearly constant across it.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Gelman (2006) recommends the uniform on tau when there are enough groups (m >= 3 for
+# propriety, and more for a stable answer) and a half-Cauchy with a scale a bit above the
+# plausible tau when there are few. The inverse-gamma(eps, eps) on tau2 is the refused
+# reference prior in disguise: for small eps its answer depends on eps. The sampler draws
+# the half-Cauchy through an auxiliary variable: tau2 | a ~ Inv-Gamma(1/2, 1/a),
+# a ~ Inv-Gamma(1/2, 1/A^2), both conditionals conjugate.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

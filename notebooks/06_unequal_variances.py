@@ -36,7 +36,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats as sps
 
-from hierlib import conditionals, diagnostics, gibbs, posterior, priors, shrinkage, unequal
+from hierlib import (
+    conditionals,
+    diagnostics,
+    gibbs,
+    posterior,
+    predictive,
+    priors,
+    shrinkage,
+    unequal,
+)
+from hierlib._arviz import az
 from hierlib.data import group_stats, hsb_arrays
 from hierlib.plots import use_course_style
 
@@ -45,6 +55,88 @@ use_course_style()
 # %% slideshow={"slide_type": "skip"}
 SEED = 630
 rng = np.random.default_rng(SEED)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Does model 1 fit? A posterior predictive check
+#
+# If a model is right, data replicated from it look like ours. For each posterior draw
+# $(\theta^{(s)}, \sigma^{2(s)})$ of model 1 (notebook 05), simulate a whole new HSB,
+# $y^{rep(s)}_{ij} \sim \mathcal N(\theta_j^{(s)}, \sigma^{2(s)})$, and compare a statistic
+# $T$ of the replicates with $T$ of the data:
+#
+# $$p = P\big(T(y^{rep}) \ge T(y) \mid y\big).$$
+#
+# The question here is about spread, so take $T(y) = \operatorname{sd}_j(s_j^2)$: how much
+# the 160 within-school variances differ from each other.
+
+# %%
+y, groups = hsb_arrays()
+post1 = gibbs.hierarchical_normal(y, groups, seed=SEED)
+idata1 = post1.to_arviz(posterior_predictive=True, draws=250)  # 1000 replicated data sets
+check1 = predictive.ppc(idata1, "sd of s_j^2")
+
+# %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
+t_label = r"$T$ = sd across schools of $s_j^2$ (points²)"
+title = "Model 1 never spreads the school variances as much as HSB does"
+ax = predictive.plot_ppc_statistic(check1, xlabel=t_label, title=title)
+plt.show()
+
+# %% slideshow={"slide_type": "fragment"}
+# NBVAL_CHECK_OUTPUT
+print(predictive.describe_ppc(check1, "points²"))
+
+# %% tags=["check"]
+assert check1["p_value"] < 0.01
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Not one of 1000 replicates spreads its $s_j^2$ as much as the data: with one $\sigma^2$ for
+# all schools, the $s_j^2$ differ only by sampling noise, and HSB's differ more. Model 1
+# cannot produce the heterogeneity we see. That is the reason for model 2.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The other level, and the scores themselves
+#
+# The same check for the school means ($\min_j \bar y_j$, $\max_j \bar y_j$) asks whether
+# $\theta_j \sim \mathcal N(\mu, \tau^2)$ reproduces the extreme schools.
+
+# %% tags=["remove-input"]
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+checks_mean = {}
+for ax, name in zip(axes, ("smallest school mean", "largest school mean"), strict=True):
+    checks_mean[name] = predictive.ppc(idata1, name)
+    predictive.plot_ppc_statistic(
+        checks_mean[name], ax=ax, xlabel=f"$T$ = {name} (points)", title=name
+    )
+fig.suptitle("The extreme school means are typical of model 1's replicates", y=1.02)
+plt.show()
+
+# %% slideshow={"slide_type": "skip"}
+# NBVAL_CHECK_OUTPUT
+for name, c in checks_mean.items():
+    print(f"{name}: observed {c['observed']:.2f}, p = {c['p_value']:.2f}")
+
+# %% tags=["check"]
+assert all(0.05 < c["p_value"] < 0.95 for c in checks_mean.values())
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## All 7185 scores: `az.plot_ppc`
+
+# %% tags=["remove-input"]
+ax = az.plot_ppc(idata1, num_pp_samples=100, random_seed=SEED, figsize=(10, 4.5))
+ax.set_xlabel("math achievement score (points)")
+ax.set_ylabel("density")
+ax.set_title("Replicated scores are normal; HSB's are flatter and bounded (about −3 to 25)")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The scores are test results on a bounded scale, flatter than a normal: the replicates put
+# scores below −3 and above 25 that the test cannot produce. A visible misfit, but not the
+# one our question is about: that one, the spread *within* schools, the first check showed.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Posterior predictive p-values are not error rates: the data are used twice, to fit and to
+# check, which pulls p towards 0.5. A p-value of 0.000 despite that is a clear misfit. The
+# means' extremes fit because tau is estimated from the same 160 means.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Do the schools differ in spread?
@@ -416,6 +508,55 @@ assert moved.max() < 0.5
 # school at the top right (s_j about 8.5): its mean is pulled 21% of the way to mu under
 # model 2, 18% under model 1. The ranking notebook (08) uses model 1; an exercise there could
 # redo it with model 2.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Checking model 2 the same way
+#
+# Replicate HSB from model 2, $y^{rep(s)}_{ij} \sim \mathcal N(\theta_j^{(s)},
+# \sigma_j^{2(s)})$, and compute the same $T = \operatorname{sd}_j(s_j^2)$.
+
+# %%
+idata2 = post_u.to_arviz(posterior_predictive=True, draws=250)
+check2 = predictive.ppc(idata2, "sd of s_j^2")
+
+# %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
+title = "Model 2 reproduces the spread of the school variances (and then some)"
+ax = predictive.plot_ppc_statistic(check2, xlabel=t_label, title=title)
+plt.show()
+
+# %% slideshow={"slide_type": "fragment"}
+# NBVAL_CHECK_OUTPUT
+print(predictive.describe_ppc(check2, "points²"))
+
+# %% tags=["check"]
+assert check2["p_value"] > 0.05
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## What the check of model 2 does and does not show
+#
+# - Model 1's failure is gone: model 2 easily produces spread like HSB's.
+# - But the replicates spread *more* than the data ($p$ near 1). Each replicate keeps the
+#   school's own $\sigma_j^2$, already fitted to that school's $s_j^2$, and adds fresh
+#   sampling noise on top. The data were used twice (to fit $\sigma_j^2$, then to check it),
+#   so this check is nearly guaranteed to pass: it cannot tell a good $\nu_0$ from a bad one.
+# - A sharper, *mixed* check (Gelman, Meng & Stern 1996) draws fresh school variances from
+#   the fitted population, $\sigma_j^{2,rep} \sim \text{Inv-Gamma}(\nu_0/2,
+#   \nu_0\sigma_0^2/2)$, instead of reusing the fitted ones:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check_mixed = predictive.ppc_new_variances(post_u, seed=SEED)
+print(predictive.describe_ppc(check_mixed, "points²"))
+
+# %% tags=["check"]
+assert check_mixed["p_value"] > 0.9
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Fresh variances from the fitted population spread *more* than HSB's: with
+# $\nu_0 \approx 31$, model 2 says school variances differ more than they do. Model 1 said
+# "too little spread", model 2 "somewhat too much"; $\nu_0$ decides where between, and its
+# prior, with little mass above 20, holds it down (the $\nu_0$ slide above). A check that
+# fails tells you where to look next.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

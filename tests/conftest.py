@@ -13,8 +13,40 @@ from hierlib.data import load_hsb
 
 REPO = Path(__file__).resolve().parents[1]
 HOFF_CSV = REPO.parent / "shared" / "data" / "hoff-els2002-mathscore.csv"
-NO_CHROMIUM = "Debian's chromium is not installed (apt-get install chromium; .ci/run does)"
+NO_CHROMIUM = "Debian's chromium is not installed (apt-get install chromium; make test does)"
 sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
+
+# Tests of the course around the library (notebooks, editions, site, pins): they need the
+# `course`/`dev` tools and the repository. Every other test file is a unit test of hierlib,
+# run alone with `pytest --library-only` (the lower-bounds job of .ci/run).
+COURSE_TEST_FILES = frozenset(
+    {
+        "test_decks.py",
+        "test_editions.py",
+        "test_handouts.py",
+        "test_notebook_sync.py",
+        "test_notebook_text.py",
+        "test_pins.py",
+        "test_run_notebooks.py",
+        "test_site.py",
+        "test_summary_links.py",
+    }
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--library-only",
+        action="store_true",
+        help="collect only hierlib's unit tests (not the notebooks, editions, site or pins)",
+    )
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With ``--library-only``, skip the course's test files (and any notebook) unimported."""
+    if config.getoption("--library-only"):
+        return collection_path.name in COURSE_TEST_FILES or collection_path.suffix == ".ipynb"
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -25,6 +57,8 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "slow_property" in item.keywords:
                 item.add_marker(slow)
+    if not any("browser" in item.keywords for item in items):
+        return
     import editions
 
     if editions.chromium_path() is None:
@@ -62,8 +96,8 @@ def built_once(tmp_path_factory, key: str, build):
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory):
-    """``(folder, entries)``: the site of every committed notebook (tools/build_site.py), built
+def instructor_site(tmp_path_factory):
+    """``(folder, entries)``: the instructor edition of the site (tools/build_site.py), built
     once per test run for test_site.py and test_decks.py (:func:`built_once`)."""
     import build_site
 
@@ -71,9 +105,10 @@ def built_site(tmp_path_factory):
         pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
 
     def build(out):
-        return build_site.build(out, REPO / "node_modules", build_site.notebooks_in_order())
+        notebooks = build_site.notebooks_in_order()
+        return build_site.build(out, REPO / "node_modules", notebooks, build_site.INSTRUCTOR)
 
-    return built_once(tmp_path_factory, "site", build)
+    return built_once(tmp_path_factory, "instructor-site", build)
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,25 @@
 """Instructor decks: every reveal.js deck fits a 1280x720 screen, offline, with speaker notes.
 
+(The students' decks of build/site/ are the same slides without the notes.)
+
 The decks are rendered from the committed notebooks by tools/build_site.py into a temporary
-folder (once per test run, shared with tests/test_site.py: conftest.py) and opened in
-Debian's chromium with every non-file:// request aborted. Every slide
+folder and opened in Debian's chromium with every non-file:// request aborted. Every slide
 (vertical ones too, with all fragments shown) is visited; none may be taller than the window
 or hold a code box, table or formula wider than it, and every formula on it must be typeset.
-The speaker view (key ``s``, reveal's notes plugin served from the site) must show the notes.
+The speaker view (key ``s``, reveal's notes plugin served from the site) must show the notes,
+each formula in them once.
 Skips where chromium is absent (CI installs it).
 """
 
 import re
+from pathlib import Path
 
 # tools/ holds scripts, not a package: conftest.py puts it on sys.path
 import editions
 import nbformat
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 
 NOTEBOOKS = editions.notebook_paths()
 DECKS = [f"{p.stem}.slides.html" for p in NOTEBOOKS]
@@ -22,9 +27,9 @@ pytestmark = pytest.mark.browser  # skipped where chromium is absent (conftest.p
 
 
 @pytest.fixture(scope="module")
-def site(built_site):
-    """The site's folder (built once per run and shared with test_site.py: conftest)."""
-    return built_site[0]
+def site(instructor_site):
+    """The instructor site's folder (built once per run, shared with test_site.py: conftest)."""
+    return instructor_site[0]
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +91,30 @@ def test_speaker_view_shows_the_notes_offline(site, browser):
 def test_no_code_table_or_formula_runs_off_the_screen(deck, measured):
     wide = [f"{s['h']}.{s['v']} '{s['heading']}'" for s in measured[deck] if s["wide"]]
     assert not wide, f"{deck}: code, tables or formulas wider than 1280 px on slides {wide}"
+
+
+TEX = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.S)
+
+
+def test_speaker_view_shows_each_formula_of_the_notes_once(site, browser):
+    path = next(p for p in NOTEBOOKS if p.stem.startswith("09_"))
+    nb = nbformat.read(path, as_version=4)
+    notes = [c.source for c in nb.cells if editions.slide_type(c) == "notes"]
+    k, source = next((k, n) for k, n in enumerate(notes) if len(TEX.findall(n)) >= 5)
+    page, blocked = editions.offline_page(browser, *editions.DECK_VIEWPORT)
+    try:
+        editions.open_offline(page, site / f"{path.stem}.slides.html")
+        page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
+        index = page.evaluate(
+            "(k) => { const s = document.querySelectorAll('aside.notes')[k].closest('section');"
+            f" return ({editions.REVEAL_JS}).getIndices(s); }}",
+            k,
+        )
+        page.evaluate(f"([h, v]) => ({editions.REVEAL_JS}).slide(h, v)", [index["h"], index["v"]])
+        shown = editions.speaker_view(page)
+        assert re.findall(r"[A-Za-z]{6,}", source)[0] in shown["text"]
+        assert shown["math"] == len(TEX.findall(source)), (shown, source[:120])
+        assert shown["mathjax"] == 0  # no second (hidden or unstyled) copy of any formula
+        assert blocked == []
+    finally:
+        page.context.close()

@@ -7,6 +7,7 @@ tests/test_handouts.py; decks: tests/test_decks.py.
 """
 
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -121,8 +122,24 @@ def test_student_edition_folder_runs_on_its_own(tmp_path):
         assert (tmp_path / "student" / name).is_file(), name
     assert not list((tmp_path / "student").rglob("__pycache__"))
     assert "requirements.lock" in (tmp_path / "student" / "README.md").read_text()
-    archive = editions.zip_dir(tmp_path / "student", tmp_path / "student")
+    archive = editions.zip_dir(tmp_path / "student", tmp_path / "student.zip")
     assert archive.stat().st_size > 100_000
+
+
+def test_student_zip_unzips_to_one_named_folder_with_the_notebooks_in_lecture_order(tmp_path):
+    src = tmp_path / "student" / "notebooks"
+    src.mkdir(parents=True)
+    for name in ("10_summary.ipynb", "02_b.ipynb", "01_a.ipynb"):
+        (src / name).write_text("{}")
+    (tmp_path / "student" / "README.md").write_text("read me")
+    archive = editions.zip_dir(tmp_path / "student", tmp_path / "student.zip")
+    names = zipfile.ZipFile(archive).namelist()
+    top = {n.split("/")[0] for n in names}
+    assert top == {editions.STUDENT_FOLDER} == {"bayesian-hierarchical-models-student"}
+    notebooks = [n.rsplit("/", 1)[-1] for n in names if n.endswith(".ipynb")]
+    assert notebooks == ["01_a.ipynb", "02_b.ipynb", "10_summary.ipynb"]
+    zipfile.ZipFile(archive).extractall(tmp_path / "unzipped")
+    assert (tmp_path / "unzipped" / editions.STUDENT_FOLDER / "README.md").read_text() == "read me"
 
 
 def test_no_notebooks_is_a_clear_error(tmp_path):
@@ -193,8 +210,19 @@ def test_student_notebook_runs_to_the_end_with_empty_solutions(path, student_edi
 
 def test_site_index_links_the_editions_by_the_names_they_are_built_with(tmp_path):
     entries = [build_site.Rendered(p.stem, p.stem, f"{p.stem}.html", "x") for p in NOTEBOOKS]
-    index = build_site.write_index(entries, tmp_path).read_text()
+    built = tmp_path / "build"
     pdfs = [f"{p.stem}.pdf" for p in NOTEBOOKS] + ["course.pdf"]  # write_handouts' names
+    (built / "handouts").mkdir(parents=True)
     for name in pdfs:
-        assert f'href="../handouts/{name}"' in index, name
-    assert 'href="../student.zip"' in index and 'href="../student/"' in index
+        (built / "handouts" / name).write_bytes(b"%PDF-")
+    (built / "student.zip").write_bytes(b"PK")
+    site = tmp_path / "site"
+    site.mkdir()
+    index = build_site.write_index(entries, site).read_text()
+    assert "handouts/" not in index and "student.zip" not in index  # nothing copied yet
+    copied = build_site.copy_editions(built, site)
+    assert len(copied) == len(pdfs) + 1
+    index = build_site.write_index(entries, site).read_text()
+    for name in pdfs:
+        assert f'href="handouts/{name}"' in index, name
+    assert 'href="student.zip"' in index and "../" not in index

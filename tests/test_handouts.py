@@ -3,7 +3,7 @@
 Each notebook's handout HTML is laid out with print media at the A4 printable width, with every
 non-file:// request aborted: its math must be typeset and nothing may stick out of the page
 (long code lines wrap, figures shrink to the page). One PDF is printed end to end. Skips where
-chromium is absent (``.ci/run`` installs it).
+chromium is absent (``make test`` installs it: tools/ensure_chromium.sh).
 """
 
 import re
@@ -37,6 +37,11 @@ def test_handout_is_typeset_and_fits_the_printed_page(path, print_page, tmp_path
     assert state["typeset"] > 0 and state["errors"] == 0, state
     assert not overflows, f"{path.name}: wider than the A4 page: {overflows[:3]}"
     assert page.evaluate("document.querySelectorAll('img').length") >= 1
+    # a code cell and its output stay on one page where they fit
+    breaks = page.evaluate(
+        "[...document.querySelectorAll('.jp-CodeCell')].map((c) => getComputedStyle(c).breakInside)"
+    )
+    assert breaks and set(breaks) == {"avoid"}
     assert blocked == []
 
 

@@ -55,6 +55,23 @@ def test_run_one_executes_and_syncs_the_pair(tmp_path):
     assert py.read_text() == jupytext.writes(jupytext.read(py.with_suffix(".ipynb")), "py:percent")
 
 
+def test_timing_cells_run_but_are_saved_without_output(tmp_path):
+    py = _write(
+        tmp_path,
+        '\n# %%\nimport time\n\nt = time.perf_counter()\nprint("kept")\n'
+        '\n# %% tags=["timing"]\nprint(f"{time.perf_counter() - t:.9f} s")\n'
+        '\n# %%\nprint("after")\n',
+    )
+    assert run_notebooks.run_one(py)[0]
+    first = py.with_suffix(".ipynb").read_text()
+    nb = nbformat.reads(first, as_version=4)
+    assert nb.cells[0].outputs[0]["text"] == "kept\n"
+    assert nb.cells[1].outputs == [] and nb.cells[1].execution_count == 2  # it did run
+    assert nb.cells[2].outputs[0]["text"] == "after\n"  # the run went on past it
+    assert run_notebooks.run_one(py)[0]
+    assert py.with_suffix(".ipynb").read_text() == first  # a rerun changes nothing
+
+
 def test_streams_flushed_in_pieces_are_stored_as_one_output(tmp_path):
     py = _write(
         tmp_path, '\n# %%\nimport time\n\nprint("a", flush=True)\ntime.sleep(0.2)\nprint("b")\n'

@@ -1,13 +1,20 @@
 """The rendered site (tools/build_site.py): lecture order, tag handling, and fully offline.
 
+The published site (students' edition) is self-contained (every local link resolves inside
+it, once copied alone) and holds no solution and no speaker note; the instructor edition keeps
+both.
+
 The browser tests open a deck in Debian's chromium with every non-file:// request aborted and
 check that reveal.js initialised and MathJax typeset the math; they skip where chromium is
-absent (``.ci/run`` installs it, so CI always runs them).
+absent (``make test`` installs it, so CI always runs them).
 """
 
+import html as html_lib
 import re
+import shutil
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
@@ -41,22 +48,112 @@ import editions  # noqa: E402  (the offline Chromium the handouts also use)
 
 
 @pytest.fixture(scope="module")
-def site(built_site):
-    """The site of every committed notebook (built once per run: conftest.built_site)."""
-    return built_site
+def editions_dir(tmp_path_factory):
+    """What `make all` builds before the site: student.zip and (stand-in) handout PDFs."""
+    built = tmp_path_factory.mktemp("editions")
+    student = editions.write_student_edition(editions.notebook_paths(), built / "student")
+    assert student
+    editions.zip_dir(built / "student", built / "student.zip")
+    (built / "handouts").mkdir()
+    for stem in [p.stem for p in editions.notebook_paths()] + ["course"]:
+        (built / "handouts" / f"{stem}.pdf").write_bytes(b"%PDF-1.4 stand-in\n")
+    return built
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, editions_dir):
+    """The published site of every course notebook, built as `make all` does, then moved
+    alone to a fresh folder (as when it is copied to a web server or a laptop)."""
+    if not (REPO / "node_modules" / "reveal.js").exists():
+        pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
+    built = tmp_path_factory.mktemp("build") / "site"
+    entries = build_site.build(
+        built, REPO / "node_modules", build_site.notebooks_in_order(), editions_dir=editions_dir
+    )
+    out = tmp_path_factory.mktemp("copied") / "site"
+    shutil.move(built, out)
+    return out, entries
+
+
+@pytest.fixture(scope="module")
+def instructor(instructor_site):
+    """The instructor edition (built once per run, shared with test_decks.py: conftest)."""
+    return instructor_site
 
 
 def test_index_links_every_page_and_deck_in_lecture_order(site):
     out, _ = site
-    stems = [p.stem for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+    stems = [p.stem for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.py"))]
     assert stems and stems[0] == "01_data"
     index = (out / "index.html").read_text()
-    # ../ links go to the editions built next to the site (tests/test_editions.py)
-    links = [h for h in re.findall(r'href="([^"]+)"', index) if not h.startswith("../")]
-    assert links == [name for s in stems for name in (f"{s}.html", f"{s}.slides.html")]
-    for link in links:
+    links = [h for h in re.findall(r'class="(?:page|deck)" href="([^"]+)"', index)]
+    per_notebook = ("{}.html", "{}.slides.html", "{}.ipynb", "handouts/{}.pdf")
+    assert links == [form.format(s) for s in stems for form in per_notebook]
+    for link in links[::4] + links[1::4]:
         assert (out / link).stat().st_size > 10_000, link
     assert "01 · The data: 7185 students in 160 schools" in index
+    assert 'href="student.zip"' in index and 'href="handouts/course.pdf"' in index
+
+
+# href="..." / src="..." in HTML, url(...) in CSS: the local ones must resolve inside the site
+LOCAL_REF = re.compile(r"""(?:\b(?:href|src)\s*=\s*["']([^"']*)["']|url\(\s*["']?([^"')]+))""")
+
+
+def local_refs(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    refs = [html_lib.unescape(a or b).strip() for a, b in LOCAL_REF.findall(text)]
+    return [r for r in refs if r and not re.match(r"^(?:[a-z][a-z0-9+.-]*:|#|//)", r, re.I)]
+
+
+def test_every_local_link_resolves_inside_the_site(site):
+    out, _ = site
+    files = [*out.glob("*.html"), *out.rglob("_static/**/*.css")]
+    checked, broken = 0, []
+    for path in files:
+        for ref in local_refs(path):
+            target = (path.parent / unquote(urlsplit(ref).path)).resolve()
+            checked += 1
+            if not target.is_relative_to(out.resolve()) or not target.exists():
+                broken.append(f"{path.relative_to(out)} -> {ref}")
+    assert checked > 100
+    assert not broken, f"{len(broken)} broken links, e.g. {broken[:5]}"
+
+
+def test_a_link_leaving_the_site_is_caught(tmp_path):
+    (tmp_path / "index.html").write_text('<a href="../student.zip">x</a><a href="#top">y</a>')
+    assert local_refs(tmp_path / "index.html") == ["../student.zip"]
+
+
+def visible_text(path: Path) -> str:
+    """What a reader of an HTML file can see (tags dropped, entities decoded)."""
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def test_the_published_site_has_no_solution_and_no_speaker_note(site, instructor):
+    out, entries = site
+    instructor_out, _ = instructor
+    leaks, kept = [], 0
+    for entry in entries:
+        nb = nbformat.read(REPO / "notebooks" / f"{entry.stem}.ipynb", as_version=4)
+        # solution lines the lecture itself does not show (in another cell or an output)
+        shown_anyway = editions.notebook_text(
+            nbformat.v4.new_notebook(cells=[c for c in nb.cells if not editions.is_solution(c)])
+        )
+        secret = {ln for ln in editions.solution_lines(nb) if ln not in shown_anyway}
+        notes = [c.source for c in nb.cells if build_site.is_speaker_note(c)]
+        assert secret and notes, entry.stem
+        for name in (entry.page, entry.slides):
+            shown = visible_text(out / name)
+            leaks += [f"{name}: {ln}" for ln in secret if ln in shown]
+            assert '<aside class="notes">' not in (out / name).read_text(), name
+        student_nb = editions.notebook_text(nbformat.read(out / f"{entry.stem}.ipynb", 4))
+        leaks += [f"{entry.stem}.ipynb: {ln}" for ln in secret if ln in student_nb]
+        # the instructor's pages keep the solutions (so the check above can fail)
+        kept += sum(ln in visible_text(instructor_out / entry.page) for ln in secret)
+    assert not leaks, leaks[:5]
+    assert kept > 10
 
 
 def test_no_page_loads_anything_from_the_network(site):
@@ -107,10 +204,13 @@ def _tagged_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def test_tags_decide_what_pages_and_slides_show(tmp_path):
-    ipynb = tmp_path / "99_tags.ipynb"
+@pytest.mark.parametrize("edition", [build_site.STUDENTS, build_site.INSTRUCTOR])
+def test_tags_decide_what_pages_and_slides_show(tmp_path, edition):
+    src = tmp_path / "src"
+    src.mkdir()
+    ipynb = src / "99_tags.ipynb"
     nbformat.write(_tagged_notebook(), ipynb)
-    rendered = build_site.render(ipynb, tmp_path)
+    rendered = build_site.render(ipynb, tmp_path, edition)
     assert rendered.title == "99 · Tag test"
     page = (tmp_path / rendered.page).read_text()
     slides = (tmp_path / rendered.slides).read_text()
@@ -118,9 +218,26 @@ def test_tags_decide_what_pages_and_slides_show(tmp_path):
         assert shown in page and shown in slides, shown
     for hidden in ("REMOVED_CODE", "REMOVED_OUTPUT", "HIDDEN_CODE", "NBVAL_CHECK_OUTPUT"):
         assert hidden not in page and hidden not in slides, hidden
-    for page_only in ("SOLUTION_CODE", "SOLUTION_OUTPUT", "CHECK_CODE", "CHECK_OUTPUT"):
+    for page_only in ("CHECK_CODE", "CHECK_OUTPUT"):
         assert page_only in page and page_only not in slides, page_only
-    assert re.search(r'<aside class="notes">.*SPEAKER_NOTE', slides, re.DOTALL)
+    notebook = (tmp_path / ipynb.name).read_text()
+    if edition is build_site.INSTRUCTOR:  # the answer key and the speaker's notes
+        assert "SOLUTION_CODE" in page and "SOLUTION_OUTPUT" in page
+        assert re.search(r'<aside class="notes">.*SPEAKER_NOTE', slides, re.DOTALL)
+        assert "SOLUTION_CODE" in notebook
+    else:  # what students may see
+        for text in (page, slides):
+            assert "SOLUTION" not in text and "SPEAKER_NOTE" not in text
+        assert "SOLUTION_CODE" not in notebook and "KEPT_OUTPUT" not in notebook
+    assert "SOLUTION" not in slides or edition is build_site.INSTRUCTOR
+
+
+def test_stray_notebooks_are_not_course_notebooks(tmp_path):
+    for name in ("01_a.py", "01_a.ipynb", "02_b.py", "02_b.ipynb", "02_b.nbconvert.ipynb"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "03_c.ipynb").write_text("")  # no paired source
+    (tmp_path / "04_d.py").write_text("")  # never executed
+    assert [p.name for p in build_site.notebooks_in_order(tmp_path)] == ["01_a.ipynb", "02_b.ipynb"]
 
 
 def test_missing_node_modules_is_a_clear_error(tmp_path):

@@ -1,18 +1,25 @@
-"""Render ``build/site/`` from the committed, executed notebooks; everything works offline.
+"""Render the course site from the committed, executed notebooks; everything works offline.
 
-For each ``notebooks/NN_topic.ipynb`` (lecture order = file name order, found by glob):
+The course's notebooks are the paired sources ``notebooks/NN_topic.py`` (lecture order = file
+name order); stray files such as ``05_gibbs.nbconvert.ipynb`` are never picked up. Two
+editions, each a self-contained folder (every local link resolves inside it):
 
-- ``NN_topic.html``: the page (cells tagged ``remove-cell`` dropped, ``remove-input`` cells
-  shown without their code);
-- ``NN_topic.slides.html``: a reveal.js deck (``solution``, ``check`` and ``remove-cell``
-  cells dropped, ``remove-input`` code hidden, ``notes`` cells as speaker notes: press ``s``);
+- **students** (``build/site/``, the published site): for each notebook a page
+  ``NN_topic.html`` and a reveal.js deck ``NN_topic.slides.html`` with no ``solution`` cells and
+  no speaker notes, and ``NN_topic.ipynb``, the student notebook (solutions emptied, no
+  outputs); the index also links the student edition ``student.zip`` and the PDF handouts
+  (``handouts/``) when they have been built (``make all`` builds them first and copies them in);
+- **instructor** (``build/instructor/``): pages with the solutions, decks with speaker notes
+  (``notes`` cells; press ``s``), and the executed notebooks.
 
-plus ``index.html`` linking both in lecture order. reveal.js, MathJax 2, require.js and jQuery
+Both: cells tagged ``remove-cell`` dropped, ``remove-input`` cells shown without their code;
+decks also drop ``solution`` and ``check`` cells. reveal.js, MathJax 2, require.js and jQuery
 are copied from ``node_modules/`` (``npm ci`` from the committed ``package-lock.json``) into
-``build/site/_static/``; the templates in ``tools/templates/`` drop nbconvert's CDN-only
-extras (mermaid, the widget manager), so no page asks the network for anything.
+``_static/``; the templates in ``tools/templates/`` drop nbconvert's CDN-only extras (mermaid,
+the widget manager), so no page asks the network for anything.
 
-Usage: ``python tools/build_site.py [--out build/site] [--node-modules node_modules]``.
+Usage: ``python tools/build_site.py [--edition students|instructor] [--out DIR]
+[--editions build] [--node-modules node_modules]``.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ STATIC = "_static"
 
 PAGE_DROP_TAGS = ("remove-cell",)
 SLIDE_DROP_TAGS = ("solution", "check", "remove-cell")
+NOTEBOOK_NAME = re.compile(r"\d\d_\w+")  # NN_topic: no dots, so no NN_topic.nbconvert
 HIDE_INPUT_TAGS = ("remove-input",)
 NBVAL_MARKER = "# NBVAL_CHECK_OUTPUT"
 
@@ -76,6 +84,21 @@ ASSETS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
+class Edition:
+    """Who a rendered site is for: which cells its pages and decks leave out."""
+
+    name: str
+    page_drop: tuple[str, ...]
+    slide_drop: tuple[str, ...]
+    speaker_notes: bool
+
+
+STUDENTS = Edition("students", PAGE_DROP_TAGS + ("solution",), SLIDE_DROP_TAGS, False)
+INSTRUCTOR = Edition("instructor", PAGE_DROP_TAGS, SLIDE_DROP_TAGS, True)
+EDITIONS = {e.name: e for e in (STUDENTS, INSTRUCTOR)}
+
+
+@dataclass(frozen=True)
 class Rendered:
     """One notebook's outputs in the site."""
 
@@ -86,8 +109,17 @@ class Rendered:
 
 
 def notebooks_in_order(folder: Path = NOTEBOOKS) -> list[Path]:
-    """The executed notebooks ``NN_topic.ipynb`` in ``folder``, in lecture order."""
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    """The course's executed notebooks in ``folder``, in lecture order.
+
+    The course is its notebook sources ``NN_topic.py`` (jupytext pairs); each one's
+    ``NN_topic.ipynb`` is returned. Other ``.ipynb`` files (``NN_topic.nbconvert.ipynb`` from
+    ``jupyter nbconvert --execute``, copies) are not part of it.
+    """
+    return [
+        py.with_suffix(".ipynb")
+        for py in sorted(Path(folder).glob("[0-9][0-9]_*.py"))
+        if NOTEBOOK_NAME.fullmatch(py.stem) and py.with_suffix(".ipynb").is_file()
+    ]
 
 
 def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -136,16 +168,16 @@ def _tag_config(drop: tuple[str, ...]) -> Config:
     return c
 
 
-def page_exporter() -> HTMLExporter:
+def page_exporter(drop: tuple[str, ...] = PAGE_DROP_TAGS) -> HTMLExporter:
     """Exporter for a notebook's HTML page (``tools/templates/course_lab``)."""
-    c = _tag_config(PAGE_DROP_TAGS)
+    c = _tag_config(drop)
     c.HTMLExporter.template_name = "course_lab"
     return HTMLExporter(config=c)
 
 
-def slides_exporter() -> SlidesExporter:
+def slides_exporter(drop: tuple[str, ...] = SLIDE_DROP_TAGS) -> SlidesExporter:
     """Exporter for a notebook's reveal.js deck (``tools/templates/course_reveal``)."""
-    c = _tag_config(SLIDE_DROP_TAGS)
+    c = _tag_config(drop)
     c.SlidesExporter.template_name = "course_reveal"
     c.SlidesExporter.reveal_url_prefix = REVEAL_PREFIX
     c.SlidesExporter.jquery_url = JQUERY_URL
@@ -170,14 +202,34 @@ def strip_test_markers(nb: nbformat.NotebookNode) -> None:
             cell.source = cell.source[len(NBVAL_MARKER) :].lstrip("\n")
 
 
-def render(ipynb: Path, out: Path) -> Rendered:
-    """Write ``ipynb``'s page and deck into ``out``; return their names and the title."""
+def is_speaker_note(cell: dict) -> bool:
+    """True for a cell of slide type ``notes`` (a speaker note in the deck)."""
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
+
+
+def render(ipynb: Path, out: Path, edition: Edition = STUDENTS) -> Rendered:
+    """Write ``ipynb``'s page, deck and notebook into ``out``; return their names and title.
+
+    The notebook written next to the page is the student notebook (solutions emptied, no
+    outputs) in the students' edition and the executed notebook in the instructor's.
+    """
     nb = nbformat.read(ipynb, as_version=4)
     stem = ipynb.stem
     rendered = Rendered(stem, notebook_title(nb, stem), f"{stem}.html", f"{stem}.slides.html")
+    if edition.speaker_notes:
+        shutil.copy2(ipynb, out / ipynb.name)
+    else:
+        from editions import student_notebook  # tools/editions.py (which imports this module)
+
+        nbformat.write(student_notebook(nb), out / ipynb.name)
+        nb.cells = [c for c in nb.cells if not is_speaker_note(c)]
     nb.metadata["title"] = rendered.title
     strip_test_markers(nb)
-    for exporter, name in ((page_exporter(), rendered.page), (slides_exporter(), rendered.slides)):
+    exporters = (
+        (page_exporter(edition.page_drop), rendered.page),
+        (slides_exporter(edition.slide_drop), rendered.slides),
+    )
+    for exporter, name in exporters:
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": stem}})
         (out / name).write_text(body, encoding="utf-8")
     return rendered
@@ -188,7 +240,7 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Bayesian hierarchical models: course notebooks</title>
+<title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 46em; margin: 2em auto;
        padding: 0 1em; line-height: 1.5; color: #222; }}
@@ -202,63 +254,135 @@ MathJax.Hub.Config({{tex2jax: {{inlineMath: [["$", "$"]], processEscapes: true}}
 <script src="{mathjax_url}"></script>
 </head>
 <body>
-<h1>Bayesian hierarchical models</h1>
+<h1>{title}</h1>
 <p>The notebooks of the course (STA 630, chapter 6: hierarchical normal models, the HSB math
-scores), in lecture order. Each has a page to read and a slide deck (press <kbd>s</kbd> in a
-deck for the speaker notes).</p>
+scores), in lecture order. {intro}</p>
 <ol>
 {items}
 </ol>
-<h2>Editions</h2>
-<p>Built next to this site by <code>make all</code> (<code>tools/editions.py</code>):</p>
-<ul>
-<li>Instructors: the <em>slides</em> above, with speaker notes (<kbd>s</kbd>).</li>
-<li>Students: <a class="edition" href="../student.zip">the student edition</a> (notebooks with
-the solutions left out and no outputs, with <code>hierlib</code> and the data; also unzipped in
-<a class="edition" href="../student/">build/student/</a>).</li>
-<li>Print: <a class="edition" href="../handouts/course.pdf">the whole course as one PDF</a>;
-each notebook's handout is its <em>PDF</em> link above.</li>
-</ul>
+{extras}
 </body>
 </html>
 """
 
+INTRO = {
+    "students": "Each has a page to read, a slide deck and the notebook to run yourself "
+    "(the exercises are left for you to solve).",
+    "instructor": "Instructor edition: the pages include the exercise solutions; in a deck, "
+    "press <kbd>s</kbd> for the speaker notes. Do not publish this folder.",
+}
 
-def write_index(entries: list[Rendered], out: Path) -> Path:
-    """Write ``out/index.html`` linking every page and deck in the given (lecture) order."""
+
+def write_index(entries: list[Rendered], out: Path, edition: Edition = STUDENTS) -> Path:
+    """Write ``out/index.html`` linking every page, deck and notebook in lecture order.
+
+    A handout ``handouts/NN_topic.pdf``, ``handouts/course.pdf`` and ``student.zip`` are
+    linked where they are in ``out`` (:func:`copy_editions`), so that no link leads outside.
+    """
+
+    def link(href: str, text: str, cls: str = "deck") -> str:
+        return f'<a class="{cls}" href="{href}">{text}</a>' if (out / href).is_file() else ""
+
     items = "\n".join(
         f'<li><a class="page" href="{e.page}">{html.escape(e.title)}</a>'
         f'<a class="deck" href="{e.slides}">[slides]</a>'
-        f'<a class="deck" href="../handouts/{e.stem}.pdf">[PDF]</a></li>'
+        f'<a class="deck" href="{e.stem}.ipynb">[notebook]</a>'
+        + link(f"handouts/{e.stem}.pdf", "[PDF]")
+        + "</li>"
         for e in entries
     )
+    extras = [
+        link("student.zip", "The student edition", "edition")
+        + " (every notebook, the library <code>hierlib</code>, the data and the set-up"
+        " instructions, in one zip)",
+        link("handouts/course.pdf", "The whole course as one PDF", "edition"),
+    ]
+    extras = [e for e in extras if e.startswith("<a")]
+    extras_html = (
+        "<h2>Downloads</h2>\n<ul>\n" + "\n".join(f"<li>{e}</li>" for e in extras) + "\n</ul>"
+        if extras
+        else ""
+    )
+    title = "Bayesian hierarchical models" + (
+        " (instructor edition)" if edition.speaker_notes else ""
+    )
     index = out / "index.html"
-    index.write_text(INDEX_TEMPLATE.format(items=items, mathjax_url=MATHJAX_URL), encoding="utf-8")
+    index.write_text(
+        INDEX_TEMPLATE.format(
+            title=title,
+            intro=INTRO[edition.name],
+            items=items,
+            extras=extras_html,
+            mathjax_url=MATHJAX_URL,
+        ),
+        encoding="utf-8",
+    )
     return index
 
 
-def build(out: Path, node_modules: Path, notebooks: list[Path]) -> list[Rendered]:
-    """Render the whole site into a fresh ``out``."""
+def copy_editions(editions_dir: Path, out: Path) -> list[Path]:
+    """Copy the student edition's zip and the handouts from ``editions_dir`` into ``out``.
+
+    Copies ``student.zip`` and ``handouts/*.pdf`` where they exist (``make all`` builds them
+    before the site); returns the files copied.
+    """
+    copied = []
+    sources = [editions_dir / "student.zip", *sorted((editions_dir / "handouts").glob("*.pdf"))]
+    for src in sources:
+        if src.is_file():
+            dest = out / src.relative_to(editions_dir)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
+            copied.append(dest)
+    return copied
+
+
+def build(
+    out: Path,
+    node_modules: Path,
+    notebooks: list[Path],
+    edition: Edition = STUDENTS,
+    editions_dir: Path | None = None,
+) -> list[Rendered]:
+    """Render the whole site of ``edition`` into a fresh ``out``.
+
+    With ``editions_dir`` (students' edition only), copy the built student edition and
+    handouts from there into the site first (:func:`copy_editions`).
+    """
     if not notebooks:
         raise FileNotFoundError(f"no notebooks NN_topic.ipynb found in {NOTEBOOKS}")
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     copy_assets(node_modules, out / STATIC)
+    if editions_dir is not None and not edition.speaker_notes:
+        copy_editions(Path(editions_dir), out)
     entries = []
     for ipynb in notebooks:
-        print(f"rendering {ipynb.name}", flush=True)
-        entries.append(render(ipynb, out))
-    write_index(entries, out)
+        print(f"rendering {ipynb.name} ({edition.name})", flush=True)
+        entries.append(render(ipynb, out, edition))
+    write_index(entries, out, edition)
     return entries
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "build" / "site")
+    parser.add_argument("--edition", choices=sorted(EDITIONS), default=STUDENTS.name)
+    parser.add_argument("--out", type=Path, default=None, help="default: build/site (students)")
+    parser.add_argument(
+        "--editions", type=Path, default=REPO / "build", help="student.zip and handouts/ from"
+    )
     parser.add_argument("--node-modules", type=Path, default=REPO / "node_modules")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook")
     args = parser.parse_args(argv)
-    entries = build(args.out, args.node_modules, args.notebooks or notebooks_in_order())
+    edition = EDITIONS[args.edition]
+    args.out = args.out or REPO / "build" / ("site" if edition is STUDENTS else edition.name)
+    entries = build(
+        args.out,
+        args.node_modules,
+        args.notebooks or notebooks_in_order(),
+        edition,
+        args.editions,
+    )
     print(f"wrote {args.out / 'index.html'} ({len(entries)} notebooks)")
     return 0
 

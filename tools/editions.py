@@ -4,11 +4,16 @@ Three audiences, one source:
 
 * **student edition** (``build/student/``): every notebook with the cells tagged ``solution``
   emptied (a placeholder comment kept) and every output cleared, next to what a student needs to
-  run it (``hierlib``, ``data/``, the pins) and a README; also zipped as ``build/student.zip``;
+  run it (``hierlib``, ``data/``, the pins) and a README; also zipped as ``build/student.zip``,
+  which unzips to one folder, ``bayesian-hierarchical-models-student/``;
 * **handouts** (``build/handouts/``): one PDF per executed notebook and one for the whole course,
   printed by Debian's Chromium from nbconvert HTML with a local MathJax (no network);
-* **instructor decks** are the reveal.js decks of ``build/site/`` (``tools/build_site.py``); their
-  speaker notes are the notebook cells of slide type ``notes`` (press ``S`` in a deck).
+* **instructor decks** are the reveal.js decks of ``build/instructor/`` (``tools/build_site.py
+  --edition instructor``); their speaker notes are the notebook cells of slide type ``notes``
+  (press ``S`` in a deck). The published site ``build/site/`` has neither notes nor solutions.
+
+Every edition is built from the course's notebook list (the paired ``NN_topic.py`` sources, in
+lecture order: :func:`notebook_paths`), never from whatever ``.ipynb`` files lie around.
 
 Usage::
 
@@ -25,6 +30,7 @@ import copy
 import re
 import shutil
 import sys
+import zipfile
 from collections.abc import Iterable
 from html import escape as html_escape
 from pathlib import Path
@@ -47,11 +53,16 @@ HANDOUT_REMOVE_TAGS = frozenset({"solution", "check", "remove-cell"})
 HANDOUT_REMOVE_INPUT_TAGS = frozenset({"remove-input"})
 # What a student needs beside the notebooks to run them (copied into build/student/).
 STUDENT_SUPPORT = ("hierlib", "data", "pyproject.toml", "requirements.lock", "environment.yml")
+STUDENT_FOLDER = "bayesian-hierarchical-models-student"
+"""The one folder ``student.zip`` unzips to."""
 
 
 # --------------------------------------------------------------------------- notebook cells
 def notebook_paths(nb_dir: Path = NOTEBOOKS) -> list[Path]:
     """The course notebooks ``NN_topic.ipynb`` of ``nb_dir`` in lecture order.
+
+    The course's list is its paired sources ``NN_topic.py`` (``build_site.notebooks_in_order``):
+    a stray ``NN_topic.nbconvert.ipynb`` is not a course notebook.
 
     Raises
     ------
@@ -208,10 +219,17 @@ python3 -m venv .venv
 """
 
 
-def zip_dir(src: Path, zip_base: Path) -> Path:
-    """Zip ``src`` into ``zip_base.zip`` (one top folder named like ``src``); return the path."""
-    src = Path(src)
-    return Path(shutil.make_archive(str(zip_base), "zip", src.parent, src.name))
+def zip_dir(src: Path, archive: Path, folder: str = STUDENT_FOLDER) -> Path:
+    """Zip ``src`` into ``archive`` under one top ``folder``; return ``archive``.
+
+    Entries are sorted by path, so the notebooks ``NN_topic.ipynb`` come in lecture order.
+    """
+    src, archive = Path(src), Path(archive)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"{folder}/", "")
+        for path in sorted(src.rglob("*")):
+            zf.write(path, f"{folder}/{path.relative_to(src).as_posix()}")
+    return archive
 
 
 # --------------------------------------------------------------------------- handouts
@@ -231,6 +249,8 @@ pre, code, .highlight pre, .jp-OutputArea-output pre {
 /* figures sized to the page, never split across two pages */
 img { max-width: 100% !important; height: auto !important; }
 .jp-OutputArea-output img, .jp-RenderedImage { break-inside: avoid; page-break-inside: avoid; }
+/* a code cell and its output on one page where they fit (a taller cell still breaks) */
+.jp-CodeCell { break-inside: avoid; page-break-inside: avoid; }
 .jp-RenderedHTMLCommon table { font-size: 8pt; max-width: 100%; }
 .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 1px 4px; }
 .MathJax_Display, .MJXc-display { overflow: visible; }
@@ -382,7 +402,10 @@ def offline_browser():
 
     exe = chromium_path()
     if exe is None:
-        raise ValueError("Debian's chromium is not installed (apt-get install chromium)")
+        raise ValueError(
+            "Debian's chromium is not installed: `make chromium` installs it "
+            "(apt-get install chromium, as root or with sudo)"
+        )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=list(CHROMIUM_ARGS))
         try:
@@ -595,21 +618,39 @@ def overflowing(slides: list[dict], height: int = DECK_VIEWPORT[1]) -> list[dict
     return [s for s in slides if s["bottom"] > height + 1 or s["top"] < -1]
 
 
-def speaker_view_notes(page) -> str:
-    """Open the speaker view (key ``s``) of the deck shown in ``page``; return its notes text."""
+SPEAKER_NOTES_JS = """() => {
+  const n = document.querySelector('.speaker-controls-notes .value');
+  const shown = (e) => e.getBoundingClientRect().width > 0;
+  return {text: n.innerText,
+          math: [...n.querySelectorAll('math')].filter(shown).length,
+          mathjax: n.querySelectorAll('.MathJax_CHTML, .MJX_Assistive_MathML, script').length};
+}"""
+
+
+def speaker_view(page) -> dict:
+    """Open the speaker view (key ``s``) of the deck shown in ``page``; describe its notes.
+
+    Returns ``text`` (the notes as shown), ``math`` (formulas shown, as MathML) and
+    ``mathjax`` (MathJax output or TeX scripts left in the notes: 0 when each formula shows
+    once).
+    """
     with page.context.expect_page(timeout=15_000) as popup_info:
         page.keyboard.press("s")
     popup = popup_info.value
     try:
-        notes = popup.locator(".speaker-controls-notes .value")
         popup.wait_for_function(
             "() => { const n = document.querySelector('.speaker-controls-notes .value');"
             " return n && n.textContent.trim().length > 0; }",
             timeout=15_000,
         )
-        return notes.inner_text()
+        return popup.evaluate(SPEAKER_NOTES_JS)
     finally:
         popup.close()
+
+
+def speaker_view_notes(page) -> str:
+    """Open the speaker view (key ``s``) of the deck shown in ``page``; return its notes text."""
+    return speaker_view(page)["text"]
 
 
 def contact_sheet(pngs: list[Path], out: Path, cols: int = 4) -> Path:
@@ -668,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.edition == "student":
         out = args.out or BUILD / "student"
         written = write_student_edition(paths, out)
-        archive = zip_dir(out, out.parent / out.name)
+        archive = zip_dir(out, out.parent / f"{out.name}.zip")
         print(f"student edition: {len(written)} notebooks in {out}, archive {archive}")
     elif args.edition == "handouts":
         out = args.out or BUILD / "handouts"

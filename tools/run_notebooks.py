@@ -7,6 +7,10 @@ For each ``notebooks/NN_topic.py`` (the reviewed source):
    without per-cell timing metadata, so a rerun only changes what the code changes;
 3. jupytext syncs the pair back (the ``.py`` is rewritten from the executed notebook).
 
+Cells tagged ``timing`` (seconds, ESS per second: different on every run) are executed and
+shown to whoever runs the notebook, but saved without their output, so that a rerun leaves the
+committed notebook unchanged (CONTRIBUTING.md).
+
 Usage: ``python tools/run_notebooks.py [--jobs N] [NN_topic.py ...]`` (default: every
 notebook, two at a time). The notebooks are independent (none reads what another writes), so
 ``--jobs`` of them execute at once, each in its own process and kernel; the report is printed
@@ -40,6 +44,19 @@ BUDGET_S = 20.0
 """CONTRIBUTING: each notebook executes in under 20 s (a slower one is reported)."""
 JOBS = 2
 """Notebooks executed at once by default (the course machine has two cores)."""
+
+UNSAVED_OUTPUT_TAG = "timing"
+"""Cells whose output varies from run to run: executed, saved without output."""
+
+
+def drop_unsaved_outputs(nb: nbformat.NotebookNode) -> int:
+    """Clear the outputs of the cells tagged ``timing`` in place; return how many."""
+    cleared = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code" and UNSAVED_OUTPUT_TAG in cell.metadata.get("tags", []):
+            cell.outputs = []  # the execution count stays: it is the same on every run
+            cleared += 1
+    return cleared
 
 
 def lecture_order(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -86,6 +103,7 @@ def execute(ipynb: Path) -> list[str]:
         finally:
             # one stream output per print run, however the kernel happened to flush it
             CoalesceStreamsPreprocessor().preprocess(nb, {})
+            drop_unsaved_outputs(nb)
             nbformat.write(nb, ipynb)
     return [
         cell.source.splitlines()[0] if cell.source else "(empty cell)"

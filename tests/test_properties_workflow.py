@@ -1,0 +1,56 @@
+"""Property-based tests (Hypothesis) of the workflow API: the exact marginal of tau2, the
+exact pooling posteriors, and the ArviZ groups, on the random data sets of
+``test_properties`` (any scale, labels, constant groups). Each call returns finite results of
+the right shape, or raises a ValueError/TypeError naming the problem."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from test_properties import FAST, call, datasets, finite
+
+from hierlib import exact, predictive, priors
+
+PRIORS = [None, priors.Default(tau2="uniform-tau"), priors.HalfCauchy(scale=2.0)]
+
+
+@FAST
+@given(datasets(), st.sampled_from(PRIORS))
+def test_marginal_tau2_is_a_density_or_a_named_error(data, prior):
+    table = call(exact.marginal_tau2, *data, prior, 101)
+    if table is None:
+        return
+    assert finite(table.to_numpy()) and (table["density"] >= 0).all()
+    assert (
+        np.trapezoid(table["density"], table["tau2"]) == np.float64(1.0)
+        or abs(np.trapezoid(table["density"], table["tau2"]) - 1.0) < 1e-6
+    )
+    assert (np.diff(table["tau2"]) > 0).all()
+
+
+@FAST
+@given(datasets(), st.sampled_from(["complete", "none"]))
+def test_pooling_posteriors_are_finite_or_refused(data, which):
+    fn = exact.complete_pooling if which == "complete" else exact.no_pooling
+    post = call(fn, *data, 20, 2, 1)
+    if post is None:
+        return
+    assert all(finite(v) for v in post.draws.values())
+    idata = call(lambda: post.to_arviz(log_likelihood=True, posterior_predictive=True))
+    if idata is not None:
+        assert idata.log_likelihood["y"].shape == (2, 20, np.asarray(data[0]).size)
+        assert finite(idata.posterior_predictive["y"].values)
+
+
+@FAST
+@given(
+    st.integers(1, 40),
+    st.floats(-1e3, 1e3),
+    st.floats(0.0, 1e4),
+    st.floats(-1e3, 1e3),
+    st.floats(0.0, 1e3),
+    st.floats(1e-3, 1e3),
+)
+def test_school_loglik_is_finite_and_largest_at_the_school_mean(n, ybar, ss, mu, tau2, sigma2):
+    ll = predictive.school_loglik(n, ybar, ss, mu, tau2, sigma2)
+    assert np.isfinite(ll)
+    assert predictive.school_loglik(n, ybar, ss, ybar, tau2, sigma2) >= ll
