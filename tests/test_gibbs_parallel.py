@@ -190,3 +190,13 @@ def test_an_error_in_one_chain_reaches_the_caller_and_stops_the_others(small, mo
         )
     # 4 chains x 50 chunks were asked for; the run stopped long before
     assert len([k for k in calls if k > 0]) < 4 * 50 // 2
+
+
+def test_pointwise_groups_need_the_rows(small):
+    y, groups = small
+    post = gibbs.hierarchical_normal(stats=group_stats(y, groups), n_draws=50)
+    assert post.y is None
+    with pytest.raises(ValueError, match="no observations"):
+        post.to_arviz(log_likelihood=True)
+    rows = gibbs.hierarchical_normal(y, groups, n_draws=50)
+    assert rows.to_arviz(log_likelihood=True).log_likelihood["y"].shape == (4, 50, y.size)
