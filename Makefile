@@ -21,7 +21,7 @@ NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: all help setup chromium lab notebooks site instructor student handouts decks test test-lower \
-        lint clean lock bench
+        lint clean lock bench bench-peers
 
 # Editions (README "For instructors"): build/student.zip and build/handouts/ first, then the
 # published site build/site/ (copies both in: self-contained) and build/instructor/.
@@ -73,9 +73,11 @@ $(NODE_STAMP): package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --ignore-scripts
 	touch $(NODE_STAMP)
 
-# make notebooks NB=notebooks/05_gibbs.py executes just that one (default: all, lecture order)
+# make notebooks NB=notebooks/05_gibbs.py executes just that one (default: all, lecture order,
+# JOBS at a time: the notebooks are independent)
+JOBS ?= 2
 notebooks: setup
-	$(BIN)/python tools/run_notebooks.py $(NB)
+	$(BIN)/python tools/run_notebooks.py --jobs $(JOBS) $(NB)
 
 # the published site (students: no solutions, no speaker notes; links the student edition and
 # handouts where built) and the instructor edition (solutions in the pages, notes in the decks)
@@ -111,9 +113,25 @@ test: setup chromium
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (exit $$status)"; fi; \
 	exit $$status
 
-# Speed of the Gibbs samplers vs a textbook numpy loop (prints figures; never a timed test)
+# Speed of the Gibbs samplers vs a textbook numpy loop, then what a user waits on (parallel
+# chains, REML, import cells); prints figures, never a timed test
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gibbs.py
+	$(BIN)/python benchmarks/bench_user.py
+
+# Optional, never part of the tests: hierlib vs NUTS (PyMC + nutpie, from PyPI) vs the textbook
+# loop, ESS per second in one run, in a venv of its own (build/peers-venv: the course's pins
+# plus PyMC and nutpie, which the course does not depend on)
+PEERS := build/peers-venv
+PEERS_PINS := "pymc==5.28.5" "nutpie==0.16.8"
+$(PEERS)/.installed: pyproject.toml requirements.lock
+	rm -rf $(PEERS) && $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade "pip==26.3"
+	$(PEERS)/bin/python -m pip install --quiet -c requirements.lock -e . $(PEERS_PINS)
+	touch $@
+
+bench-peers: $(PEERS)/.installed
+	$(PEERS)/bin/python benchmarks/bench_peers.py
 
 # The lower-bounds job: hierlib built as a wheel, installed outside the repository into
 # build/lower-venv with the oldest supported versions (requirements-lower.txt), and its unit

@@ -33,6 +33,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import textbook
+from machine import cpu_model
 from numba import njit
 
 from hierlib import diagnostics, gibbs
@@ -40,18 +41,6 @@ from hierlib.data import group_stats, load_hsb
 from hierlib.marginal import simulate_two_level
 
 SEED = 630
-
-
-def cpu_model() -> str:
-    """The CPU's model name (as ``lscpu`` prints it)."""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 # --------------------------------------------------------------------------- compiled

@@ -81,7 +81,7 @@ PARAMETERIZATIONS = {"centered": CENTERED, "offset": OFFSET, "interweaved": INTE
 LOG_TAU, LOG_NU0, LOG_TAU_HALF_CAUCHY = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def standard_gamma(rng, shape):
     """One Gamma(shape, rate 1) draw (Marsaglia & Tsang 2000, exact rejection sampler).
 
@@ -118,7 +118,7 @@ def standard_gamma(rng, shape):
     raise ValueError("Gamma draw: no proposal accepted in 10000 tries (shape out of range)")
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _normal(rng, b, precision):
     """One draw from :math:`N(b/P, 1/P)`: a normal given its precision :math:`P` and
     :math:`b = P \\times` mean (the form every normal full conditional comes in)."""
@@ -126,13 +126,13 @@ def _normal(rng, b, precision):
     return b * var + math.sqrt(var) * rng.standard_normal()
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _inverse_gamma(rng, shape, rate):
     """One draw of a variance :math:`v = 1/\\lambda`, :math:`\\lambda \\sim` Gamma(shape, rate)."""
     return rate / standard_gamma(rng, shape)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _log_target(kind, u, c):
     """Log density of ``u`` up to a constant (``-inf`` outside the support or on overflow).
 
@@ -168,7 +168,7 @@ def _log_target(kind, u, c):
     return val
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def slice_sample(rng, kind, u0, c, width):
     """One slice-sampling update of ``u`` (Neal 2003, fig. 3 and 5: stepping out with at most
     64 steps split at random between the two sides, then shrinkage).
@@ -205,7 +205,7 @@ def slice_sample(rng, kind, u0, c, width):
     return math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _tau_width(c):
     """Initial slice width on log tau: about 2.5 sd of log tau under the likelihood
     exp(-c0 tau^2/2 + c1 tau), clipped to [0.02, 2]. It depends on the conditioning values
@@ -215,7 +215,7 @@ def _tau_width(c):
     return min(2.0, max(0.02, 2.5 / (math.sqrt(c[0]) * (c[1] / c[0]))))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _record(row, out_theta, keep, acc, theta, shift, ybar):
     """Store the kept groups' theta (= shift + x) in ``out_theta[row]`` and accumulate the
     running sums of theta - ybar and of its square for every group."""
@@ -227,7 +227,7 @@ def _record(row, out_theta, keep, acc, theta, shift, ybar):
         acc[1, j] += d * d
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def normal_sweeps(
     rng, param, n, ybar, ss, hyper, state, x, n_iter, start, keep, out, out_theta, acc
 ):
@@ -364,7 +364,7 @@ def normal_sweeps(
     state[0], state[1], state[2], state[3] = mu, sigma2, tau2, inv_a
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def unequal_sweeps(
     rng, n, ybar, ss, hyper, state, theta, phi, n_iter, start, keep, out, out_theta, out_s2, acc
 ):

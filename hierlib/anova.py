@@ -21,16 +21,18 @@ and :math:`F = MS_{between} / MS_{within} \\sim F_{m-1,\\, n-m}` under :math:`H_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 
 from hierlib._validate import RESCALE_HINT, at_least_groups, finite_result, require_stats
 from hierlib.data import GroupStats, group_stats
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 ROWS = ("between groups", "within groups", "total")
 COLUMNS = ("df", "SS", "MS", "F", "p")
@@ -182,6 +184,8 @@ def plot_f_test(result: OneWayAnova, ax: Axes | None = None) -> Axes:
     Shades the upper 5% (the rejection region) so the distance of the observed F from it is
     visible. Returns the Axes.
     """
+    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+
     if ax is None:
         _, ax = plt.subplots()
     dist = sps.f(result.df_between, result.df_within)
@@ -207,6 +211,8 @@ def plot_two_extremes(stats: GroupStats, ax: Axes | None = None, unit: str = "po
     bars (schools ordered by mean), against the single pooled mean
     :math:`\\hat\\theta_j = \\bar y` for all. Returns the Axes.
     """
+    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+
     if ax is None:
         _, ax = plt.subplots()
     res = anova_from_stats(stats)

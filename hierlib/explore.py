@@ -14,13 +14,16 @@ The three figures of the data notebook (``01_data``) and the numbers behind them
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import numpy as np
-from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import as_finite_1d, require_stats
 from hierlib.data import GroupStats, group_stats
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 Z95 = 1.959963984540054
 """The 97.5% standard-normal quantile: :math:`\\pm` this many SEs hold 95% of a normal."""
@@ -67,6 +70,8 @@ def standard_errors(stats: GroupStats, pooled: bool = True) -> NDArray[np.float6
 
 def _new_axes(ax: Axes | None) -> Axes:
     if ax is None:
+        import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+
         _, ax = plt.subplots()
     return ax
 

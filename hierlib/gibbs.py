@@ -26,13 +26,30 @@ students) and are compiled with numba (``engine="numba"``); ``engine="numpy"`` r
 textbook vectorised loop instead (a slower reference implementation). Each chain gets its
 own stream, ``numpy.random.default_rng(child)`` for ``child in
 SeedSequence(seed).spawn(n_chains)``; the same seed gives bit-identical draws.
+
+Chains run in parallel on threads (``cores=``, default: every core this process may use): the
+compiled sweeps release the GIL (numba ``nogil=True``), and each thread drives its own chain
+with its own ``Generator`` (numba reads and advances that generator's state directly, without
+numpy's lock, which is safe because no other thread touches it). Each chain's draws depend only
+on its own stream, so the draws are bit-identical to a sequential run (``cores=1``) of the same
+seed. ``engine="numpy"`` runs its chains one after the other. ``Posterior.elapsed`` is
+wall-clock time: chains that ran in parallel count once, together.
+
+The data come either as rows ``(y, groups)`` or as their sufficient statistics
+``stats=data.group_stats(y, groups)`` (or any :class:`hierlib.data.GroupStats`, e.g. built
+from a table of summaries); both give the same draws. A :class:`Posterior` sampled from
+``stats=`` holds no student rows (only ``stats``): what needs them (pointwise
+log-likelihood, replicated data) cannot be computed from it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import time
 import warnings
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -294,6 +311,59 @@ def _check_run(parameterization, n_draws, n_warmup, n_chains, seed, progress, en
         raise ValueError(f"engine must be 'numba' or 'numpy'; got {engine!r}")
 
 
+def _data(y, groups, stats) -> tuple[Any, Any]:
+    """The data as :func:`_prepare` takes them: the rows ``(y, groups)`` as given, or
+    ``(stats, None)`` once ``stats`` is checked (exactly one of the two forms, else an error)."""
+    if stats is None:
+        if y is None or groups is None:
+            missing = " and ".join(name for name, v in (("y", y), ("groups", groups)) if v is None)
+            raise ValueError(
+                f"no data: pass y and groups (the rows) or stats= (their group_stats); "
+                f"{missing} missing"
+            )
+        return y, groups
+    if y is not None or groups is not None:
+        raise ValueError("pass the data once: either y and groups (the rows) or stats=, not both")
+    return _check_stats(stats), None
+
+
+def _check_stats(stats) -> GroupStats:
+    """A user-supplied :class:`GroupStats` (which checks its own entries when built): its
+    labels must also be sorted, as :func:`group_stats` gives them (groups are looked up by
+    label)."""
+    if not isinstance(stats, GroupStats):
+        raise TypeError(
+            "stats must be a hierlib.data.GroupStats (e.g. data.group_stats(y, groups)); "
+            f"got {type(stats).__name__}"
+        )
+    try:
+        ordered = bool(np.all(stats.labels[1:] > stats.labels[:-1]))
+    except TypeError:
+        ordered = False
+    if not ordered:
+        raise ValueError("stats.labels must be sorted (as group_stats gives them)")
+    return stats
+
+
+def _workers(cores: int | None, n_chains: int, engine: str) -> int:
+    """Threads to run the chains on: ``cores`` (``None``: every core this process may use),
+    at most one per chain; one for ``engine="numpy"`` (its sweeps hold the GIL)."""
+    if cores is None:
+        cores = available_cores()
+    else:
+        positive_int(cores, "cores")
+    return 1 if engine == "numpy" else min(int(cores), n_chains)
+
+
+def available_cores() -> int:
+    """The number of cores this process may run on (its CPU affinity; ``os.cpu_count()``
+    where the platform does not report one): the default ``cores=`` of the samplers."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _prepare(
     y,
     groups,
@@ -312,7 +382,7 @@ def _prepare(
     """The samplers' shared checks, in order: data, prior (``None``: ``allowed[0]()``), run
     arguments, the prior's needs of the data, group sizes (``min_size_for``: at least two
     members each), ``keep_theta``. Returns ``(stats, prior, keep, hyper)``."""
-    stats = group_stats(y, groups)
+    stats = y if isinstance(y, GroupStats) else group_stats(y, groups)  # see _data
     prior = _check_prior(prior, allowed, allowed[0]())
     _check_run(parameterization, n_draws, n_warmup, n_chains, seed, progress, engine)
     prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
@@ -421,12 +491,14 @@ def _start_values(stats: GroupStats, rng: np.random.Generator) -> tuple[float, f
     return mu, sigma2 * float(np.exp(0.1 * z[1])), tau2 * float(np.exp(z[2]))
 
 
-def _run_chunks(step, n_warmup: int, n_draws: int, bar) -> float:
-    """Call ``step(n_iter, start)`` over warm-up then sampling in chunks; return seconds."""
+def _run_chunks(step, n_warmup: int, n_draws: int, bar, stop=None) -> float:
+    """Call ``step(n_iter, start)`` over warm-up then sampling in chunks; return seconds.
+
+    ``bar.update(k)`` after each chunk; a set ``stop`` event ends the run between chunks."""
     elapsed = 0.0
     done = 0
     total = n_warmup + n_draws
-    while done < total:
+    while done < total and not (stop is not None and stop.is_set()):
         k = min(_CHUNK, (n_warmup - done) if done < n_warmup else total - done)
         start = -1 if done < n_warmup else done - n_warmup
         t0 = time.perf_counter()
@@ -435,6 +507,16 @@ def _run_chunks(step, n_warmup: int, n_draws: int, bar) -> float:
         done += k
         bar.update(k)
     return elapsed
+
+
+class _Count:
+    """Sweeps a chain's thread has done (read by the main thread to move the progress bar)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def update(self, k: int) -> None:
+        self.n += k
 
 
 PROGRESS_DELAY = 2.0
@@ -451,25 +533,57 @@ def _progress_options(progress: bool | None) -> dict:
     return {"disable": not progress}
 
 
-def _run_chains(init_chain, n_acc, m, n_chains, n_warmup, n_draws, seed, progress):
-    """Run the chains one after the other, each on its own stream (:func:`_chain_rngs`).
+def _run_chains(init_chain, n_acc, m, n_chains, n_warmup, n_draws, seed, progress, workers=1):
+    """Run the chains, each on its own stream (:func:`_chain_rngs`), on ``workers`` threads.
 
     ``init_chain(c, rng, acc_c)`` sets chain ``c`` up (starting values from ``rng``) and
     returns its ``step(n_iter, start)``, which sweeps, writes the kept draws and adds the
     running sums of the chain's ``n_acc`` moment rows to ``acc_c`` (shape ``(n_acc, m)``).
-    Returns the sums over all chains and the seconds spent sampling.
+    A chain touches only its own stream, state and rows of the output, so running chains on
+    threads (the numba sweeps release the GIL) gives the same draws as one after the other;
+    the sums are added up in chain order either way. The progress bar is moved from this
+    (the calling) thread. Returns the sums over all chains and the seconds spent sampling
+    (wall clock: with parallel chains, the time they took together).
     """
-    acc = np.zeros((n_acc, m))
-    elapsed = 0.0
+    accs = [np.zeros((n_acc, m)) for _ in range(n_chains)]
+    steps = [init_chain(c, rng, accs[c]) for c, rng in enumerate(_chain_rngs(seed, n_chains))]
+    for step in steps:
+        step(0, -1)  # compile or load from cache outside the timed region
     total = n_chains * (n_warmup + n_draws)
     with tqdm(total=total, desc="Gibbs", **_progress_options(progress)) as bar:
-        for c, rng in enumerate(_chain_rngs(seed, n_chains)):
-            acc_c = np.zeros((n_acc, m))
-            step = init_chain(c, rng, acc_c)
-            step(0, -1)  # compile or load from cache outside the timed region
-            elapsed += _run_chunks(step, n_warmup, n_draws, bar)
-            acc += acc_c
+        if workers <= 1:
+            elapsed = sum(_run_chunks(step, n_warmup, n_draws, bar) for step in steps)
+        else:
+            elapsed = _run_threads(steps, n_warmup, n_draws, bar, workers)
+    acc = np.zeros((n_acc, m))
+    for acc_c in accs:
+        acc += acc_c
     return acc, elapsed
+
+
+def _run_threads(steps, n_warmup: int, n_draws: int, bar, workers: int) -> float:
+    """Run every chain's ``step`` on a pool of ``workers`` threads; poll their counts to
+    move ``bar`` from this thread. On an error or Ctrl-C the other chains stop after their
+    current chunk. Returns the wall-clock seconds."""
+    counts = [_Count() for _ in steps]
+    stop = threading.Event()
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hierlib-chain") as pool:
+        futures = [
+            pool.submit(_run_chunks, step, n_warmup, n_draws, count, stop)
+            for step, count in zip(steps, counts, strict=True)
+        ]
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
+                bar.update(sum(c.n for c in counts) - bar.n)
+                for f in done:
+                    f.result()  # re-raise a chain's error here
+        except BaseException:
+            stop.set()
+            raise
+    return time.perf_counter() - t0
 
 
 def _guarded(sweeps, model: str):
@@ -541,8 +655,8 @@ def _moments(acc: NDArray[np.float64], count: int, shift: NDArray[np.float64]):
 
 # -------------------------------------------------------------------------------- samplers
 def hierarchical_normal(
-    y: ArrayLike,
-    groups: ArrayLike,
+    y: ArrayLike | None = None,
+    groups: ArrayLike | None = None,
     prior: Default | SemiConjugate | HalfCauchy | None = None,
     parameterization: str = "centered",
     n_draws: int = 5000,
@@ -552,6 +666,9 @@ def hierarchical_normal(
     keep_theta: ArrayLike | None = None,
     progress: bool | None = None,
     engine: str = "numba",
+    *,
+    stats: GroupStats | None = None,
+    cores: int | None = None,
 ) -> Posterior:
     """Gibbs sampler for the hierarchical normal model with equal variances.
 
@@ -562,7 +679,7 @@ def hierarchical_normal(
     Parameters
     ----------
     y : array_like of float, shape (n,)
-        Responses (finite).
+        Responses (finite). Give either ``y`` and ``groups`` or ``stats``.
     groups : array_like, shape (n,)
         Group label of every response (any sortable labels).
     prior : priors.Default, priors.SemiConjugate or priors.HalfCauchy, optional
@@ -574,7 +691,7 @@ def hierarchical_normal(
     n_draws, n_warmup : int
         Draws kept per chain, and sweeps discarded first.
     n_chains : int
-        Number of chains (run one after the other, each with its own stream).
+        Number of chains, each with its own stream (run in parallel, see ``cores``).
     seed : int
         Non-negative; the same seed gives bit-identical draws.
     keep_theta : array_like of group labels, or boolean mask, optional
@@ -588,7 +705,17 @@ def hierarchical_normal(
         only once a run has lasted 2 s, and never inside a Jupyter kernel (notebooks stay
         clean).
     engine : {"numba", "numpy"}
-        Compiled sweeps (default) or the textbook numpy loop (slower, same law).
+        Compiled sweeps (default) or the textbook numpy loop (slower, same law; its chains
+        run one after the other).
+    stats : hierlib.data.GroupStats, optional
+        The data as group sufficient statistics instead of rows:
+        ``stats=data.group_stats(y, groups)`` gives the same draws as ``y, groups``, and
+        needs only :math:`n_j, \\bar y_j, SS_j` per group (a table of summaries will do: labels
+        sorted and distinct). The :class:`Posterior` then holds no rows.
+    cores : int, optional
+        Threads the chains run on (``None``, default: every core this process may use, see
+        :func:`available_cores`; at most one per chain). The draws do not depend on it:
+        ``cores=1`` runs the chains one after the other and gives the same draws.
 
     Returns
     -------
@@ -600,10 +727,11 @@ def hierarchical_normal(
         Bad data (NaN/inf, mismatched lengths, empty, text, a scale beyond floating point),
         fewer than two groups (four under the default prior), no within-group spread under
         the default prior, an argument of the wrong value, kept draws above
-        :data:`MAX_DRAWS_BYTES`, or a sampler that stopped because a quantity left floating
-        point (the message names it).
+        :data:`MAX_DRAWS_BYTES`, a sampler that stopped because a quantity left floating
+        point (the message names it), no data or both rows and ``stats``.
     TypeError
-        ``y`` or ``groups`` of the wrong kind (a DataFrame, None, complex numbers).
+        ``y`` or ``groups`` of the wrong kind (a DataFrame, None, complex numbers), or
+        ``stats`` that is not a :class:`hierlib.data.GroupStats`.
 
     Warns
     -----
@@ -611,10 +739,12 @@ def hierarchical_normal(
         When the prior and the number of groups make :math:`E[\\tau^2 \\mid y]` infinite
         (the default prior with m = 4 or 5 groups): summarise :math:`\\tau^2` by quantiles.
     """
+    data = _data(y, groups, stats)  # (y, groups), or (stats, None): no rows were given
     stats, prior, keep, hyper = _prepare(
-        y, groups, prior, (Default, SemiConjugate, HalfCauchy), parameterization, n_draws,
+        *data, prior, (Default, SemiConjugate, HalfCauchy), parameterization, n_draws,
         n_warmup, n_chains, seed, progress, engine, keep_theta,
     )  # fmt: skip
+    workers = _workers(cores, n_chains, engine)
     hyper = hyper[:6] + (hyper[6] if len(hyper) > 6 else 0.0,)  # A^2 (0: no half-Cauchy)
     param = _kernels.PARAMETERIZATIONS[parameterization]
     sweeps = _kernels.normal_sweeps if engine == "numba" else _kernels_numpy.normal_sweeps
@@ -633,11 +763,13 @@ def hierarchical_normal(
             rng, param, n, ybar, ss, hyper, state, x, k, start, keep, out[c], out_theta[c], acc_c
         )
 
-    acc, elapsed = _run_chains(init_chain, 2, stats.m, n_chains, n_warmup, n_draws, seed, progress)
+    acc, elapsed = _run_chains(
+        init_chain, 2, stats.m, n_chains, n_warmup, n_draws, seed, progress, workers
+    )
     _check_finite({"mu, sigma2 or tau2": out, "theta": out_theta}, "hierarchical_normal")
     _warn_infinite_means(stats.m, hyper)
     theta_mean, theta_sd = _moments(acc, n_chains * n_draws, ybar)
-    rows = _observation_rows(y, groups, stats)
+    rows = (None, None) if y is None else _observation_rows(y, groups, stats)  # stats=: no rows
     return Posterior(
         draws={
             "mu": out[..., 0],
@@ -662,8 +794,8 @@ def hierarchical_normal(
 
 
 def unequal_variances(
-    y: ArrayLike,
-    groups: ArrayLike,
+    y: ArrayLike | None = None,
+    groups: ArrayLike | None = None,
     prior: UnequalVariances | None = None,
     n_draws: int = 5000,
     n_warmup: int = 1000,
@@ -672,6 +804,9 @@ def unequal_variances(
     keep_theta: ArrayLike | None = None,
     progress: bool | None = None,
     engine: str = "numba",
+    *,
+    stats: GroupStats | None = None,
+    cores: int | None = None,
 ) -> Posterior:
     """Gibbs sampler for the hierarchical normal model with unequal variances (centered).
 
@@ -686,7 +821,8 @@ def unequal_variances(
     :math:`\\sigma_0^2` from their full conditionals (:mod:`hierlib.conditionals`) and
     :math:`\\nu_0` by an exact slice-sampling update on :math:`\\log\\nu_0` (no closed form).
 
-    Parameters and returns as :func:`hierarchical_normal`; ``keep_theta`` selects the groups
+    Parameters and returns as :func:`hierarchical_normal` (``stats=`` instead of rows,
+    ``cores=`` for parallel chains); ``keep_theta`` selects the groups
     whose ``theta`` and ``sigma2_j`` draws are kept; ``post.sigma2_j_mean`` and
     ``post.sigma2_j_sd`` cover every group.
 
@@ -698,10 +834,12 @@ def unequal_variances(
         spread (:math:`SS_j = 0`) make the posterior improper (the condition is derived in
         :func:`hierlib.propriety.check_unequal_variances`).
     """
+    data = _data(y, groups, stats)  # (y, groups), or (stats, None): no rows were given
     stats, prior, keep, hyper = _prepare(
-        y, groups, prior, (UnequalVariances,), "centered", n_draws, n_warmup, n_chains, seed,
+        *data, prior, (UnequalVariances,), "centered", n_draws, n_warmup, n_chains, seed,
         progress, engine, keep_theta, "the unequal-variances model (sigma_j^2 per group)",
     )  # fmt: skip
+    workers = _workers(cores, n_chains, engine)
     sweeps = _kernels.unequal_sweeps if engine == "numba" else _kernels_numpy.unequal_sweeps
     sweeps = _guarded(sweeps, "unequal_variances")
     n = stats.n.astype(np.float64)
@@ -724,12 +862,14 @@ def unequal_variances(
             out_s2[c], acc_c,
         )  # fmt: skip
 
-    acc, elapsed = _run_chains(init_chain, 4, stats.m, n_chains, n_warmup, n_draws, seed, progress)
+    acc, elapsed = _run_chains(
+        init_chain, 4, stats.m, n_chains, n_warmup, n_draws, seed, progress, workers
+    )
     _check_finite({"mu, tau2, sigma02 or nu0": out, "theta": out_theta, "sigma2_j": out_s2},
                   "unequal_variances")  # fmt: skip
     _warn_infinite_means(stats.m, hyper)
     count = n_chains * n_draws
-    rows = _observation_rows(y, groups, stats)
+    rows = (None, None) if y is None else _observation_rows(y, groups, stats)  # stats=: no rows
     theta_mean, theta_sd = _moments(acc[:2], count, ybar)
     s2_mean, s2_sd = _moments(acc[2:], count, s2)
     return Posterior(

@@ -21,10 +21,9 @@ small n (:meth:`BlockCompoundSymmetry.to_dense`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import (
@@ -38,6 +37,9 @@ from hierlib._validate import (
 )
 from hierlib.data import GroupStats, group_stats
 from hierlib.explore import plot_within_spread
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 DENSE_LIMIT = 5000
 """Largest n for which :meth:`BlockCompoundSymmetry.to_dense` builds the n x n matrix."""
@@ -346,6 +348,8 @@ def plot_covariance(cov: BlockCompoundSymmetry, ax: Axes | None = None) -> Axes:
     Shows the block compound symmetry: :math:`\\tau^2 + \\sigma^2` on the diagonal,
     :math:`\\tau^2` within a group, 0 across groups; group boundaries are drawn as lines.
     """
+    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+
     dense = cov.to_dense()
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 5.5))
@@ -385,6 +389,8 @@ def plot_correlation_check(
     observed : float, optional
         The same statistic on the real data (dashed line).
     """
+    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+
     r_arr = as_finite_1d(r, "r")
     if ax is None:
         _, ax = plt.subplots()
@@ -418,6 +424,8 @@ def plot_icc_limits(
     -------
     ndarray of Axes, one per ICC.
     """
+    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+
     rhos = as_finite_1d(iccs, "iccs")
     if ((rhos < 0) | (rhos > 1)).any():
         raise ValueError(f"iccs must lie in [0, 1]; got {rhos}")

@@ -33,17 +33,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy import stats as sps
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from hierlib._validate import (
     RESCALE_HINT,
@@ -57,6 +53,9 @@ from hierlib._validate import (
 )
 from hierlib.data import GroupStats, group_stats
 from hierlib.marginal import icc, marginal_loglik
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 METHODS = ("REML", "ML")
 
@@ -203,7 +202,7 @@ def maximize_profile(stats: GroupStats, method: str = "REML") -> tuple[float, fl
     Returns
     -------
     (tau2, sigma2, loglik)
-        The maximiser and the maximum. An independent check on :func:`fit_random_intercept`.
+        The maximiser and the maximum: where :func:`fit_random_intercept` starts ``MixedLM``.
     """
     _method(method)
     _check_stats(stats)
@@ -277,6 +276,8 @@ def plot_profile(
     title : str
         A title that says what to see.
     """
+    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+
     if ax is None:
         _, ax = plt.subplots()
     peaks = {m: maximize_profile(stats, m) for m in methods}
@@ -371,10 +372,39 @@ class RandomInterceptFit:
         )
 
 
+def _start_params(stats: GroupStats, method: str):
+    """``MixedLM`` starting values at the optimum :func:`maximize_profile` finds in closed
+    form: :math:`\\hat\\mu` (GLS) and the variance ratio :math:`\\hat\\tau^2/\\hat\\sigma^2`
+    (``MixedLM`` profiles the scale :math:`\\sigma^2` out, so its ``cov_re`` is that ratio).
+    ``None`` (``MixedLM``'s own start) when the optimum is on the boundary :math:`\\tau^2 = 0`
+    or cannot be computed in floating point.
+    """
+    from statsmodels.regression.mixed_linear_model import MixedLMParams
+
+    try:
+        with np.errstate(all="ignore"):
+            tau2, sigma2, _ = maximize_profile(stats, method)
+            mu_hat = gls_mean(stats, tau2, sigma2)[0] if tau2 > 0 else 0.0
+    except (ValueError, ArithmeticError):  # data at the edge of floating point: MixedLM's start
+        return None
+    if not (tau2 > 0 and np.isfinite([tau2, sigma2, mu_hat]).all()):
+        return None
+    return MixedLMParams.from_components(
+        fe_params=np.array([mu_hat]), cov_re=np.array([[tau2 / sigma2]])
+    )
+
+
 def fit_random_intercept(
     y: ArrayLike, groups: ArrayLike, method: str = "REML"
 ) -> RandomInterceptFit:
     """Fit :math:`Y_{ij} = \\mu + b_j + \\varepsilon_{ij}` by REML or ML with ``MixedLM``.
+
+    ``MixedLM`` starts where it will end: at the optimum :func:`maximize_profile` finds from
+    the group sufficient statistics in a few milliseconds, so its optimiser (BFGS) converges
+    in a step or two (about 0.2-0.3x the time of a default ``MixedLM.fit``; ``make bench``
+    prints both). The estimates are ``MixedLM``'s own, and agree with a default fit run to
+    full convergence (``gtol=1e-10``) to 1e-6; a default fit, which stops at ``gtol=1e-5``,
+    can be off by about 1e-4 (relative) in :math:`\\hat\\tau^2`.
 
     Parameters
     ----------
@@ -418,12 +448,14 @@ def fit_random_intercept(
     stats = group_stats(y_arr, g_arr)
     _check_stats(stats)
     y_name = getattr(y, "name", None) or "y"
-    res, caught, converged = _mixedlm(y_arr, g_arr, y_name, method)
+    res, caught, converged = _mixedlm(y_arr, g_arr, y_name, method, _start_params(stats, method))
     center, scale = 0.0, 1.0
     messages = tuple(str(w.message) for w in caught)
     if not converged and float(np.std(y_arr)) > 0:
         z_center, z_scale = float(np.mean(y_arr)), float(np.std(y_arr))
-        res_z, caught_z, converged_z = _mixedlm((y_arr - z_center) / z_scale, g_arr, y_name, method)
+        z = (y_arr - z_center) / z_scale
+        start_z = _start_params(group_stats(z, g_arr), method)
+        res_z, caught_z, converged_z = _mixedlm(z, g_arr, y_name, method, start_z)
         if converged_z:
             res, center, scale, converged = res_z, z_center, z_scale, True
             messages = tuple(f"units of y: {m}" for m in messages)
@@ -458,14 +490,18 @@ def fit_random_intercept(
     )
 
 
-def _mixedlm(y: NDArray, groups: NDArray, y_name: str, method: str):
-    """One ``MixedLM`` fit of an intercept-only random-intercept model: the result, the
-    warnings it raised (recorded, not shown) and whether it converged."""
+def _mixedlm(y: NDArray, groups: NDArray, y_name: str, method: str, start=None):
+    """One ``MixedLM`` fit of an intercept-only random-intercept model, from ``start``
+    (:func:`_start_params`; ``None``: ``MixedLM``'s own): the result, the warnings it raised
+    (recorded, not shown) and whether it converged."""
+    import statsmodels.api as sm  # lazy: importing hierlib.reml stays light
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
     exog = pd.DataFrame({"Intercept": np.ones(y.size)})
     model = sm.MixedLM(pd.Series(y, name=y_name), exog, groups=groups)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = model.fit(reml=method == "REML")
+        res = model.fit(reml=method == "REML", start_params=start)
     with np.errstate(all="ignore"):
         outputs = [res.fe_params, res.cov_re, res.scale, res.llf]
         outputs += [v for v in res.random_effects.values()]

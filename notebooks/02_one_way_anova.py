@@ -32,8 +32,6 @@
 
 # %% slideshow={"slide_type": "skip"}
 import numpy as np
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
 
 from hierlib.anova import anova_from_stats, plot_f_test, plot_two_extremes
 from hierlib.data import group_stats, load_hsb
@@ -124,6 +122,9 @@ assert np.isclose(ss_total, t.loc["total", "SS"])
 
 # %%
 # NBVAL_CHECK_OUTPUT
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+
 ols = smf.ols("mathach ~ C(school)", data=hsb).fit()
 reference = sm.stats.anova_lm(ols)
 print(reference.round({"sum_sq": 0, "mean_sq": 2, "F": 3}).to_string(na_rep=""))

@@ -1,6 +1,9 @@
 """Shared fixtures: the shipped HSB data, the reference data in ../shared/data, and the offline
 Chromium of the browser tests (tests marked ``browser`` skip, saying why, where it is absent)."""
 
+import fcntl
+import os
+import pickle
 import sys
 from pathlib import Path
 
@@ -72,6 +75,53 @@ def browser():
 
     with editions.offline_browser() as chromium:
         yield chromium
+
+
+def built_once(tmp_path_factory, key: str, build):
+    """``(folder, result)`` of ``build(folder)``, run once per test run under the name ``key``
+    and shared by every test file and xdist worker that asks for the same ``key``.
+
+    The first worker to ask builds into the run's shared temporary folder, under a file lock;
+    the others wait for the lock and reuse the folder and the (pickled) result. Whoever uses
+    it only reads it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's folder
+    out, done = root / f"shared-{key}", root / f"shared-{key}.pickle"
+    with open(root / f"shared-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            done.write_bytes(pickle.dumps(build(out)))
+    return out, pickle.loads(done.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def instructor_site(tmp_path_factory):
+    """``(folder, entries)``: the instructor edition of the site (tools/build_site.py), built
+    once per test run for test_site.py and test_decks.py (:func:`built_once`)."""
+    import build_site
+
+    if not (REPO / "node_modules" / "reveal.js").exists():
+        pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
+
+    def build(out):
+        notebooks = build_site.notebooks_in_order()
+        return build_site.build(out, REPO / "node_modules", notebooks, build_site.INSTRUCTOR)
+
+    return built_once(tmp_path_factory, "instructor-site", build)
+
+
+@pytest.fixture(scope="session")
+def small():
+    """Simulated data ``(y, groups)``: 8 groups of 3..25 members."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    sizes = np.array([3, 5, 8, 12, 4, 25, 9, 6])
+    theta = rng.normal(5.0, 1.0, sizes.size)
+    groups = np.repeat(np.arange(sizes.size), sizes)
+    y = theta[groups] + rng.normal(0, 2.0, groups.size)
+    return y, groups
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 
 # tools/ holds scripts, not a package: conftest.py puts it on sys.path
-import build_site
 import editions
 import nbformat
 import pytest
@@ -28,12 +27,9 @@ pytestmark = pytest.mark.browser  # skipped where chromium is absent (conftest.p
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    if not (REPO / "node_modules" / "reveal.js").exists():
-        pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
-    out = tmp_path_factory.mktemp("decks")
-    build_site.build(out, REPO / "node_modules", NOTEBOOKS, build_site.INSTRUCTOR)
-    return out
+def site(instructor_site):
+    """The instructor site's folder (built once per run, shared with test_site.py: conftest)."""
+    return instructor_site[0]
 
 
 @pytest.fixture(scope="module")

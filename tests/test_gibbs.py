@@ -42,17 +42,6 @@ def derived(post):
 
 
 @pytest.fixture(scope="module")
-def small():
-    """Simulated data: 8 groups of 3..25 members."""
-    rng = np.random.default_rng(11)
-    sizes = np.array([3, 5, 8, 12, 4, 25, 9, 6])
-    theta = rng.normal(5.0, 1.0, sizes.size)
-    groups = np.repeat(np.arange(sizes.size), sizes)
-    y = theta[groups] + rng.normal(0, 2.0, groups.size)
-    return y, groups
-
-
-@pytest.fixture(scope="module")
 def hsb_posts(hsb):
     """HSB with the default prior, each parameterisation (numba), 4 x 5000 draws."""
     return {

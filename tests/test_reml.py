@@ -108,6 +108,25 @@ def test_profile_maximiser_agrees_with_mixedlm(method, reml_fit, ml_fit, hsb_sta
     assert prof[2] >= restricted_loglik(hsb_stats, grid[2], 1.01 * fit.sigma2, method)
 
 
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_started_fit_has_the_default_fits_estimates(method, reml_fit, ml_fit, hsb):
+    """fit_random_intercept starts MixedLM at the closed-form optimum: the estimates are those
+    of MixedLM from its own default start, run to full convergence, to 1e-6; and never worse
+    (in log-likelihood) than a default fit, which stops at gtol=1e-5."""
+    import statsmodels.api as sm
+
+    fit = reml_fit if method == "REML" else ml_fit
+    model = sm.MixedLM(hsb["mathach"], np.ones((len(hsb), 1)), groups=hsb["school"])
+    full = model.fit(reml=method == "REML", gtol=1e-10)
+    assert fit.mu_hat == pytest.approx(float(np.asarray(full.fe_params)[0]), rel=1e-6)
+    assert fit.tau2 == pytest.approx(float(np.asarray(full.cov_re)[0, 0]), rel=1e-6)
+    assert fit.sigma2 == pytest.approx(float(full.scale), rel=1e-6)
+    assert fit.loglik == pytest.approx(float(full.llf), abs=1e-6)
+    default = model.fit(reml=method == "REML")
+    assert fit.tau2 == pytest.approx(float(np.asarray(default.cov_re)[0, 0]), rel=1e-3)
+    assert fit.loglik >= float(default.llf) - 1e-9
+
+
 def test_reml_loglik_is_likelihood_of_residual_contrasts():
     # REML = log density of A'y, A (n x n-1) orthonormal with A'1 = 0, up to the log|X'X|
     # constant: l_R = log N(A'y; 0, A'VA) - 0.5 log n

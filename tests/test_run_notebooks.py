@@ -106,3 +106,27 @@ def test_cli_help(argv, capsys):
         run_notebooks.main(argv)
     assert exit_info.value.code == 0
     assert "lecture order" in capsys.readouterr().out
+
+
+def test_notebooks_two_at_a_time_report_in_lecture_order(tmp_path, capsys):
+    # the second notebook finishes first; the report still follows lecture order, and each
+    # notebook holds its own outputs
+    slow = tmp_path / "01_slow.py"
+    fast = tmp_path / "02_fast.py"
+    slow.write_text(HEADER + "\n# %%\nimport time\n\ntime.sleep(1.0)\nprint('slow')\n")
+    fast.write_text(HEADER + "\n# %%\nprint(sum(range(10)))\n")
+    assert run_notebooks.main(["--jobs", "2", str(slow), str(fast)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("executing 2 notebook(s), 2 at a time")
+    assert [line.split(":")[0].split("/")[-1] for line in lines[1:3]] == [slow.name, fast.name]
+    assert "2 notebook(s) in" in lines[-1]
+    outputs = {
+        p.name: nbformat.read(p.with_suffix(".ipynb"), as_version=4).cells[0].outputs[0]["text"]
+        for p in (slow, fast)
+    }
+    assert outputs == {slow.name: "slow\n", fast.name: "45\n"}
+    assert slow.read_text() == jupytext.writes(
+        jupytext.read(slow.with_suffix(".ipynb")), "py:percent"
+    )
+    with pytest.raises(SystemExit):
+        run_notebooks.main(["--jobs", "0", str(fast)])

@@ -76,10 +76,9 @@ def site(tmp_path_factory, editions_dir):
 
 
 @pytest.fixture(scope="module")
-def instructor(tmp_path_factory):
-    out = tmp_path_factory.mktemp("instructor")
-    nbs = build_site.notebooks_in_order()
-    return out, build_site.build(out, REPO / "node_modules", nbs, build_site.INSTRUCTOR)
+def instructor(instructor_site):
+    """The instructor edition (built once per run, shared with test_decks.py: conftest)."""
+    return instructor_site
 
 
 def test_index_links_every_page_and_deck_in_lecture_order(site):

@@ -11,9 +11,13 @@ Cells tagged ``timing`` (seconds, ESS per second: different on every run) are ex
 shown to whoever runs the notebook, but saved without their output, so that a rerun leaves the
 committed notebook unchanged (CONTRIBUTING.md).
 
-Usage: ``python tools/run_notebooks.py [NN_topic.py ...]`` (default: every notebook).
-Exit status 1 if a notebook raised; the failing notebooks are listed at the end. Cells that
-wrote to stderr are reported too (nbval compares stderr, and CONTRIBUTING forbids it).
+Usage: ``python tools/run_notebooks.py [--jobs N] [NN_topic.py ...]`` (default: every
+notebook, two at a time). The notebooks are independent (none reads what another writes), so
+``--jobs`` of them execute at once, each in its own process and kernel; the report is printed
+in lecture order whatever the order they finish in, and every output is the same as from a
+run one at a time (``--jobs 1``). Exit status 1 if a notebook raised; the failing notebooks
+are listed at the end. Cells that wrote to stderr are reported too (nbval compares stderr,
+and CONTRIBUTING forbids it).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import argparse
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import jupytext
@@ -37,6 +42,9 @@ TIMEOUT_S = 600
 """Per-cell timeout: far above the 20 s a whole notebook may take, low enough to stop a hang."""
 BUDGET_S = 20.0
 """CONTRIBUTING: each notebook executes in under 20 s (a slower one is reported)."""
+JOBS = 2
+"""Notebooks executed at once by default (the course machine has two cores)."""
+
 UNSAVED_OUTPUT_TAG = "timing"
 """Cells whose output varies from run to run: executed, saved without output."""
 
@@ -128,20 +136,30 @@ def run_one(py: Path) -> tuple[bool, float, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="NN_topic.py files (default: all)")
+    parser.add_argument(
+        "--jobs", type=int, default=JOBS, help=f"notebooks executed at once (default {JOBS})"
+    )
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1; got {args.jobs}")
     sources = [p.resolve() for p in args.notebooks] or lecture_order()
     failed = []
-    for py in sources:
-        shown = py.relative_to(REPO) if py.is_relative_to(REPO) else py
-        print(f"executing {shown} ...", flush=True)
-        ok, seconds, noisy = run_one(py)
-        print(f"  {'ok' if ok else 'FAILED'} in {seconds:.1f} s", flush=True)
-        if seconds > BUDGET_S:
-            print(f"  warning: over the {BUDGET_S:.0f} s budget of a notebook", flush=True)
-        for first_line in noisy:
-            print(f"  warning: a cell wrote to stderr: {first_line}", flush=True)
-        if not ok:
-            failed.append(py.name)
+    start = time.perf_counter()
+    print(f"executing {len(sources)} notebook(s), {args.jobs} at a time ...", flush=True)
+    with ProcessPoolExecutor(max_workers=min(args.jobs, len(sources))) as pool:
+        results = [pool.submit(run_one, py) for py in sources]  # started in lecture order
+        for py, result in zip(sources, results, strict=True):  # reported in lecture order
+            shown = py.relative_to(REPO) if py.is_relative_to(REPO) else py
+            ok, seconds, noisy = result.result()
+            print(f"{shown}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s", flush=True)
+            if seconds > BUDGET_S:
+                print(f"  warning: over the {BUDGET_S:.0f} s budget of a notebook", flush=True)
+            for first_line in noisy:
+                print(f"  warning: a cell wrote to stderr: {first_line}", flush=True)
+            if not ok:
+                failed.append(py.name)
+    total = time.perf_counter() - start
+    print(f"{len(sources)} notebook(s) in {total:.1f} s ({args.jobs} at a time)", flush=True)
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
