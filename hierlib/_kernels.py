@@ -206,6 +206,36 @@ def slice_sample(rng, kind, u0, c, width):
 
 
 @njit(cache=True, nogil=True)
+def slice_step(rng, kind, u0, c, width):
+    """:func:`slice_sample`, raising a ``ValueError`` that names the parameter (tau or nu0)
+    and the likely cause when the slice sampler cannot move (its NaN)."""
+    u1 = slice_sample(rng, kind, u0, c, width)
+    if math.isnan(u1):
+        if kind == LOG_NU0:
+            raise ValueError(
+                "nu0: the slice sampler found no point of positive density (sigma02 or the "
+                "sigma_j^2 left floating point: groups with no spread, or an extreme nu0 prior)"
+            )
+        raise ValueError(
+            "tau (interweaving step): the slice sampler found no point of positive "
+            "density; tau or sigma2 left floating point (data near constant or "
+            "extremely large or small)"
+        )
+    return u1
+
+
+@njit(cache=True, nogil=True)
+def require_positive_sigma02(sigma02):
+    """Raise a ``ValueError`` naming sigma02 when its draw underflowed to 0."""
+    if not sigma02 > 0.0:
+        raise ValueError(
+            "sigma02 underflowed to 0: its full conditional has almost no mass away from 0 "
+            "(nu0 near 0, e.g. a nu0 prior with tiny shape / huge rate, or groups with no "
+            "spread)"
+        )
+
+
+@njit(cache=True, nogil=True)
 def _tau_width(c):
     """Initial slice width on log tau: about 2.5 sd of log tau under the likelihood
     exp(-c0 tau^2/2 + c1 tau), clipped to [0.02, 2]. It depends on the conditioning values
@@ -340,13 +370,7 @@ def normal_sweeps(
                     c[2] = a_tau
                     c[3] = b_tau
                     kind = LOG_TAU
-                log_tau = slice_sample(rng, kind, math.log(tau), c, _tau_width(c))
-                if math.isnan(log_tau):
-                    raise ValueError(
-                        "tau (interweaving step): the slice sampler found no point of positive "
-                        "density; tau or sigma2 left floating point (data near constant or "
-                        "extremely large or small)"
-                    )
+                log_tau = slice_step(rng, kind, math.log(tau), c, _tau_width(c))
                 tau_new = math.exp(log_tau)
                 if cauchy:
                     inv_a = standard_gamma(rng, 1.0) / (1.0 / scale2 + 1.0 / (tau_new * tau_new))
@@ -409,18 +433,8 @@ def unequal_sweeps(
         sigma02 = standard_gamma(rng, a_s0 + 0.5 * m * nu0) / (b_s0 + 0.5 * nu0 * sum_phi)
         # nu0 | phi, sigma02: no closed form; exact slice-sampling update on log nu0
         c[0], c[1], c[2], c[3], c[4], c[5] = m, sigma02, sum_log_phi, sum_phi, nu0_shape, nu0_rate
-        if not sigma02 > 0.0:
-            raise ValueError(
-                "sigma02 underflowed to 0: its full conditional has almost no mass away from 0 "
-                "(nu0 near 0, e.g. a nu0 prior with tiny shape / huge rate, or groups with no "
-                "spread)"
-            )
-        log_nu0 = slice_sample(rng, LOG_NU0, math.log(nu0), c, 1.0)
-        if math.isnan(log_nu0):
-            raise ValueError(
-                "nu0: the slice sampler found no point of positive density (sigma02 or the "
-                "sigma_j^2 left floating point: groups with no spread, or an extreme nu0 prior)"
-            )
+        require_positive_sigma02(sigma02)
+        log_nu0 = slice_step(rng, LOG_NU0, math.log(nu0), c, 1.0)
         nu0 = math.exp(log_nu0)
         if start >= 0:
             row = start + it

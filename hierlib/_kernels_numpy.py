@@ -23,7 +23,8 @@ from hierlib._kernels import (
     LOG_TAU_HALF_CAUCHY,
     OFFSET,
     _tau_width,
-    slice_sample,
+    require_positive_sigma02,
+    slice_step,
 )
 from hierlib.data import GroupStats
 
@@ -80,13 +81,7 @@ def normal_sweeps(
                 c0, c1 = n @ eta**2 / sigma2, n @ (eta * (ybar - mu)) / sigma2
                 kind = LOG_TAU_HALF_CAUCHY if cauchy else LOG_TAU
                 c = np.array([c0, c1, scale2, 0.0] if cauchy else [c0, c1, a_tau, b_tau])
-                log_tau = slice_sample(rng, kind, math.log(tau), c, _tau_width(c))
-                if math.isnan(log_tau):
-                    raise ValueError(
-                        "tau (interweaving step): the slice sampler found no point of positive "
-                        "density; tau or sigma2 left floating point (data near constant or "
-                        "extremely large or small)"
-                    )
+                log_tau = slice_step(rng, kind, math.log(tau), c, _tau_width(c))
                 tau = math.exp(log_tau)
                 x[:] = mu + tau * eta
                 tau2 = tau * tau
@@ -117,18 +112,8 @@ def unequal_sweeps(
         g = cond.sigma02_conditional(1.0 / phi, nu0, a_s0, b_s0)
         sigma02 = float(rng.standard_gamma(g.shape) / g.rate)
         c = np.array([n.size, sigma02, np.log(phi).sum(), phi.sum(), nu0_shape, nu0_rate])
-        if not sigma02 > 0.0:
-            raise ValueError(
-                "sigma02 underflowed to 0: its full conditional has almost no mass away from 0 "
-                "(nu0 near 0, e.g. a nu0 prior with tiny shape / huge rate, or groups with no "
-                "spread)"
-            )
-        log_nu0 = slice_sample(rng, LOG_NU0, math.log(nu0), c, 1.0)
-        if math.isnan(log_nu0):
-            raise ValueError(
-                "nu0: the slice sampler found no point of positive density (sigma02 or the "
-                "sigma_j^2 left floating point: groups with no spread, or an extreme nu0 prior)"
-            )
+        require_positive_sigma02(sigma02)
+        log_nu0 = slice_step(rng, LOG_NU0, math.log(nu0), c, 1.0)
         nu0 = math.exp(log_nu0)
         if start >= 0:
             out[start + it] = mu, tau2, sigma02, nu0
