@@ -44,9 +44,10 @@ def as_real_array(values: ArrayLike, name: str, what: str = "an array of numbers
     if kind == "c" or (kind == "O" and any(isinstance(v, complex) for v in raw.ravel())):
         raise TypeError(f"{name} must hold real numbers; got complex values (take .real first?)")
     if kind in "US" or (kind == "O" and any(isinstance(v, str | bytes) for v in raw.ravel())):
-        example = str(next(v for v in raw.ravel() if isinstance(v, str | bytes)))
+        example = next((str(v) for v in raw.ravel() if isinstance(v, str | bytes)), None)
+        got = "an empty array of text" if example is None else f"text such as {example!r}"
         raise ValueError(
-            f"{name} must be numeric; got text such as {example!r} (did you pass the group "
+            f"{name} must be numeric; got {got} (did you pass the group "
             f"labels as {name}? {name} holds the responses, groups the labels)"
         )
     try:

@@ -27,6 +27,7 @@ from hierlib import (
     posterior,
     priors,
     propriety,
+    ranking,
     reml,
     sbc,
     shrinkage,
@@ -222,6 +223,13 @@ def test_complex_y_is_refused(fn):
     y = np.array([1.0 + 1j, 2.0, 3.0, 4.0])
     with pytest.raises(TypeError, match="y must hold real numbers; got complex"):
         fn(y, [0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("text", [np.array(["7", "8"]), np.empty((0, 3), dtype="<U32")])
+def test_text_draws_are_refused_even_when_empty(text):
+    # an empty array of strings has no example to quote: still a ValueError naming the argument
+    with pytest.raises(ValueError, match="theta_draws must be numeric; got .*text"):
+        ranking.rank_draws(text)
 
 
 # ------------------------------------------------------------ 6. boolean keep_theta
