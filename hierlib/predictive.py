@@ -269,6 +269,13 @@ def ppc_new_variances(
     return _check(statistic, y, y_rep, obs_group, post.stats.m)
 
 
+def format_p(check: dict[str, Any]) -> str:
+    """The p-value as text, three decimals; a p-value of 0 from ``S`` replicates is written
+    ``< 1/S`` (no replicate reached :math:`T(y)`: p is below the resolution, not zero)."""
+    p, n_rep = check["p_value"], len(check["replicated"])
+    return f"< {1 / n_rep:.2g}" if p == 0 else f"= {p:.3f}"
+
+
 def describe_ppc(check: dict[str, Any], unit: str = "", prob: float = 0.95) -> str:
     """Three lines: the observed statistic, the central ``prob`` range of the replicated ones,
     and the posterior predictive p-value (one decimal for the statistic, three for p)."""
@@ -276,7 +283,7 @@ def describe_ppc(check: dict[str, Any], unit: str = "", prob: float = 0.95) -> s
     return (
         f"observed T(y) = {check['observed']:.1f} {unit}\n"
         f"replicated T: {100 * prob:g}% between {lo:.1f} and {hi:.1f}\n"
-        f"posterior predictive p-value = {check['p_value']:.3f}"
+        f"posterior predictive p-value {format_p(check)}"
     )
 
 
@@ -289,7 +296,7 @@ def plot_ppc_statistic(check: dict[str, Any], ax=None, *, xlabel: str, title: st
     rep, obs = check["replicated"], check["observed"]
     ax.hist(rep, bins=40, color="C0", alpha=0.6, label="replicated data $T(y^{rep})$")
     ax.axvline(obs, color="C3", lw=2.5,
-               label=f"observed $T(y)$ = {obs:.1f}; p = {check['p_value']:.3f}")  # fmt: skip
+               label=f"observed $T(y)$ = {obs:.1f}; p {format_p(check)}")  # fmt: skip
     ax.set_ylim(top=ax.get_ylim()[1] * 1.35)  # headroom for the legend
     ax.set_xlabel(xlabel)
     ax.set_ylabel("replicated data sets")

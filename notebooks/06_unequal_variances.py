@@ -135,8 +135,9 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Posterior predictive p-values are not error rates: the data are used twice, to fit and to
-# check, which pulls p towards 0.5. A p-value of 0.000 despite that is a clear misfit. The
-# means' extremes fit because tau is estimated from the same 160 means.
+# check, which pulls p towards 0.5. A p-value below 0.001 (no replicate reached the data)
+# despite that is a clear misfit. The means' extremes fit because tau is estimated from the
+# same 160 means.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Do the schools differ in spread?

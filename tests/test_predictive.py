@@ -236,8 +236,10 @@ def test_describe_ppc_reads_the_check():
     assert text.splitlines() == [
         "observed T(y) = 11.1 points²",
         "replicated T: 95% between 7.1 and 9.9",
-        "posterior predictive p-value = 0.000",
+        "posterior predictive p-value < 0.001",  # no replicate reached T(y): below 1/1001
     ]
+    check["p_value"] = 0.25
+    assert predictive.describe_ppc(check).endswith("posterior predictive p-value = 0.250")
 
 
 def test_plot_ppc_runs_quietly_on_the_library_groups(small, recwarn):
