@@ -23,6 +23,7 @@ COURSE_TEST_FILES = frozenset(
     {
         "test_decks.py",
         "test_editions.py",
+        "test_ensure_chromium.py",
         "test_handouts.py",
         "test_notebook_sync.py",
         "test_notebook_text.py",
