@@ -48,7 +48,9 @@ WHITEGRID_RC = {
 }
 """What ``seaborn.set_theme(style="whitegrid", palette="colorblind")`` sets (seaborn 0.13),
 written out so that the style costs no seaborn import (about 1 s). Font sizes are the
-course's own (:data:`COURSE_RC`)."""
+course's own (:data:`COURSE_RC`). One setting is left out: the default colour map (seaborn's
+``rocket`` exists only once seaborn is imported); every course figure with a colour map names
+its own."""
 
 COLOR_CODES = {
     **dict(zip("bgrmyc", [to_rgb(COLORBLIND[i]) for i in (0, 2, 3, 4, 8, 9)], strict=True)),
