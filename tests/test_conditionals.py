@@ -10,6 +10,12 @@ import math
 
 import numpy as np
 import pytest
+from log_joint_checks import (
+    assert_constant,
+    assert_interweaving_target,
+    point_away_from_the_mode,
+    six_groups,
+)
 from numba import njit
 from scipy import integrate, stats
 
@@ -31,32 +37,12 @@ PRIORS_2 = {
 
 @pytest.fixture(scope="module")
 def data():
-    """Six small groups of unequal sizes with labels out of order (raw y and groups)."""
-    rng = np.random.default_rng(2024)
-    sizes = [3, 7, 4, 9, 2, 5]
-    labels = np.repeat(np.array(["f", "b", "e", "a", "d", "c"]), sizes)
-    theta = rng.normal(2.0, 1.5, size=len(sizes))
-    y = np.repeat(theta, sizes) + rng.normal(0.0, 1.2, size=sum(sizes))
-    perm = rng.permutation(y.size)
-    return y[perm], labels[perm]
+    return six_groups()
 
 
 @pytest.fixture(scope="module")
 def point(data):
-    """A parameter point away from the mode, for the conditionals to be checked at."""
-    s = group_stats(*data)
-    return {
-        "theta": s.ybar + np.linspace(-0.4, 0.5, s.m),
-        "mu": 1.7,
-        "sigma2": 1.9,
-        "tau2": 0.8,
-    }
-
-
-def assert_constant(diff, tol=1e-8):
-    diff = np.asarray(diff, dtype=float)
-    assert np.all(np.isfinite(diff))
-    assert np.ptp(diff) < tol * max(1.0, np.abs(diff).max()), np.ptp(diff)
+    return point_away_from_the_mode(data)
 
 
 def test_log_joint_differences_detect_a_wrong_conditional(data, point):
@@ -135,33 +121,10 @@ def test_offset_conditionals_match_log_joint(data, point, prior_name):
 
 @pytest.mark.parametrize("prior_name", PRIORS_1)
 def test_interweaving_tau_step_matches_log_joint(data, point, prior_name):
-    """The ancillary step's target for u = log tau given eta = (theta - mu)/tau.
-
-    Changing variables (theta, tau2) -> (eta, u) multiplies the joint density by
-    |d theta/d eta| * |d tau2/du| = tau^m * 2 tau^2, so the target must equal
-    log_joint(mu + e^u eta, tau2 = e^{2u}) + (m + 2) u up to a constant.
-    """
+    """The ancillary step's target for u = log tau (see assert_interweaving_target)."""
     prior = PRIORS_1[prior_name]
-    s = group_stats(*data)
     _, _, a_tau, b_tau, _, _ = prior.hyper()
-    mu, sigma2 = point["mu"], point["sigma2"]
-    eta = (point["theta"] - mu) / math.sqrt(point["tau2"])
-    c = np.array(
-        [
-            s.n @ eta**2 / sigma2,
-            s.n @ (eta * (s.ybar - mu)) / sigma2,
-            a_tau,
-            b_tau,
-        ]
-    )
-    grid = np.linspace(-2.0, 1.5, 15)
-    target = [_kernels._log_target(_kernels.LOG_TAU, u, c) for u in grid]
-    joint = [
-        cond.log_joint(*data, mu + math.exp(u) * eta, mu, sigma2, math.exp(2 * u), prior)
-        + (s.m + 2) * u
-        for u in grid
-    ]
-    assert_constant(np.array(joint) - np.array(target))
+    assert_interweaving_target(data, point, point["tau2"], prior, _kernels.LOG_TAU, (a_tau, b_tau))
 
 
 @pytest.mark.parametrize("prior_name", PRIORS_2)

@@ -6,11 +6,17 @@ import math
 
 import numpy as np
 import pytest
+from log_joint_checks import (
+    assert_constant,
+    assert_interweaving_target,
+    point_away_from_the_mode,
+    six_groups,
+)
 from scipy import integrate, stats
 
 from hierlib import _kernels, exact, gibbs, priors, sbc
 from hierlib import conditionals as cond
-from hierlib.data import group_stats, subsample_groups
+from hierlib.data import subsample_groups
 
 HC = priors.HalfCauchy(scale=1.5)
 HC_PROPER = priors.HalfCauchy(scale=1.0, mu0=0.0, g20=4.0, nu0=4.0, s20=1.0)
@@ -18,24 +24,12 @@ HC_PROPER = priors.HalfCauchy(scale=1.0, mu0=0.0, g20=4.0, nu0=4.0, s20=1.0)
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(2024)
-    sizes = [3, 7, 4, 9, 2, 5]
-    labels = np.repeat(np.array(["f", "b", "e", "a", "d", "c"]), sizes)
-    theta = rng.normal(2.0, 1.5, size=len(sizes))
-    y = np.repeat(theta, sizes) + rng.normal(0.0, 1.2, size=sum(sizes))
-    return y, labels
+    return six_groups()
 
 
 @pytest.fixture(scope="module")
 def point(data):
-    s = group_stats(*data)
-    return {"theta": s.ybar + np.linspace(-0.4, 0.5, s.m), "mu": 1.7, "sigma2": 1.9}
-
-
-def assert_constant(diff, tol=1e-8):
-    diff = np.asarray(diff, dtype=float)
-    assert np.all(np.isfinite(diff))
-    assert np.ptp(diff) < tol * max(1.0, np.abs(diff).max()), np.ptp(diff)
+    return point_away_from_the_mode(data)
 
 
 def test_uniform_tau_is_a_tau_minus_one_half():
@@ -114,18 +108,7 @@ def test_half_cauchy_conditionals_match_the_augmented_log_joint(data, point):
 
 
 def test_interweaving_target_uses_the_half_cauchy_density(data, point):
-    s = group_stats(*data)
-    mu, sigma2 = point["mu"], point["sigma2"]
-    eta = (point["theta"] - mu) / math.sqrt(0.8)
-    c = np.array([s.n @ eta**2 / sigma2, s.n @ (eta * (s.ybar - mu)) / sigma2, HC.scale2, 0.0])
-    grid = np.linspace(-2.0, 1.5, 15)
-    target = [_kernels._log_target(_kernels.LOG_TAU_HALF_CAUCHY, u, c) for u in grid]
-    joint = [
-        cond.log_joint(*data, mu + math.exp(u) * eta, mu, sigma2, math.exp(2 * u), HC)
-        + (s.m + 2) * u
-        for u in grid
-    ]
-    assert_constant(np.array(joint) - np.array(target))
+    assert_interweaving_target(data, point, 0.8, HC, _kernels.LOG_TAU_HALF_CAUCHY, (HC.scale2, 0.0))
 
 
 def test_half_cauchy_checks_and_draws():
