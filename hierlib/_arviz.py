@@ -11,10 +11,12 @@ only around the import; every other warning still shows. The course pins ArviZ 0
 (ArviZ 1.x needs Python 3.12), so the notice does not apply to it.
 """
 
+import functools
 import warnings
 from types import ModuleType
 
 
+@functools.cache
 def load() -> ModuleType:
     """Import ArviZ (once; later calls return the loaded module)."""
     with warnings.catch_warnings():

@@ -129,11 +129,6 @@ def _inverse_of_gamma(shape: float, rate: float):
     return sps.invgamma(shape, scale=rate)
 
 
-def _theta_law(mean_prec: Callable) -> tuple[np.ndarray, np.ndarray]:
-    c = CONDITIONS["theta"]
-    return mean_prec(c["n"], c["ybar"], c["mu"], c["sigma2"], c["tau2"])
-
-
 def _exact(name: str):
     """The exact full conditional: (mean, sd) arrays for theta, a frozen scipy law otherwise."""
     if name == "theta":

@@ -231,10 +231,6 @@ def _sigma2_draws(rng: np.random.Generator, ss: float, df: float, size: int) -> 
     return ss / (2.0 * rng.standard_gamma(df / 2.0, size=size))
 
 
-def _chain_rngs(seed: int, n_chains: int) -> list[np.random.Generator]:
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_chains)]
-
-
 def complete_pooling(
     y: ArrayLike, groups: ArrayLike, n_draws: int = 1000, n_chains: int = 4, seed: int = 1
 ):
@@ -264,6 +260,8 @@ def complete_pooling(
     ss = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - grand) ** 2))
     if ss <= 0:
         raise ValueError("complete pooling needs spread: all values of y are equal")
+    from hierlib.gibbs import _chain_rngs  # the samplers' streams (lazy: numba is heavy)
+
     mu = np.empty((n_chains, n_draws))
     sigma2 = np.empty((n_chains, n_draws))
     for c, rng in enumerate(_chain_rngs(seed, n_chains)):
@@ -301,6 +299,8 @@ def no_pooling(
         raise ValueError(
             "no pooling needs within-group spread in y: some group with two different values"
         )
+    from hierlib.gibbs import _chain_rngs  # the samplers' streams (lazy: numba is heavy)
+
     sigma2 = np.empty((n_chains, n_draws))
     theta = np.empty((n_chains, n_draws, stats.m))
     for c, rng in enumerate(_chain_rngs(seed, n_chains)):

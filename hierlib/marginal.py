@@ -221,6 +221,35 @@ def marginal_cov(
     return BlockCompoundSymmetry(sizes=sizes, tau2=t2, sigma2=s2)
 
 
+def school_loglik(
+    n: ArrayLike, ybar: ArrayLike, ss: ArrayLike, mu: ArrayLike, tau2: ArrayLike, sigma2: ArrayLike
+) -> NDArray[np.float64]:
+    """:math:`\\log p(y_{1j}, \\dots, y_{n_j j} \\mid \\mu, \\tau^2, \\sigma^2)`, the whole
+    school with its :math:`\\theta_j` integrated out (broadcast over draws and schools).
+
+    :math:`y_j \\sim N(\\mu 1, \\sigma^2 I + \\tau^2 11^T)`, whose determinant is
+    :math:`\\sigma^{2(n_j-1)}(\\sigma^2 + n_j\\tau^2)` and whose quadratic form is
+    :math:`SS_j/\\sigma^2 + n_j(\\bar y_j-\\mu)^2/(\\sigma^2 + n_j\\tau^2)`:
+
+    .. math::
+        -\\tfrac{n_j}{2}\\log 2\\pi - \\tfrac{n_j-1}{2}\\log\\sigma^2
+        - \\tfrac12\\log(\\sigma^2+n_j\\tau^2) - \\frac{SS_j}{2\\sigma^2}
+        - \\frac{n_j(\\bar y_j-\\mu)^2}{2(\\sigma^2+n_j\\tau^2)}.
+
+    ``tau2 = 0`` is complete pooling.
+    """
+    n, ybar, ss = (np.asarray(a, dtype=np.float64) for a in (n, ybar, ss))
+    mu, tau2, sigma2 = (np.asarray(a, dtype=np.float64) for a in (mu, tau2, sigma2))
+    big = sigma2 + n * tau2
+    return (
+        -0.5 * n * np.log(2.0 * np.pi)
+        - 0.5 * (n - 1) * np.log(sigma2)
+        - 0.5 * np.log(big)
+        - 0.5 * ss / sigma2
+        - 0.5 * n * (ybar - mu) ** 2 / big
+    )
+
+
 def marginal_loglik(stats: GroupStats, mu: float, tau2: float, sigma2: float) -> float:
     """Log-likelihood of the marginal model from the group sufficient statistics alone.
 
@@ -247,10 +276,7 @@ def marginal_loglik(stats: GroupStats, mu: float, tau2: float, sigma2: float) ->
         raise ValueError("sigma2 must be > 0 for the likelihood to exist")
     mu = finite_scalar(mu, "mu")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        big = s2 + stats.n * t2
-        quad = stats.ss.sum() / s2 + np.sum(stats.n * (stats.ybar - mu) ** 2 / big)
-        logdet = (stats.n_total - stats.m) * np.log(s2) + np.sum(np.log(big))
-        value = float(-0.5 * (stats.n_total * np.log(2 * np.pi) + logdet + quad))
+        value = float(school_loglik(stats.n, stats.ybar, stats.ss, mu, t2, s2).sum())
     return finite_result(value, "the marginal log-likelihood", RESCALE_HINT)
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import as_finite_1d, as_labels, same_length
+from hierlib.marginal import school_loglik  # a school with theta_j integrated out
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -57,6 +58,12 @@ def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, ND
     else:
         variances = np.broadcast_to(d["sigma2"][:, keep, None], means.shape)
     return means, variances
+
+
+def _log_mean_exp(ll: NDArray[np.float64]) -> float:
+    """:math:`\\log \\frac1S \\sum_s e^{\\ell_s}`, computed without overflow."""
+    top = ll.max()
+    return float(top + np.log(np.mean(np.exp(ll - top))))
 
 
 def normal_logpdf(y: ArrayLike, mean: ArrayLike, var: ArrayLike) -> NDArray[np.float64]:
@@ -384,33 +391,6 @@ def plot_prediction_table(table: pd.DataFrame, ax=None, *, title: str = ""):
 
 
 # ------------------------------------------------------------- leave one school out
-def school_loglik(
-    n: ArrayLike, ybar: ArrayLike, ss: ArrayLike, mu: ArrayLike, tau2: ArrayLike, sigma2: ArrayLike
-) -> NDArray[np.float64]:
-    """:math:`\\log p(y_{1j}, \\dots, y_{n_j j} \\mid \\mu, \\tau^2, \\sigma^2)`, the whole
-    school with its :math:`\\theta_j` integrated out (broadcast over draws and schools).
-
-    :math:`y_j \\sim N(\\mu 1, \\sigma^2 I + \\tau^2 11^T)`, whose determinant is
-    :math:`\\sigma^{2(n_j-1)}(\\sigma^2 + n_j\\tau^2)` and whose quadratic form is
-    :math:`SS_j/\\sigma^2 + n_j(\\bar y_j-\\mu)^2/(\\sigma^2 + n_j\\tau^2)`:
-
-    .. math::
-        -\\tfrac{n_j}{2}\\log 2\\pi - \\tfrac{n_j-1}{2}\\log\\sigma^2
-        - \\tfrac12\\log(\\sigma^2+n_j\\tau^2) - \\frac{SS_j}{2\\sigma^2}
-        - \\frac{n_j(\\bar y_j-\\mu)^2}{2(\\sigma^2+n_j\\tau^2)}.
-
-    ``tau2 = 0`` is complete pooling.
-    """
-    n, ybar, ss = (np.asarray(a, dtype=np.float64) for a in (n, ybar, ss))
-    mu, tau2, sigma2 = (np.asarray(a, dtype=np.float64) for a in (mu, tau2, sigma2))
-    big = sigma2 + n * tau2
-    return (
-        -0.5 * n * _LOG_2PI
-        - 0.5 * (n - 1) * np.log(sigma2)
-        - 0.5 * np.log(big)
-        - 0.5 * ss / sigma2
-        - 0.5 * n * (ybar - mu) ** 2 / big
-    )
 
 
 def school_log_likelihood(post: Any) -> NDArray[np.float64]:
@@ -471,8 +451,7 @@ def loso_refit(
     tau2 = d["tau2"] if "tau2" in d else np.zeros_like(d["mu"])
     ss = float(np.sum((yj - yj.mean()) ** 2))
     ll = school_loglik(yj.size, yj.mean(), ss, d["mu"], tau2, d["sigma2"]).ravel()
-    top = ll.max()
-    return float(top + np.log(np.mean(np.exp(ll - top))))
+    return _log_mean_exp(ll)
 
 
 def loo_refit(
@@ -493,5 +472,4 @@ def loo_refit(
     d = post.draws
     var = d["sigma2_j"][..., j] if "sigma2_j" in d else d["sigma2"]
     ll = normal_logpdf(y_arr[int(i)], d["theta"][..., j], var).ravel()
-    top = ll.max()
-    return float(top + np.log(np.mean(np.exp(ll - top))))
+    return _log_mean_exp(ll)

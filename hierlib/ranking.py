@@ -29,8 +29,6 @@ def _draws_2d(theta_draws: ArrayLike) -> NDArray[np.float64]:
     if arr.size == 0 or arr.shape[-1] < 2:
         raise ValueError(f"theta_draws needs at least one draw and two groups; got {arr.shape}")
     arr = arr.reshape(-1, arr.shape[-1])
-    if arr.shape[0] == 0 or arr.shape[1] < 2:
-        raise ValueError(f"theta_draws needs at least one draw and two groups; got {arr.shape}")
     if not np.isfinite(arr).all():
         raise ValueError("theta_draws has NaN or infinite values")
     return arr

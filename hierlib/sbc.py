@@ -380,10 +380,9 @@ def _check_quantities(model: str, quantities: Sequence[str], m: int) -> None:
     outside its parameters, an index on a scalar, or an index beyond the m groups."""
     if isinstance(quantities, str) or not quantities:
         raise ValueError("quantities must be a non-empty list of names such as ['mu', 'theta[0]']")
-    vectors = {"theta"} | ({"sigma2_j"} if model == "unequal_variances" else set())
-    scalars = {"mu", "tau2"} | (
-        {"sigma2"} if model == "hierarchical_normal" else {"nu0", "sigma02"}
-    )
+    parsed = [_parse(q) for q in MODELS[model][1]]  # the model's quantities, as SBC knows them
+    scalars = {name for name, index in parsed if index is None}
+    vectors = {name for name, index in parsed if index is not None}
     for q in quantities:
         name, index = _parse(q)
         if name in scalars and index is None or name in vectors and index is not None:
