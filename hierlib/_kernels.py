@@ -235,6 +235,22 @@ def require_positive_sigma02(sigma02):
         )
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _aux_precision(rng, scale2, tau2):
+    """The half-Cauchy's auxiliary precision: 1/a | tau2 ~ Gamma(1, 1/A^2 + 1/tau2)."""
+    return standard_gamma(rng, 1.0) / (1.0 / scale2 + 1.0 / tau2)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _tau2_step(rng, shape, b_tau, q, cauchy, inv_a, scale2):
+    """tau2 from 1/tau2 | rest ~ Gamma(shape, b + q/2), with ``b = b_tau``, or ``b = 1/a``
+    under the half-Cauchy (then 1/a | tau2 is redrawn). Returns ``(tau2, inv_a)``."""
+    if cauchy:
+        tau2 = _inverse_gamma(rng, shape, inv_a + 0.5 * q)
+        return tau2, _aux_precision(rng, scale2, tau2)
+    return _inverse_gamma(rng, shape, b_tau + 0.5 * q), inv_a
+
+
 @njit(cache=True, nogil=True)
 def _tau_width(c):
     """Initial slice width on log tau: about 2.5 sd of log tau under the likelihood
@@ -313,13 +329,7 @@ def normal_sweeps(
             #     P = n/sigma2 + p0
             prec = n_total / sigma2 + mu_prec0
             mu = _normal(rng, s / sigma2 + mu_prec0 * mu0, prec)
-            # 1/tau2 | delta ~ Gamma(a_tau + m/2, b_tau + sum_j delta_j^2 / 2)
-            if cauchy:  # half-Cauchy: b_tau = 1/a, then 1/a | tau2 ~ Gamma(1, 1/A^2 + 1/tau2)
-                tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, inv_a + 0.5 * q)
-                inv_a = standard_gamma(rng, 1.0) / (1.0 / scale2 + 1.0 / tau2)
-            else:
-                tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
-            shift = mu  # theta_j = mu + delta_j
+            shift = mu  # theta_j = mu + delta_j; q = sum_j delta_j^2 for tau2 below
         else:
             # theta_j | mu, sigma2, tau2 ~ N((n_j ybar_j/sigma2 + mu/tau2)/P_j, 1/P_j)
             s = 0.0
@@ -334,51 +344,47 @@ def normal_sweeps(
             # mu | theta, tau2 ~ N((sum_j theta_j/tau2 + p0 mu0)/P, 1/P), P = m/tau2 + p0
             prec = m * inv_t2 + mu_prec0
             mu = _normal(rng, (s + m * centre) * inv_t2 + mu_prec0 * mu0, prec)
-            # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + sum_j (theta_j - mu)^2 / 2),
-            #     sum_j (theta_j - mu)^2 = s2 - 2 (mu - centre) s + m (mu - centre)^2
+            # q = sum_j (theta_j - mu)^2 = s2 - 2 (mu - centre) s + m (mu - centre)^2
             q = max(s2 - 2.0 * (mu - centre) * s + m * (mu - centre) ** 2, 0.0)
-            if cauchy:  # half-Cauchy: b_tau = 1/a, then 1/a | tau2 ~ Gamma(1, 1/A^2 + 1/tau2)
-                tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, inv_a + 0.5 * q)
-                inv_a = standard_gamma(rng, 1.0) / (1.0 / scale2 + 1.0 / tau2)
-            else:
-                tau2 = _inverse_gamma(rng, a_tau + 0.5 * m, b_tau + 0.5 * q)
             shift = 0.0
-            if param == INTERWEAVED:
-                nd = 0.0  # sums over delta_j = theta_j - mu
-                nd2 = 0.0
-                ndy = 0.0
-                for j in range(m):
-                    d = x[j] - mu
-                    nd += n[j] * d
-                    nd2 += n[j] * d * d
-                    ndy += n[j] * d * (ybar[j] - mu)
-                # ancillary step for mu: mu | delta, sigma2, Y (the offset form's conditional),
-                #     sum_j n_j (ybar_j - delta_j) = sum_ny - nd
-                prec = n_total / sigma2 + mu_prec0
-                mu_new = _normal(rng, (sum_ny - nd) / sigma2 + mu_prec0 * mu0, prec)
-                # ancillary step for tau: tau | eta = delta/tau, mu, sigma2, Y; the likelihood
-                # in tau is exp(-c0 tau^2/2 + c1 tau), c0 = sum n_j eta_j^2 / sigma2,
-                # c1 = sum n_j eta_j (ybar_j - mu)/sigma2; exact slice update on log tau
-                tau = math.sqrt(tau2)
-                c[0] = nd2 / tau2 / sigma2
-                c[1] = (ndy - (mu_new - mu) * nd) / tau / sigma2
-                if cauchy:  # the half-Cauchy density of tau (a integrated out), then a | tau
-                    c[2] = scale2
-                    c[3] = 0.0
-                    kind = LOG_TAU_HALF_CAUCHY
-                else:
-                    c[2] = a_tau
-                    c[3] = b_tau
-                    kind = LOG_TAU
-                log_tau = slice_step(rng, kind, math.log(tau), c, _tau_width(c))
-                tau_new = math.exp(log_tau)
-                if cauchy:
-                    inv_a = standard_gamma(rng, 1.0) / (1.0 / scale2 + 1.0 / (tau_new * tau_new))
-                # back to theta_j = mu + tau eta_j
-                for j in range(m):
-                    x[j] = mu_new + tau_new / tau * (x[j] - mu)
-                mu = mu_new
-                tau2 = tau_new * tau_new
+        # 1/tau2 | theta, mu ~ Gamma(a_tau + m/2, b_tau + q/2), q = sum_j (theta_j - mu)^2
+        tau2, inv_a = _tau2_step(rng, a_tau + 0.5 * m, b_tau, q, cauchy, inv_a, scale2)
+        if param == INTERWEAVED:
+            nd = 0.0  # sums over delta_j = theta_j - mu
+            nd2 = 0.0
+            ndy = 0.0
+            for j in range(m):
+                d = x[j] - mu
+                nd += n[j] * d
+                nd2 += n[j] * d * d
+                ndy += n[j] * d * (ybar[j] - mu)
+            # ancillary step for mu: mu | delta, sigma2, Y (the offset form's conditional),
+            #     sum_j n_j (ybar_j - delta_j) = sum_ny - nd
+            prec = n_total / sigma2 + mu_prec0
+            mu_new = _normal(rng, (sum_ny - nd) / sigma2 + mu_prec0 * mu0, prec)
+            # ancillary step for tau: tau | eta = delta/tau, mu, sigma2, Y; the likelihood
+            # in tau is exp(-c0 tau^2/2 + c1 tau), c0 = sum n_j eta_j^2 / sigma2,
+            # c1 = sum n_j eta_j (ybar_j - mu)/sigma2; exact slice update on log tau
+            tau = math.sqrt(tau2)
+            c[0] = nd2 / tau2 / sigma2
+            c[1] = (ndy - (mu_new - mu) * nd) / tau / sigma2
+            if cauchy:  # the half-Cauchy density of tau (a integrated out), then a | tau
+                c[2] = scale2
+                c[3] = 0.0
+                kind = LOG_TAU_HALF_CAUCHY
+            else:
+                c[2] = a_tau
+                c[3] = b_tau
+                kind = LOG_TAU
+            log_tau = slice_step(rng, kind, math.log(tau), c, _tau_width(c))
+            tau_new = math.exp(log_tau)
+            tau2 = tau_new * tau_new
+            if cauchy:
+                inv_a = _aux_precision(rng, scale2, tau2)
+            # back to theta_j = mu + tau eta_j
+            for j in range(m):
+                x[j] = mu_new + tau_new / tau * (x[j] - mu)
+            mu = mu_new
         if start >= 0:
             row = start + it
             out[row, 0] = mu

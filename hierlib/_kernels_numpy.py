@@ -50,14 +50,18 @@ def normal_sweeps(
     mu, sigma2, tau2, inv_a = state
     cauchy = scale2 > 0.0
 
+    def redraw_aux(t2):
+        """Under the half-Cauchy, 1/a | tau2 (the auxiliary precision)."""
+        nonlocal inv_a
+        g = cond.cauchy_aux_precision(t2, scale2)
+        inv_a = float(rng.standard_gamma(g.shape) / g.rate)
+
     def draw_tau2(dev):
         """tau2 | dev (and, under the half-Cauchy, b_tau = 1/a; then 1/a | tau2)."""
-        nonlocal inv_a
         if not cauchy:
             return float(_inverse_gamma(rng, cond.tau_precision(dev, a_tau, b_tau)))
         t2 = float(_inverse_gamma(rng, cond.tau_precision(dev, a_tau, inv_a)))
-        g = cond.cauchy_aux_precision(t2, scale2)
-        inv_a = float(rng.standard_gamma(g.shape) / g.rate)
+        redraw_aux(t2)
         return t2
 
     for it in range(n_iter):
@@ -86,8 +90,7 @@ def normal_sweeps(
                 x[:] = mu + tau * eta
                 tau2 = tau * tau
                 if cauchy:  # the step used the half-Cauchy density (a out): redraw a | tau2
-                    g = cond.cauchy_aux_precision(tau2, scale2)
-                    inv_a = float(rng.standard_gamma(g.shape) / g.rate)
+                    redraw_aux(tau2)
             theta = x
         if start >= 0:
             out[start + it] = mu, sigma2, tau2
