@@ -555,9 +555,9 @@ assert check_mixed["p_value"] > 0.9
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Fresh variances from the fitted population spread *more* than HSB's: with
 # $\nu_0 \approx 31$, model 2 says school variances differ more than they do. Model 1 said
-# "too little spread", model 2 "somewhat too much"; $\nu_0$ decides where between, and its
-# prior, with little mass above 20, holds it down (the $\nu_0$ slide above). A check that
-# fails tells you where to look next.
+# "too little spread", model 2 "somewhat too much"; $\nu_0$ decides where between (how much
+# of its value comes from the prior is exercise 2). A check that fails tells you where to
+# look next.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
