@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 # tools/ holds scripts, not a package: conftest.py puts it on sys.path
+import build_site
 import editions
 import nbformat
 import pytest
@@ -58,7 +59,7 @@ def test_every_formula_on_every_slide_is_typeset(deck, measured):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_every_notes_cell_is_a_speaker_note_in_the_deck(path, site, measured):
     nb = nbformat.read(path, as_version=4)
-    notes = [c for c in nb.cells if editions.slide_type(c) == "notes"]
+    notes = [c for c in nb.cells if build_site.is_speaker_note(c)]
     assert len(notes) >= 2, f"{path.name}: speaker notes (slide type 'notes') missing"
     html = (site / f"{path.stem}.slides.html").read_text(encoding="utf-8")
     assert html.count('<aside class="notes">') == len(notes)
@@ -99,7 +100,7 @@ TEX = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.S)
 def test_speaker_view_shows_each_formula_of_the_notes_once(site, browser):
     path = next(p for p in NOTEBOOKS if p.stem.startswith("09_"))
     nb = nbformat.read(path, as_version=4)
-    notes = [c.source for c in nb.cells if editions.slide_type(c) == "notes"]
+    notes = [c.source for c in nb.cells if build_site.is_speaker_note(c)]
     k, source = next((k, n) for k, n in enumerate(notes) if len(TEX.findall(n)) >= 5)
     page, blocked = editions.offline_page(browser, *editions.DECK_VIEWPORT)
     try:

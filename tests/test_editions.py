@@ -65,11 +65,14 @@ def test_student_notebook_empties_solutions_and_clears_every_output():
     ]
     code = [c for c in student.cells if c.cell_type == "code"]
     assert all(c.outputs == [] and c.execution_count is None for c in code)
-    # everything else is unchanged but nbval's marker, and the source notebook is untouched
+    # the speaker note is dropped, everything else is unchanged but nbval's marker, and the
+    # source notebook is untouched
+    lecture = [c for c in nb.cells if not build_site.is_speaker_note(c)]
+    assert len(lecture) == len(nb.cells) - 1 and len(student.cells) == len(lecture)
     assert student.cells[2].source == "print(f'{x:.3f}')"
-    assert [c.source for c in student.cells][:6] == [
-        c.source.replace("# NBVAL_CHECK_OUTPUT\n", "") for c in nb.cells
-    ][:6]
+    assert [c.source for c in student.cells][:5] == [
+        c.source.replace("# NBVAL_CHECK_OUTPUT\n", "") for c in lecture
+    ][:5]
     assert nb.cells[6].outputs[0].text == "4\n" and "SECRET_SQUARE" in nb.cells[6].source
     assert "jupytext" not in student.metadata and "jupytext" in nb.metadata
     text = editions.notebook_text(student)
@@ -161,7 +164,9 @@ def test_no_solution_text_survives_in_the_student_edition(path, student_edition)
     student = nbformat.read(student_edition[path.stem], as_version=4)
     solutions = [c for c in source.cells if editions.is_solution(c)]
     assert solutions, f"{path.name} has no cell tagged 'solution' (CONTRIBUTING.md)"
-    assert len(student.cells) == len(source.cells)
+    notes = [c for c in source.cells if build_site.is_speaker_note(c)]
+    assert len(student.cells) == len(source.cells) - len(notes)  # speaker notes dropped
+    assert not any(build_site.is_speaker_note(c) for c in student.cells)
     emptied = [c.source for c in student.cells if editions.is_solution(c)]
     assert set(emptied) <= {editions.CODE_PLACEHOLDER, editions.MARKDOWN_PLACEHOLDER}
     assert len(emptied) == len(solutions)

@@ -80,11 +80,6 @@ def cell_tags(cell: dict) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
-def slide_type(cell: dict) -> str:
-    """The reveal.js slide type of a cell (``"-"`` when it has none)."""
-    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
-
-
 def is_solution(cell: dict) -> bool:
     """True for an exercise solution (a cell tagged ``solution``)."""
     return SOLUTION_TAG in cell_tags(cell)
@@ -126,13 +121,14 @@ def student_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The student edition of a notebook: solutions emptied, every output cleared.
+    """The student edition of a notebook: solutions emptied, speaker notes dropped (they are
+    the instructor's talking points), every output cleared.
 
     The jupytext pairing is dropped from the metadata so that opening the notebook does not
     write a ``.py`` twin next to it.
     """
     out = copy.deepcopy(nb)
-    out.cells = [student_cell(c) for c in nb.cells]
+    out.cells = [student_cell(c) for c in nb.cells if not build_site.is_speaker_note(c)]
     out.metadata.pop("jupytext", None)
     build_site.strip_test_markers(out)  # nbval's markers are not for students
     return out
@@ -278,7 +274,7 @@ def handout_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def in_handout(cell: dict) -> bool:
     """False for the cells a handout leaves out (``HANDOUT_REMOVE_TAGS``, speaker notes)."""
-    return not (cell_tags(cell) & HANDOUT_REMOVE_TAGS) and slide_type(cell) != "notes"
+    return not (cell_tags(cell) & HANDOUT_REMOVE_TAGS) and not build_site.is_speaker_note(cell)
 
 
 def course_notebook(notebooks: list[nbformat.NotebookNode], title: str) -> nbformat.NotebookNode:
