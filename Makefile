@@ -24,13 +24,9 @@ NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
         lint clean lock bench bench-peers
 
 # Editions (README "For instructors"): build/student.zip and build/handouts/ first, then the
-# published site build/site/ (copies both in: self-contained) and build/instructor/.
-all: setup chromium
-	$(BIN)/python tools/run_notebooks.py
-	$(BIN)/python tools/editions.py student
-	$(BIN)/python tools/editions.py handouts
-	$(BIN)/python tools/build_site.py --out $(SITE)
-	$(BIN)/python tools/build_site.py --edition instructor --out $(INSTRUCTOR)
+# published site build/site/ (copies both in: self-contained) and build/instructor/. The
+# prerequisites run left to right (make without -j: the site copies the editions in).
+all: setup chromium notebooks student handouts site instructor
 
 help:
 	@echo "make all         set up, execute every notebook, build the site and the editions"
@@ -41,7 +37,7 @@ help:
 	@echo "make notebooks   execute the notebooks (NB=notebooks/05_gibbs.py for one)"
 	@echo "make site        render build/site/, the published site (no solutions, no notes)"
 	@echo "make instructor  render build/instructor/ (solutions in the pages, notes in the decks)"
-	@echo "make student     build/student/ and build/student.zip (solutions emptied)"
+	@echo "make student     build/student/ and build/student.zip (solutions emptied, no notes)"
 	@echo "make handouts    build/handouts/*.pdf (needs chromium)"
 	@echo "make decks       render the instructor decks, list slides taller than 1280x720"
 	@echo "make test-lower  hierlib's unit tests, installed from a wheel at the oldest supported versions"

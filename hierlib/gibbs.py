@@ -348,11 +348,8 @@ def _check_stats(stats) -> GroupStats:
 def _workers(cores: int | None, n_chains: int, engine: str) -> int:
     """Threads to run the chains on: ``cores`` (``None``: every core this process may use),
     at most one per chain; one for ``engine="numpy"`` (its sweeps hold the GIL)."""
-    if cores is None:
-        cores = available_cores()
-    else:
-        positive_int(cores, "cores")
-    return 1 if engine == "numpy" else min(int(cores), n_chains)
+    cores = available_cores() if cores is None else positive_int(cores, "cores")
+    return 1 if engine == "numpy" else min(cores, n_chains)
 
 
 def available_cores() -> int:
@@ -388,14 +385,15 @@ def _prepare(
     prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
     if min_size_for is not None:
         stats.require_min_size(2, min_size_for)
-    if isinstance(prior, UnequalVariances):
+    unequal = isinstance(prior, UnequalVariances)
+    if unequal:
         from hierlib.propriety import check_unequal_variances
 
         check_unequal_variances(stats, prior)
     _check_magnitudes(stats)
     keep = _keep_indices(stats, keep_theta)
-    per_group = 2 if min_size_for is not None else 1  # theta (and sigma2_j) per kept group
-    _check_memory(n_chains, n_draws, 3 + (min_size_for is not None), per_group * keep.size)
+    # kept draws per sweep: 3 scalars (4 in model 2), theta (and sigma2_j) per kept group
+    _check_memory(n_chains, n_draws, 3 + unequal, (1 + unequal) * keep.size)
     return stats, prior, keep, tuple(float(h) for h in prior.hyper())
 
 
