@@ -6,6 +6,10 @@ wrong length, improper prior for these data) raises ``ValueError``; the wrong *k
 numbers, ``None`` for a required array) raises ``TypeError``. Every message starts with or
 contains the argument's name and says what to pass instead. Results that overflow or lose
 every digit are refused by :func:`finite_result` instead of being returned as inf or NaN.
+
+This module is the bottom of hierlib: it imports no other hierlib module, so every module may
+import it. A check of a hierlib class lives next to the class and calls :func:`require_type`
+(``hierlib.data.require_stats`` for a ``GroupStats``).
 """
 
 from __future__ import annotations
@@ -222,10 +226,3 @@ def require_draws(post: Any, name: str = "post", keys: Iterable[str] = ()) -> An
     if missing:
         raise ValueError(f"{name} has no draws of {', '.join(missing)}")
     return post
-
-
-def require_stats(stats: Any, name: str = "stats") -> Any:
-    """``TypeError`` unless ``stats`` is a :class:`hierlib.data.GroupStats`."""
-    from hierlib.data import GroupStats
-
-    return require_type(stats, GroupStats, name, "build one with data.group_stats(y, groups)")

@@ -28,8 +28,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 
-from hierlib._validate import RESCALE_HINT, at_least_groups, finite_result, require_stats
-from hierlib.data import GroupStats, group_stats
+from hierlib._validate import RESCALE_HINT, at_least_groups, finite_result
+from hierlib.data import GroupStats, group_stats, require_stats
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -22,8 +22,8 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from hierlib._validate import RESCALE_HINT, as_real_array, finite_result, require_stats
-from hierlib.data import GroupStats
+from hierlib._validate import RESCALE_HINT, as_real_array, finite_result
+from hierlib.data import GroupStats, require_stats
 
 
 def _check_level(level: float) -> float:

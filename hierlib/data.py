@@ -10,12 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import RESCALE_HINT, as_finite_1d, as_labels, finite_result, same_length
+from hierlib._validate import (
+    RESCALE_HINT,
+    as_finite_1d,
+    as_labels,
+    finite_result,
+    require_type,
+    same_length,
+)
 
 
 def _data_dir() -> Path:
@@ -196,6 +204,11 @@ class GroupStats:
             {"n": self.n, "ybar": self.ybar, "ss": self.ss},
             index=pd.Index(self.labels, name="group"),
         )
+
+
+def require_stats(stats: Any, name: str = "stats") -> GroupStats:
+    """``stats`` if it is a :class:`GroupStats`, else a ``TypeError`` naming ``name``."""
+    return require_type(stats, GroupStats, name, "build one with data.group_stats(y, groups)")
 
 
 def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:

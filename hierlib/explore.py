@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, require_stats
-from hierlib.data import GroupStats, group_stats
+from hierlib._validate import as_finite_1d
+from hierlib.data import GroupStats, group_stats, require_stats
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

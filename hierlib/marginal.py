@@ -33,9 +33,8 @@ from hierlib._validate import (
     finite_result,
     finite_scalar,
     nonnegative,
-    require_stats,
 )
-from hierlib.data import GroupStats, group_stats
+from hierlib.data import GroupStats, group_stats, require_stats
 from hierlib.explore import plot_within_spread
 
 if TYPE_CHECKING:

@@ -28,8 +28,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, positive, require_stats
-from hierlib.data import GroupStats
+from hierlib._validate import as_finite_1d, positive
+from hierlib.data import GroupStats, require_stats
 from hierlib.reml import restricted_loglik
 
 TAU2_PRIORS = {"flat": 1.0, "reference": 0.0}

@@ -48,10 +48,9 @@ from hierlib._validate import (
     at_least_groups,
     finite_result,
     nonnegative,
-    require_stats,
     same_length,
 )
-from hierlib.data import GroupStats, group_stats
+from hierlib.data import GroupStats, group_stats, require_stats
 from hierlib.marginal import icc, marginal_loglik
 
 if TYPE_CHECKING:

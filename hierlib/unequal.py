@@ -48,8 +48,8 @@ from hierlib._validate import (
     positive,
     positive_int,
     require_draws,
-    require_stats,
 )
+from hierlib.data import require_stats
 from hierlib.marginal import simulate_two_level
 
 
