@@ -58,6 +58,7 @@ from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
 from hierlib import _kernels, _kernels_numpy
+from hierlib._pointwise import draw_index, normal_logpdf, observation_moments
 from hierlib._validate import RESCALE_HINT, positive_int
 from hierlib.data import GroupStats, group_stats
 from hierlib.priors import Default, HalfCauchy, SemiConjugate, UnequalVariances
@@ -201,7 +202,7 @@ class Posterior:
         """
         from hierlib._arviz import az
 
-        keep = _draw_index(self.n_draws, thin, draws)
+        keep = draw_index(self.n_draws, thin, draws)
         d = {k: v[:, keep] for k, v in self.draws.items()}
         posterior = {"mu": d["mu"]} if "mu" in d else {}
         for name in ("tau2", "sigma2", "sigma02"):
@@ -218,8 +219,6 @@ class Posterior:
         coords: dict[str, Any] = {"group": np.asarray(self.theta_groups)}
         groups: dict[str, Any] = {}
         if log_likelihood or posterior_predictive:
-            from hierlib import predictive
-
             y, obs_group = self._rows()
             n_groups = int(log_likelihood) + int(posterior_predictive)
             size = self.n_chains * keep.size * y.size * 8 * n_groups
@@ -231,9 +230,9 @@ class Posterior:
                     f"{n_groups}), more than max_bytes = {max_bytes / 1e6:.0f} MB; pass "
                     f"draws={max(1, max_bytes // per_draw)} or fewer (or a larger thin=)"
                 )
-            means, variances = predictive.observation_moments(self, keep)
+            means, variances = observation_moments(self, keep)
             if log_likelihood:
-                groups["log_likelihood"] = {"y": predictive.normal_logpdf(y, means, variances)}
+                groups["log_likelihood"] = {"y": normal_logpdf(y, means, variances)}
             if posterior_predictive:
                 rng = np.random.default_rng(self.seed if seed is None else seed)
                 groups["posterior_predictive"] = {
@@ -264,17 +263,6 @@ class Posterior:
                 "groups"
             )
         return self.y, self.obs_group
-
-
-def _draw_index(n_draws: int, thin: int, draws: int | None) -> NDArray[np.int64]:
-    """Positions of the kept draws in each chain: every ``thin``-th, or ``draws`` of them
-    equally spaced."""
-    if draws is None:
-        return np.arange(0, n_draws, positive_int(thin, "thin"), dtype=np.int64)
-    k = positive_int(draws, "draws")
-    if k > n_draws:
-        raise ValueError(f"draws = {k} is more than the {n_draws} draws per chain")
-    return ((np.arange(k) + 0.5) * n_draws / k).astype(np.int64)
 
 
 def _observation_rows(y: ArrayLike, groups: ArrayLike, stats: GroupStats):

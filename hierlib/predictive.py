@@ -29,48 +29,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from hierlib._pointwise import draw_index, normal_logpdf, observation_moments
 from hierlib._validate import as_finite_1d, as_labels, same_length
 from hierlib.marginal import school_loglik  # a school with theta_j integrated out
-
-_LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-# ------------------------------------------------------------------- pointwise quantities
-def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
-    """Mean and variance of each observation given each kept draw, shape (chains, kept, n).
-
-    Model 1 and no pooling: :math:`(\\theta_j, \\sigma^2)`; model 2:
-    :math:`(\\theta_j, \\sigma_j^2)`; complete pooling: :math:`(\\mu, \\sigma^2)`.
-    """
-    idx = post.obs_group
-    d = post.draws
-    if "theta" in d and post.model != "complete_pooling":
-        if len(post.theta_groups) != len(post.groups):
-            raise ValueError(
-                "the pointwise groups need the theta draws of every group: sample with "
-                "keep_theta=None"
-            )
-        means = d["theta"][:, keep][..., idx]
-    else:
-        means = np.broadcast_to(d["mu"][:, keep, None], (post.n_chains, keep.size, idx.size))
-    if "sigma2_j" in d:
-        variances = d["sigma2_j"][:, keep][..., idx]
-    else:
-        variances = np.broadcast_to(d["sigma2"][:, keep, None], means.shape)
-    return means, variances
 
 
 def _log_mean_exp(ll: NDArray[np.float64]) -> float:
     """:math:`\\log \\frac1S \\sum_s e^{\\ell_s}`, computed without overflow."""
     top = ll.max()
     return float(top + np.log(np.mean(np.exp(ll - top))))
-
-
-def normal_logpdf(y: ArrayLike, mean: ArrayLike, var: ArrayLike) -> NDArray[np.float64]:
-    """:math:`\\log N(y; \\text{mean}, \\text{var}) = -\\tfrac12[\\log(2\\pi\\,\\text{var}) +
-    (y-\\text{mean})^2/\\text{var}]`, broadcast."""
-    v = np.asarray(var, dtype=np.float64)
-    return -0.5 * (_LOG_2PI + np.log(v) + (np.asarray(y) - mean) ** 2 / v)
 
 
 # -------------------------------------------------------------------------- PSIS-LOO
@@ -260,12 +227,10 @@ def ppc_new_variances(
     :math:`y^{rep}_{ij} \\sim N(\\theta_j, \\sigma_j^{2,rep})`. It asks whether the population
     of variances, not each fitted variance, reproduces the data. Returns as :func:`ppc`.
     """
-    from hierlib.gibbs import _draw_index
-
     if "nu0" not in post.draws:
         raise ValueError("the mixed check of the variances needs an unequal-variances fit")
     y, obs_group = post._rows()
-    keep = _draw_index(post.n_draws, 1, draws)
+    keep = draw_index(post.n_draws, 1, draws)
     rng = np.random.default_rng(seed)
     nu0 = post.draws["nu0"][:, keep].reshape(-1, 1)
     rate = nu0 * post.draws["sigma02"][:, keep].reshape(-1, 1) / 2
