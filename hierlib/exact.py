@@ -37,6 +37,9 @@ from numpy.typing import ArrayLike, NDArray
 from hierlib._validate import RESCALE_HINT, positive_int
 from hierlib.data import GroupStats, group_stats
 from hierlib.priors import Default, HalfCauchy, SemiConjugate
+from hierlib.samplers._chains import chain_rngs  # the samplers' streams, one per chain
+from hierlib.samplers._inputs import observation_rows
+from hierlib.samplers._posterior import Posterior
 
 _DROP = 30.0  # log-density units below the maximum treated as zero on a grid
 _MAX_WIDEN = 6  # bound on the loop that widens the sigma^2 grid
@@ -207,8 +210,6 @@ def _standardised(stats: GroupStats, prior: Any) -> tuple[float, float, GroupSta
 
 # ------------------------------------------------------------------- the pooling extremes
 def _pooling_posterior(stats, draws, theta_mean, theta_sd, model, seed, keep_theta: bool):
-    from hierlib.gibbs import Posterior
-
     return Posterior(
         draws=draws,
         groups=stats.labels,
@@ -260,11 +261,9 @@ def complete_pooling(
     ss = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - grand) ** 2))
     if ss <= 0:
         raise ValueError("complete pooling needs spread: all values of y are equal")
-    from hierlib.gibbs import _chain_rngs  # the samplers' streams (lazy: numba is heavy)
-
     mu = np.empty((n_chains, n_draws))
     sigma2 = np.empty((n_chains, n_draws))
-    for c, rng in enumerate(_chain_rngs(seed, n_chains)):
+    for c, rng in enumerate(chain_rngs(seed, n_chains)):
         sigma2[c] = _sigma2_draws(rng, ss, n - 1, n_draws)
         mu[c] = grand + np.sqrt(sigma2[c] / n) * rng.standard_normal(n_draws)
     means = np.full(stats.m, float(mu.mean()))
@@ -299,11 +298,9 @@ def no_pooling(
         raise ValueError(
             "no pooling needs within-group spread in y: some group with two different values"
         )
-    from hierlib.gibbs import _chain_rngs  # the samplers' streams (lazy: numba is heavy)
-
     sigma2 = np.empty((n_chains, n_draws))
     theta = np.empty((n_chains, n_draws, stats.m))
-    for c, rng in enumerate(_chain_rngs(seed, n_chains)):
+    for c, rng in enumerate(chain_rngs(seed, n_chains)):
         sigma2[c] = _sigma2_draws(rng, float(stats.ss.sum()), df, n_draws)
         z = rng.standard_normal((n_draws, stats.m))
         theta[c] = stats.ybar + np.sqrt(sigma2[c][:, None] / stats.n) * z
@@ -316,9 +313,7 @@ def no_pooling(
 
 def _with_rows(post, y, groups):
     """Attach the observations (for the pointwise groups of ``to_arviz``)."""
-    from hierlib.gibbs import _observation_rows
-
-    post.y, post.obs_group = _observation_rows(y, groups, post.stats)
+    post.y, post.obs_group = observation_rows(y, groups, post.stats)
     return post
 
 

@@ -34,6 +34,7 @@ from hierlib import (
     unequal,
 )
 from hierlib.data import GroupStats, group_stats
+from hierlib.samplers import _chains, _posterior
 
 REPO = Path(__file__).resolve().parents[1]
 CONSTANT_GROUP_Y = np.r_[np.full(5, 7.0), np.random.default_rng(0).normal(10, 2, 15)]
@@ -128,7 +129,7 @@ def test_constant_group_with_a_proper_enough_prior_samples(engine):
 
 
 def test_slice_sampler_returns_nan_when_it_cannot_move():
-    from hierlib import _kernels
+    from hierlib.samplers import _kernels
 
     rng = np.random.default_rng(0)
     c = np.array([4.0, 0.0, 0.0, 1.0, 2.0, 0.5])  # sigma02 = 0: the nu0 target is -inf
@@ -139,7 +140,7 @@ def test_slice_sampler_returns_nan_when_it_cannot_move():
 
 @pytest.mark.parametrize("shape", [np.nan, np.inf, 0.0, -1.0])
 def test_gamma_draw_refuses_a_shape_it_could_never_accept(shape):
-    from hierlib import _kernels
+    from hierlib.samplers import _kernels
 
     with pytest.raises(ValueError, match="shape"):
         _kernels.standard_gamma(np.random.default_rng(0), shape)
@@ -159,12 +160,12 @@ def test_kernel_division_by_zero_becomes_a_named_value_error():
         raise ZeroDivisionError("division by zero")
 
     with pytest.raises(ValueError, match="hierarchical_normal: the sampler stopped.*underflow"):
-        gibbs._guarded(broken, "hierarchical_normal")()
+        _chains.guarded(broken, "hierarchical_normal")()
 
 
 def test_non_finite_draws_are_refused():
     with pytest.raises(ValueError, match="draws of tau2 are not all finite"):
-        gibbs._check_finite({"tau2": np.array([1.0, np.inf])}, "hierarchical_normal")
+        _chains.check_finite({"tau2": np.array([1.0, np.inf])}, "hierarchical_normal")
 
 
 # ------------------------------------------------- 3. overflowing sums of squares
@@ -268,7 +269,8 @@ def test_read_only_install_compiles_in_memory(tmp_path):
     the tests run as root, whom permissions do not stop)."""
     pkg = tmp_path / "site" / "hierlib"
     shutil.copytree(REPO / "hierlib", pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    (pkg / "__pycache__").write_text("not a folder")
+    for package in {p.parent for p in pkg.rglob("__init__.py")}:  # subpackages too
+        (package / "__pycache__").write_text("not a folder")
     blocker = tmp_path / "blocker"
     blocker.write_text("not a folder")
     env = os.environ | {
@@ -279,7 +281,7 @@ def test_read_only_install_compiles_in_memory(tmp_path):
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     code = (  # importing decorates (where numba used to fail); one small kernel compiles
-        "import hierlib, hierlib.gibbs, numpy as np; from hierlib import _kernels as k; "
+        "import hierlib, hierlib.gibbs, numpy as np; from hierlib.samplers import _kernels as k; "
         f"assert hierlib.__file__.startswith({str(pkg)!r}); "
         "print('ok', k.standard_gamma(np.random.default_rng(0), 2.0) > 0)"
     )
@@ -320,10 +322,10 @@ def test_the_rule_matches_the_tail_exponent():
     for m, warns in [(4, True), (5, True), (6, False)]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gibbs._warn_infinite_means(m, flat)
+            _posterior.warn_infinite_means(m, flat)
         assert bool(caught) is warns
     with pytest.warns(gibbs.InfiniteMeanWarning, match="m = 2"):
-        gibbs._warn_infinite_means(2, priors.SemiConjugate(0, 1, 1, 1, 1, 1).hyper())
+        _posterior.warn_infinite_means(2, priors.SemiConjugate(0, 1, 1, 1, 1, 1).hyper())
 
 
 # ------------------------------------------------- 10. messages from inside other libraries
