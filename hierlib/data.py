@@ -238,6 +238,17 @@ def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:
         If ``y`` or ``groups`` is the wrong kind of object (a DataFrame, None, complex
         numbers, labels of mixed kinds).
     """
+    return _stats_and_rows(y, groups)[0]
+
+
+def _stats_and_rows(
+    y: ArrayLike, groups: ArrayLike
+) -> tuple[GroupStats, NDArray[np.float64], NDArray[np.intp]]:
+    """:func:`group_stats` of ``(y, groups)``, and the rows as checked on the way: ``y`` as a
+    float array (not a copy) and each row's group as an index into ``labels``.
+
+    For the samplers and the exact pooling posteriors, which keep the rows for the pointwise
+    log-likelihood: the labels are checked and sorted once, here."""
     y_arr = as_finite_1d(y, "y")
     g_arr = as_labels(groups)
     same_length(y=y_arr, groups=g_arr)
@@ -248,7 +259,7 @@ def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:
         ss = np.bincount(idx, weights=(y_arr - ybar[idx]) ** 2)
     finite_result(ybar, "a group mean of y", RESCALE_HINT)
     finite_result(ss, "a within-group sum of squares of y", RESCALE_HINT)
-    return GroupStats(labels=labels, n=n, ybar=ybar, ss=ss)
+    return GroupStats(labels=labels, n=n, ybar=ybar, ss=ss), y_arr, idx
 
 
 def subsample_groups(

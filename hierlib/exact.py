@@ -35,10 +35,9 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import RESCALE_HINT, positive_int
-from hierlib.data import GroupStats, group_stats
+from hierlib.data import GroupStats, _stats_and_rows, group_stats
 from hierlib.priors import Default, HalfCauchy, SemiConjugate
 from hierlib.samplers._chains import chain_rngs  # the samplers' streams, one per chain
-from hierlib.samplers._inputs import observation_rows
 from hierlib.samplers._posterior import Posterior
 
 _DROP = 30.0  # log-density units below the maximum treated as zero on a grid
@@ -251,7 +250,7 @@ def complete_pooling(
         ``draws["mu"]`` and ``draws["sigma2"]``, shape (chains, draws); ``model =
         "complete_pooling"``.
     """
-    stats = group_stats(y, groups)
+    stats, y_arr, obs_group = _stats_and_rows(y, groups)
     n_draws, n_chains = positive_int(n_draws, "n_draws"), positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
     n = stats.n_total
@@ -271,7 +270,8 @@ def complete_pooling(
         stats, {"mu": mu, "sigma2": sigma2}, means, np.full(stats.m, float(mu.std())),
         "complete_pooling", seed, keep_theta=False,
     )  # fmt: skip
-    return _with_rows(post, y, groups)
+    post.y, post.obs_group = y_arr.copy(), obs_group  # for the pointwise groups
+    return post
 
 
 def no_pooling(
@@ -290,7 +290,7 @@ def no_pooling(
         ``draws["theta"]`` (chains, draws, m) and ``draws["sigma2"]``; ``model =
         "no_pooling"``.
     """
-    stats = group_stats(y, groups)
+    stats, y_arr, obs_group = _stats_and_rows(y, groups)
     n_draws, n_chains = positive_int(n_draws, "n_draws"), positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
     df = stats.n_total - stats.m
@@ -308,12 +308,7 @@ def no_pooling(
         stats, {"sigma2": sigma2, "theta": theta}, theta.mean(axis=(0, 1)),
         theta.std(axis=(0, 1)), "no_pooling", seed, keep_theta=True,
     )  # fmt: skip
-    return _with_rows(post, y, groups)
-
-
-def _with_rows(post, y, groups):
-    """Attach the observations (for the pointwise groups of ``to_arviz``)."""
-    post.y, post.obs_group = observation_rows(y, groups, post.stats)
+    post.y, post.obs_group = y_arr.copy(), obs_group  # for the pointwise groups
     return post
 
 

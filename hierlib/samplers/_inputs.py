@@ -19,14 +19,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import RESCALE_HINT, as_labels
-from hierlib.data import GroupStats, group_stats
+from hierlib._validate import RESCALE_HINT
+from hierlib.data import GroupStats, _stats_and_rows
 from hierlib.samplers import _chains
 
 
-def data(y, groups, stats) -> GroupStats:
-    """The group sufficient statistics of the data given: of the rows ``(y, groups)``, or
-    ``stats`` itself once checked (exactly one of the two forms, else an error)."""
+def data(y, groups, stats) -> tuple[GroupStats, tuple[Any, Any]]:
+    """The group sufficient statistics of the data given, and the rows ``(y, obs_group)``
+    the :class:`~hierlib.samplers._posterior.Posterior` keeps: from the rows ``(y, groups)``
+    (``y`` as floats, copied, and each one's group index into ``stats.labels``), or ``stats``
+    itself once checked, with no rows ``(None, None)`` (exactly one of the two forms, else an
+    error)."""
     if stats is None:
         if y is None or groups is None:
             missing = " and ".join(name for name, v in (("y", y), ("groups", groups)) if v is None)
@@ -34,10 +37,11 @@ def data(y, groups, stats) -> GroupStats:
                 f"no data: pass y and groups (the rows) or stats= (their group_stats); "
                 f"{missing} missing"
             )
-        return group_stats(y, groups)
+        stats, y_arr, obs_group = _stats_and_rows(y, groups)
+        return stats, (y_arr.copy(), obs_group)
     if y is not None or groups is not None:
         raise ValueError("pass the data once: either y and groups (the rows) or stats=, not both")
-    return check_stats(stats)
+    return check_stats(stats), (None, None)
 
 
 def check_stats(stats) -> GroupStats:
@@ -169,9 +173,3 @@ def start_values(stats: GroupStats, rng: np.random.Generator) -> tuple[float, fl
     z = rng.standard_normal(3)
     mu = float(stats.ybar.mean() + 2.0 * np.sqrt(tau2 / stats.m) * z[0])
     return mu, sigma2 * float(np.exp(0.1 * z[1])), tau2 * float(np.exp(z[2]))
-
-
-def observation_rows(y: ArrayLike, groups: ArrayLike, stats: GroupStats):
-    """The observations as floats and each one's group index into ``stats.labels``."""
-    g = as_labels(groups)
-    return np.asarray(y, dtype=np.float64).copy(), np.searchsorted(stats.labels, g)

@@ -360,7 +360,7 @@ def hierarchical_normal(
         When the prior and the number of groups make :math:`E[\\tau^2 \\mid y]` infinite
         (the default prior with m = 4 or 5 groups): summarise :math:`\\tau^2` by quantiles.
     """
-    stats = _inputs.data(y, groups, stats)
+    stats, rows = _inputs.data(y, groups, stats)  # rows (None, None) from stats=
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(
             "parameterization must be 'centered', 'offset' or 'interweaved'; "
@@ -393,7 +393,6 @@ def hierarchical_normal(
     )
     _chains.check_finite({"mu, sigma2 or tau2": out, "theta": out_theta}, "hierarchical_normal")
     warn_infinite_means(stats.m, hyper)
-    rows = (None, None) if y is None else _inputs.observation_rows(y, groups, stats)
     return Posterior.from_run(
         {"mu": out[..., 0], "sigma2": out[..., 1], "tau2": out[..., 2], "theta": out_theta},
         stats, keep, _chains.moments(acc, n_chains * n_draws, ybar), rows, elapsed=elapsed,

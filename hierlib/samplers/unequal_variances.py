@@ -196,7 +196,7 @@ def unequal_variances(
         spread (:math:`SS_j = 0`) make the posterior improper (the condition is derived in
         :func:`hierlib.propriety.check_unequal_variances`).
     """
-    stats = _inputs.data(y, groups, stats)
+    stats, rows = _inputs.data(y, groups, stats)  # rows (None, None) from stats=
     prior, keep, hyper = _inputs.prepare(
         stats, prior, (UnequalVariances,), n_draws, n_warmup, n_chains, seed, progress, engine,
         keep_theta, kept=(4, 2),  # mu, tau2, sigma02, nu0; theta_j, sigma_j^2 of each kept group
@@ -233,7 +233,6 @@ def unequal_variances(
     )
     warn_infinite_means(stats.m, hyper)
     count = n_chains * n_draws
-    rows = (None, None) if y is None else _inputs.observation_rows(y, groups, stats)
     s2_mean, s2_sd = _chains.moments(acc[2:], count, s2)
     draws = {"mu": out[..., 0], "tau2": out[..., 1], "sigma02": out[..., 2], "nu0": out[..., 3]}
     return Posterior.from_run(
