@@ -197,6 +197,30 @@ class GroupStats:
                 f"{what} needs at least {k} members per group; group(s) {names}{more} have fewer"
             )
 
+    def standardised(self) -> tuple[float, float, GroupStats]:
+        """The statistics of :math:`z = (y - c)/u`, :math:`c` the grand mean and :math:`u`
+        the sd of ``y`` (divisor :math:`n`), from the statistics alone:
+
+        .. math::
+            u^2 = \\frac1n\\Big(\\sum_j SS_j + \\sum_j n_j(\\bar y_j - c)^2\\Big), \\quad
+            \\bar z_j = (\\bar y_j - c)/u, \\quad SS_j^{(z)} = SS_j/u^2 .
+
+        For computations that stay inside floating point only in sd units (the exact
+        marginal of :math:`\\tau^2`, a REML refit). Returns ``(c, u, stats of z)``.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` has no spread, or one beyond floating point (:math:`u` is 0 or inf).
+        """
+        centre = self.grand_mean
+        total = float(self.ss.sum() + np.sum(self.n * (self.ybar - centre) ** 2))
+        unit = float(np.sqrt(total / self.n_total))
+        if not np.isfinite(unit) or unit <= 0:
+            raise ValueError(f"y has no spread on a floating-point scale: {RESCALE_HINT}")
+        z = GroupStats(self.labels, self.n, (self.ybar - centre) / unit, self.ss / unit**2)
+        return centre, unit, z
+
     def to_frame(self) -> pd.DataFrame:
         """The statistics as a DataFrame indexed by group label (``s2`` is NaN-free only
         when every group has two members or more, so it is left out here)."""

@@ -177,18 +177,11 @@ def marginal_tau2(
 
 
 def _standardised(stats: GroupStats, prior: Any) -> tuple[float, float, GroupStats, Any]:
-    """The statistics of :math:`(y - c)/u` (:math:`c` the grand mean, :math:`u` the sd of
-    y) and the same prior on that scale: :math:`\\tau/u` is half-Cauchy(0, A/u); a
-    semi-conjugate prior's mean and variances are shifted and scaled the same way; the flat
-    and :math:`p(\\tau) \\propto 1` priors do not change."""
-    centre = float(stats.grand_mean)
-    total = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - centre) ** 2))
-    unit = float(np.sqrt(total / stats.n_total))
-    if not np.isfinite(unit) or unit <= 0:
-        raise ValueError(f"y has no spread on a floating-point scale: {RESCALE_HINT}")
-    std = GroupStats(
-        labels=stats.labels, n=stats.n, ybar=(stats.ybar - centre) / unit, ss=stats.ss / unit**2
-    )
+    """The statistics of :math:`(y - c)/u` (:meth:`GroupStats.standardised`: :math:`c` the
+    grand mean, :math:`u` the sd of y) and the same prior on that scale: :math:`\\tau/u` is
+    half-Cauchy(0, A/u); a semi-conjugate prior's mean and variances are shifted and scaled
+    the same way; the flat and :math:`p(\\tau) \\propto 1` priors do not change."""
+    centre, unit, std = stats.standardised()
     if isinstance(prior, HalfCauchy):
         given = prior.mu0 is not None, prior.nu0 is not None
         prior = HalfCauchy(

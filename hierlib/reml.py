@@ -450,13 +450,11 @@ def fit_random_intercept(
     res, caught, converged = _mixedlm(y_arr, g_arr, y_name, method, _start_params(stats, method))
     center, scale = 0.0, 1.0
     messages = tuple(str(w.message) for w in caught)
-    if not converged and float(np.std(y_arr)) > 0:
-        z_center, z_scale = float(np.mean(y_arr)), float(np.std(y_arr))
-        z = (y_arr - z_center) / z_scale
-        start_z = _start_params(group_stats(z, g_arr), method)
-        res_z, caught_z, converged_z = _mixedlm(z, g_arr, y_name, method, start_z)
-        if converged_z:
-            res, center, scale, converged = res_z, z_center, z_scale, True
+    if not converged:
+        refit = _refit_standardised(y_arr, g_arr, stats, y_name, method)
+        if refit is not None:
+            res, center, scale, caught_z = refit
+            converged = True
             messages = tuple(f"units of y: {m}" for m in messages)
             messages += tuple(str(w.message) for w in caught_z)
             caught = caught_z
@@ -487,6 +485,19 @@ def fit_random_intercept(
         n_groups=stats.m,
         result=res,
     )
+
+
+def _refit_standardised(y: NDArray, groups: NDArray, stats: GroupStats, y_name: str, method: str):
+    """The fit of :math:`z = (y - c)/u` (:meth:`GroupStats.standardised`), started at its
+    profile optimum, if it converges: ``(result, c, u, warnings)``; else ``None`` (also when
+    ``y`` has no spread in floating point, so that there is no :math:`z`)."""
+    try:
+        center, scale, z_stats = stats.standardised()
+    except ValueError:
+        return None
+    z = (y - center) / scale
+    res, caught, converged = _mixedlm(z, groups, y_name, method, _start_params(z_stats, method))
+    return (res, center, scale, caught) if converged else None
 
 
 def _mixedlm(y: NDArray, groups: NDArray, y_name: str, method: str, start=None):
