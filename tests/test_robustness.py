@@ -475,3 +475,32 @@ def test_wrong_object_for_group_stats_is_a_type_error(fn, wrong):
 def test_wrong_object_for_a_posterior_is_a_type_error(fn, wrong):
     with pytest.raises(TypeError, match="must be a posterior from hierlib.gibbs"):
         fn(wrong)
+
+
+# ------------------------------------------------------- 13. the priors' hyperparameters
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: priors.SemiConjugate(None, 1, 1, 1, 1, 1), "mu0 must be a number; got None"),
+        (lambda: priors.SemiConjugate(0, 1, 1, -2, 1, 1), "t20 must be a finite positive"),
+        (lambda: priors.SemiConjugate(np.inf, 1, 1, 1, 1, 1), "mu0 must be finite"),
+        (lambda: priors.HalfCauchy(1.0, mu0=0.0), "give both mu0 and g20, or neither"),
+        (lambda: priors.HalfCauchy(1.0, nu0=2.0, s20=0.0), "s20 must be a finite positive"),
+        (lambda: priors.HalfCauchy(0.0), "scale must be a finite positive"),
+        (lambda: priors.UnequalVariances(eta0=1.0), "give both eta0 and t20, or neither"),
+        (lambda: priors.UnequalVariances(a=1.0, b=np.nan), "b must be a finite positive"),
+        (lambda: priors.UnequalVariances(mu0="x", g20=1.0), "mu0 must be a number"),
+        (lambda: priors.UnequalVariances(nu0_rate=-1.0), "nu0_rate must be a finite positive"),
+    ],
+)
+def test_prior_hyperparameters_are_checked_by_name(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_optional_hyperparameters_stay_none_and_given_ones_become_floats():
+    hc = priors.HalfCauchy(2, mu0=1, g20=4)
+    assert (hc.mu0, hc.g20, hc.nu0, hc.s20) == (1.0, 4.0, None, None)
+    assert isinstance(hc.mu0, float) and isinstance(hc.scale, float)
+    uv = priors.UnequalVariances(a=np.int64(4), b=2)
+    assert (uv.a, uv.b, uv.mu0, uv.eta0) == (4.0, 2.0, None, None) and type(uv.a) is float
