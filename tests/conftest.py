@@ -31,6 +31,7 @@ COURSE_TEST_FILES = frozenset(
         "test_run_notebooks.py",
         "test_site.py",
         "test_summary_links.py",
+        "test_tools_imports.py",
     }
 )
 
@@ -60,9 +61,9 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(slow)
     if not any("browser" in item.keywords for item in items):
         return
-    import editions
+    import chromium
 
-    if editions.chromium_path() is None:
+    if chromium.chromium_path() is None:
         skip = pytest.mark.skip(reason=NO_CHROMIUM)
         for item in items:
             if "browser" in item.keywords:
@@ -71,11 +72,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Debian chromium with every non-file:// request aborted (tools/editions.py)."""
-    import editions
+    """Headless Debian chromium with every non-file:// request aborted (tools/chromium.py)."""
+    import chromium
 
-    with editions.offline_browser() as chromium:
-        yield chromium
+    with chromium.offline_browser() as chromium_browser:
+        yield chromium_browser
 
 
 def built_once(tmp_path_factory, key: str, build):
@@ -101,12 +102,13 @@ def instructor_site(tmp_path_factory):
     """``(folder, entries)``: the instructor edition of the site (tools/build_site.py), built
     once per test run for test_site.py and test_decks.py (:func:`built_once`)."""
     import build_site
+    import course_notebooks
 
     if not (REPO / "node_modules" / "reveal.js").exists():
         pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
 
     def build(out):
-        notebooks = build_site.notebooks_in_order()
+        notebooks = course_notebooks.notebooks_in_order()
         return build_site.build(out, REPO / "node_modules", notebooks, build_site.INSTRUCTOR)
 
     return built_once(tmp_path_factory, "instructor-site", build)
