@@ -131,7 +131,7 @@ bench-peers: $(PEERS)/.installed
 
 # The lower-bounds job: hierlib built as a wheel, installed outside the repository into
 # build/lower-venv with the oldest supported versions (requirements-lower.txt), and its unit
-# tests run from there (`--library-only`: no notebooks, editions or browser), so that the data
+# tests run from there (`--library-only`: not tests/course/ or the notebooks), so that the data
 # are loaded from the installed package.
 LOWER := build/lower-venv
 test-lower:

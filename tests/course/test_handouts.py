@@ -16,7 +16,7 @@ import handouts
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 NOTEBOOKS = course_notebooks.notebook_paths()
 IDS = [p.stem for p in NOTEBOOKS]

@@ -4,26 +4,25 @@ follows (tools/course_notebooks.py) and the handouts' notebook transforms (tools
 The student edition must hold no solution text (checked line by line against the committed
 notebooks) and must still run up to the first exercise: the cells before ``## Exercises`` of
 every student notebook run in one kernel (``%reset -f`` between notebooks). Handouts:
-tests/test_handouts.py; decks: tests/test_decks.py.
+tests/course/test_handouts.py; decks: tests/course/test_decks.py.
 """
 
-import sys
 import zipfile
 from pathlib import Path
 
+# tools/ holds scripts, not a package: conftest.py puts it on sys.path
+import build_site
+import course_notebooks
+import handouts
 import nbformat
 import pytest
+import student_edition
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
+REPO = Path(__file__).resolve().parents[2]
 
-import build_site  # noqa: E402
-import course_notebooks  # noqa: E402
-import handouts  # noqa: E402
-import student_edition  # noqa: E402
 
 NOTEBOOKS = course_notebooks.notebook_paths()
 IDS = [p.stem for p in NOTEBOOKS]
@@ -157,10 +156,9 @@ def test_no_notebooks_is_a_clear_error(tmp_path):
 
 # --------------------------------------------------------------------------- the real notebooks
 @pytest.fixture(scope="module")
-def student_notebooks(tmp_path_factory):
-    out = tmp_path_factory.mktemp("student")
-    paths = student_edition.write_student_edition(NOTEBOOKS, out, support_root=None)
-    return {p.stem: p for p in paths}
+def student_notebooks(student_build):
+    """``{stem: path}`` of the student notebooks (the edition built once per run: conftest)."""
+    return student_build[1]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -12,15 +12,18 @@ absent (``make test`` installs it, so CI always runs them).
 import html as html_lib
 import re
 import shutil
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+# tools/ holds scripts, not a package: conftest.py puts it on sys.path
+import build_site
+import chromium  # the offline Chromium the handouts also use
+import course_notebooks
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "build" / "test-artifacts"
 
 CDN_HOSTS = (
@@ -41,23 +44,12 @@ LOAD_SITES = re.compile(
 )
 
 
-sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
-
-import build_site  # noqa: E402
-import chromium  # noqa: E402  (the offline Chromium the handouts also use)
-import course_notebooks  # noqa: E402
-import student_edition  # noqa: E402
-
-
 @pytest.fixture(scope="module")
-def editions_dir(tmp_path_factory):
-    """What `make all` builds before the site: student.zip and (stand-in) handout PDFs."""
+def editions_dir(tmp_path_factory, student_build):
+    """What `make all` builds before the site: student.zip (the student edition, built once
+    per run: conftest) and stand-in handout PDFs."""
     built = tmp_path_factory.mktemp("editions")
-    student = student_edition.write_student_edition(
-        course_notebooks.notebook_paths(), built / "student"
-    )
-    assert student
-    student_edition.zip_dir(built / "student", built / "student.zip")
+    shutil.copy2(student_build[0] / "student.zip", built / "student.zip")
     (built / "handouts").mkdir()
     for stem in [p.stem for p in course_notebooks.notebook_paths()] + ["course"]:
         (built / "handouts" / f"{stem}.pdf").write_bytes(b"%PDF-1.4 stand-in\n")

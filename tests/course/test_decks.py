@@ -21,7 +21,7 @@ import decks
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 NOTEBOOKS = course_notebooks.notebook_paths()
 DECKS = [f"{p.stem}.slides.html" for p in NOTEBOOKS]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from import_graph import cycles, module_graph
 
-TOOLS = Path(__file__).resolve().parents[1] / "tools"
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
 
 def test_tools_have_no_import_cycle():
