@@ -318,10 +318,9 @@ def plot_tau_posteriors(
 
     Returns the matplotlib Axes.
     """
-    import matplotlib.pyplot as plt
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4.8))
+    ax = new_axes(ax, (10, 4.8))
     quantiles = [_tau_quantiles(tab, (0.001, 0.995)) for tab in tables.values()]
     hi = 1.1 * max(q[1] for q in quantiles)
     lo = 0.9 * min(q[0] for q in quantiles)

@@ -69,11 +69,9 @@ def standard_errors(stats: GroupStats, pooled: bool = True) -> NDArray[np.float6
 
 
 def _new_axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-        _, ax = plt.subplots()
-    return ax
+    return new_axes(ax)
 
 
 def plot_means_vs_size(

@@ -275,10 +275,9 @@ def plot_profile(
     title : str
         A title that says what to see.
     """
-    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     peaks = {m: maximize_profile(stats, m) for m in methods}
     top = max(p[0] for p in peaks.values())
     lo, hi = tau2_range if tau2_range is not None else (0.0, 2.2 * top)

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import RESCALE_HINT
-from hierlib.data import GroupStats, _stats_and_rows
+from hierlib.data import GroupStats, _stats_and_rows, require_stats
 from hierlib.samplers import _chains
 
 
@@ -48,11 +48,7 @@ def check_stats(stats) -> GroupStats:
     """A user-supplied :class:`GroupStats` (which checks its own entries when built): its
     labels must also be sorted, as :func:`group_stats` gives them (groups are looked up by
     label)."""
-    if not isinstance(stats, GroupStats):
-        raise TypeError(
-            "stats must be a hierlib.data.GroupStats (e.g. data.group_stats(y, groups)); "
-            f"got {type(stats).__name__}"
-        )
+    require_stats(stats)
     try:
         ordered = bool(np.all(stats.labels[1:] > stats.labels[:-1]))
     except TypeError:
