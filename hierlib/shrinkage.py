@@ -30,8 +30,10 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import (
+    RESCALE_HINT,
     as_finite_1d,
     as_labels,
+    finite_result,
     finite_scalar,
     nonnegative,
     positive,
@@ -131,6 +133,61 @@ def conditional_var(n: ArrayLike, tau2: float, sigma2: ArrayLike) -> NDArray[np.
     b = shrinkage_factor(n_arr, sigma2, tau2)
     s2 = np.broadcast_to(np.asarray(sigma2, dtype=np.float64), b.shape)
     return (1.0 - b) * s2 / n_arr
+
+
+def pooled_mean(ybar: ArrayLike, n: ArrayLike, tau2: float, sigma2: ArrayLike) -> float:
+    """The GLS mean :math:`\\hat\\mu(\\tau^2) = \\sum_j w_j \\bar y_j / \\sum_j w_j`,
+    :math:`w_j = 1/(\\tau^2 + \\sigma_j^2/n_j)`.
+
+    Marginally :math:`\\bar y_j \\sim N(\\mu, \\tau^2 + \\sigma_j^2/n_j)`, so under a flat prior
+    on μ this is :math:`E[\\mu \\mid \\tau^2, \\sigma^2, Y]`. At :math:`\\tau^2 = 0` it is the
+    precision-weighted grand mean (with a common σ², the mean of all students); as
+    :math:`\\tau^2 \\to \\infty` it tends to the unweighted mean of the :math:`\\bar y_j`.
+
+    Parameters
+    ----------
+    ybar, n : array_like, shape (m,)
+        Group means and sizes.
+    tau2 : float
+        Between-group variance (>= 0).
+    sigma2 : float or array_like, shape (m,)
+        Within-group variance, common or per group (> 0).
+
+    Raises
+    ------
+    ValueError
+        Bad input (see :func:`shrinkage_factor`), or weights that leave floating point.
+    """
+    ybar_arr = as_finite_1d(ybar, "ybar")
+    b = shrinkage_factor(n, sigma2, tau2)  # checks n, sigma2 and tau2
+    same_length(ybar=ybar_arr, n=b)
+    s2 = np.broadcast_to(np.asarray(sigma2, dtype=np.float64), b.shape)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        w = 1.0 / (float(tau2) + s2 / as_finite_1d(n, "n"))
+        w = w / w.max()  # only the ratios matter: scaled, and then summing to one, so that
+        mu = float(np.dot(w / w.sum(), ybar_arr))  # means near 1e308 stay in range
+    return float(finite_result(mu, "the GLS mean of the group means", RESCALE_HINT))
+
+
+def means_given_tau(
+    ybar: ArrayLike, n: ArrayLike, tau2: float, sigma2: ArrayLike
+) -> tuple[float, NDArray[np.float64]]:
+    """The GLS mean and every :math:`E[\\theta_j \\mid \\tau^2, \\sigma^2, Y]`, μ integrated out.
+
+    With a flat prior on μ, :math:`E[\\theta_j \\mid \\tau^2, \\sigma^2, Y]
+    = B_j\\,\\hat\\mu(\\tau^2) + (1 - B_j)\\,\\bar y_j` exactly (the conditional mean is linear
+    in μ), with :math:`\\hat\\mu(\\tau^2)` the GLS mean of :func:`pooled_mean` and
+    :math:`B_j` of :func:`shrinkage_factor`. :math:`\\tau^2 = 0` is complete pooling (every
+    school at :math:`\\hat\\mu(0)`), :math:`\\tau^2 \\to \\infty` no pooling (every school at
+    :math:`\\bar y_j`). What the shrinkage explorer of notebook 07 draws for each τ.
+
+    Returns
+    -------
+    (mu, theta)
+        The GLS mean (float) and the m school means (ndarray, shape (m,)).
+    """
+    mu = pooled_mean(ybar, n, tau2, sigma2)
+    return mu, conditional_mean(ybar, n, mu, tau2, sigma2)
 
 
 # ---------------------------------------------------------------------------------------------

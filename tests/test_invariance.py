@@ -12,7 +12,7 @@ draw s of the old run up to rounding.
 import numpy as np
 import pytest
 
-from hierlib import gibbs, reml
+from hierlib import gibbs, reml, shrinkage
 from hierlib.data import group_stats
 from hierlib.marginal import simulate_two_level
 
@@ -32,6 +32,22 @@ def test_reml_closed_form_is_shift_and_scale_equivariant():
     for c in SCALES:
         t_c, s_c, _ = reml.maximize_profile(group_stats(c * Y, G))
         assert (t_c, s_c) == pytest.approx((c**2 * tau2, c**2 * sigma2), rel=1e-6)
+
+
+def test_means_given_tau_are_shift_and_scale_equivariant():
+    st = group_stats(Y, G)
+    s2_j = np.where(st.s2 > 0, st.s2, 36.0)  # a variance per group, as model 2's
+    for sigma2 in (36.0, s2_j):
+        mu, theta = shrinkage.means_given_tau(st.ybar, st.n, 9.0, sigma2)
+        mu_s, theta_s = shrinkage.means_given_tau(st.ybar + SHIFT, st.n, 9.0, sigma2)
+        assert mu_s - SHIFT == pytest.approx(mu, abs=1e-6)
+        np.testing.assert_allclose(theta_s - SHIFT, theta, atol=1e-6)
+        for c in SCALES:
+            mu_c, theta_c = shrinkage.means_given_tau(
+                c * st.ybar, st.n, c**2 * 9.0, c**2 * np.asarray(sigma2)
+            )
+            assert mu_c == pytest.approx(c * mu, rel=1e-12)
+            np.testing.assert_allclose(theta_c, c * theta, rtol=1e-12)
 
 
 @pytest.mark.parametrize("method", ["REML", "ML"])

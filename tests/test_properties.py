@@ -122,6 +122,9 @@ def check_data_api(data) -> None:
         assert finite(est.mu, est.tau2, est.sigma2) and est.tau2 >= 0
         means = call(shrinkage.empirical_bayes_means, stats)
         assert means is None or (means.shape == (m,) and finite(means))
+        for tau2 in (0.0, est.tau2, 1e6 * (est.sigma2 + 1.0)):  # the explorer's path in tau
+            path = call(shrinkage.means_given_tau, stats.ybar, stats.n, tau2, est.sigma2)
+            assert path is None or (finite(path[0]) and path[1].shape == (m,) and finite(path[1]))
     claims = call(comparisons.raw_pairwise_claims, stats)
     assert claims is None or 0 <= claims <= m * (m - 1) // 2
     sd = call(explore.pooled_within_sd, stats)
@@ -324,6 +327,8 @@ def test_functions_of_numbers_return_or_raise_named_errors(a, b, c):
     assert factor is None or (finite(factor) and ((factor >= 0) & (factor <= 1)).all())
     cm = call(shrinkage.conditional_mean, [1.0, 2.0], [1, 5], a, b, c)
     assert cm is None or finite(cm)
+    path = call(shrinkage.means_given_tau, [1.0, 2.0], [1, 5], a, b)
+    assert path is None or (finite(path[0]) and finite(path[1]) and path[1].shape == (2,))
     var = call(unequal.draw_group_variances, rng, a, b, 3)
     assert var is None or (finite(var) and (var >= 0).all())
     for build in (

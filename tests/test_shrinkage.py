@@ -190,3 +190,83 @@ def test_formula_at_reml_estimates_gives_the_lectures_random_effects(hsb):
     for school, value in lecture.items():
         j = int(np.flatnonzero(stats.labels == school)[0])
         assert blup[j] == pytest.approx(value, abs=1e-3)
+
+
+# ------------------------------------------------------------- mu integrated out, at a given tau
+def test_pooled_mean_and_means_given_tau_by_hand():
+    # w_j = 1/(tau2 + sigma2/n_j) = 1/8 and 1/5: mu = (10/8 + 20/5)/(1/8 + 1/5) = 5.25/0.325
+    ybar, n = [10.0, 20.0], [4, 16]
+    mu = 5.25 / 0.325
+    assert sh.pooled_mean(ybar, n, 4.0, 16.0) == pytest.approx(mu, rel=1e-14)
+    got_mu, theta = sh.means_given_tau(ybar, n, 4.0, 16.0)
+    assert got_mu == pytest.approx(mu, rel=1e-14)
+    np.testing.assert_allclose(theta, [0.5 * mu + 5.0, 0.2 * mu + 16.0], rtol=1e-14)
+
+
+def _exact_posterior_means(ybar, n, tau2, sigma2, prior_var=1e10):
+    """E[(mu, theta) | tau2, sigma2, Y] by Gaussian conditioning on the joint precision:
+    mu ~ N(0, prior_var) (nearly flat), theta_j | mu ~ N(mu, tau2),
+    ybar_j | theta_j ~ N(theta_j, s2_j / n_j)."""
+    ybar, n = np.asarray(ybar, float), np.asarray(n, float)
+    s2 = np.broadcast_to(np.asarray(sigma2, float), ybar.shape)
+    m = ybar.size
+    prec = np.zeros((m + 1, m + 1))
+    prec[0, 0] = 1 / prior_var + m / tau2
+    prec[0, 1:] = prec[1:, 0] = -1 / tau2
+    prec[1:, 1:] = np.diag(1 / tau2 + n / s2)
+    rhs = np.concatenate([[0.0], n * ybar / s2])
+    mean = np.linalg.solve(prec, rhs)
+    return mean[0], mean[1:]
+
+
+@pytest.mark.parametrize("tau2", [0.01, 1.0, 8.6, 400.0])
+def test_means_given_tau_are_the_posterior_means_with_mu_integrated_out(tau2):
+    rng = np.random.default_rng(4)
+    ybar, n = rng.normal(12.0, 3.0, 9), rng.integers(2, 60, 9)
+    for sigma2 in (39.0, rng.uniform(20.0, 60.0, 9)):  # model 1's one sigma2, model 2's sigma_j^2
+        mu, theta = sh.means_given_tau(ybar, n, tau2, sigma2)
+        mu_exact, theta_exact = _exact_posterior_means(ybar, n, tau2, sigma2)
+        assert mu == pytest.approx(mu_exact, abs=1e-6)
+        np.testing.assert_allclose(theta, theta_exact, atol=1e-6)
+
+
+def test_pooled_mean_is_reml_gls_mean_for_one_sigma2(hsb):
+    from hierlib import reml
+
+    stats = group_stats(hsb["mathach"], hsb["school"])
+    for tau2 in (0.0, 8.614, 1e6):
+        got = sh.pooled_mean(stats.ybar, stats.n, tau2, 39.148)
+        assert got == pytest.approx(reml.gls_mean(stats, tau2, 39.148)[0], rel=1e-13)
+    # tau2 = 0 is complete pooling: the mean of all 7185 students, every school there
+    mu, theta = sh.means_given_tau(stats.ybar, stats.n, 0.0, 39.148)
+    assert mu == pytest.approx(hsb["mathach"].mean(), rel=1e-13)
+    np.testing.assert_allclose(theta, mu, rtol=1e-14)
+    # a huge tau2 is no pooling: the unweighted mean of the school means, every school at its own
+    mu, theta = sh.means_given_tau(stats.ybar, stats.n, 1e12, 39.148)
+    assert mu == pytest.approx(stats.ybar.mean(), rel=1e-9)
+    np.testing.assert_allclose(theta, stats.ybar, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kwargs, msg",
+    [
+        ({"tau2": -1.0}, "tau2"),
+        ({"tau2": float("inf")}, "tau2"),
+        ({"sigma2": [1.0, -2.0]}, "sigma2 must be positive"),
+        ({"sigma2": [1.0, 2.0, 3.0]}, "lengths differ"),
+        ({"ybar": [1.0, float("nan")]}, "ybar"),
+        ({"n": [0, 2]}, "n must"),
+        ({"tau2": 0.0, "sigma2": 5e-324}, "GLS mean of the group means is not finite"),
+    ],
+)
+def test_means_given_tau_bad_input(kwargs, msg):
+    args = {"ybar": [1.0, 2.0], "n": [3, 4], "tau2": 1.0, "sigma2": 1.0, **kwargs}
+    with pytest.raises(ValueError, match=msg):
+        sh.means_given_tau(**args)
+
+
+def test_means_given_tau_near_the_float_limits():
+    mu, theta = sh.means_given_tau([1e308, 1e308], [1, 1], 1.0, [1e-300, 1e-300])
+    assert mu == 1e308 and np.all(theta == 1e308)
+    mu, theta = sh.means_given_tau([1e-300, 3e-300], [2, 2], 1e300, 1e-300)
+    assert mu == pytest.approx(2e-300) and np.all(np.isfinite(theta))
