@@ -36,7 +36,10 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.posterior` -- reading a posterior: sd and ICC draws, credible intervals,
   Bayes vs REML and prior-sensitivity tables, checking a derived full conditional.
 - :mod:`hierlib.shrinkage` -- posterior means pulled towards the overall mean, more for small
-  schools; empirical Bayes.
+  schools; empirical Bayes; the means at a given tau with mu integrated out.
+- :mod:`hierlib.shrinkage_explorer` -- the interactive figure of notebook 07: drag tau and
+  watch the school means move (Vega-Lite, built with Altair; imports Altair, which nothing
+  else does), and its printable frame.
 - :mod:`hierlib.ranking` -- the posterior distribution of each school's rank.
 - :mod:`hierlib.unequal` -- unequal variances: the t-like marginal, shrinkage of variances
   and of means.

@@ -1,12 +1,13 @@
 """Importing the modelling modules does not import the heavy plotting and fitting libraries:
-ArviZ, statsmodels and matplotlib are imported by the functions that use them, on first use."""
+ArviZ, statsmodels and matplotlib are imported by the functions that use them, on first use;
+Altair only by the shrinkage explorer (hierlib.shrinkage_explorer), never by hierlib.shrinkage."""
 
 import json
 import subprocess
 import sys
 
 LIGHT = ["hierlib.gibbs", "hierlib.data", "hierlib.anova", "hierlib.marginal", "hierlib.priors"]
-HEAVY = ("arviz", "statsmodels", "matplotlib")
+HEAVY = ("arviz", "statsmodels", "matplotlib", "altair")
 
 PROBE = """
 import importlib, json, sys
@@ -35,10 +36,15 @@ def test_light_modules_import_no_heavy_library():
 
 def test_the_probe_sees_a_heavy_import():
     # the control: diagnostics plots with matplotlib (imported at the top), and a package
-    # imported by hand is seen
-    found = heavy_after_each("hierlib.gibbs", "hierlib.diagnostics", "statsmodels")
+    # imported by hand is seen; the shrinkage explorer brings Altair, shrinkage does not
+    found = heavy_after_each(
+        "hierlib.gibbs", "hierlib.diagnostics", "statsmodels", "hierlib.shrinkage",
+        "hierlib.shrinkage_explorer",
+    )  # fmt: skip
     assert found == {
         "hierlib.gibbs": [],
         "hierlib.diagnostics": ["matplotlib"],
         "statsmodels": ["statsmodels", "matplotlib"],
+        "hierlib.shrinkage": ["statsmodels", "matplotlib"],
+        "hierlib.shrinkage_explorer": ["statsmodels", "matplotlib", "altair"],
     }

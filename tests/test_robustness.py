@@ -37,6 +37,7 @@ from hierlib import (
     reml,
     sbc,
     shrinkage,
+    shrinkage_explorer,
     textbook,
     unequal,
 )
@@ -495,6 +496,9 @@ STATS_CALLS = {
     "reml.restricted_loglik": lambda s: reml.restricted_loglik(s, 1.0, 1.0),
     "shrinkage.empirical_bayes_means": shrinkage.empirical_bayes_means,
     "shrinkage.moment_estimates": shrinkage.moment_estimates,
+    "shrinkage_explorer.explorer_table": lambda s: shrinkage_explorer.explorer_table(
+        s, 1.0, [1.0, 1.0]
+    ),
     "textbook.run_chains": textbook.run_chains,
     "unequal.mean_shrinkage": lambda s: unequal.mean_shrinkage(s, [1.0, 2.0], 0.0),
     "unequal.plot_mean_shrinkage_compare": lambda s: unequal.plot_mean_shrinkage_compare(
