@@ -12,11 +12,14 @@ editions, each a self-contained folder (every local link resolves inside it):
 - **instructor** (``build/instructor/``): pages with the solutions, decks with speaker notes
   (``notes`` cells; press ``s``), and the executed notebooks.
 
-Both: cells tagged ``remove-cell`` dropped, ``remove-input`` cells shown without their code;
-decks also drop ``solution`` and ``check`` cells. reveal.js, MathJax 2, require.js and jQuery
-are copied from ``node_modules/`` (``npm ci`` from the committed ``package-lock.json``) into
-``_static/``; the templates in ``tools/templates/`` drop nbconvert's CDN-only extras (mermaid,
-the widget manager), so no page asks the network for anything.
+Both: cells tagged ``remove-cell`` or ``print-only`` (a printable still of an interactive
+figure) dropped, ``remove-input`` cells shown without their code; decks also drop ``solution``
+and ``check`` cells. reveal.js, MathJax 2, require.js, jQuery and Vega (Vega, Vega-Lite,
+vega-embed) are copied from ``node_modules/`` (``npm ci`` from the committed
+``package-lock.json``) into ``_static/``; a Vega-Lite output (the shrinkage explorer of 07) is
+drawn from there (:func:`embed_charts`), and only pages that have one load Vega. The templates
+in ``tools/templates/`` drop nbconvert's CDN-only extras (mermaid, the widget manager), so no
+page asks the network for anything.
 
 Usage: ``python tools/build_site.py [--edition students|instructor] [--out DIR]
 [--editions build] [--node-modules node_modules]``.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import shutil
 import sys
 from dataclasses import dataclass
@@ -36,6 +40,7 @@ import nbformat
 # tools/ is on sys.path when this runs as a script
 from course_notebooks import (
     NOTEBOOKS,
+    PRINT_ONLY_TAG,
     REPO,
     is_speaker_note,
     notebook_title,
@@ -49,8 +54,8 @@ from traitlets.config import Config
 TEMPLATES = REPO / "tools" / "templates"
 STATIC = "_static"
 
-PAGE_DROP_TAGS = ("remove-cell",)
-SLIDE_DROP_TAGS = ("solution", "check", "remove-cell")
+PAGE_DROP_TAGS = ("remove-cell", PRINT_ONLY_TAG)
+SLIDE_DROP_TAGS = ("solution", "check", "remove-cell", PRINT_ONLY_TAG)
 HIDE_INPUT_TAGS = ("remove-input",)
 
 MATHJAX_URL = f"{STATIC}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
@@ -86,7 +91,67 @@ ASSETS: dict[str, tuple[str, ...]] = {
     ),
     "requirejs": ("require.js",),
     "jquery": ("dist/jquery.min.js", "LICENSE.txt"),
+    # the interactive figures (Vega-Lite outputs): 0.8 MB, loaded only by pages that have one
+    "vega": ("build/vega.min.js",),
+    "vega-lite": ("build/vega-lite.min.js", "LICENSE"),
+    "vega-embed": ("build/vega-embed.min.js", "LICENSE"),
 }
+
+# --------------------------------------------------------------------------- interactive figures
+# A notebook output of this MIME type (hierlib.shrinkage_explorer) is a Vega-Lite specification:
+# JupyterLab draws it with its own Vega; a page or deck gets a <div> and a script that draws it
+# with Vega, Vega-Lite and vega-embed from _static/. Their UMD builds register as AMD modules
+# when require.js is on the page (every page and deck loads it), so they are loaded through
+# require.js rather than with <script> tags (which would fail with "mismatched anonymous
+# define"). The views are kept in window.courseCharts[id], for scripts and the browser tests.
+VEGALITE_MIME = "application/vnd.vegalite.v5+json"
+VEGA_MODULES = {
+    "vega": f"{STATIC}/vega/build/vega.min",
+    "vega-lite": f"{STATIC}/vega-lite/build/vega-lite.min",
+    "vega-embed": f"{STATIC}/vega-embed/build/vega-embed.min",
+}
+CHART_HTML = """<style>
+.course-chart {{ font-size: 15px; line-height: 1.4; }}
+.course-chart .vega-bind {{ margin: 0.3em 0; }}
+.course-chart .vega-bind input[type=range] {{ width: 22em; vertical-align: middle; }}
+</style>
+<div class="course-chart" id="{id}"></div>
+<script type="application/json" id="{id}-spec">{spec}</script>
+<script>
+(function () {{
+  var id = "{id}", el = document.getElementById(id);
+  var spec = JSON.parse(document.getElementById(id + "-spec").textContent);
+  function failed(err) {{
+    el.textContent = "The interactive figure could not be drawn: " + err;
+    throw err;
+  }}
+  require.config({{paths: {paths}}});
+  require(["vega-embed"], function (vegaEmbed) {{
+    vegaEmbed(el, spec, {{actions: false, renderer: "svg"}}).then(function (result) {{
+      (window.courseCharts = window.courseCharts || {{}})[id] = result.view;
+    }}, failed);
+  }}, failed);
+}})();
+</script>"""
+
+
+def chart_html(spec: dict, chart_id: str) -> str:
+    """The HTML that draws the Vega-Lite ``spec`` in a page or deck (:data:`CHART_HTML`)."""
+    text = json.dumps(spec, sort_keys=True, ensure_ascii=False).replace("</", "<\\/")
+    return CHART_HTML.format(id=chart_id, spec=text, paths=json.dumps(VEGA_MODULES))
+
+
+def embed_charts(nb: nbformat.NotebookNode, stem: str) -> int:
+    """Replace every Vega-Lite output of ``nb`` by :func:`chart_html` in place (ids
+    ``chart-<stem>-<k>``, numbered in order: the same on every build); return how many."""
+    k = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            spec = out.get("data", {}).get(VEGALITE_MIME)
+            if spec is not None:
+                k += 1
+                out.data = {"text/html": chart_html(spec, f"chart-{stem}-{k}")}
+    return k
 
 
 @dataclass(frozen=True)
@@ -193,6 +258,7 @@ def render(ipynb: Path, out: Path, edition: Edition = STUDENTS) -> Rendered:
         nb.cells = [c for c in nb.cells if not is_speaker_note(c)]
     nb.metadata["title"] = rendered.title
     strip_test_markers(nb)
+    embed_charts(nb, stem)
     exporters = (
         (page_exporter(edition.page_drop), rendered.page),
         (slides_exporter(edition.slide_drop), rendered.slides),

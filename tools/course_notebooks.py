@@ -12,7 +12,10 @@ none of them): what a course notebook is and what its cells are.
   ``notes`` a speaker note (:func:`is_speaker_note`); a code cell's first line
   ``# NBVAL_CHECK_OUTPUT`` is nbval's marker, not for readers (:func:`strip_test_markers`);
   the ``## Exercises`` heading starts the exercises (:func:`exercises_index`). A notebook's
-  title is its first level-1 heading (:func:`notebook_title`).
+  title is its first level-1 heading (:func:`notebook_title`). A figure that moves (an
+  interactive explorer) is tagged ``screen-only`` and its printable frame ``print-only``:
+  pages and decks show the one, handouts the other (:data:`SCREEN_ONLY_TAG`,
+  :data:`PRINT_ONLY_TAG`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ BUILD = REPO / "build"
 NOTEBOOK_NAME = re.compile(r"\d\d_\w+")  # NN_topic: no dots, so no NN_topic.nbconvert
 NBVAL_MARKER = "# NBVAL_CHECK_OUTPUT"
 SOLUTION_TAG = "solution"
+SCREEN_ONLY_TAG = "screen-only"
+"""An interactive figure: shown in pages, decks and JupyterLab, left out of the handouts."""
+PRINT_ONLY_TAG = "print-only"
+"""Its still frame for paper: shown in the handouts (and notebooks), left off pages and decks."""
 EXERCISES_HEADING = re.compile(r"^##\s+Exercises\b", re.MULTILINE)
 
 

@@ -3,7 +3,8 @@
 ``build/handouts/NN_topic.pdf`` and ``build/handouts/course.pdf``, printed by Debian's
 Chromium (:mod:`chromium`, offline) from the site's page HTML (``build_site.page_exporter``)
 with a local MathJax and print CSS. A handout has the outputs but no solutions, checks,
-speaker notes or hidden cells (:func:`handout_notebook`); a code cell and its output stay on
+speaker notes, hidden cells or interactive figures (:func:`handout_notebook`; the
+figure's ``print-only`` still frame is printed instead); a code cell and its output stay on
 one page where they fit, and a page whose content is wider than the paper is refused.
 
 Usage: ``python tools/handouts.py [--notebooks notebooks] [--out build/handouts]``.
@@ -26,6 +27,7 @@ from course_notebooks import (
     BUILD,
     NOTEBOOKS,
     REPO,
+    SCREEN_ONLY_TAG,
     cell_tags,
     is_speaker_note,
     notebook_paths,
@@ -33,9 +35,10 @@ from course_notebooks import (
     strip_test_markers,
 )
 
-# Cells a printed handout leaves out: solutions (students print it), the lecture-number checks and
-# cells marked off pages; ``remove-input`` keeps the output only, as on the HTML pages.
-HANDOUT_REMOVE_TAGS = frozenset({"solution", "check", "remove-cell"})
+# Cells a printed handout leaves out: solutions (students print it), the lecture-number checks,
+# cells marked off pages and interactive figures (``screen-only``: their ``print-only`` still
+# frame is printed instead); ``remove-input`` keeps the output only, as on the HTML pages.
+HANDOUT_REMOVE_TAGS = frozenset({"solution", "check", "remove-cell", SCREEN_ONLY_TAG})
 A4_PRINT_WIDTH_PX = 695  # 210 mm - 2 x 13 mm margins at 96 px per inch
 PDF_MARGINS = {"top": "14mm", "bottom": "16mm", "left": "13mm", "right": "13mm"}
 
@@ -109,7 +112,8 @@ def course_contents(notebooks: list[nbformat.NotebookNode]) -> str:
 
 def handout_html(nb: nbformat.NotebookNode, mathjax_url: str, title: str | None = None) -> str:
     """The site's page HTML (``build_site.page_exporter``) with a local MathJax and print CSS."""
-    exporter = build_site.page_exporter()
+    # the handout's own rule (a page drops print-only frames, which a handout prints)
+    exporter = build_site.page_exporter(tuple(sorted(HANDOUT_REMOVE_TAGS)))
     exporter.mathjax_url = mathjax_url
     # require.js is only needed for widgets; an empty script keeps the page self-contained
     exporter.require_js_url = "data:text/javascript,"

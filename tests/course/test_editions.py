@@ -105,6 +105,31 @@ def test_handout_drops_solutions_checks_notes_and_test_markers():
     assert len(handout.cells) == 5
 
 
+def test_handout_prints_an_interactive_figures_frame_instead_of_the_figure():
+    nb = _toy()
+    live = nbformat.v4.new_code_cell("LIVE_FIGURE", metadata={"tags": ["screen-only"]})
+    still = nbformat.v4.new_code_cell("STILL_FRAME", metadata={"tags": ["print-only"]})
+    nb.cells += [live, still]
+    sources = [c.source for c in handouts.handout_notebook(nb).cells]
+    assert "STILL_FRAME" in sources and "LIVE_FIGURE" not in sources
+
+
+def test_notebook_07_has_its_explorer_for_screens_and_a_frame_for_paper():
+    nb = nbformat.read(REPO / "notebooks" / "07_shrinkage.ipynb", as_version=4)
+    tags = (course_notebooks.SCREEN_ONLY_TAG, course_notebooks.PRINT_ONLY_TAG)
+    live, still = ([c for c in nb.cells if t in course_notebooks.cell_tags(c)] for t in tags)
+    (live,), (still,) = live, still
+    assert any("application/vnd.vegalite.v5+json" in o.get("data", {}) for o in live.outputs)
+    assert any("image/png" in o.get("data", {}) for o in still.outputs)
+    handout = handouts.handout_notebook(nb)
+    sources = [c.source for c in handout.cells]
+    assert still.source in sources and live.source not in sources
+    # and the printed page shows the frame's picture, not the explorer's stand-in text
+    html = handouts.handout_html(handout, "MathJax.js")
+    frame = next(o.data["image/png"] for o in still.outputs if "image/png" in o.get("data", {}))
+    assert frame[:200] in html and "Shrinkage explorer for 160 schools" not in html
+
+
 def test_course_notebook_starts_each_notebook_on_a_new_page_with_unique_ids():
     a, b = _toy(), _toy()
     b.cells[0].source = "# 98 · Second toy"

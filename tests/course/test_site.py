@@ -10,6 +10,7 @@ absent (``make test`` installs it, so CI always runs them).
 """
 
 import html as html_lib
+import json
 import re
 import shutil
 from pathlib import Path
@@ -234,6 +235,66 @@ def test_tags_decide_what_pages_and_slides_show(tmp_path, edition):
             assert "SOLUTION" not in text and "SPEAKER_NOTE" not in text
         assert "SOLUTION_CODE" not in notebook and "KEPT_OUTPUT" not in notebook
     assert "SOLUTION" not in slides or edition is build_site.INSTRUCTOR
+
+
+def test_print_only_cells_stay_off_pages_and_decks(tmp_path):
+    nb = _tagged_notebook()
+    cell = new_code_cell("FRAME_CODE = 1", metadata={"tags": ["print-only"]})
+    cell.execution_count, cell.outputs = 1, [new_output("stream", name="stdout", text="FRAME\n")]
+    nb.cells.append(cell)
+    (tmp_path / "src").mkdir()
+    nbformat.write(nb, tmp_path / "src" / "99_tags.ipynb")
+    src = tmp_path / "src" / "99_tags.ipynb"
+    rendered = build_site.render(src, tmp_path, build_site.INSTRUCTOR)
+    for name in (rendered.page, rendered.slides):
+        text = (tmp_path / name).read_text()
+        assert "FRAME" not in text and "KEPT_OUTPUT" in text, name
+
+
+def _chart_output(spec: dict) -> nbformat.NotebookNode:
+    return new_output(
+        "display_data", data={build_site.VEGALITE_MIME: spec, "text/plain": "a chart"}
+    )
+
+
+def test_a_vega_lite_output_becomes_a_chart_drawn_from_static(tmp_path):
+    spec = {"mark": "point", "description": "</script><script>alert(1)</script>"}
+    nb = new_notebook(cells=[new_markdown_cell("# 99 · Charts")])
+    for _ in range(2):
+        cell = new_code_cell("chart")
+        cell.execution_count, cell.outputs = 1, [_chart_output(spec)]
+        nb.cells.append(cell)
+    assert build_site.embed_charts(nb, "99_charts") == 2
+    html = [c.outputs[0].data["text/html"] for c in nb.cells[1:]]
+    assert 'id="chart-99_charts-1"' in html[0] and 'id="chart-99_charts-2"' in html[1]
+    assert all(set(c.outputs[0].data) == {"text/html"} for c in nb.cells[1:])
+    # the specification as JSON the page parses, with no way to close its <script> early
+    body = re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', html[0], re.S)
+    assert json.loads(body.group(1)) == spec and "</script><script>alert" not in html[0]
+    for module in build_site.VEGA_MODULES.values():
+        assert f'"{module}"' in html[0] and module.startswith("_static/")
+    # the same notebook gives the same page (no random ids)
+    again = new_notebook(cells=[new_markdown_cell("# 99 · Charts"), new_code_cell("chart")])
+    again.cells[1].outputs = [_chart_output(spec)]
+    build_site.embed_charts(again, "99_charts")
+    assert again.cells[1].outputs[0].data["text/html"] == html[0]
+
+
+def test_only_pages_with_a_chart_load_vega(site):
+    out, entries = site
+    with_chart = []
+    for entry in entries:
+        nb = nbformat.read(REPO / "notebooks" / f"{entry.stem}.ipynb", as_version=4)
+        charts = sum(build_site.VEGALITE_MIME in o.get("data", {})
+                     for c in nb.cells for o in c.get("outputs", []))  # fmt: skip
+        for name in (entry.page, entry.slides):
+            text = (out / name).read_text()
+            assert text.count("_static/vega-embed/") == (1 if charts else 0), name
+            assert text.count('class="course-chart"') == charts, name
+        with_chart += [entry.stem] * bool(charts)
+    assert with_chart == ["07_shrinkage"]
+    sizes = {p.name: p.stat().st_size for p in (out / "_static").rglob("*.min.js")}
+    assert 700_000 < sum(v for k, v in sizes.items() if k.startswith("vega")) < 1_000_000
 
 
 def test_stray_notebooks_are_not_course_notebooks(tmp_path):
