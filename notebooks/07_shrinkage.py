@@ -39,7 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hierlib import exact, gibbs, predictive, shrinkage
+from hierlib import exact, gibbs, predictive, reml, shrinkage, shrinkage_explorer
 from hierlib.data import group_stats, load_hsb
 from hierlib.plots import use_course_style
 
@@ -245,6 +245,63 @@ assert post.theta_mean.std(ddof=1) < tau_hat < stats.ybar.std(ddof=1)
 # Last printed line: the sample means spread more than the true school means (sd 3.12 vs
 # τ ≈ 2.97: each carries noise σ²/n_j), the posterior means spread less (they are shrunk).
 # Neither set of point estimates has the spread of the θ_j; the posterior draws do.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Shrinkage you can move: from one mean to 160
+#
+# Drag τ (a log scale) and every school moves to
+# $E[\theta_j \mid \tau, \sigma^2, Y] = B_j\,\hat\mu(\tau) + (1 - B_j)\,\bar y_j$, with
+# $\hat\mu(\tau)$ the GLS mean at that τ; the switch puts model 2's $\sigma_j^2$ (notebook 06)
+# in place of model 1's one $\sigma^2$. (On paper: the picture at the REML estimate $\hat\tau$.)
+
+# %% slideshow={"slide_type": "skip"}
+# NBVAL_CHECK_OUTPUT
+post_u = gibbs.unequal_variances(hsb["mathach"], hsb["school"], seed=SEED)  # model 2
+tau_reml = float(np.sqrt(reml.maximize_profile(stats)[0]))
+explorer = shrinkage_explorer.shrinkage_explorer(post, post_u, tau_reml)
+marks = explorer.markers
+print(f"REML tau = {marks.reml:.2f}; posterior mean of tau: model 1 ", end="")
+print(f"{marks.posterior_mean_model1:.2f}, model 2 {marks.posterior_mean_model2:.2f}")
+
+# %% tags=["remove-input", "screen-only"]
+explorer
+
+# %% tags=["remove-input", "print-only"]
+# the explorer at the REML estimate of tau, for print
+shrinkage_explorer.plot_frame(explorer.table, tau_reml, title_note="REML estimate")
+plt.show()
+
+# %% tags=["check"]
+# The slider's ends: complete pooling at tau = 0.01 (every school at one mean: under model 1 the
+# mean of all students, under model 2 the mean weighted by n_j / sigma2_j), no pooling at
+# tau = 1000 (every school at its own mean).
+table = explorer.table
+for model, weight in ((1, stats.n), (2, stats.n / table["sigma2_model2"])):
+    mu_0, theta_0 = shrinkage_explorer.frame(table, 0.01, model)
+    assert abs(mu_0 - np.average(stats.ybar, weights=weight)) < 1e-3 and np.ptp(theta_0) < 0.01
+    assert np.abs(shrinkage_explorer.frame(table, 1000, model)[1] - stats.ybar).max() < 1e-3
+assert abs(marks.reml - 2.934966) < 1e-5  # the lecture's lme(): tau = 2.934966
+assert abs(marks.posterior_mean_model2 - marks.posterior_mean_model1) < 0.1
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Reading the explorer
+#
+# - **τ near 0**: one mean for all, $\hat\mu(0)$ (complete pooling; under model 1 the mean of
+#   all 7185 students). **τ large**: every school on the dashed line, at its own $\bar y_j$
+#   (no pooling).
+# - **Coming down from large τ**, the small schools are pulled in first: their $B_j$ is the
+#   first to grow. At the estimates (the marks near τ ≈ 3) the pull is the modest one of the
+#   previous slides.
+# - **Model 2** pulls a school with a large $\sigma_j^2$ (noisy students) harder, and a
+#   quiet one less, than one common $\sigma^2$ does: a school's weight depends on its own
+#   noise $\sigma_j^2/n_j$, not only on its size.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Drag slowly from the right end (no pooling) to the left end (complete pooling): the
+# 14-student school 8367 leaves the 45° line first. Then park at the REML mark and switch
+# models: most points barely move, a few noisy schools jump towards μ. The mean line moves
+# too: at τ = 0 it is the student-weighted mean 12.75, at the estimates 12.64, and for large τ
+# the plain mean of the 160 school means.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Does shrinkage predict better? A held-out test
