@@ -76,6 +76,13 @@ def test_the_explorer_computes_from_hierlibs_hsb_numbers():
     assert table["sigma2_model1"].nunique() == 1 and 38 < table["sigma2_model1"][0] < 40.5
     assert table["sigma2_model2"].nunique() == len(table)  # one variance per school
     assert [p["name"] for p in spec["params"]] == ["log_tau", "model"]
+    # the saved output is exactly the figure hierlib builds from these numbers (rerun
+    # notebook 07 after changing hierlib.shrinkage_explorer)
+    (marks,) = [rows for rows in spec["datasets"].values() if rows and "model" in rows[0]]
+    tau = {row["model"]: row["tau"] for row in marks}
+    markers = shrinkage_explorer.TauMarkers(tau[0], tau[1], tau[2])
+    rebuilt = shrinkage_explorer.explorer_chart(table[list(shrinkage_explorer.COLUMNS)], markers)
+    assert rebuilt.to_dict() == spec
 
 
 def expected(table: pd.DataFrame, log_tau: float, model: int) -> tuple[float, np.ndarray]:
