@@ -9,6 +9,11 @@ Bayesian workflow (BDA ch. 6-7) about the fits:
   (:func:`ppc`). The statistic the lecture's question is about is the spread across schools
   of the within-school variances :math:`s_j^2` (:func:`spread_of_variances`); the school
   means' extremes check the other level (:func:`smallest_mean`, :func:`largest_mean`).
+  *Mixed* replicates (Marshall & Spiegelhalter 2003) draw new school means or variances
+  from the fitted population instead of reusing those fitted to the same schools
+  (:func:`ppc_new_means`, :func:`ppc_new_variances`); :func:`variance_spread_checks` runs
+  both kinds for the variances from the group statistics, and
+  :func:`variance_spread_by_nu0` repeats them with :math:`\\nu_0` held at chosen values.
 - **What will we see next?** Predictive draws for a new student of a known school,
   :math:`\\tilde y \\sim N(\\theta_j, \\sigma^2)`, and for the mean of a new school,
   :math:`\\tilde\\theta \\sim N(\\mu, \\tau^2)` (:func:`prediction_table`).
@@ -17,7 +22,12 @@ Bayesian workflow (BDA ch. 6-7) about the fits:
   new student in a known school. A new school is scored by the log-likelihood of a whole
   school with its :math:`\\theta_j` integrated out (:func:`school_log_likelihood`; PSIS over
   schools is leave-one-school-out), checked by refitting without the school
-  (:func:`loso_refit`).
+  (:func:`loso_refit`). :func:`elpd_difference` gives any pair's difference and its
+  standard error; :func:`observation_pareto_k` shows how one observation's Pareto
+  :math:`\\hat k` settles as the number of draws grows.
+
+Reference: Marshall, E. C. and Spiegelhalter, D. J. (2003), "Approximate cross-validatory
+predictive checks in disease mapping models", *Statistics in Medicine* 22, 1649-1660.
 """
 
 from __future__ import annotations
@@ -29,7 +39,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, as_labels, same_length
+from hierlib._validate import (
+    as_finite_1d,
+    as_labels,
+    positive,
+    positive_int,
+    require_draws,
+    same_length,
+)
 from hierlib.marginal import school_loglik  # a school with theta_j integrated out
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
@@ -50,11 +67,11 @@ def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, ND
                 "the pointwise groups need the theta draws of every group: sample with "
                 "keep_theta=None"
             )
-        means = d["theta"][:, keep][..., idx]
+        means = np.take(d["theta"][:, keep], idx, axis=-1)
     else:
         means = np.broadcast_to(d["mu"][:, keep, None], (post.n_chains, keep.size, idx.size))
     if "sigma2_j" in d:
-        variances = d["sigma2_j"][:, keep][..., idx]
+        variances = np.take(d["sigma2_j"][:, keep], idx, axis=-1)
     else:
         variances = np.broadcast_to(d["sigma2"][:, keep, None], means.shape)
     return means, variances
@@ -66,11 +83,27 @@ def _log_mean_exp(ll: NDArray[np.float64]) -> float:
     return float(top + np.log(np.mean(np.exp(ll - top))))
 
 
+def _distinct(a: NDArray) -> NDArray:
+    """``a`` without the repeats of its broadcast axes (stride 0: length 1 there), so that
+    an elementwise function of ``a`` is computed once per distinct value and broadcast."""
+    return a[tuple(slice(0, 1) if st == 0 else slice(None) for st in a.strides)]
+
+
 def normal_logpdf(y: ArrayLike, mean: ArrayLike, var: ArrayLike) -> NDArray[np.float64]:
     """:math:`\\log N(y; \\text{mean}, \\text{var}) = -\\tfrac12[\\log(2\\pi\\,\\text{var}) +
-    (y-\\text{mean})^2/\\text{var}]`, broadcast."""
+    (y-\\text{mean})^2/\\text{var}]`, broadcast.
+
+    Computed in place in one array of the broadcast shape (for HSB's pointwise
+    log-likelihood, chains x draws x 7185), with the logarithm taken once per distinct
+    variance (``var`` from :func:`observation_moments` is a broadcast view in model 1).
+    """
     v = np.asarray(var, dtype=np.float64)
-    return -0.5 * (_LOG_2PI + np.log(v) + (np.asarray(y) - mean) ** 2 / v)
+    out = np.asarray(np.subtract(y, mean, dtype=np.float64))
+    np.square(out, out=out)
+    np.divide(out, v, out=out)
+    out += np.log(_distinct(v)) + _LOG_2PI
+    out *= -0.5
+    return out[()] if out.ndim == 0 else out
 
 
 # -------------------------------------------------------------------------- PSIS-LOO
@@ -112,6 +145,69 @@ def compare(idatas: dict[str, Any]):
     from hierlib._arviz import az
 
     return _quiet(lambda: az.compare(idatas))
+
+
+def elpd_difference(loo_a: Any, loo_b: Any) -> dict[str, float]:
+    """The difference in expected log predictive density of two fits to the same data, and
+    its standard error, from their pointwise leave-one-out values (``az.loo(...,
+    pointwise=True)``, :func:`loo`):
+
+    .. math::
+        \\Delta = \\sum_i (\\text{elpd}_{a,i} - \\text{elpd}_{b,i}), \\qquad
+        \\text{se}(\\Delta) = \\sqrt{n\\,\\operatorname{Var}_i(\\text{elpd}_{a,i} -
+        \\text{elpd}_{b,i})},
+
+    as ``az.compare`` computes ``dse``, but for any pair (``az.compare`` gives each model
+    against the best one only). Positive: ``a`` predicts better.
+
+    Returns
+    -------
+    dict
+        ``diff``, ``se`` and ``z`` (``diff / se``).
+    """
+    a, b = (np.asarray(res["loo_i"], dtype=np.float64).ravel() for res in (loo_a, loo_b))
+    if a.shape != b.shape:
+        raise ValueError(
+            f"the two loo results score {a.size} and {b.size} observations: compare fits to "
+            "the same data"
+        )
+    diff = a - b
+    se = float(np.sqrt(diff.size * np.var(diff)))
+    if se == 0:
+        raise ValueError("the two loo results are identical pointwise: the difference has no se")
+    total = float(diff.sum())
+    return {"diff": total, "se": se, "z": total / se}
+
+
+def observation_pareto_k(post: Any, i: int, draws: int | None = None, reff: float = 1.0) -> float:
+    """Pareto :math:`\\hat k` of PSIS for leaving out observation ``i`` alone, from ``draws``
+    equally spaced draws per chain (``None``: every draw kept), without the pointwise
+    log-likelihood of the other observations.
+
+    :math:`\\hat k` is estimated from the largest importance ratios
+    :math:`1/p(y_i \\mid \\vartheta^{(s)})`, about :math:`\\min(S/5, 3\\sqrt S)` of the
+    :math:`S` draws, so it is noisy when :math:`S` is small; this shows how the estimate
+    settles as :math:`S` grows, at the cost of one column of the log-likelihood. ``reff``
+    is the relative efficiency of the draws, which sets how many enter the tail fit: 1 for
+    independent draws (``az.loo`` estimates it from the effective sample size of MCMC draws,
+    so its :math:`\\hat k` can differ a little).
+    """
+    from hierlib._arviz import az
+    from hierlib.gibbs import _draw_index
+
+    y, obs_group = post._rows()
+    if not 0 <= int(i) < y.size:
+        raise ValueError(f"i = {i} is not an observation index (0..{y.size - 1})")
+    keep = _draw_index(post.n_draws, 1, draws)
+    j, d = int(obs_group[int(i)]), post.draws
+    if "theta" in d and post.model != "complete_pooling":
+        mean = d["theta"][:, keep, j]
+    else:
+        mean = d["mu"][:, keep]
+    var = d["sigma2_j"][:, keep, j] if "sigma2_j" in d else d["sigma2"][:, keep]
+    ll = normal_logpdf(y[int(i)], mean, var).ravel()
+    _, k = _quiet(lambda: az.psislw(-ll[None, :], reff=positive(reff, "reff")))
+    return float(np.asarray(k).ravel()[0])
 
 
 def pareto_k_table(loos: dict[str, Any]) -> pd.DataFrame:
@@ -241,8 +337,11 @@ def ppc(idata: Any, statistic: str | Callable = "sd of s_j^2") -> dict[str, Any]
 def _check(statistic: str | Callable, y, y_rep, obs_group, m: int) -> dict[str, Any]:
     """:math:`T(y)`, :math:`T(y^{rep})` per replicate and the p-value :math:`P(T^{rep} \\ge T)`."""
     fn = STATISTICS[statistic] if isinstance(statistic, str) else statistic
-    observed = float(fn(y, obs_group, m))
-    replicated = np.asarray(fn(y_rep, obs_group, m))
+    return _result(float(fn(y, obs_group, m)), np.asarray(fn(y_rep, obs_group, m)))
+
+
+def _result(observed: float, replicated: NDArray) -> dict[str, Any]:
+    """A check's dict: ``observed``, ``replicated`` and ``p_value`` :math:`P(T^{rep} \\ge T)`."""
     return {
         "observed": observed,
         "replicated": replicated,
@@ -253,27 +352,204 @@ def _check(statistic: str | Callable, y, y_rep, obs_group, m: int) -> dict[str, 
 def ppc_new_variances(
     post: Any, statistic: str | Callable = "sd of s_j^2", draws: int = 250, seed: int = 0
 ) -> dict[str, Any]:
-    """A *mixed* predictive check of model 2 (Gelman, Meng & Stern 1996): each replicate
-    draws fresh school variances, :math:`\\sigma_j^{2,rep} \\sim \\text{Inv-Gamma}(\\nu_0/2,
-    \\nu_0\\sigma_0^2/2)` at the posterior draw of :math:`(\\nu_0, \\sigma_0^2)`, instead of
-    reusing the :math:`\\sigma_j^2` fitted to the same schools' :math:`s_j^2`; then
-    :math:`y^{rep}_{ij} \\sim N(\\theta_j, \\sigma_j^{2,rep})`. It asks whether the population
-    of variances, not each fitted variance, reproduces the data. Returns as :func:`ppc`.
+    """A *mixed* predictive check of model 2's variances (Marshall & Spiegelhalter 2003):
+    each replicate draws fresh school variances, :math:`\\sigma_j^{2,rep} \\sim
+    \\text{Inv-Gamma}(\\nu_0/2, \\nu_0\\sigma_0^2/2)` at the posterior draw of
+    :math:`(\\nu_0, \\sigma_0^2)`, instead of reusing the :math:`\\sigma_j^2` fitted to the
+    same schools' :math:`s_j^2`; then :math:`y^{rep}_{ij} \\sim N(\\theta_j,
+    \\sigma_j^{2,rep})`. It asks whether the population of variances, not each fitted
+    variance, reproduces the data. Returns as :func:`ppc`.
     """
+    if "nu0" not in getattr(post, "draws", {}):
+        raise ValueError("the mixed check of the variances needs an unequal-variances fit")
+
+    def fresh(keep, rng):
+        nu0, sigma02 = _flat_draws(post, keep, "nu0", "sigma02")
+        sigma2_rep = nu0 * sigma02 / 2 / rng.standard_gamma(nu0 / 2, size=(nu0.size, post.stats.m))
+        return _flat_draws(post, keep, "theta")[0], sigma2_rep
+
+    return _mixed_check(post, statistic, draws, seed, fresh)
+
+
+def ppc_new_means(
+    post: Any, statistic: str | Callable = "smallest school mean", draws: int = 250, seed: int = 0
+) -> dict[str, Any]:
+    """A *mixed* predictive check of the school means (Marshall & Spiegelhalter 2003): each
+    replicate draws fresh school means, :math:`\\theta_j^{rep} \\sim N(\\mu, \\tau^2)` at the
+    posterior draw of :math:`(\\mu, \\tau^2)`, instead of reusing the :math:`\\theta_j` fitted
+    to the same schools' :math:`\\bar y_j`; then :math:`y^{rep}_{ij} \\sim N(\\theta_j^{rep},
+    \\sigma^2)` (the fitted :math:`\\sigma_j^2` in model 2).
+
+    A check that reuses the fitted :math:`\\theta_j` (:func:`ppc`) replicates school means
+    close to the observed ones (each :math:`\\theta_j` leans on its own :math:`\\bar y_j`),
+    so it tests :math:`\\theta_j \\sim N(\\mu, \\tau^2)` only weakly; this one asks whether the
+    population of school means reproduces, e.g., the smallest and largest :math:`\\bar y_j`.
+    Model 1 or 2 (a fit with ``tau2`` draws; model 2 needs every school's ``sigma2_j``).
+    Returns as :func:`ppc`.
+    """
+    require_draws(post, "post", ["mu", "tau2"])
+
+    def fresh(keep, rng):
+        mu, tau2 = _flat_draws(post, keep, "mu", "tau2")
+        theta_rep = mu + np.sqrt(tau2) * rng.standard_normal((mu.size, post.stats.m))
+        name = "sigma2_j" if "sigma2_j" in post.draws else "sigma2"
+        return theta_rep, _flat_draws(post, keep, name)[0]
+
+    return _mixed_check(post, statistic, draws, seed, fresh)
+
+
+def _flat_draws(post: Any, keep: NDArray[np.int64], *names: str) -> list[NDArray]:
+    """The kept draws of each named parameter, chains pooled: shape (draws, groups) for
+    ``theta``/``sigma2_j`` (every group needed), (draws, 1) for a scalar."""
+    out = []
+    for name in names:
+        d = post.draws[name][:, keep]
+        if d.ndim == 3 and d.shape[-1] != post.stats.m:
+            raise ValueError(
+                f"the check needs the {name} draws of every group: sample with keep_theta=None"
+            )
+        out.append(d.reshape(-1, d.shape[-1] if d.ndim == 3 else 1))
+    return out
+
+
+def _mixed_check(post: Any, statistic, draws: int, seed: int, fresh: Callable) -> dict:
+    """Replicate the rows from group means and variances of shape (draws, m) given by
+    ``fresh(keep, rng)``, :math:`y^{rep}_{ij} \\sim N(\\text{mean}_j, \\text{var}_j)`, and check
+    ``statistic`` as :func:`ppc` does."""
     from hierlib.gibbs import _draw_index
 
-    if "nu0" not in post.draws:
-        raise ValueError("the mixed check of the variances needs an unequal-variances fit")
     y, obs_group = post._rows()
     keep = _draw_index(post.n_draws, 1, draws)
     rng = np.random.default_rng(seed)
-    nu0 = post.draws["nu0"][:, keep].reshape(-1, 1)
-    rate = nu0 * post.draws["sigma02"][:, keep].reshape(-1, 1) / 2
-    sigma2_rep = rate / rng.standard_gamma(nu0 / 2, size=(nu0.size, post.stats.m))
-    means, _ = observation_moments(post, keep)
-    means = means.reshape(-1, y.size)
-    y_rep = means + np.sqrt(sigma2_rep[:, obs_group]) * rng.standard_normal(means.shape)
+    means, variances = fresh(keep, rng)
+    noise = rng.standard_normal((means.shape[0], y.size))
+    var_rows = variances if variances.shape[1] == 1 else variances[:, obs_group]
+    y_rep = means[:, obs_group] + np.sqrt(var_rows) * noise
     return _check(statistic, y, y_rep, obs_group, post.stats.m)
+
+
+def variance_spread_checks(post: Any, draws: int = 250, seed: int = 0) -> dict[str, dict]:
+    """Both checks of :math:`T = \\operatorname{sd}_j(s_j^2)` for model 2, from the group
+    statistics alone.
+
+    Given a school's variance, the replicated sample variance of normal data has an exact
+    law, :math:`s_j^{2,rep} = \\sigma_j^2\\,\\chi^2_{n_j-1}/(n_j-1)`, so no rows are replicated:
+
+    - ``"standard"``: :math:`\\sigma_j^2` is the posterior draw :math:`\\sigma_j^{2(s)}`, fitted to
+      the school's own :math:`s_j^2` (the check of :func:`ppc`);
+    - ``"mixed"``: :math:`\\sigma_j^2 \\sim \\text{Inv-Gamma}(\\nu_0/2, \\nu_0\\sigma_0^2/2)` at the
+      draw of :math:`(\\nu_0, \\sigma_0^2)`, a new school's variance (:func:`ppc_new_variances`).
+
+    The two differ only in that: the standard check lets each school's data in twice (to
+    fit :math:`\\sigma_j^2`, then to check it), by the weight :math:`1 - w_j` that
+    :math:`E[\\sigma_j^2 \\mid \\cdot]` puts on :math:`s_j^2`
+    (:func:`hierlib.unequal.variance_shrinkage_weight`). Works on a posterior sampled from
+    ``stats=`` too.
+
+    Returns
+    -------
+    dict
+        ``{"standard": check, "mixed": check}``, each as :func:`ppc` returns it
+        (``draws`` per chain, chains pooled).
+    """
+    from hierlib.gibbs import _draw_index
+
+    require_draws(post, "post", ["nu0", "sigma02", "sigma2_j"])
+    stats_ = post.stats
+    keep = _draw_index(post.n_draws, 1, positive_int(draws, "draws"))
+    rng = np.random.default_rng(seed)
+    fitted = _flat_draws(post, keep, "sigma2_j")[0]
+    nu0, sigma02 = _flat_draws(post, keep, "nu0", "sigma02")
+    fresh = nu0 * sigma02 / 2 / rng.standard_gamma(nu0 / 2, size=fitted.shape)
+    df = stats_.n - 1.0
+    observed = float(np.std(stats_.s2, ddof=1))
+    out = {}
+    for name, sigma2 in (("standard", fitted), ("mixed", fresh)):
+        s2_rep = sigma2 * 2.0 * rng.standard_gamma(df / 2, size=fitted.shape) / df
+        out[name] = _result(observed, s2_rep.std(axis=1, ddof=1))
+    return out
+
+
+def variance_spread_by_nu0(
+    nu0_values: ArrayLike,
+    stats: Any,
+    *,
+    draws: int = 250,
+    n_draws: int = 1000,
+    n_warmup: int = 500,
+    seed: int = 0,
+    concentration: float = 1e6,
+    prob: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`variance_spread_checks` of model 2 refitted with :math:`\\nu_0` held at each value.
+
+    The sampler has no fixed-:math:`\\nu_0` option; :math:`\\nu_0` is held at :math:`\\nu` by
+    the prior :math:`\\nu_0 \\sim \\text{Gamma}(k, \\text{rate } k/\\nu)` with
+    :math:`k` = ``concentration``: prior mean :math:`\\nu`, sd :math:`\\nu/\\sqrt k` (0.1% of
+    :math:`\\nu` for the default :math:`k = 10^6`), which the data cannot move. The rest of the
+    prior is the lecture's. Each fit: 4 chains of ``n_draws`` after ``n_warmup``, from
+    ``stats`` (a :class:`hierlib.data.GroupStats`), seed ``seed`` for every :math:`\\nu`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``nu0`` (the values asked for); columns ``nu0_mean`` (the posterior mean
+        of :math:`\\nu_0`, to confirm it was held), ``observed`` (:math:`T(y)`), and for each
+        check (``standard``, ``mixed``) ``p_<check>``, ``lower_<check>``, ``upper_<check>``
+        (the central ``prob`` range of the replicated :math:`T`).
+    """
+    from hierlib import gibbs
+    from hierlib.priors import UnequalVariances
+
+    values = as_finite_1d(nu0_values, "nu0_values")
+    if (values <= 0).any():
+        raise ValueError("nu0_values must be positive degrees of freedom")
+    k = positive(concentration, "concentration")
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must lie between 0 and 1; got {prob}")
+    rows = {}
+    for nu in values:
+        prior = UnequalVariances(nu0_shape=k, nu0_rate=k / nu)
+        post = gibbs.unequal_variances(
+            stats=stats, prior=prior, n_draws=n_draws, n_warmup=n_warmup, seed=seed
+        )
+        checks = variance_spread_checks(post, draws=draws, seed=seed)
+        row = {"nu0_mean": float(post.draws["nu0"].mean()), "observed": checks["mixed"]["observed"]}
+        for name, check in checks.items():
+            lo, hi = np.quantile(check["replicated"], [(1 - prob) / 2, (1 + prob) / 2])
+            row.update({f"p_{name}": check["p_value"], f"lower_{name}": lo, f"upper_{name}": hi})
+        rows[float(nu)] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("nu0")
+
+
+def plot_variance_spread_by_nu0(table: pd.DataFrame, ax=None, *, fitted_nu0: float | None = None):
+    """The central ranges of the replicated :math:`T` of :func:`variance_spread_by_nu0`
+    against :math:`\\nu_0` (log axis), both checks, with the observed :math:`T(y)` and,
+    if given, the fitted :math:`\\nu_0` marked."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    nu = table.index.to_numpy(dtype=float)
+    styles = (
+        ("standard", "C0", "fitted σⱼ² reused (standard check)"),
+        ("mixed", "C2", "fresh σⱼ² from the population (mixed check)"),
+    )
+    for name, color, label in styles:
+        lo, hi = table[f"lower_{name}"], table[f"upper_{name}"]
+        ax.fill_between(nu, lo, hi, color=color, alpha=0.25, label=f"95% of replicates: {label}")
+        ax.plot(nu, lo, color=color, lw=1.5)
+        ax.plot(nu, hi, color=color, lw=1.5)
+    ax.axhline(table["observed"].iloc[0], color="C3", lw=2.5, label="observed T(y)")
+    if fitted_nu0 is not None:
+        ax.axvline(fitted_nu0, color="0.3", ls=":", lw=2, label=f"fitted ν₀ ≈ {fitted_nu0:.0f}")
+    ax.set_xscale("log")
+    ax.set_xticks(nu, [f"{v:g}" for v in nu])
+    ax.minorticks_off()
+    ax.set_xlabel("ν₀, held fixed")
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.3)  # headroom for the legend
+    ax.legend(loc="upper right", fontsize=10)
+    return ax
 
 
 def format_p(check: dict[str, Any]) -> str:
@@ -370,6 +646,42 @@ def prediction_table(
     out = pd.DataFrame.from_dict(rows, orient="index")
     out["width"] = out["upper"] - out["lower"]
     return out
+
+
+def variance_removed_by_school(post: Any, schools: dict[str, Any]) -> pd.Series:
+    """Share of a new student's predictive variance that knowing the school's data removes.
+
+    A new student of a new school has :math:`\\operatorname{Var}(\\tilde y) = E[\\tau^2 +
+    \\sigma^2 \\mid Y] + \\operatorname{Var}(\\mu \\mid Y)`; a new student of school :math:`j`
+    (law of total variance over the draws) :math:`E[\\sigma^2 \\mid Y] +
+    \\operatorname{Var}(\\theta_j \\mid Y)`. The share removed is one minus their ratio. Were
+    :math:`\\theta_j` known exactly, it would be about :math:`\\tau^2/(\\tau^2+\\sigma^2)`, the
+    ICC; the uncertainty of :math:`\\theta_j` (largest for a small school) keeps it below that.
+
+    Parameters
+    ----------
+    post : model-1 posterior
+        With ``mu``, ``tau2``, ``sigma2`` and the ``theta`` draws of the named schools.
+    schools : dict of row name -> school label
+
+    Returns
+    -------
+    pandas.Series
+        One share (between 0 and 1) per named school, plus ``"θ_j known exactly"``
+        (:math:`1 - E[\\sigma^2 \\mid Y]/\\operatorname{Var}(\\tilde y)`, the ICC up to
+        :math:`\\operatorname{Var}(\\mu \\mid Y)`).
+    """
+    d = require_draws(post, "post", ["mu", "tau2", "sigma2", "theta"]).draws
+    new_school = float(np.mean(d["tau2"] + d["sigma2"]) + np.var(d["mu"]))
+    rows = {}
+    for name, label in schools.items():
+        hit = np.flatnonzero(np.asarray(post.theta_groups) == label)
+        if hit.size == 0:
+            raise ValueError(f"school {label!r} has no kept theta draws")
+        known = float(np.mean(d["sigma2"]) + np.var(d["theta"][..., hit[0]]))
+        rows[name] = 1.0 - known / new_school
+    rows["θ_j known exactly"] = 1.0 - float(np.mean(d["sigma2"])) / new_school
+    return pd.Series(rows, name="share of a new student's variance removed")
 
 
 def plot_prediction_table(table: pd.DataFrame, ax=None, *, title: str = ""):
