@@ -165,21 +165,30 @@ print(f"school sd s_j: {s_j.min():.2f} to {s_j.max():.2f} points")
 print(f"median s_j: {np.median(s_j):.2f} points")
 print(f"Bartlett test of equal variances: p = {p_bartlett:.1e}")
 print(f"Levene test (robust to outliers): p = {p_levene:.1e}")
-residuals = y - stats.ybar[np.searchsorted(stats.labels, groups)]
-print(f"excess kurtosis of the scores around their school mean: {sps.kurtosis(residuals):.2f}")
-print(f"correlation of school means and variances: {np.corrcoef(stats.ybar, stats.s2)[0, 1]:.2f}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Both tests reject equal variances. Some spread in $s_j$ is just sampling noise (with
 # $n_j = 14$ a sample sd is uncertain by about 20%), but not this much: the schools differ.
 # Rather than choose between "one $\sigma^2$" and "160 unrelated $\sigma_j^2$", model them
 # hierarchically, exactly as we did the means.
-#
-# Two features of the scores that neither model has: they are flatter than normal (excess
-# kurtosis −0.59, a bounded test), and flat data make the $s_j^2$ vary *less* than normal
-# data would, so the first check and Bartlett's test, if anything, understate how much the
-# variances differ. And schools that score higher vary less (correlation −0.24), probably
-# a ceiling of the test; both models draw $\sigma_j^2$ and $\theta_j$ independently.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Two features of the scores that neither model has
+
+# %%
+# NBVAL_CHECK_OUTPUT
+residuals = y - stats.ybar[np.searchsorted(stats.labels, groups)]
+kurtosis = sps.kurtosis(residuals)
+r_mean_var = np.corrcoef(stats.ybar, stats.s2)[0, 1]
+print(f"excess kurtosis of the scores around their school mean: {kurtosis:.2f}")
+print(f"correlation of school means and school variances: {r_mean_var:.2f}")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - The scores are flatter than normal (a bounded test). Flat data make the $s_j^2$ vary
+#   *less* than normal data would, so the first check and Bartlett's test, if anything,
+#   understate how much the school variances differ.
+# - Schools that score higher vary less, probably a ceiling of the test. Both models draw
+#   $\sigma_j^2$ and $\theta_j$ independently.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The model
@@ -550,10 +559,13 @@ title = "Model 2 overshoots: its replicates spread the school variances more tha
 ax = predictive.plot_ppc_statistic(checks2["standard"], xlabel=t_label, title=title)
 plt.show()
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
+print(f"observed T(y) = {checks2['mixed']['observed']:.1f} points²")
 for name, check in checks2.items():
-    print(f"{name} check:\n{predictive.describe_ppc(check, 'points²')}")
+    lo, hi = np.quantile(check["replicated"], [0.025, 0.975])
+    print(f"{name:>8} check: 95% of replicates {lo:.1f} to {hi:.1f}, "
+          f"p {predictive.format_p(check)}")  # fmt: skip
 
 # %% tags=["check"]
 # HSB's spread lies below the central 95% of model 2's replicates, both ways
@@ -574,20 +586,21 @@ assert checks2["standard"]["p_value"] > 0.95 and checks2["mixed"]["p_value"] > 0
 
 # %%
 nu0_grid = [15, 20, 31, 45, 60, 100, 150, 300]
-by_nu0 = predictive.variance_spread_by_nu0(nu0_grid, stats, n_draws=500, n_warmup=250, seed=SEED)
+by_nu0 = predictive.variance_spread_by_nu0(nu0_grid, stats, n_draws=500, seed=SEED)
 
-# %% tags=["remove-input"]
+# %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
 ax = predictive.plot_variance_spread_by_nu0(by_nu0, fitted_nu0=nu0_bar)
 ax.set_ylabel(r"$T$ = sd across schools of $s_j^2$ (points²)")
 ax.set_title("HSB's spread of variances is typical only for ν₀ from about 45 to 150")
 plt.show()
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
-print(" nu0   p standard   p mixed   weight on the prior mean (n = 14 / 67)")
+print(" nu0  p standard  p mixed  weight on the prior mean, n = 14 / 67")
 for nu, row in by_nu0.iterrows():
     w14, w67 = unequal.variance_shrinkage_weight(np.array([14, 67]), nu)
-    print(f"{nu:4.0f}   {row['p_standard']:10.2f}   {row['p_mixed']:7.2f}   {w14:.2f} / {w67:.2f}")
+    p_s, p_m = row["p_standard"], row["p_mixed"]
+    print(f"{nu:4.0f}  {p_s:10.2f}  {p_m:7.2f}  {w14:.2f} / {w67:.2f}")
 
 # %% tags=["check"]
 for name in ("standard", "mixed"):

@@ -321,7 +321,10 @@ fits = {
     "model 1 (partial pooling)": post,
     "model 2 (own variances)": gibbs.unequal_variances(y, groups, seed=SEED),
 }
-loos = {k: predictive.loo(f.to_arviz(log_likelihood=True, draws=1000)) for k, f in fits.items()}
+loos = {
+    name: predictive.loo(fit.to_arviz(log_likelihood=True, draws=1000))
+    for name, fit in fits.items()
+}
 comparison = predictive.compare(loos)
 
 # %% slideshow={"slide_type": "subslide"}
