@@ -32,78 +32,30 @@ predictive checks in disease mapping models", *Statistics in Medicine* 22, 1649-
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from hierlib._pointwise import draw_index, normal_logpdf
 from hierlib._validate import (
     as_finite_1d,
     as_labels,
     positive,
     positive_int,
     require_draws,
+    require_type,
     same_length,
 )
 from hierlib.marginal import school_loglik  # a school with theta_j integrated out
-
-_LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-# ------------------------------------------------------------------- pointwise quantities
-def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
-    """Mean and variance of each observation given each kept draw, shape (chains, kept, n).
-
-    Model 1 and no pooling: :math:`(\\theta_j, \\sigma^2)`; model 2:
-    :math:`(\\theta_j, \\sigma_j^2)`; complete pooling: :math:`(\\mu, \\sigma^2)`.
-    """
-    idx = post.obs_group
-    d = post.draws
-    if "theta" in d and post.model != "complete_pooling":
-        if len(post.theta_groups) != len(post.groups):
-            raise ValueError(
-                "the pointwise groups need the theta draws of every group: sample with "
-                "keep_theta=None"
-            )
-        means = np.take(d["theta"][:, keep], idx, axis=-1)
-    else:
-        means = np.broadcast_to(d["mu"][:, keep, None], (post.n_chains, keep.size, idx.size))
-    if "sigma2_j" in d:
-        variances = np.take(d["sigma2_j"][:, keep], idx, axis=-1)
-    else:
-        variances = np.broadcast_to(d["sigma2"][:, keep, None], means.shape)
-    return means, variances
 
 
 def _log_mean_exp(ll: NDArray[np.float64]) -> float:
     """:math:`\\log \\frac1S \\sum_s e^{\\ell_s}`, computed without overflow."""
     top = ll.max()
     return float(top + np.log(np.mean(np.exp(ll - top))))
-
-
-def _distinct(a: NDArray) -> NDArray:
-    """``a`` without the repeats of its broadcast axes (stride 0: length 1 there), so that
-    an elementwise function of ``a`` is computed once per distinct value and broadcast."""
-    return a[tuple(slice(0, 1) if st == 0 else slice(None) for st in a.strides)]
-
-
-def normal_logpdf(y: ArrayLike, mean: ArrayLike, var: ArrayLike) -> NDArray[np.float64]:
-    """:math:`\\log N(y; \\text{mean}, \\text{var}) = -\\tfrac12[\\log(2\\pi\\,\\text{var}) +
-    (y-\\text{mean})^2/\\text{var}]`, broadcast.
-
-    Computed in place in one array of the broadcast shape (for HSB's pointwise
-    log-likelihood, chains x draws x 7185), with the logarithm taken once per distinct
-    variance (``var`` from :func:`observation_moments` is a broadcast view in model 1).
-    """
-    v = np.asarray(var, dtype=np.float64)
-    out = np.asarray(np.subtract(y, mean, dtype=np.float64))
-    np.square(out, out=out)
-    np.divide(out, v, out=out)
-    out += np.log(_distinct(v)) + _LOG_2PI
-    out *= -0.5
-    return out[()] if out.ndim == 0 else out
 
 
 # -------------------------------------------------------------------------- PSIS-LOO
@@ -133,10 +85,17 @@ def loo(idata: Any):
     :func:`pareto_k_table`) instead of printing a warning."""
     from hierlib._arviz import az
 
+    _require_idata(idata, az)
     # independent draws (the exact posteriors of hierlib.exact): relative ESS is 1
     exact_draws = idata.posterior.attrs.get("parameterization") == "exact"
     reff = 1.0 if exact_draws else None
     return _quiet(lambda: az.loo(idata, pointwise=True, reff=reff))
+
+
+def _require_idata(idata: Any, az: Any) -> None:
+    """``TypeError`` naming ``idata`` unless it is an ``arviz.InferenceData``."""
+    how = "from post.to_arviz(log_likelihood=True, posterior_predictive=True)"
+    require_type(idata, az.InferenceData, "idata", how, label="arviz.InferenceData")
 
 
 def compare(idatas: dict[str, Any]):
@@ -193,12 +152,11 @@ def observation_pareto_k(post: Any, i: int, draws: int | None = None, reff: floa
     so its :math:`\\hat k` can differ a little).
     """
     from hierlib._arviz import az
-    from hierlib.gibbs import _draw_index
 
     y, obs_group = post._rows()
     if not 0 <= int(i) < y.size:
         raise ValueError(f"i = {i} is not an observation index (0..{y.size - 1})")
-    keep = _draw_index(post.n_draws, 1, draws)
+    keep = draw_index(post.n_draws, 1, draws)
     j, d = int(obs_group[int(i)]), post.draws
     if "theta" in d and post.model != "complete_pooling":
         mean = d["theta"][:, keep, j]
@@ -327,6 +285,9 @@ def ppc(idata: Any, statistic: str | Callable = "sd of s_j^2") -> dict[str, Any]
         ``observed`` (float), ``replicated`` (ndarray, one per draw, chains pooled),
         ``p_value``.
     """
+    from hierlib._arviz import az
+
+    _require_idata(idata, az)
     school = np.asarray(idata.observed_data["school"].values)
     labels, obs_group = np.unique(school, return_inverse=True)
     y = idata.observed_data["y"].values
@@ -360,7 +321,7 @@ def ppc_new_variances(
     \\sigma_j^{2,rep})`. It asks whether the population of variances, not each fitted
     variance, reproduces the data. Returns as :func:`ppc`.
     """
-    if "nu0" not in getattr(post, "draws", {}):
+    if "nu0" not in require_draws(post).draws:
         raise ValueError("the mixed check of the variances needs an unequal-variances fit")
 
     def fresh(keep, rng):
@@ -416,10 +377,8 @@ def _mixed_check(post: Any, statistic, draws: int, seed: int, fresh: Callable) -
     """Replicate the rows from group means and variances of shape (draws, m) given by
     ``fresh(keep, rng)``, :math:`y^{rep}_{ij} \\sim N(\\text{mean}_j, \\text{var}_j)`, and check
     ``statistic`` as :func:`ppc` does."""
-    from hierlib.gibbs import _draw_index
-
     y, obs_group = post._rows()
-    keep = _draw_index(post.n_draws, 1, draws)
+    keep = draw_index(post.n_draws, 1, draws)
     rng = np.random.default_rng(seed)
     means, variances = fresh(keep, rng)
     noise = rng.standard_normal((means.shape[0], y.size))
@@ -452,11 +411,9 @@ def variance_spread_checks(post: Any, draws: int = 250, seed: int = 0) -> dict[s
         ``{"standard": check, "mixed": check}``, each as :func:`ppc` returns it
         (``draws`` per chain, chains pooled).
     """
-    from hierlib.gibbs import _draw_index
-
     require_draws(post, "post", ["nu0", "sigma02", "sigma2_j"])
     stats_ = post.stats
-    keep = _draw_index(post.n_draws, 1, positive_int(draws, "draws"))
+    keep = draw_index(post.n_draws, 1, positive_int(draws, "draws"))
     rng = np.random.default_rng(seed)
     fitted = _flat_draws(post, keep, "sigma2_j")[0]
     nu0, sigma02 = _flat_draws(post, keep, "nu0", "sigma02")
@@ -572,10 +529,9 @@ def describe_ppc(check: dict[str, Any], unit: str = "", prob: float = 0.95) -> s
 
 def plot_ppc_statistic(check: dict[str, Any], ax=None, *, xlabel: str, title: str):
     """Histogram of :math:`T(y^{rep})` with :math:`T(y)` as a vertical line and the p-value."""
-    import matplotlib.pyplot as plt
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
+    ax = new_axes(ax, (9, 4.5))
     rep, obs = check["replicated"], check["observed"]
     ax.hist(rep, bins=40, color="C0", alpha=0.6, label="replicated data $T(y^{rep})$")
     ax.axvline(obs, color="C3", lw=2.5,
@@ -594,21 +550,29 @@ def _interval(x: NDArray, prob: float) -> dict[str, float]:
     return {"mean": float(x.mean()), "lower": float(lo), "upper": float(hi)}
 
 
+def _theta_index(post: Any, school: Any) -> int:
+    """Position of ``school`` (one group label) among the groups whose theta draws were kept."""
+    if np.ndim(school) != 0:
+        raise ValueError(f"school must be one group label; got {school!r}")
+    hit = np.flatnonzero(np.asarray(post.theta_groups) == school)
+    if hit.size == 0:
+        raise ValueError(f"school {school!r} has no kept theta draws")
+    return int(hit[0])
+
+
 def predict_new_student(post: Any, school: Any, rng: np.random.Generator) -> NDArray:
     """Draws of :math:`\\tilde y \\sim N(\\theta_j, \\sigma^2)` (:math:`\\sigma_j^2` in model 2):
     a new student of school ``school``, one per posterior draw (chains pooled)."""
-    labels = np.asarray(post.theta_groups)
-    hit = np.flatnonzero(labels == school)
-    if hit.size == 0:
-        raise ValueError(f"school {school!r} has no kept theta draws")
-    theta = post.draws["theta"][..., hit[0]].ravel()
-    var = post.draws["sigma2_j"][..., hit[0]] if "sigma2_j" in post.draws else post.draws["sigma2"]
+    j = _theta_index(require_draws(post, keys=["theta"]), school)
+    theta = post.draws["theta"][..., j].ravel()
+    var = post.draws["sigma2_j"][..., j] if "sigma2_j" in post.draws else post.draws["sigma2"]
     return theta + np.sqrt(np.ravel(var)) * rng.standard_normal(theta.size)
 
 
 def predict_new_school_mean(post: Any, rng: np.random.Generator) -> NDArray:
     """Draws of :math:`\\tilde\\theta \\sim N(\\mu, \\tau^2)`: the mean of a school not in the
     data, one per posterior draw."""
+    require_draws(post, keys=["mu", "tau2"])
     mu, tau2 = post.draws["mu"].ravel(), post.draws["tau2"].ravel()
     return mu + np.sqrt(tau2) * rng.standard_normal(mu.size)
 
@@ -630,12 +594,12 @@ def prediction_table(
     pandas.DataFrame
         Rows per quantity; columns ``mean``, ``lower``, ``upper``, ``width``.
     """
+    require_draws(post, keys=["theta", "sigma2"])
+    require_type(schools, Mapping, "schools", 'e.g. {"small school": "8367"}', label="dict")
     rows = {}
     for name, label in schools.items():
-        j = np.flatnonzero(np.asarray(post.theta_groups) == label)
-        if j.size == 0:
-            raise ValueError(f"school {label!r} has no kept theta draws")
-        rows[f"θ_j, {name}"] = _interval(post.draws["theta"][..., j[0]].ravel(), prob)
+        j = _theta_index(post, label)
+        rows[f"θ_j, {name}"] = _interval(post.draws["theta"][..., j].ravel(), prob)
         rows[f"new student, {name}"] = _interval(predict_new_student(post, label, rng), prob)
     new_school = predict_new_school_mean(post, rng)
     rows["mean of a new school θ̃"] = _interval(new_school, prob)
@@ -687,10 +651,9 @@ def variance_removed_by_school(post: Any, schools: dict[str, Any]) -> pd.Series:
 def plot_prediction_table(table: pd.DataFrame, ax=None, *, title: str = ""):
     """The intervals of :func:`prediction_table` as horizontal bars (mean marked), one row
     per quantity, top to bottom in the table's order."""
-    import matplotlib.pyplot as plt
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4.2))
+    ax = new_axes(ax, (10, 4.2))
     rows = np.arange(len(table))[::-1]
     for r, (name, row) in zip(rows, table.iterrows(), strict=True):
         color = "C1" if "new student" in name else "C0"
@@ -713,6 +676,7 @@ def school_log_likelihood(post: Any) -> NDArray[np.float64]:
     school it has not seen, and in model 2 the school's own :math:`\\sigma_j^2` would need a
     second integral.
     """
+    require_draws(post)
     if post.model not in ("hierarchical_normal", "complete_pooling"):
         raise ValueError(
             f"leave-one-school-out is available for model 1 and complete pooling, not {post.model}"
@@ -729,6 +693,7 @@ def school_idata(post: Any):
     :func:`school_log_likelihood`, so that ``az.loo`` gives PSIS leave-one-school-out."""
     from hierlib._arviz import az
 
+    require_draws(post, keys=["mu"])
     out = az.from_dict(
         posterior={"mu": post.draws["mu"]},
         log_likelihood={"school": school_log_likelihood(post)},

@@ -15,6 +15,7 @@ from scipy import stats
 
 from hierlib import exact, gibbs, predictive, priors
 from hierlib._arviz import az
+from hierlib._pointwise import draw_index, normal_logpdf
 from hierlib.data import group_stats
 
 matplotlib.use("Agg")
@@ -46,7 +47,7 @@ def test_mixed_means_follow_the_population_law(sim):
     check = predictive.ppc_new_means(m1, first_mean, draws=2000, seed=5)
     rep = check["replicated"]
     assert rep.shape == (8000,)
-    keep = gibbs._draw_index(m1.n_draws, 1, 2000)
+    keep = draw_index(m1.n_draws, 1, 2000)
     mu, tau2, s2 = (m1.draws[k][:, keep].ravel() for k in ("mu", "tau2", "sigma2"))
     var = np.mean(tau2 + s2 / n0) + np.var(mu)
     assert abs(rep.mean() - mu.mean()) < 4 * np.sqrt(var / rep.size)
@@ -67,7 +68,7 @@ def test_mixed_means_of_model_2_use_each_school_variance(sim):
         return predictive.group_means(y_, g_, m)[..., j]
 
     rep = predictive.ppc_new_means(m2, mean_j, draws=2000, seed=6)["replicated"]
-    keep = gibbs._draw_index(m2.n_draws, 1, 2000)
+    keep = draw_index(m2.n_draws, 1, 2000)
     tau2 = m2.draws["tau2"][:, keep].ravel()
     s2j = m2.draws["sigma2_j"][:, keep, j].ravel()
     var = np.mean(tau2 + s2j / n[j]) + np.var(m2.draws["mu"][:, keep])
@@ -242,16 +243,16 @@ def test_normal_logpdf_in_place_matches_scipy():
     mean = rng.normal(size=(3, 4, 7))
     var = np.broadcast_to(rng.gamma(2.0, size=(3, 4, 1)), mean.shape)  # as model 1 gives
     expected = stats.norm.logpdf(y, mean, np.sqrt(var))
-    np.testing.assert_allclose(predictive.normal_logpdf(y, mean, var), expected, rtol=1e-13)
+    np.testing.assert_allclose(normal_logpdf(y, mean, var), expected, rtol=1e-13)
     full = rng.gamma(2.0, size=mean.shape)  # as model 2 gives
     np.testing.assert_allclose(
-        predictive.normal_logpdf(y, mean, full),
+        normal_logpdf(y, mean, full),
         stats.norm.logpdf(y, mean, np.sqrt(full)),
         rtol=1e-13,
     )
-    one = predictive.normal_logpdf(1.0, 2.0, 3.0)
+    one = normal_logpdf(1.0, 2.0, 3.0)
     assert np.ndim(one) == 0 and one == pytest.approx(stats.norm.logpdf(1, 2, np.sqrt(3)))
-    assert predictive.normal_logpdf(0.5, np.zeros(3), 2.0).shape == (3,)
+    assert normal_logpdf(0.5, np.zeros(3), 2.0).shape == (3,)
 
 
 def test_nu0_prior_as_fixed_is_what_the_sweep_uses():
