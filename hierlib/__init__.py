@@ -39,7 +39,8 @@ Each module maps to one idea of the lecture:
   schools; empirical Bayes.
 - :mod:`hierlib.ranking` -- the posterior distribution of each school's rank.
 - :mod:`hierlib.unequal` -- unequal variances: the t-like marginal, shrinkage of variances
-  and of means.
+  and of means, and the predictive checks of the variances' spread with :math:`\\nu_0` held
+  at chosen values (which :math:`\\nu_0` reproduces the data).
 - :mod:`hierlib.comparisons` -- all pairs of schools: raw tests vs the hierarchical model
   ("avoids multiple testing").
 - :mod:`hierlib.versions` -- the package versions each notebook prints last.

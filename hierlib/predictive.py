@@ -12,8 +12,9 @@ Bayesian workflow (BDA ch. 6-7) about the fits:
   *Mixed* replicates (Marshall & Spiegelhalter 2003) draw new school means or variances
   from the fitted population instead of reusing those fitted to the same schools
   (:func:`ppc_new_means`, :func:`ppc_new_variances`); :func:`variance_spread_checks` runs
-  both kinds for the variances from the group statistics, and
-  :func:`variance_spread_by_nu0` repeats them with :math:`\\nu_0` held at chosen values.
+  both kinds for the variances from the group statistics
+  (:func:`hierlib.unequal.variance_spread_by_nu0` repeats them with :math:`\\nu_0` held at
+  chosen values: it refits model 2, so it lives with the unequal-variances model).
 - **What will we see next?** Predictive draws for a new student of a known school,
   :math:`\\tilde y \\sim N(\\theta_j, \\sigma^2)`, and for the mean of a new school,
   :math:`\\tilde\\theta \\sim N(\\mu, \\tau^2)` (:func:`prediction_table`).
@@ -124,7 +125,7 @@ def elpd_difference(loo_a: Any, loo_b: Any) -> dict[str, float]:
     dict
         ``diff``, ``se`` and ``z`` (``diff / se``).
     """
-    a, b = (np.asarray(res["loo_i"], dtype=np.float64).ravel() for res in (loo_a, loo_b))
+    a, b = _pointwise_elpd(loo_a, "loo_a"), _pointwise_elpd(loo_b, "loo_b")
     if a.shape != b.shape:
         raise ValueError(
             f"the two loo results score {a.size} and {b.size} observations: compare fits to "
@@ -136,6 +137,15 @@ def elpd_difference(loo_a: Any, loo_b: Any) -> dict[str, float]:
         raise ValueError("the two loo results are identical pointwise: the difference has no se")
     total = float(diff.sum())
     return {"diff": total, "se": se, "z": total / se}
+
+
+def _pointwise_elpd(res: Any, name: str) -> NDArray[np.float64]:
+    """The pointwise ``loo_i`` of a leave-one-out result (``TypeError`` naming ``name`` for
+    anything but one, ``ValueError`` when it was computed without the pointwise values)."""
+    require_type(res, pd.Series, name, "from predictive.loo(idata)", label="arviz.ELPDData")
+    if "loo_i" not in res.index:
+        raise ValueError(f"{name} has no pointwise values: compute it with predictive.loo(idata)")
+    return np.asarray(res["loo_i"], dtype=np.float64).ravel()
 
 
 def observation_pareto_k(post: Any, i: int, draws: int | None = None, reff: float = 1.0) -> float:
@@ -153,17 +163,18 @@ def observation_pareto_k(post: Any, i: int, draws: int | None = None, reff: floa
     """
     from hierlib._arviz import az
 
-    y, obs_group = post._rows()
-    if not 0 <= int(i) < y.size:
+    y, obs_group = require_draws(post)._rows()
+    i = positive_int(i, "i", minimum=0)
+    if i >= y.size:
         raise ValueError(f"i = {i} is not an observation index (0..{y.size - 1})")
     keep = draw_index(post.n_draws, 1, draws)
-    j, d = int(obs_group[int(i)]), post.draws
+    j, d = int(obs_group[i]), post.draws
     if "theta" in d and post.model != "complete_pooling":
         mean = d["theta"][:, keep, j]
     else:
         mean = d["mu"][:, keep]
     var = d["sigma2_j"][:, keep, j] if "sigma2_j" in d else d["sigma2"][:, keep]
-    ll = normal_logpdf(y[int(i)], mean, var).ravel()
+    ll = normal_logpdf(y[i], mean, var).ravel()
     _, k = _quiet(lambda: az.psislw(-ll[None, :], reff=positive(reff, "reff")))
     return float(np.asarray(k).ravel()[0])
 
@@ -427,88 +438,6 @@ def variance_spread_checks(post: Any, draws: int = 250, seed: int = 0) -> dict[s
     return out
 
 
-def variance_spread_by_nu0(
-    nu0_values: ArrayLike,
-    stats: Any,
-    *,
-    draws: int = 250,
-    n_draws: int = 1000,
-    n_warmup: int = 500,
-    seed: int = 0,
-    concentration: float = 1e6,
-    prob: float = 0.95,
-) -> pd.DataFrame:
-    """:func:`variance_spread_checks` of model 2 refitted with :math:`\\nu_0` held at each value.
-
-    The sampler has no fixed-:math:`\\nu_0` option; :math:`\\nu_0` is held at :math:`\\nu` by
-    the prior :math:`\\nu_0 \\sim \\text{Gamma}(k, \\text{rate } k/\\nu)` with
-    :math:`k` = ``concentration``: prior mean :math:`\\nu`, sd :math:`\\nu/\\sqrt k` (0.1% of
-    :math:`\\nu` for the default :math:`k = 10^6`), which the data cannot move. The rest of the
-    prior is the lecture's. Each fit: 4 chains of ``n_draws`` after ``n_warmup``, from
-    ``stats`` (a :class:`hierlib.data.GroupStats`), seed ``seed`` for every :math:`\\nu`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``nu0`` (the values asked for); columns ``nu0_mean`` (the posterior mean
-        of :math:`\\nu_0`, to confirm it was held), ``observed`` (:math:`T(y)`), and for each
-        check (``standard``, ``mixed``) ``p_<check>``, ``lower_<check>``, ``upper_<check>``
-        (the central ``prob`` range of the replicated :math:`T`).
-    """
-    from hierlib import gibbs
-    from hierlib.priors import UnequalVariances
-
-    values = as_finite_1d(nu0_values, "nu0_values")
-    if (values <= 0).any():
-        raise ValueError("nu0_values must be positive degrees of freedom")
-    k = positive(concentration, "concentration")
-    if not 0 < prob < 1:
-        raise ValueError(f"prob must lie between 0 and 1; got {prob}")
-    rows = {}
-    for nu in values:
-        prior = UnequalVariances(nu0_shape=k, nu0_rate=k / nu)
-        post = gibbs.unequal_variances(
-            stats=stats, prior=prior, n_draws=n_draws, n_warmup=n_warmup, seed=seed
-        )
-        checks = variance_spread_checks(post, draws=draws, seed=seed)
-        row = {"nu0_mean": float(post.draws["nu0"].mean()), "observed": checks["mixed"]["observed"]}
-        for name, check in checks.items():
-            lo, hi = np.quantile(check["replicated"], [(1 - prob) / 2, (1 + prob) / 2])
-            row.update({f"p_{name}": check["p_value"], f"lower_{name}": lo, f"upper_{name}": hi})
-        rows[float(nu)] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("nu0")
-
-
-def plot_variance_spread_by_nu0(table: pd.DataFrame, ax=None, *, fitted_nu0: float | None = None):
-    """The central ranges of the replicated :math:`T` of :func:`variance_spread_by_nu0`
-    against :math:`\\nu_0` (log axis), both checks, with the observed :math:`T(y)` and,
-    if given, the fitted :math:`\\nu_0` marked."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
-    nu = table.index.to_numpy(dtype=float)
-    styles = (
-        ("standard", "C0", "fitted σⱼ² reused (standard check)"),
-        ("mixed", "C2", "fresh σⱼ² from the population (mixed check)"),
-    )
-    for name, color, label in styles:
-        lo, hi = table[f"lower_{name}"], table[f"upper_{name}"]
-        ax.fill_between(nu, lo, hi, color=color, alpha=0.25, label=f"95% of replicates: {label}")
-        ax.plot(nu, lo, color=color, lw=1.5)
-        ax.plot(nu, hi, color=color, lw=1.5)
-    ax.axhline(table["observed"].iloc[0], color="C3", lw=2.5, label="observed T(y)")
-    if fitted_nu0 is not None:
-        ax.axvline(fitted_nu0, color="0.3", ls=":", lw=2, label=f"fitted ν₀ ≈ {fitted_nu0:.0f}")
-    ax.set_xscale("log")
-    ax.set_xticks(nu, [f"{v:g}" for v in nu])
-    ax.minorticks_off()
-    ax.set_xlabel("ν₀, held fixed")
-    ax.set_ylim(top=ax.get_ylim()[1] * 1.3)  # headroom for the legend
-    ax.legend(loc="upper right", fontsize=10)
-    return ax
-
-
 def format_p(check: dict[str, Any]) -> str:
     """The p-value as text, three decimals; a p-value of 0 from ``S`` replicates is written
     ``< 1/S`` (no replicate reached :math:`T(y)`: p is below the resolution, not zero)."""
@@ -577,6 +506,11 @@ def predict_new_school_mean(post: Any, rng: np.random.Generator) -> NDArray:
     return mu + np.sqrt(tau2) * rng.standard_normal(mu.size)
 
 
+def _require_schools(schools: Any) -> Mapping:
+    """``schools`` if it is a mapping of row names to school labels, else a ``TypeError``."""
+    return require_type(schools, Mapping, "schools", 'e.g. {"small school": "8367"}', label="dict")
+
+
 def prediction_table(
     post: Any, schools: dict[str, Any], rng: np.random.Generator, prob: float = 0.95
 ) -> pd.DataFrame:
@@ -595,7 +529,7 @@ def prediction_table(
         Rows per quantity; columns ``mean``, ``lower``, ``upper``, ``width``.
     """
     require_draws(post, keys=["theta", "sigma2"])
-    require_type(schools, Mapping, "schools", 'e.g. {"small school": "8367"}', label="dict")
+    _require_schools(schools)
     rows = {}
     for name, label in schools.items():
         j = _theta_index(post, label)
@@ -638,11 +572,8 @@ def variance_removed_by_school(post: Any, schools: dict[str, Any]) -> pd.Series:
     d = require_draws(post, "post", ["mu", "tau2", "sigma2", "theta"]).draws
     new_school = float(np.mean(d["tau2"] + d["sigma2"]) + np.var(d["mu"]))
     rows = {}
-    for name, label in schools.items():
-        hit = np.flatnonzero(np.asarray(post.theta_groups) == label)
-        if hit.size == 0:
-            raise ValueError(f"school {label!r} has no kept theta draws")
-        known = float(np.mean(d["sigma2"]) + np.var(d["theta"][..., hit[0]]))
+    for name, label in _require_schools(schools).items():
+        known = float(np.mean(d["sigma2"]) + np.var(d["theta"][..., _theta_index(post, label)]))
         rows[name] = 1.0 - known / new_school
     rows["θ_j known exactly"] = 1.0 - float(np.mean(d["sigma2"])) / new_school
     return pd.Series(rows, name="share of a new student's variance removed")

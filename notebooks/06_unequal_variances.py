@@ -586,10 +586,10 @@ assert checks2["standard"]["p_value"] > 0.95 and checks2["mixed"]["p_value"] > 0
 
 # %%
 nu0_grid = [15, 20, 31, 45, 60, 100, 150, 300]
-by_nu0 = predictive.variance_spread_by_nu0(nu0_grid, stats, n_draws=500, seed=SEED)
+by_nu0 = unequal.variance_spread_by_nu0(nu0_grid, stats, n_draws=500, seed=SEED)
 
 # %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
-ax = predictive.plot_variance_spread_by_nu0(by_nu0, fitted_nu0=nu0_bar)
+ax = unequal.plot_variance_spread_by_nu0(by_nu0, fitted_nu0=nu0_bar)
 ax.set_ylabel(r"$T$ = sd across schools of $s_j^2$ (points²)")
 ax.set_title("HSB's spread of variances is typical only for ν₀ from about 45 to 150")
 plt.show()

@@ -36,7 +36,7 @@ def test_both_checks_depend_on_nu0_and_agree_once_the_variances_are_pooled(data)
     the pooling is strong (nu0 >= 60) the two checks agree; where it is weak (nu0 = 15) the
     reused variances follow each school's own s_j^2"; "typical ... from about 45 to 150"."""
     _, _, s = data
-    table = predictive.variance_spread_by_nu0([15, 31, 60, 100, 300], s, seed=SEED)
+    table = unequal.variance_spread_by_nu0([15, 31, 60, 100, 300], s, seed=SEED)
     np.testing.assert_allclose(table["nu0_mean"], table.index, rtol=0.01)  # nu0 was held
     for name in ("standard", "mixed"):
         p = table[f"p_{name}"]

@@ -8,12 +8,14 @@ mean of R independent replicates is within 4 standard errors of its expectation 
 about 6e-5 per comparison).
 """
 
+import warnings
+
 import matplotlib
 import numpy as np
 import pytest
 from scipy import stats
 
-from hierlib import exact, gibbs, predictive, priors
+from hierlib import exact, gibbs, predictive, priors, unequal
 from hierlib._arviz import az
 from hierlib._pointwise import draw_index, normal_logpdf
 from hierlib.data import group_stats
@@ -132,7 +134,7 @@ def test_variance_spread_checks_work_from_group_statistics(sim):
 def test_nu0_sweep_holds_nu0_and_refuses_bad_values(sim):
     y, groups, _, _ = sim
     s = group_stats(y, groups)
-    table = predictive.variance_spread_by_nu0([5, 50], s, draws=100, n_draws=300, seed=1)
+    table = unequal.variance_spread_by_nu0([5, 50], s, draws=100, n_draws=300, seed=1)
     assert list(table.index) == [5.0, 50.0]
     np.testing.assert_allclose(table["nu0_mean"], table.index, rtol=0.01)
     for name in ("standard", "mixed"):
@@ -140,27 +142,36 @@ def test_nu0_sweep_holds_nu0_and_refuses_bad_values(sim):
         # more pooling (larger nu0), less spread of the replicated variances
         assert table.loc[50, f"upper_{name}"] < table.loc[5, f"upper_{name}"]
     with pytest.raises(ValueError, match="nu0_values"):
-        predictive.variance_spread_by_nu0([10, -1], s)
+        unequal.variance_spread_by_nu0([10, -1], s)
     with pytest.raises(ValueError, match="nu0_values"):
-        predictive.variance_spread_by_nu0([], s)
+        unequal.variance_spread_by_nu0([], s)
     with pytest.raises(ValueError, match="concentration"):
-        predictive.variance_spread_by_nu0([10], s, concentration=0)
+        unequal.variance_spread_by_nu0([10], s, concentration=0)
     with pytest.raises(ValueError, match="prob"):
-        predictive.variance_spread_by_nu0([10], s, prob=1.5)
+        unequal.variance_spread_by_nu0([10], s, prob=1.5)
+    with pytest.raises(ValueError, match="prob must be a number"):
+        unequal.variance_spread_by_nu0([10], s, prob="high")
     with pytest.raises(TypeError, match="stats"):
-        predictive.variance_spread_by_nu0([10], {"n": [1, 2]})
+        unequal.variance_spread_by_nu0([10], {"n": [1, 2]})
 
 
 def test_nu0_sweep_plot_marks_the_observed_and_fitted_values(sim):
     y, groups, _, _ = sim
-    table = predictive.variance_spread_by_nu0(
+    table = unequal.variance_spread_by_nu0(
         [5, 20, 80], group_stats(y, groups), draws=50, n_draws=200, n_warmup=100, seed=1
     )
-    ax = predictive.plot_variance_spread_by_nu0(table, fitted_nu0=12.0)
+    ax = unequal.plot_variance_spread_by_nu0(table, fitted_nu0=12.0)
     assert ax.get_xscale() == "log"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("observed" in t for t in labels) and any("ν₀ ≈ 12" in t for t in labels)
+    assert any(t.startswith("95% of replicates") for t in labels)
     assert ax.get_xlabel()
+    with pytest.raises(ValueError, match="no column upper_mixed"):
+        unequal.plot_variance_spread_by_nu0(table.drop(columns="upper_mixed"))
+    with pytest.raises(ValueError, match="no rows"):
+        unequal.plot_variance_spread_by_nu0(table.iloc[:0])
+    with pytest.raises(ValueError, match="fitted_nu0"):
+        unequal.plot_variance_spread_by_nu0(table, fitted_nu0=-3.0)
 
 
 def test_elpd_difference_is_az_compare_for_any_pair(sim):
@@ -191,6 +202,11 @@ def test_elpd_difference_is_az_compare_for_any_pair(sim):
     )
     with pytest.raises(ValueError, match="same data"):
         predictive.elpd_difference(loos["m1"], short)
+    with warnings.catch_warnings():  # ArviZ's Pareto-k warning: beside the point here
+        warnings.simplefilter("ignore")
+        totals_only = az.loo(m1.to_arviz(log_likelihood=True, draws=100), pointwise=False)
+    with pytest.raises(ValueError, match="loo_b has no pointwise values"):
+        predictive.elpd_difference(loos["m1"], totals_only)
 
 
 def test_variance_removed_by_school_is_the_law_of_total_variance(sim):
@@ -233,6 +249,10 @@ def test_observation_pareto_k_is_psis_on_one_column(sim):
     assert predictive.observation_pareto_k(pooled, 3) < 0.5  # two parameters: tiny k
     with pytest.raises(ValueError, match="observation index"):
         predictive.observation_pareto_k(m2, y.size)
+    with pytest.raises(ValueError, match="i must be at least 0"):
+        predictive.observation_pareto_k(m2, -1)  # not the last observation
+    with pytest.raises(ValueError, match="i must be an integer"):
+        predictive.observation_pareto_k(m2, 2.5)
     with pytest.raises(ValueError, match="reff"):
         predictive.observation_pareto_k(m2, 0, reff=0)
 

@@ -500,6 +500,7 @@ STATS_CALLS = {
     "unequal.plot_mean_shrinkage_compare": lambda s: unequal.plot_mean_shrinkage_compare(
         s, *[SimpleNamespace(draws={"mu": np.zeros((1, 2))}, theta_mean=np.zeros(2))] * 2
     ),
+    "unequal.variance_spread_by_nu0": lambda s: unequal.variance_spread_by_nu0([10.0], s),
 }
 # Not checked, on purpose: textbook.gibbs_sampler is the lecture's sampler written to be read
 # line by line (no input checks; textbook.run_chains checks and calls it).
@@ -531,6 +532,11 @@ POSTERIOR_CALLS = {  # name -> (argument named in the message, call)
         "posts['x']",
         lambda p, fits: posterior.prior_sensitivity({"flat": fits[0], "x": p}),
     ),
+    "predictive.observation_pareto_k": (
+        "post",
+        lambda p, fits: predictive.observation_pareto_k(p, 0),
+    ),
+    "predictive.ppc_new_means": ("post", lambda p, fits: predictive.ppc_new_means(p)),
     "predictive.ppc_new_variances": ("post", lambda p, fits: predictive.ppc_new_variances(p)),
     "predictive.predict_new_school_mean": (
         "post",
@@ -548,6 +554,14 @@ POSTERIOR_CALLS = {  # name -> (argument named in the message, call)
     "predictive.school_log_likelihood": (
         "post",
         lambda p, fits: predictive.school_log_likelihood(p),
+    ),
+    "predictive.variance_removed_by_school": (
+        "post",
+        lambda p, fits: predictive.variance_removed_by_school(p, {"a": 0}),
+    ),
+    "predictive.variance_spread_checks": (
+        "post",
+        lambda p, fits: predictive.variance_spread_checks(p),
     ),
     "unequal.plot_mean_shrinkage_compare": (
         "equal",
@@ -575,6 +589,11 @@ def test_a_draws_attribute_that_is_not_a_mapping_is_a_type_error():
         posterior.derived_draws(SimpleNamespace(draws=[1.0, 2.0]))
 
 
+NU0_TABLE = pd.DataFrame(  # the columns of unequal.variance_spread_by_nu0
+    {"observed": 1.0, "lower_standard": [0.5, 0.6], "upper_standard": [1.5, 1.4]}
+    | {"lower_mixed": [0.4, 0.5], "upper_mixed": [1.6, 1.5]},
+    index=pd.Index([10.0, 20.0], name="nu0"),
+)
 AXES_CALLS = {
     "anova.plot_f_test": lambda ax, f: anova.plot_f_test(anova.anova_from_stats(TWO_GROUPS), ax),
     "anova.plot_two_extremes": lambda ax, f: anova.plot_two_extremes(TWO_GROUPS, ax),
@@ -643,6 +662,9 @@ AXES_CALLS = {
     "unequal.plot_mean_shrinkage_compare": lambda ax, f: unequal.plot_mean_shrinkage_compare(
         f[0].stats, f[0], f[1], ax
     ),
+    "unequal.plot_variance_spread_by_nu0": lambda ax, f: unequal.plot_variance_spread_by_nu0(
+        NU0_TABLE, ax
+    ),
 }
 
 
@@ -697,6 +719,18 @@ OTHER_OBJECTS = [  # (call, the message's start)
         r"schools must be a dict \(e\.g\. ",
     ),
     (lambda w, f: posterior.prior_sensitivity(w), r"posts must be a dict \(one posterior"),
+    (
+        lambda w, f: predictive.variance_removed_by_school(f[0], w),
+        r"schools must be a dict \(e\.g\. ",
+    ),
+    (
+        lambda w, f: predictive.elpd_difference(w, w),
+        r"loo_a must be an arviz\.ELPDData \(from predictive\.loo\(idata\)\); got ",
+    ),
+    (
+        lambda w, f: unequal.plot_variance_spread_by_nu0(w),
+        r"table must be a pandas\.DataFrame \(from unequal\.variance_spread_by_nu0\); got ",
+    ),
     (lambda w, f: posterior.plot_by_prior(w, "mu"), r"posts must be a dict"),
     (lambda w, f: diagnostics.ess_table(w, ["mu"]), r"posts must be a dict \(one posterior"),
     (lambda w, f: diagnostics.plot_autocorr_compare(w, "mu"), r"posts must be a dict"),
