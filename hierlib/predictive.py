@@ -44,6 +44,7 @@ from hierlib._pointwise import draw_index, normal_logpdf
 from hierlib._validate import (
     as_finite_1d,
     as_labels,
+    finite_result,
     positive,
     positive_int,
     require_draws,
@@ -128,14 +129,18 @@ def elpd_difference(loo_a: Any, loo_b: Any) -> dict[str, float]:
     a, b = _pointwise_elpd(loo_a, "loo_a"), _pointwise_elpd(loo_b, "loo_b")
     if a.shape != b.shape:
         raise ValueError(
-            f"the two loo results score {a.size} and {b.size} observations: compare fits to "
-            "the same data"
+            f"loo_a scores {a.size} observations and loo_b {b.size}: compare fits to the same data"
         )
     diff = a - b
-    se = float(np.sqrt(diff.size * np.var(diff)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        se = float(np.sqrt(diff.size * np.var(diff)))
+        total = float(diff.sum())
+    finite_result([se, total], "the difference of loo_a and loo_b or its se")
     if se == 0:
-        raise ValueError("the two loo results are identical pointwise: the difference has no se")
-    total = float(diff.sum())
+        raise ValueError(
+            "loo_a and loo_b differ by the same amount at every observation (identical, or one "
+            "observation): the difference has no standard error"
+        )
     return {"diff": total, "se": se, "z": total / se}
 
 
@@ -145,7 +150,7 @@ def _pointwise_elpd(res: Any, name: str) -> NDArray[np.float64]:
     require_type(res, pd.Series, name, "from predictive.loo(idata)", label="arviz.ELPDData")
     if "loo_i" not in res.index:
         raise ValueError(f"{name} has no pointwise values: compute it with predictive.loo(idata)")
-    return np.asarray(res["loo_i"], dtype=np.float64).ravel()
+    return as_finite_1d(np.ravel(res["loo_i"]), f"{name}['loo_i']")
 
 
 def observation_pareto_k(post: Any, i: int, draws: int | None = None, reff: float = 1.0) -> float:
@@ -176,7 +181,15 @@ def observation_pareto_k(post: Any, i: int, draws: int | None = None, reff: floa
     var = d["sigma2_j"][:, keep, j] if "sigma2_j" in d else d["sigma2"][:, keep]
     ll = normal_logpdf(y[i], mean, var).ravel()
     _, k = _quiet(lambda: az.psislw(-ll[None, :], reff=positive(reff, "reff")))
-    return float(np.asarray(k).ravel()[0])
+    k = float(np.asarray(k).ravel()[0])
+    if not np.isfinite(k):  # ArviZ: too few ratios above the tail's cutoff to fit a Pareto
+        raise ValueError(
+            f"at most 4 of observation {i}'s {ll.size} importance ratios (one per draws) lie "
+            "above the tail's cutoff (a few draws dominate, or ties): Pareto k cannot be "
+            "estimated (az.loo reports inf: do not trust PSIS there); refit without it "
+            "(loo_refit)"
+        )
+    return k
 
 
 def pareto_k_table(loos: dict[str, Any]) -> pd.DataFrame:
@@ -336,9 +349,7 @@ def ppc_new_variances(
         raise ValueError("the mixed check of the variances needs an unequal-variances fit")
 
     def fresh(keep, rng):
-        nu0, sigma02 = _flat_draws(post, keep, "nu0", "sigma02")
-        sigma2_rep = nu0 * sigma02 / 2 / rng.standard_gamma(nu0 / 2, size=(nu0.size, post.stats.m))
-        return _flat_draws(post, keep, "theta")[0], sigma2_rep
+        return _flat_draws(post, keep, "theta")[0], _new_school_variances(post, keep, rng)
 
     return _mixed_check(post, statistic, draws, seed, fresh)
 
@@ -381,6 +392,25 @@ def _flat_draws(post: Any, keep: NDArray[np.int64], *names: str) -> list[NDArray
                 f"the check needs the {name} draws of every group: sample with keep_theta=None"
             )
         out.append(d.reshape(-1, d.shape[-1] if d.ndim == 3 else 1))
+    return out
+
+
+def _new_school_variances(
+    post: Any, keep: NDArray[np.int64], rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """New schools' variances, :math:`\\sigma_j^{2,rep} \\sim \\text{Inv-Gamma}(\\nu_0/2,
+    \\nu_0\\sigma_0^2/2)` at each kept draw of :math:`(\\nu_0, \\sigma_0^2)`: shape
+    (draws, groups), chains pooled. A ``ValueError`` when a draw leaves floating point (a
+    :math:`\\nu_0` draw so small that the Gamma draw underflows to 0)."""
+    nu0, sigma02 = _flat_draws(post, keep, "nu0", "sigma02")
+    with np.errstate(divide="ignore", over="ignore"):
+        out = nu0 * sigma02 / 2 / rng.standard_gamma(nu0 / 2, size=(nu0.size, post.stats.m))
+    if not np.isfinite(out).all():
+        raise ValueError(
+            "a new school's variance sigma_j^2 ~ Inv-Gamma(nu0/2, nu0 sigma02/2) is infinite "
+            f"at nu0 draws as small as {float(nu0.min()):.3g}: the fitted population of "
+            "variances has no finite spread (give nu0 a prior that keeps it away from 0)"
+        )
     return out
 
 
@@ -427,8 +457,7 @@ def variance_spread_checks(post: Any, draws: int = 250, seed: int = 0) -> dict[s
     keep = draw_index(post.n_draws, 1, positive_int(draws, "draws"))
     rng = np.random.default_rng(seed)
     fitted = _flat_draws(post, keep, "sigma2_j")[0]
-    nu0, sigma02 = _flat_draws(post, keep, "nu0", "sigma02")
-    fresh = nu0 * sigma02 / 2 / rng.standard_gamma(nu0 / 2, size=fitted.shape)
+    fresh = _new_school_variances(post, keep, rng)
     df = stats_.n - 1.0
     observed = float(np.std(stats_.s2, ddof=1))
     out = {}

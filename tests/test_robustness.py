@@ -821,3 +821,60 @@ def test_optional_hyperparameters_stay_none_and_given_ones_become_floats():
     assert isinstance(hc.mu0, float) and isinstance(hc.scale, float)
     uv = priors.UnequalVariances(a=np.int64(4), b=2)
     assert (uv.a, uv.b, uv.mu0, uv.eta0) == (4.0, 2.0, None, None) and type(uv.a) is float
+
+
+# ------------------------------------------- 14. the mixed checks, k-hat and elpd differences
+# Found by the Hypothesis properties (tests/test_properties*.py) on tiny or degenerate fits.
+def _model_2_like(nu0: float):
+    """A stand-in for a model-2 posterior of TWO_GROUPS: 1 chain of 4 draws, nu0 as given."""
+    draws = {"nu0": np.full((1, 4), nu0), "sigma02": np.ones((1, 4))}
+    draws |= {"sigma2_j": np.ones((1, 4, 2)), "theta": np.zeros((1, 4, 2))}
+    y, obs_group = np.array([1.0, 2.0, 4.0, 5.0]), np.array([0, 0, 1, 1])
+    return SimpleNamespace(draws=draws, stats=TWO_GROUPS, n_draws=4, _rows=lambda: (y, obs_group))
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda p: predictive.variance_spread_checks(p, draws=4),
+        lambda p: predictive.ppc_new_variances(p, draws=4),
+    ],
+)
+def test_new_school_variances_that_overflow_are_refused_naming_nu0(check):
+    """A nu0 draw of 1e-6: the Gamma(nu0/2) draw underflows to 0, the variance would be inf."""
+    with pytest.raises(ValueError, match=r"sigma_j\^2 ~ Inv-Gamma\(nu0/2.*is infinite at nu0 dr"):
+        check(_model_2_like(1e-6))
+    out = check(_model_2_like(5.0))  # the control: a nu0 of 5 gives finite replicates
+    for res in out.values() if "mixed" in out else [out]:
+        assert np.isfinite(res["replicated"]).all()
+
+
+def test_a_pareto_k_arviz_cannot_fit_is_refused_not_inf():
+    """Four of 40 draws put y_0 ~2000 log units less likely than the rest: only their 4
+    ratios lie above PSIS's cutoff, so ArviZ returns k = inf; observation_pareto_k says why."""
+    theta = np.zeros((1, 40, 1))
+    theta[0, :4] = 63.0  # (y - theta)^2 / 2 = 1984.5 for y = 0
+    post = SimpleNamespace(
+        draws={"theta": theta, "sigma2": np.ones((1, 40))},
+        model="hierarchical_normal",
+        n_draws=40,
+        _rows=lambda: (np.zeros(3), np.zeros(3, dtype=np.int64)),
+    )
+    with pytest.raises(ValueError, match="at most 4 of observation 0's 40 importance ratios"):
+        predictive.observation_pareto_k(post, 0)
+    theta[0] = np.random.default_rng(1).normal(0, 1, (40, 1))  # the control: a finite k
+    assert np.isfinite(predictive.observation_pareto_k(post, 0))
+
+
+def test_elpd_differences_that_leave_floating_point_are_refused():
+    from hierlib._arviz import az
+
+    a, b = (az.ELPDData(data=[np.array(v)], index=["loo_i"]) for v in ([-1e300, 0.0], [0, -1e300]))
+    with pytest.raises(ValueError, match="difference of loo_a and loo_b or its se is not finite"):
+        predictive.elpd_difference(a, b)
+    one = az.ELPDData(data=[np.array([-1.0])], index=["loo_i"])
+    with pytest.raises(ValueError, match="one observation\\): the difference has no standard"):
+        predictive.elpd_difference(one, one)
+    nan = az.ELPDData(data=[np.array([-1.0, np.nan])], index=["loo_i"])
+    with pytest.raises(ValueError, match=r"loo_b\['loo_i'\] has 1 NaN or infinite"):
+        predictive.elpd_difference(a, nan)
