@@ -243,6 +243,16 @@ def check_check(check, replicates: int) -> None:
     assert finite(check["observed"]) and 0.0 <= check["p_value"] <= 1.0
 
 
+def check_loo(res, n_obs: int) -> None:
+    """A PSIS-LOO result: finite elpd_i, se, p_loo, one k-hat per observation (inf allowed:
+    ArviZ's mark of a tail too short to fit)."""
+    if res is None:
+        return
+    assert res["loo_i"].shape == res["pareto_k"].shape == (n_obs,)
+    assert finite(res["loo_i"], res["elpd_loo"], res["se"], res["p_loo"])
+    assert not np.isnan(res["pareto_k"]).any()
+
+
 def check_functions_of_a_fit(post, model: str) -> None:
     """The predictive functions of a sampler's posterior (mixed checks, one student's Pareto
     k, the variance a known school removes) and, for model 2, the nu0 sweep refitting it."""
@@ -253,6 +263,7 @@ def check_functions_of_a_fit(post, model: str) -> None:
         check_check(check, 20)
     k = call(predictive.observation_pareto_k, post, 0)
     assert k is None or finite(k)
+    check_loo(call(lambda: predictive.loo(post)), post._rows()[0].size)
     share = call(predictive.variance_removed_by_school, post, {"first": post.groups[0]})
     if share is not None:
         assert share.shape == (2,) and finite(share) and (share <= 1).all()

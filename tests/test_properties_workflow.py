@@ -7,7 +7,7 @@ the right shape, or raises a ValueError/TypeError naming the problem."""
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from test_properties import FAST, call, datasets, finite
+from test_properties import FAST, call, check_loo, datasets, finite
 
 from hierlib import exact, predictive, priors
 from hierlib._arviz import az
@@ -43,6 +43,7 @@ def test_pooling_posteriors_are_finite_or_refused(data, which):
         assert finite(idata.posterior_predictive["y"].values)
     k = call(predictive.observation_pareto_k, post, 0)
     assert k is None or finite(k)
+    check_loo(call(lambda: predictive.loo(post)), np.asarray(data[0]).size)
     # the pooling posteriors have no tau2: the mixed check of the means says so
     assert call(predictive.ppc_new_means, post) is None
 

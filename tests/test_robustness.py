@@ -713,7 +713,10 @@ OTHER_OBJECTS = [  # (call, the message's start)
     (lambda w, f: anova.plot_f_test(w), r"result must be an anova\.OneWayAnova \(from anova"),
     (lambda w, f: marginal.plot_covariance(w), r"cov must be a marginal\.BlockCompoundSymmetry"),
     (lambda w, f: predictive.ppc(w), r"idata must be an arviz\.InferenceData \(from post"),
-    (lambda w, f: predictive.loo(w), r"idata must be an arviz\.InferenceData"),
+    (
+        lambda w, f: predictive.loo(w),
+        r"fit must be a gibbs\.Posterior or arviz\.InferenceData \(a posterior, or post",
+    ),
     (
         lambda w, f: predictive.prediction_table(f[0], w, np.random.default_rng(0)),
         r"schools must be a dict \(e\.g\. ",
