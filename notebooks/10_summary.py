@@ -310,9 +310,9 @@ assert claims.iloc[1, 1] > 0.4 * n_pairs  # and it still finds the real HSB diff
 # Notebook 07's held-out test split each school once at random. Leave-one-out asks, for every
 # student, how well the model fitted to **all other students** predicts that student:
 # $\text{elpd}_{loo} = \sum_i \log p(y_i \mid y_{-i})$. Pareto-smoothed importance sampling
-# (`az.loo`) gets all 7185 leave-one-out fits from one posterior, here from 4000 draws of
-# each model. Four models: complete pooling, no pooling (both exact posteriors), model 1, and
-# model 2 (notebook 06).
+# (`predictive.loo`: ArviZ's `az.loo`, for all students at once) gets all 7185 leave-one-out
+# fits from one posterior, here from 4000 draws of each model. Four models: complete pooling,
+# no pooling (both exact posteriors), model 1, and model 2 (notebook 06).
 
 # %%
 fits = {
@@ -321,10 +321,7 @@ fits = {
     "model 1 (partial pooling)": post,
     "model 2 (own variances)": gibbs.unequal_variances(y, groups, seed=SEED),
 }
-loos = {
-    name: predictive.loo(fit.to_arviz(log_likelihood=True, draws=1000))
-    for name, fit in fits.items()
-}
+loos = {name: predictive.loo(fit, draws=1000) for name, fit in fits.items()}  # per chain
 comparison = predictive.compare(loos)
 
 # %% slideshow={"slide_type": "subslide"}

@@ -184,9 +184,7 @@ def loos(data, model2):
         "model 1": gibbs.hierarchical_normal(y, g, seed=SEED),
         "model 2": model2,
     }
-    return fits, {
-        k: predictive.loo(f.to_arviz(log_likelihood=True, draws=1000)) for k, f in fits.items()
-    }
+    return fits, {k: predictive.loo(f, draws=1000) for k, f in fits.items()}
 
 
 def test_partial_pooling_beats_no_pooling_by_about_two_standard_errors(loos):
@@ -213,7 +211,7 @@ def test_pareto_k_flags_from_400_draws_are_noise(data, loos):
         assert np.max(r["pareto_k"]) < 0.7, name
     # no pooling: exact, independent draws. From 400 of them the largest of 7185 k-hats is
     # far above what 4000 give; that student's k-hat from 20 000 draws is small
-    few = predictive.loo(fits["no pooling"].to_arviz(log_likelihood=True, draws=100))
+    few = predictive.loo(fits["no pooling"], draws=100)
     k_few = np.asarray(few["pareto_k"])
     assert k_few.max() > np.max(res["no pooling"]["pareto_k"]) + 0.15
     big = exact.no_pooling(y, g, n_draws=5000, seed=SEED + 1)
