@@ -42,7 +42,7 @@ help:
 	@echo "make decks       render the instructor decks, list slides taller than 1280x720"
 	@echo "make test-lower  hierlib's unit tests, installed from a wheel at the oldest supported versions"
 	@echo "make lint        ruff check and ruff format --check"
-	@echo "make bench       speed of the Gibbs samplers"
+	@echo "make bench       speed of the Gibbs samplers and of PSIS-LOO"
 	@echo "make lock        regenerate requirements.lock (newest versions within pyproject's ranges)"
 	@echo "make clean       remove build/"
 
@@ -114,6 +114,7 @@ test: setup chromium
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gibbs.py
 	$(BIN)/python benchmarks/bench_user.py
+	$(BIN)/python benchmarks/bench_loo.py
 
 # Optional, never part of the tests: hierlib vs NUTS (PyMC + nutpie, from PyPI) vs the textbook
 # loop, ESS per second in one run, in a venv of its own (build/peers-venv: the course's pins

@@ -42,7 +42,8 @@ Each module maps to one idea of the lecture:
   else does), and its printable frame.
 - :mod:`hierlib.ranking` -- the posterior distribution of each school's rank.
 - :mod:`hierlib.unequal` -- unequal variances: the t-like marginal, shrinkage of variances
-  and of means.
+  and of means, and the predictive checks of the variances' spread with :math:`\\nu_0` held
+  at chosen values (which :math:`\\nu_0` reproduces the data).
 - :mod:`hierlib.comparisons` -- all pairs of schools: raw tests vs the hierarchical model
   ("avoids multiple testing").
 - :mod:`hierlib.versions` -- the package versions each notebook prints last.
@@ -50,7 +51,8 @@ Each module maps to one idea of the lecture:
 Below them, imported by the modules above and never importing them back: ``_validate`` (the
 input checks: the bottom, importing no other hierlib module), ``_pointwise`` (each
 observation's mean, variance and log density under a posterior's draws: below both the
-samplers and :mod:`hierlib.predictive`), ``_arviz`` (ArviZ, imported on first use).
+samplers and :mod:`hierlib.predictive`), ``_psis`` (PSIS-LOO of every observation at once, as
+ArviZ computes it one observation at a time), ``_arviz`` (ArviZ, imported on first use).
 """
 
 __version__ = "0.1.0"

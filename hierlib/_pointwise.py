@@ -8,7 +8,10 @@ What the pointwise log-likelihood (PSIS-LOO) and the replicated data are built f
 - :func:`observation_moments` -- each observation's mean and variance given each kept draw:
   :math:`(\\theta_j, \\sigma^2)` (model 1, no pooling), :math:`(\\theta_j, \\sigma_j^2)`
   (model 2), :math:`(\\mu, \\sigma^2)` (complete pooling);
-- :func:`normal_logpdf` -- :math:`\\log N(y; m, v)`, broadcast.
+- :func:`normal_logpdf` -- :math:`\\log N(y; m, v)`, broadcast;
+- :func:`loglik_blocks` -- the same pointwise log-likelihood, a block of observations at a
+  time and observation by observation (what PSIS-LOO, :mod:`hierlib._psis`, works along),
+  without the (chains, draws, observations) array.
 
 Private: :meth:`hierlib.gibbs.Posterior.to_arviz` and :mod:`hierlib.predictive` are the public
 faces. The posterior is duck-typed (``draws``, ``obs_group``, ``theta_groups``, ``groups``,
@@ -17,6 +20,7 @@ faces. The posterior is duck-typed (``draws``, ``obs_group``, ``theta_groups``, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -38,13 +42,10 @@ def draw_index(n_draws: int, thin: int, draws: int | None) -> NDArray[np.int64]:
     return ((np.arange(k) + 0.5) * n_draws / k).astype(np.int64)
 
 
-def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
-    """Mean and variance of each observation given each kept draw, shape (chains, kept, n).
-
-    Model 1 and no pooling: :math:`(\\theta_j, \\sigma^2)`; model 2:
-    :math:`(\\theta_j, \\sigma_j^2)`; complete pooling: :math:`(\\mu, \\sigma^2)`.
-    """
-    idx = post.obs_group
+def _moment_draws(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
+    """The kept draws of the observations' mean and variance parameters: (chains, kept,
+    groups) when each group has its own (:math:`\\theta_j`; :math:`\\sigma_j^2`), (chains,
+    kept) when all share one (:math:`\\mu` in complete pooling; :math:`\\sigma^2`)."""
     d = post.draws
     if "theta" in d and post.model != "complete_pooling":
         if len(post.theta_groups) != len(post.groups):
@@ -52,18 +53,88 @@ def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, ND
                 "the pointwise groups need the theta draws of every group: sample with "
                 "keep_theta=None"
             )
-        means = d["theta"][:, keep][..., idx]
+        means = d["theta"][:, keep]
     else:
-        means = np.broadcast_to(d["mu"][:, keep, None], (post.n_chains, keep.size, idx.size))
-    if "sigma2_j" in d:
-        variances = d["sigma2_j"][:, keep][..., idx]
-    else:
-        variances = np.broadcast_to(d["sigma2"][:, keep, None], means.shape)
+        means = d["mu"][:, keep]
+    variances = d["sigma2_j"][:, keep] if "sigma2_j" in d else d["sigma2"][:, keep]
     return means, variances
+
+
+def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
+    """Mean and variance of each observation given each kept draw, shape (chains, kept, n).
+
+    Model 1 and no pooling: :math:`(\\theta_j, \\sigma^2)`; model 2:
+    :math:`(\\theta_j, \\sigma_j^2)`; complete pooling: :math:`(\\mu, \\sigma^2)`. A shared
+    parameter is a broadcast view, not a copy.
+    """
+    idx = post.obs_group
+    shape = (post.n_chains, keep.size, idx.size)
+
+    def per_observation(a: NDArray) -> NDArray:
+        return np.take(a, idx, axis=-1) if a.ndim == 3 else np.broadcast_to(a[..., None], shape)
+
+    means, variances = _moment_draws(post, keep)
+    return per_observation(means), per_observation(variances)
+
+
+def loglik_blocks(
+    post: Any, keep: NDArray[np.int64], block_bytes: int
+) -> Iterator[tuple[slice, NDArray[np.float64]]]:
+    """The pointwise log-likelihood, :math:`\\log N(y_i; m_i^{(s)}, v_i^{(s)})`, in blocks of
+    observations: ``(rows, ll)`` with ``ll`` of shape (observations in ``rows``, chains x
+    kept), the draws chain after chain (as ArviZ stacks them), about ``block_bytes`` each.
+
+    The same numbers, bit for bit, as :func:`normal_logpdf` of :func:`observation_moments`
+    (and so as ``post.to_arviz(log_likelihood=True)``), computed from the draws by group:
+    the logarithm of each variance draw is taken once per group, not once per observation,
+    and no array of every observation's draws is made.
+    """
+    y, obs_group = post._rows()
+    means, variances = _moment_draws(post, keep)
+    n_samples = means.shape[0] * means.shape[1]
+
+    def by_group(a: NDArray) -> tuple[NDArray, bool]:
+        """(groups, draws) for a parameter per group, (1, draws) for a shared one."""
+        if a.ndim == 2:
+            return a.reshape(1, n_samples), False
+        return np.ascontiguousarray(a.reshape(n_samples, -1).T), True
+
+    (mean_g, mean_per_group), (var_g, var_per_group) = by_group(means), by_group(variances)
+    log_var_g = np.log(var_g) + _LOG_2PI
+    step = max(1, block_bytes // (8 * n_samples))
+    for start in range(0, y.size, step):
+        rows = slice(start, min(start + step, y.size))
+        g = obs_group[rows]
+        out = np.subtract(y[rows, None], mean_g[g] if mean_per_group else mean_g)
+        np.square(out, out=out)
+        if var_per_group:
+            out /= var_g[g]
+            out += log_var_g[g]
+        else:
+            out /= var_g
+            out += log_var_g
+        out *= -0.5
+        yield rows, out
+
+
+def _distinct(a: NDArray) -> NDArray:
+    """``a`` without the repeats of its broadcast axes (stride 0: length 1 there), so that
+    an elementwise function of ``a`` is computed once per distinct value and broadcast."""
+    return a[tuple(slice(0, 1) if st == 0 else slice(None) for st in a.strides)]
 
 
 def normal_logpdf(y: ArrayLike, mean: ArrayLike, var: ArrayLike) -> NDArray[np.float64]:
     """:math:`\\log N(y; \\text{mean}, \\text{var}) = -\\tfrac12[\\log(2\\pi\\,\\text{var}) +
-    (y-\\text{mean})^2/\\text{var}]`, broadcast."""
+    (y-\\text{mean})^2/\\text{var}]`, broadcast.
+
+    Computed in place in one array of the broadcast shape (for HSB's pointwise
+    log-likelihood, chains x draws x 7185), with the logarithm taken once per distinct
+    variance (``var`` from :func:`observation_moments` is a broadcast view in model 1).
+    """
     v = np.asarray(var, dtype=np.float64)
-    return -0.5 * (_LOG_2PI + np.log(v) + (np.asarray(y) - mean) ** 2 / v)
+    out = np.asarray(np.subtract(y, mean, dtype=np.float64))
+    np.square(out, out=out)
+    np.divide(out, v, out=out)
+    out += np.log(_distinct(v)) + _LOG_2PI
+    out *= -0.5
+    return out[()] if out.ndim == 0 else out

@@ -28,6 +28,11 @@ the variances are shrunk towards the prior mean of :math:`\\sigma_j^2`,
 :math:`\\nu_0\\sigma_0^2/(\\nu_0-2)`, the more so the smaller the group
 (:func:`variance_shrinkage_weight`, :func:`variance_table`). The means are shrunk with the
 group's own :math:`\\sigma_j^2`, so a noisy school is pulled harder (:func:`mean_shrinkage`).
+
+How strongly the variances are pooled is set by :math:`\\nu_0`: :func:`variance_spread_by_nu0`
+refits the model with :math:`\\nu_0` held at chosen values and runs both predictive checks of
+the spread of the :math:`s_j^2` (:func:`hierlib.predictive.variance_spread_checks`) on each
+fit, which shows which :math:`\\nu_0` reproduce the data (:func:`plot_variance_spread_by_nu0`).
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ from hierlib._validate import (
 from hierlib.data import require_stats
 from hierlib.marginal import simulate_two_level
 from hierlib.plots import AXES_HOW, new_axes
+from hierlib.predictive import variance_spread_checks
+from hierlib.priors import UnequalVariances
 
 
 def draw_group_variances(
@@ -238,4 +245,104 @@ def plot_mean_shrinkage_compare(
     ax.set_ylabel(r"share pulled to μ, own variance $\sigma_j^2$")
     ax.set_title(r"Noisy schools (large $s_j$) are pulled harder with their own variance")
     ax.legend(loc="upper left")
+    return ax
+
+
+# ------------------------------------------------------------- which nu0 fits the data?
+def variance_spread_by_nu0(
+    nu0_values: ArrayLike,
+    stats: Any,
+    *,
+    draws: int = 250,
+    n_draws: int = 1000,
+    n_warmup: int = 500,
+    seed: int = 0,
+    concentration: float = 1e6,
+    prob: float = 0.95,
+) -> pd.DataFrame:
+    """Both checks of the spread of the :math:`s_j^2`
+    (:func:`hierlib.predictive.variance_spread_checks`) on model 2 refitted with
+    :math:`\\nu_0` held at each value.
+
+    The sampler has no fixed-:math:`\\nu_0` option; :math:`\\nu_0` is held at :math:`\\nu` by
+    the prior :math:`\\nu_0 \\sim \\text{Gamma}(k, \\text{rate } k/\\nu)` with
+    :math:`k` = ``concentration``: prior mean :math:`\\nu`, sd :math:`\\nu/\\sqrt k` (0.1% of
+    :math:`\\nu` for the default :math:`k = 10^6`), which the data cannot move. The rest of the
+    prior is the lecture's. Each fit: 4 chains of ``n_draws`` after ``n_warmup``, from
+    ``stats`` (a :class:`hierlib.data.GroupStats`), seed ``seed`` for every :math:`\\nu`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``nu0`` (the values asked for); columns ``nu0_mean`` (the posterior mean
+        of :math:`\\nu_0`, to confirm it was held), ``observed`` (:math:`T(y)`), and for each
+        check (``standard``, ``mixed``) ``p_<check>``, ``lower_<check>``, ``upper_<check>``
+        (the central ``prob`` range of the replicated :math:`T`).
+    """
+    from hierlib import gibbs  # lazy: the sampler (and numba) only when the sweep runs
+
+    stats = require_stats(stats)
+    values = as_finite_1d(nu0_values, "nu0_values")
+    if (values <= 0).any():
+        raise ValueError("nu0_values must be positive degrees of freedom")
+    k = positive(concentration, "concentration")
+    prob = finite_scalar(prob, "prob")
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must lie strictly between 0 and 1; got {prob!r}")
+    rows = {}
+    for nu in values:
+        prior = UnequalVariances(nu0_shape=k, nu0_rate=k / nu)
+        post = gibbs.unequal_variances(
+            stats=stats, prior=prior, n_draws=n_draws, n_warmup=n_warmup, seed=seed
+        )
+        checks = variance_spread_checks(post, draws=draws, seed=seed)
+        row = {"nu0_mean": float(post.draws["nu0"].mean()), "observed": checks["mixed"]["observed"]}
+        for name, check in checks.items():
+            lo, hi = np.quantile(check["replicated"], [(1 - prob) / 2, (1 + prob) / 2])
+            row.update({f"p_{name}": check["p_value"], f"lower_{name}": lo, f"upper_{name}": hi})
+        rows[float(nu)] = row
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("nu0")
+    table.attrs["prob"] = prob  # for the plot's legend
+    return table
+
+
+def plot_variance_spread_by_nu0(
+    table: pd.DataFrame, ax: Axes | None = None, *, fitted_nu0: float | None = None
+) -> Axes:
+    """The central ranges of the replicated :math:`T` of :func:`variance_spread_by_nu0`
+    against :math:`\\nu_0` (log axis), both checks, with the observed :math:`T(y)` and,
+    if given, the fitted :math:`\\nu_0` marked."""
+    how = "from unequal.variance_spread_by_nu0"
+    require_type(table, pd.DataFrame, "table", how, label="pandas.DataFrame")
+    columns = [f"{side}_{name}" for side in ("lower", "upper") for name in ("standard", "mixed")]
+    missing = [c for c in ("observed", *columns) if c not in table.columns]
+    if missing or table.empty:
+        raise ValueError(
+            "table must be a variance_spread_by_nu0 result (one row per nu0); "
+            f"it has no rows or no column {', '.join(missing)}"
+        )
+    if fitted_nu0 is not None:
+        fitted_nu0 = positive(fitted_nu0, "fitted_nu0")
+    ax = new_axes(ax, (9, 4.5))
+    nu = table.index.to_numpy(dtype=float)
+    share = f"{100 * table.attrs.get('prob', 0.95):g}%"
+    styles = (
+        ("standard", "C0", "fitted σⱼ² reused (standard check)"),
+        ("mixed", "C2", "fresh σⱼ² from the population (mixed check)"),
+    )
+    for name, color, label in styles:
+        lo, hi = table[f"lower_{name}"], table[f"upper_{name}"]
+        label = f"{share} of replicates: {label}"
+        ax.fill_between(nu, lo, hi, color=color, alpha=0.25, label=label)
+        ax.plot(nu, lo, color=color, lw=1.5)
+        ax.plot(nu, hi, color=color, lw=1.5)
+    ax.axhline(table["observed"].iloc[0], color="C3", lw=2.5, label="observed T(y)")
+    if fitted_nu0 is not None:
+        ax.axvline(fitted_nu0, color="0.3", ls=":", lw=2, label=f"fitted ν₀ ≈ {fitted_nu0:.0f}")
+    ax.set_xscale("log")
+    ax.set_xticks(nu, [f"{v:g}" for v in nu])
+    ax.minorticks_off()
+    ax.set_xlabel("ν₀, held fixed")
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.3)  # headroom for the legend
+    ax.legend(loc="upper right", fontsize=10)
     return ax

@@ -632,8 +632,10 @@ plt.show()
 # - the lecture's flat $p(\tau^2) \propto 1$, that is $p(\tau) \propto \tau$ (needs
 #   $m \ge 4$ schools);
 # - $p(\tau) \propto 1$, that is $p(\tau^2) \propto 1/\tau$ (BDA 5.7; needs $m \ge 3$);
-# - $\tau \sim$ half-Cauchy$(0, A)$, $A = 5$ points: about flat up to $A$, then a heavy tail
-#   (proper: any number of schools).
+# - $\tau \sim$ half-Cauchy$(0, A)$, $A = 5$ points: *weakly informative*. Its density falls
+#   steadily from $\tau = 0$ (at $\tau = A$ it is half its value at 0), so it leans
+#   gently towards small $\tau$, and its heavy tail rules no large $\tau$ out (proper: any
+#   number of schools).
 #
 # $p(\tau^2) \propto 1/\tau^2$ stays refused: improper for every number of schools.
 
@@ -661,7 +663,9 @@ plt.show()
 # \frac{1}{\tau^2}\big)$.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 y8, groups8 = subsample_groups(y, groups, 8, rng)
+print("the 8 schools kept:", ", ".join(np.unique(groups8)))
 tau_priors = {
     "flat p(τ²)": priors.Default(),
     "p(τ) ∝ 1": priors.Default(tau2="uniform-tau"),
@@ -707,11 +711,34 @@ for name in tau_priors:  # the Gibbs draws follow each exact marginal
     assert abs(tau8[name].mean() - exact.tau_summary(exact8[name])["mean"]) < 0.1
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# - With 8 schools the likelihood of $\tau$ is wide, so the prior's factor matters: the flat
-#   $p(\tau^2)$ is $p(\tau) \propto \tau$ and pushes mass to large $\tau$; $p(\tau) \propto 1$
-#   and the half-Cauchy (nearly flat below $A = 5$) leave it where the data put it.
+# - With 8 schools the likelihood of $\tau$ is wide, so the prior's factor matters. The flat
+#   $p(\tau^2)$ is $p(\tau) \propto \tau$ and pushes mass to large $\tau$ (mean 4.97);
+#   $p(\tau) \propto 1$ adds nothing to the likelihood (4.33); the half-Cauchy pulls $\tau$
+#   down a little further (3.93, upper limit 7.1 against 8.5). Weakly informative is not
+#   noninformative: with few schools it shows.
 # - With 160 schools the three agree to a few hundredths: the likelihood of $\tau$ is then
 #   so narrow that any smooth prior is nearly constant across it.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Which 8 schools matters as much as the prior
+#
+# The same exact posterior mean of $\tau$, flat $p(\tau^2)$, for 20 other random sets of 8
+# schools:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rng_sets = np.random.default_rng(SEED + 8)
+means8 = [
+    exact.tau_summary(exact.marginal_tau2(*subsample_groups(y, groups, 8, rng_sets)))["mean"]
+    for _ in range(20)
+]
+print(f"E[tau | y] over 20 sets of 8 schools: {min(means8):.2f} to {max(means8):.2f} "
+      f"(median {np.median(means8):.2f})")  # fmt: skip
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Eight schools say little about how schools differ: depending on which eight, $E[\tau \mid
+# y]$ moves by far more than any of the three priors moves it. The priors' differences
+# above are real, but they are differences in a very uncertain answer.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Gelman (2006) recommends the uniform on tau when there are enough groups (m >= 3 for

@@ -97,26 +97,33 @@ assert check1["p_value"] < 0.01
 # ## The other level, and the scores themselves
 #
 # The same check for the school means ($\min_j \bar y_j$, $\max_j \bar y_j$) asks whether
-# $\theta_j \sim \mathcal N(\mu, \tau^2)$ reproduces the extreme schools.
+# $\theta_j \sim \mathcal N(\mu, \tau^2)$ reproduces the extreme schools. Replicates that
+# reuse the fitted $\theta_j^{(s)}$ cannot ask it well: each $\theta_j$ leans on its own
+# $\bar y_j$ (76% to 94% of the weight), so their school means sit near HSB's whatever the
+# population looks like. A **mixed** replicate (Marshall & Spiegelhalter 2003) draws new
+# school means, $\theta_j^{rep} \sim \mathcal N(\mu^{(s)}, \tau^{2(s)})$, then the students.
 
 # %% tags=["remove-input"]
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-checks_mean = {}
-for ax, name in zip(axes, ("smallest school mean", "largest school mean"), strict=True):
-    checks_mean[name] = predictive.ppc(idata1, name)
+names_mean = ("smallest school mean", "largest school mean")
+checks_mean = {name: predictive.ppc(idata1, name) for name in names_mean}
+mixed_mean = {name: predictive.ppc_new_means(post1, name, seed=SEED) for name in names_mean}
+for ax, name in zip(axes, names_mean, strict=True):
     predictive.plot_ppc_statistic(
-        checks_mean[name], ax=ax, xlabel=f"$T$ = {name} (points)", title=name
+        mixed_mean[name], ax=ax, xlabel=f"$T$ = {name} (points)", title=f"{name}, new θⱼ"
     )
-fig.suptitle("The extreme school means are typical of model 1's replicates", y=1.02)
+fig.suptitle("The extreme school means are typical of schools drawn from N(μ, τ²)", y=1.02)
 plt.show()
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-for name, c in checks_mean.items():
-    print(f"{name}: observed {c['observed']:.2f}, p = {c['p_value']:.2f}")
+for name in names_mean:
+    print(f"{name}: observed {checks_mean[name]['observed']:.2f}, "
+          f"p = {checks_mean[name]['p_value']:.2f} (fitted theta_j), "
+          f"{mixed_mean[name]['p_value']:.2f} (new theta_j)")  # fmt: skip
 
 # %% tags=["check"]
-assert all(0.05 < c["p_value"] < 0.95 for c in checks_mean.values())
+assert all(0.05 < c["p_value"] < 0.95 for c in (*checks_mean.values(), *mixed_mean.values()))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## All 7185 scores: `az.plot_ppc`
@@ -136,8 +143,10 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Posterior predictive p-values are not error rates: the data are used twice, to fit and to
 # check, which pulls p towards 0.5. A p-value below 0.001 (no replicate reached the data)
-# despite that is a clear misfit. The means' extremes fit because tau is estimated from the
-# same 160 means.
+# despite that is a clear misfit. For the extreme means, replicates with the fitted theta_j
+# mostly test the noise around each theta_j; with new theta_j drawn from N(mu, tau^2) they
+# test the normal population of schools, and it passes too. The weights 76-94% are
+# 1 - B_j = n_j tau^2 / (n_j tau^2 + sigma^2) for n_j = 14 and 67.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Do the schools differ in spread?
@@ -162,6 +171,24 @@ print(f"Levene test (robust to outliers): p = {p_levene:.1e}")
 # $n_j = 14$ a sample sd is uncertain by about 20%), but not this much: the schools differ.
 # Rather than choose between "one $\sigma^2$" and "160 unrelated $\sigma_j^2$", model them
 # hierarchically, exactly as we did the means.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Two features of the scores that neither model has
+
+# %%
+# NBVAL_CHECK_OUTPUT
+residuals = y - stats.ybar[np.searchsorted(stats.labels, groups)]
+kurtosis = sps.kurtosis(residuals)
+r_mean_var = np.corrcoef(stats.ybar, stats.s2)[0, 1]
+print(f"excess kurtosis of the scores around their school mean: {kurtosis:.2f}")
+print(f"correlation of school means and school variances: {r_mean_var:.2f}")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - The scores are flatter than normal (a bounded test). Flat data make the $s_j^2$ vary
+#   *less* than normal data would, so the first check and Bartlett's test, if anything,
+#   understate how much the school variances differ.
+# - Schools that score higher vary less, probably a ceiling of the test. Both models draw
+#   $\sigma_j^2$ and $\theta_j$ independently.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The model
@@ -514,50 +541,101 @@ assert moved.max() < 0.5
 # ## Checking model 2 the same way
 #
 # Replicate HSB from model 2, $y^{rep(s)}_{ij} \sim \mathcal N(\theta_j^{(s)},
-# \sigma_j^{2(s)})$, and compute the same $T = \operatorname{sd}_j(s_j^2)$.
+# \sigma_j^{2(s)})$, and compute the same $T = \operatorname{sd}_j(s_j^2)$. Only the
+# replicates' $s_j^2$ enter $T$, and the sample variance of $n_j$ normal scores has an exact
+# law, $s_j^{2,rep} = \sigma_j^2\,\chi^2_{n_j-1}/(n_j-1)$, so
+# `predictive.variance_spread_checks` draws the $s_j^{2,rep}$ directly, two ways:
+#
+# - **standard**: each school keeps its fitted $\sigma_j^{2(s)}$, as in model 1's check;
+# - **mixed** (Marshall & Spiegelhalter 2003): each school gets a new variance from the
+#   fitted population, $\sigma_j^{2,rep} \sim \text{Inv-Gamma}(\nu_0^{(s)}/2,
+#   \nu_0^{(s)}\sigma_0^{2(s)}/2)$, as a new school would.
 
 # %%
-idata2 = post_u.to_arviz(posterior_predictive=True, draws=250)
-check2 = predictive.ppc(idata2, "sd of s_j^2")
+checks2 = predictive.variance_spread_checks(post_u, seed=SEED)
 
 # %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
-title = "Model 2 reproduces the spread of the school variances (and then some)"
-ax = predictive.plot_ppc_statistic(check2, xlabel=t_label, title=title)
+title = "Model 2 overshoots: its replicates spread the school variances more than HSB does"
+ax = predictive.plot_ppc_statistic(checks2["standard"], xlabel=t_label, title=title)
 plt.show()
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
-print(predictive.describe_ppc(check2, "points²"))
+print(f"observed T(y) = {checks2['mixed']['observed']:.1f} points²")
+for name, check in checks2.items():
+    lo, hi = np.quantile(check["replicated"], [0.025, 0.975])
+    print(f"{name:>8} check: 95% of replicates {lo:.1f} to {hi:.1f}, "
+          f"p {predictive.format_p(check)}")  # fmt: skip
 
 # %% tags=["check"]
-assert check2["p_value"] > 0.05
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# ## What the check of model 2 does and does not show
-#
-# - Model 1's failure is gone: model 2 easily produces spread like HSB's.
-# - But the replicates spread *more* than the data ($p$ near 1). Each replicate keeps the
-#   school's own $\sigma_j^2$, already fitted to that school's $s_j^2$, and adds fresh
-#   sampling noise on top. The data were used twice (to fit $\sigma_j^2$, then to check it),
-#   so this check is nearly guaranteed to pass: it cannot tell a good $\nu_0$ from a bad one.
-# - A sharper, *mixed* check (Gelman, Meng & Stern 1996) draws fresh school variances from
-#   the fitted population, $\sigma_j^{2,rep} \sim \text{Inv-Gamma}(\nu_0/2,
-#   \nu_0\sigma_0^2/2)$, instead of reusing the fitted ones:
-
-# %%
-# NBVAL_CHECK_OUTPUT
-check_mixed = predictive.ppc_new_variances(post_u, seed=SEED)
-print(predictive.describe_ppc(check_mixed, "points²"))
-
-# %% tags=["check"]
-assert check_mixed["p_value"] > 0.9
+# HSB's spread lies below the central 95% of model 2's replicates, both ways
+assert checks2["standard"]["p_value"] > 0.95 and checks2["mixed"]["p_value"] > 0.98
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Fresh variances from the fitted population spread *more* than HSB's: with
-# $\nu_0 \approx 31$, model 2 says school variances differ more than they do. Model 1 said
-# "too little spread", model 2 "somewhat too much"; $\nu_0$ decides where between (how much
-# of its value comes from the prior is exercise 2). A check that fails tells you where to
-# look next.
+# Model 1's failure has not simply gone: it has turned round. HSB's spread, 11.1, lies
+# *below* the central 95% of model 2's replicates (11.2 to 15.8): only 2% of them spread
+# less (0.4% with new variances). Model 1 spreads the school variances too little, model 2
+# with $\nu_0 \approx 31$ too much. $\nu_0$ sets how much the $\sigma_j^2$ differ, so ask
+# which $\nu_0$ would reproduce HSB.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Which $\nu_0$ reproduces the spread? Both checks with $\nu_0$ held fixed
+#
+# Refit model 2 with $\nu_0$ held at each value (a prior on $\nu_0$ so narrow, sd 0.1% of the
+# value, that the data cannot move it), and run both checks on each fit.
+
+# %%
+nu0_grid = [15, 20, 31, 45, 60, 100, 150, 300]
+by_nu0 = unequal.variance_spread_by_nu0(nu0_grid, stats, n_draws=500, seed=SEED)
+
+# %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
+ax = unequal.plot_variance_spread_by_nu0(by_nu0, fitted_nu0=nu0_bar)
+ax.set_ylabel(r"$T$ = sd across schools of $s_j^2$ (points²)")
+ax.set_title("HSB's spread of variances is typical only for ν₀ from about 45 to 150")
+plt.show()
+
+# %% slideshow={"slide_type": "subslide"}
+# NBVAL_CHECK_OUTPUT
+print(" nu0  p standard  p mixed  weight on the prior mean, n = 14 / 67")
+for nu, row in by_nu0.iterrows():
+    w14, w67 = unequal.variance_shrinkage_weight(np.array([14, 67]), nu)
+    p_s, p_m = row["p_standard"], row["p_mixed"]
+    print(f"{nu:4.0f}  {p_s:10.2f}  {p_m:7.2f}  {w14:.2f} / {w67:.2f}")
+
+# %% tags=["check"]
+for name in ("standard", "mixed"):
+    p = by_nu0[f"p_{name}"]
+    assert p.is_monotonic_decreasing or (p.diff().dropna() < 0.03).all()  # falls with nu0
+    assert p[15] > 0.99 and p[300] < 0.02 and 0.4 < p[60] < 0.9
+assert (by_nu0["nu0_mean"] / by_nu0.index - 1).abs().max() < 0.01  # nu0 was held
+# the checks agree once the sigma_j^2 are pooled; at nu0 = 15 reusing them pulls T towards
+# the data's
+assert (by_nu0.loc[60:, "p_standard"] - by_nu0.loc[60:, "p_mixed"]).abs().max() < 0.08
+assert by_nu0.loc[15, "upper_standard"] < by_nu0.loc[15, "upper_mixed"] - 5
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## What the two checks tell apart
+#
+# - Both depend strongly on $\nu_0$: HSB's spread is typical of the replicates for $\nu_0$
+#   from about 45 to 150; at 31 and below they spread too much, at 300 too little.
+#   Neither is bound to pass: each tells a bad $\nu_0$ from a good one.
+# - They differ in one thing: the standard check reuses each school's fitted
+#   $\sigma_j^{2(s)}$, the mixed one draws a new school's. The fitted variances are far from
+#   copies of the $s_j^2$: at $\nu_0 = 31$ they put two thirds (14 students) to 30%
+#   (67 students) of their weight on the population's centre. Where the pooling is strong
+#   ($\nu_0 \ge 60$) the two checks agree; where it is weak ($\nu_0 = 15$) the reused
+#   variances follow each school's own $s_j^2$, and the standard replicates look more like
+#   the data (the data used twice). The mixed check is the sharper one, but here both reject
+#   the same values.
+# - The fit under the lecture's prior, $\nu_0 \approx 31$ (dotted line), sits where both
+#   checks say "too much spread". Whether the 160 schools or the prior put $\nu_0$ there is
+#   exercise 2. A check that fails tells you where to look next.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The sweep holds nu0 with a Gamma(k, rate k/nu0) prior, k = 10^6 (sd 0.1% of nu0): the
+# sampler has no fixed-nu0 option, and a prior that narrow is the same thing in practice
+# (each fit's posterior mean of nu0 is the held value to within 1%). Each
+# p-value is from 1000 replicates: Monte Carlo sd at most 0.016.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
@@ -583,6 +661,8 @@ lo_v, hi_v = np.quantile(vague.draws["nu0"], [0.025, 0.975])
 print(
     f"nu0 with the vague prior: mean {vague.draws['nu0'].mean():.1f}, 95% [{lo_v:.1f}, {hi_v:.1f}]"
 )
+for name, check in predictive.variance_spread_checks(vague, seed=SEED).items():
+    print(f"{name} check of the spread of s_j^2: p {predictive.format_p(check)}")
 
 # %% [markdown] tags=["solution"]
 # $\nu_0$ moves **up**, to about 60 (95%: 36 to 98), and its interval is three times as wide
@@ -591,9 +671,11 @@ print(
 # but the data cannot tell "alike" ($\nu_0 = 30$, school sds within about ±13% of
 # $\sigma_0$) from "very alike" ($\nu_0 = 100$, ±7%): with 14 to 67 students a school's
 # $s_j^2$ has a sampling spread as large or larger, so the prior decides where in that range
-# $\nu_0$ lands. Little else changes: at $\nu_0 \approx 60$ a school of 14 students puts
-# about 80% of the weight on the prior mean of $\sigma_j^2$ instead of 68%, and the $t_{60}$
-# is closer still to the normal.
+# $\nu_0$ lands. Little else in the fit changes: at $\nu_0 \approx 60$ a school of 14
+# students puts about 80% of the weight on the prior mean of $\sigma_j^2$ instead of 68%, and
+# the $t_{60}$ is closer still to the normal. What changes is the check: both checks of the
+# spread of the $s_j^2$ now pass. Model 2's overshoot under the lecture's prior came from
+# that prior holding $\nu_0$ near 31, not from the data.
 
 # %% tags=["solution"]
 for label, tail in (("t_4", sps.t.sf(3, 4)), ("t_31", sps.t.sf(3, 31)), ("normal", sps.norm.sf(3))):

@@ -41,7 +41,7 @@ SAMPLER_TIMEOUT = 240.0  # seconds for the whole sampler run (about 20 s when he
 NAMES = re.compile(
     r"\b(y|groups?|labels|stats_?|n|ybar|ss|sigma2|tau2|mu|sigma02|nu0|theta|keep_theta|"
     r"theta_draws|draws|k|prob|level|mu0|g20|eta0|t20|nu0|s20|a|b|nu0_shape|nu0_rate|"
-    r"group_sizes|rng|m|max_lag|n_posterior|n_bins|ranks|quantity|model|"
+    r"group_sizes|rng|m|max_lag|n_posterior|n_bins|ranks|quantity|model|loo_a|loo_b|"
     r"prior|within|between|ANOVA|F|REML|likelihood|sums? of squares|variance|correlation)\b",
     re.IGNORECASE,
 )
@@ -237,6 +237,54 @@ def check_sampler(case) -> None:
     assert post.draws["theta"].shape == (2, 30, m)
     assert finite(post.theta_mean, post.theta_sd) and post.theta_mean.shape == (m,)
     assert (post.draws["tau2"] > 0).all()
+    check_functions_of_a_fit(post, model)
+
+
+def check_check(check, replicates: int) -> None:
+    """A predictive check's dict: finite statistics, one per replicate, a p-value in [0, 1]."""
+    assert check["replicated"].shape == (replicates,) and finite(check["replicated"])
+    assert finite(check["observed"]) and 0.0 <= check["p_value"] <= 1.0
+
+
+def check_loo(res, n_obs: int) -> None:
+    """A PSIS-LOO result: finite elpd_i, se, p_loo, one k-hat per observation (inf allowed:
+    ArviZ's mark of a tail too short to fit)."""
+    if res is None:
+        return
+    assert res["loo_i"].shape == res["pareto_k"].shape == (n_obs,)
+    assert finite(res["loo_i"], res["elpd_loo"], res["se"], res["p_loo"])
+    assert not np.isnan(res["pareto_k"]).any()
+
+
+def check_functions_of_a_fit(post, model: str) -> None:
+    """The predictive functions of a sampler's posterior (mixed checks, one student's Pareto
+    k, the variance a known school removes) and, for model 2, the nu0 sweep refitting it."""
+    from hierlib import predictive, unequal
+
+    check = call(predictive.ppc_new_means, post, "largest school mean", 10, 1)
+    if check is not None:
+        check_check(check, 20)
+    k = call(predictive.observation_pareto_k, post, 0)
+    assert k is None or finite(k)
+    check_loo(call(lambda: predictive.loo(post)), post._rows()[0].size)
+    share = call(predictive.variance_removed_by_school, post, {"first": post.groups[0]})
+    if share is not None:
+        assert share.shape == (2,) and finite(share) and (share <= 1).all()
+    if model != "unequal_variances":
+        return
+    check = call(predictive.ppc_new_variances, post, "sd of s_j^2", 10, 1)
+    if check is not None:
+        check_check(check, 20)
+    both = call(predictive.variance_spread_checks, post, 10, 1)
+    if both is not None:
+        assert set(both) == {"standard", "mixed"}
+        for check in both.values():
+            check_check(check, 20)
+    sweep_options = {"draws": 5, "n_draws": 10, "n_warmup": 5, "seed": 2}
+    sweep = call(lambda: unequal.variance_spread_by_nu0([3.0, 30.0], post.stats, **sweep_options))
+    if sweep is not None:
+        assert list(sweep.index) == [3.0, 30.0] and finite(sweep.to_numpy())
+        assert ((sweep.filter(like="p_") >= 0) & (sweep.filter(like="p_") <= 1)).all(axis=None)
 
 
 def _run_sampler_property(examples: int) -> None:

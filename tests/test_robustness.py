@@ -504,6 +504,7 @@ STATS_CALLS = {
     "unequal.plot_mean_shrinkage_compare": lambda s: unequal.plot_mean_shrinkage_compare(
         s, *[SimpleNamespace(draws={"mu": np.zeros((1, 2))}, theta_mean=np.zeros(2))] * 2
     ),
+    "unequal.variance_spread_by_nu0": lambda s: unequal.variance_spread_by_nu0([10.0], s),
 }
 # Not checked, on purpose: textbook.gibbs_sampler is the lecture's sampler written to be read
 # line by line (no input checks; textbook.run_chains checks and calls it).
@@ -535,6 +536,11 @@ POSTERIOR_CALLS = {  # name -> (argument named in the message, call)
         "posts['x']",
         lambda p, fits: posterior.prior_sensitivity({"flat": fits[0], "x": p}),
     ),
+    "predictive.observation_pareto_k": (
+        "post",
+        lambda p, fits: predictive.observation_pareto_k(p, 0),
+    ),
+    "predictive.ppc_new_means": ("post", lambda p, fits: predictive.ppc_new_means(p)),
     "predictive.ppc_new_variances": ("post", lambda p, fits: predictive.ppc_new_variances(p)),
     "predictive.predict_new_school_mean": (
         "post",
@@ -552,6 +558,14 @@ POSTERIOR_CALLS = {  # name -> (argument named in the message, call)
     "predictive.school_log_likelihood": (
         "post",
         lambda p, fits: predictive.school_log_likelihood(p),
+    ),
+    "predictive.variance_removed_by_school": (
+        "post",
+        lambda p, fits: predictive.variance_removed_by_school(p, {"a": 0}),
+    ),
+    "predictive.variance_spread_checks": (
+        "post",
+        lambda p, fits: predictive.variance_spread_checks(p),
     ),
     "unequal.plot_mean_shrinkage_compare": (
         "equal",
@@ -579,6 +593,11 @@ def test_a_draws_attribute_that_is_not_a_mapping_is_a_type_error():
         posterior.derived_draws(SimpleNamespace(draws=[1.0, 2.0]))
 
 
+NU0_TABLE = pd.DataFrame(  # the columns of unequal.variance_spread_by_nu0
+    {"observed": 1.0, "lower_standard": [0.5, 0.6], "upper_standard": [1.5, 1.4]}
+    | {"lower_mixed": [0.4, 0.5], "upper_mixed": [1.6, 1.5]},
+    index=pd.Index([10.0, 20.0], name="nu0"),
+)
 AXES_CALLS = {
     "anova.plot_f_test": lambda ax, f: anova.plot_f_test(anova.anova_from_stats(TWO_GROUPS), ax),
     "anova.plot_two_extremes": lambda ax, f: anova.plot_two_extremes(TWO_GROUPS, ax),
@@ -647,6 +666,9 @@ AXES_CALLS = {
     "unequal.plot_mean_shrinkage_compare": lambda ax, f: unequal.plot_mean_shrinkage_compare(
         f[0].stats, f[0], f[1], ax
     ),
+    "unequal.plot_variance_spread_by_nu0": lambda ax, f: unequal.plot_variance_spread_by_nu0(
+        NU0_TABLE, ax
+    ),
 }
 
 
@@ -695,12 +717,27 @@ OTHER_OBJECTS = [  # (call, the message's start)
     (lambda w, f: anova.plot_f_test(w), r"result must be an anova\.OneWayAnova \(from anova"),
     (lambda w, f: marginal.plot_covariance(w), r"cov must be a marginal\.BlockCompoundSymmetry"),
     (lambda w, f: predictive.ppc(w), r"idata must be an arviz\.InferenceData \(from post"),
-    (lambda w, f: predictive.loo(w), r"idata must be an arviz\.InferenceData"),
+    (
+        lambda w, f: predictive.loo(w),
+        r"fit must be a gibbs\.Posterior or arviz\.InferenceData \(a posterior, or post",
+    ),
     (
         lambda w, f: predictive.prediction_table(f[0], w, np.random.default_rng(0)),
         r"schools must be a dict \(e\.g\. ",
     ),
     (lambda w, f: posterior.prior_sensitivity(w), r"posts must be a dict \(one posterior"),
+    (
+        lambda w, f: predictive.variance_removed_by_school(f[0], w),
+        r"schools must be a dict \(e\.g\. ",
+    ),
+    (
+        lambda w, f: predictive.elpd_difference(w, w),
+        r"loo_a must be an arviz\.ELPDData \(from predictive\.loo\(idata\)\); got ",
+    ),
+    (
+        lambda w, f: unequal.plot_variance_spread_by_nu0(w),
+        r"table must be a pandas\.DataFrame \(from unequal\.variance_spread_by_nu0\); got ",
+    ),
     (lambda w, f: posterior.plot_by_prior(w, "mu"), r"posts must be a dict"),
     (lambda w, f: diagnostics.ess_table(w, ["mu"]), r"posts must be a dict \(one posterior"),
     (lambda w, f: diagnostics.plot_autocorr_compare(w, "mu"), r"posts must be a dict"),
@@ -791,3 +828,60 @@ def test_optional_hyperparameters_stay_none_and_given_ones_become_floats():
     assert isinstance(hc.mu0, float) and isinstance(hc.scale, float)
     uv = priors.UnequalVariances(a=np.int64(4), b=2)
     assert (uv.a, uv.b, uv.mu0, uv.eta0) == (4.0, 2.0, None, None) and type(uv.a) is float
+
+
+# ------------------------------------------- 14. the mixed checks, k-hat and elpd differences
+# Found by the Hypothesis properties (tests/test_properties*.py) on tiny or degenerate fits.
+def _model_2_like(nu0: float):
+    """A stand-in for a model-2 posterior of TWO_GROUPS: 1 chain of 4 draws, nu0 as given."""
+    draws = {"nu0": np.full((1, 4), nu0), "sigma02": np.ones((1, 4))}
+    draws |= {"sigma2_j": np.ones((1, 4, 2)), "theta": np.zeros((1, 4, 2))}
+    y, obs_group = np.array([1.0, 2.0, 4.0, 5.0]), np.array([0, 0, 1, 1])
+    return SimpleNamespace(draws=draws, stats=TWO_GROUPS, n_draws=4, _rows=lambda: (y, obs_group))
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda p: predictive.variance_spread_checks(p, draws=4),
+        lambda p: predictive.ppc_new_variances(p, draws=4),
+    ],
+)
+def test_new_school_variances_that_overflow_are_refused_naming_nu0(check):
+    """A nu0 draw of 1e-6: the Gamma(nu0/2) draw underflows to 0, the variance would be inf."""
+    with pytest.raises(ValueError, match=r"sigma_j\^2 ~ Inv-Gamma\(nu0/2.*is infinite at nu0 dr"):
+        check(_model_2_like(1e-6))
+    out = check(_model_2_like(5.0))  # the control: a nu0 of 5 gives finite replicates
+    for res in out.values() if "mixed" in out else [out]:
+        assert np.isfinite(res["replicated"]).all()
+
+
+def test_a_pareto_k_arviz_cannot_fit_is_refused_not_inf():
+    """Four of 40 draws put y_0 ~2000 log units less likely than the rest: only their 4
+    ratios lie above PSIS's cutoff, so ArviZ returns k = inf; observation_pareto_k says why."""
+    theta = np.zeros((1, 40, 1))
+    theta[0, :4] = 63.0  # (y - theta)^2 / 2 = 1984.5 for y = 0
+    post = SimpleNamespace(
+        draws={"theta": theta, "sigma2": np.ones((1, 40))},
+        model="hierarchical_normal",
+        n_draws=40,
+        _rows=lambda: (np.zeros(3), np.zeros(3, dtype=np.int64)),
+    )
+    with pytest.raises(ValueError, match="at most 4 of observation 0's 40 importance ratios"):
+        predictive.observation_pareto_k(post, 0)
+    theta[0] = np.random.default_rng(1).normal(0, 1, (40, 1))  # the control: a finite k
+    assert np.isfinite(predictive.observation_pareto_k(post, 0))
+
+
+def test_elpd_differences_that_leave_floating_point_are_refused():
+    from hierlib._arviz import az
+
+    a, b = (az.ELPDData(data=[np.array(v)], index=["loo_i"]) for v in ([-1e300, 0.0], [0, -1e300]))
+    with pytest.raises(ValueError, match="difference of loo_a and loo_b or its se is not finite"):
+        predictive.elpd_difference(a, b)
+    one = az.ELPDData(data=[np.array([-1.0])], index=["loo_i"])
+    with pytest.raises(ValueError, match="one observation\\): the difference has no standard"):
+        predictive.elpd_difference(one, one)
+    nan = az.ELPDData(data=[np.array([-1.0, np.nan])], index=["loo_i"])
+    with pytest.raises(ValueError, match=r"loo_b\['loo_i'\] has 1 NaN or infinite"):
+        predictive.elpd_difference(a, nan)

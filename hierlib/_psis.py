@@ -1,0 +1,180 @@
+"""Pareto-smoothed importance sampling leave-one-out (PSIS-LOO), every observation at once.
+
+ArviZ 0.23's ``az.loo`` runs PSIS (``az.psislw``) as a Python loop over observations: for
+HSB's 7185 students and 4000 draws that is about 3 CPU seconds per model, most of it the
+loop's overhead. This module runs the same algorithm with numpy over blocks of observations
+and gives the same numbers (``tests/test_psis.py`` holds it to ``az.loo`` at 1e-8, pointwise,
+on HSB and on heavy-tailed random matrices). ArviZ stays the reference:
+:func:`hierlib.predictive.loo` with ``engine="arviz"`` calls ``az.loo`` itself.
+
+For observation :math:`i` with log-likelihood draws :math:`\\ell_{is}`, :math:`s = 1..S`, the
+raw importance ratios of leaving it out are :math:`r_s = 1/p(y_i \\mid \\vartheta^{(s)})`, so
+the log weights are :math:`x_s = -\\ell_{is} - \\max_s(-\\ell_{is})`. As ArviZ
+(Vehtari et al. 2024):
+
+1. the tail: the :math:`M = \\lceil\\min(S/5, 3\\sqrt{S/r_{\\rm eff}})\\rceil` largest weights,
+   those above the cutoff :math:`c = \\max(x_{(S-M)}, \\log(\\text{tiny}))` (the
+   :math:`(M+1)`-th largest);
+2. a generalized Pareto fit to :math:`e^{x} - e^{c}` over the tail (Zhang & Stephens 2009's
+   empirical Bayes estimate, with ArviZ's weakly informative prior pulling :math:`\\hat k`
+   towards 0.5 by 10 pseudo-observations), unless the tail holds 4 or fewer weights
+   (:math:`\\hat k = \\infty`);
+3. where :math:`\\hat k` is finite, the tail replaced by the fitted quantiles at
+   :math:`(j - 1/2)/n`, truncated at the largest raw weight (0);
+4. the weights normalised, and :math:`\\text{elpd}_i = \\log\\sum_s w_s\\,p(y_i \\mid
+   \\vartheta^{(s)})`.
+
+Then :math:`\\text{elpd}_{loo} = \\sum_i \\text{elpd}_i`, its standard error
+:math:`\\sqrt{n \\operatorname{Var}_i(\\text{elpd}_i)}`, and :math:`p_{loo} = \\text{lppd} -
+\\text{elpd}_{loo}` with :math:`\\text{lppd} = \\sum_i \\log \\frac1S \\sum_s p(y_i \\mid
+\\vartheta^{(s)})`.
+
+References: Vehtari, A., Simpson, D., Gelman, A., Yao, Y. and Gabry, J. (2024), "Pareto
+smoothed importance sampling", *JMLR* 25(72); Zhang, J. and Stephens, M. A. (2009), "A new and
+efficient estimation method for the generalized Pareto distribution", *Technometrics* 51.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+BLOCK_BYTES = 2**20
+"""Observations are smoothed in blocks of about this many bytes of log weights (32
+observations of 4000 draws): every pass over a block runs in the processor's cache, and the
+temporaries stay small whatever the data's size (on HSB with 4000 draws, 1 MiB blocks took
+0.6 CPU s per model against 0.9 s with 16 MiB and 1.4 s with 64 MiB)."""
+
+_CUTOFF_MIN = float(np.log(np.finfo(float).tiny))
+_PRIOR_BS, _PRIOR_K = 3, 10  # ArviZ's prior: the scale grid, and 10 pseudo-observations of k
+
+
+class PointwiseLoo(NamedTuple):
+    """What PSIS-LOO gives per observation: :math:`\\text{elpd}_i`, Pareto :math:`\\hat k_i`
+    and :math:`\\log\\frac1S\\sum_s p(y_i \\mid \\vartheta^{(s)})` (the in-sample lppd)."""
+
+    elpd: NDArray[np.float64]
+    pareto_k: NDArray[np.float64]
+    lppd: NDArray[np.float64]
+
+
+def tail_length(n_samples: int, reff: float) -> int:
+    """:math:`M = \\lceil\\min(S/5, 3\\sqrt{S/r_{\\rm eff}})\\rceil`, the number of largest
+    weights the Pareto tail is fitted to (ArviZ's ``cutoff_ind`` is :math:`-M-1`)."""
+    return int(np.ceil(min(n_samples / 5.0, 3 * (n_samples / reff) ** 0.5)))
+
+
+def _logsumexp_rows(a: NDArray[np.float64], n: int | None = None) -> NDArray[np.float64]:
+    """:math:`\\log\\sum_s e^{a_{is}}` of each row (:math:`\\log\\frac1n\\sum_s` if ``n`` is
+    given), in ArviZ's order of operations: the row's maximum out first, added back last."""
+    top = a.max(axis=1)
+    out = np.log(np.exp(a - top[:, None]).sum(axis=1))
+    return out + (top if n is None else top - np.log(n))
+
+
+def gpd_fit(tail: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Shape :math:`\\hat k` and scale :math:`\\hat\\sigma` of a generalized Pareto fit to each
+    row of ``tail`` (rows sorted ascending, all of one length :math:`n`): ArviZ's ``_gpdfit``,
+    row by row.
+
+    Zhang & Stephens: on a grid of :math:`m = 30 + \\lfloor\\sqrt n\\rfloor` values of
+    :math:`b = -k/\\sigma`, the profile :math:`k(b) = \\overline{\\log(1 - b x)}` and the
+    log-likelihood :math:`L(b) = n[\\log(-b/k(b)) - k(b) - 1]` give weights
+    :math:`w_b \\propto e^{L(b)}`; :math:`\\hat b = \\sum w_b b`, :math:`\\hat k = k(\\hat b)`,
+    :math:`\\hat\\sigma = -\\hat k/\\hat b`; then the prior: :math:`\\hat k \\leftarrow
+    (n\\hat k + 5)/(n + 10)`.
+    """
+    n = tail.shape[1]
+    m_est = 30 + int(n**0.5)
+    grid = 1 - np.sqrt(m_est / (np.arange(1, m_est + 1, dtype=float) - 0.5))
+    b = grid / (_PRIOR_BS * tail[:, int(n / 4 + 0.5) - 1])[:, None]
+    b += 1 / tail[:, -1:]
+    k_grid = np.log1p(-b[:, :, None] * tail[:, None, :]).mean(axis=2)
+    len_scale = n * (np.log(-(b / k_grid)) - k_grid - 1)
+    weights = 1 / np.exp(len_scale[:, None, :] - len_scale[:, :, None]).sum(axis=2)
+    weights = np.where(weights >= 10 * np.finfo(float).eps, weights, 0.0)  # negligible: out
+    weights /= weights.sum(axis=1, keepdims=True)
+    b_post = np.sum(b * weights, axis=1)
+    k_post = np.log1p(-b_post[:, None] * tail).mean(axis=1)
+    sigma = -k_post / b_post
+    return (n * k_post + _PRIOR_K * 0.5) / (n + _PRIOR_K), sigma
+
+
+def gpd_quantiles(
+    probs: NDArray[np.float64], k: NDArray[np.float64], sigma: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Generalized Pareto quantiles at ``probs`` (all inside (0, 1)), one row per
+    :math:`(k, \\sigma)`: :math:`\\sigma\\,[(1-p)^{-k} - 1]/k` (:math:`-\\sigma\\log(1-p)` for
+    :math:`|k| < \\varepsilon`); NaN where :math:`\\sigma \\le 0` (ArviZ's ``_gpinv``)."""
+    k, sigma = k[:, None], sigma[:, None]
+    log1m = np.log1p(-probs)
+    tiny = np.abs(k) < np.finfo(float).eps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(tiny, -log1m, np.expm1(-k * log1m) / np.where(tiny, 1.0, k))
+    return np.where(sigma <= 0, np.nan, x * sigma)
+
+
+def _smooth_block(x: NDArray[np.float64], m_tail: int) -> NDArray[np.float64]:
+    """PSIS on each row of ``x`` (log weights, its maximum already taken out), in place;
+    returns each row's :math:`\\hat k`."""
+    n_rows, n_samples = x.shape
+    kth = n_samples - m_tail - 1
+    top = np.argpartition(x, kth, axis=1)[:, kth:]  # the M + 1 largest, the cutoff first
+    top_x = np.take_along_axis(x, top, axis=1)
+    order = np.argsort(top_x, axis=1, kind="stable")
+    top, top_x = np.take_along_axis(top, order, axis=1), np.take_along_axis(top_x, order, axis=1)
+    cutoff = np.maximum(top_x[:, 0], _CUTOFF_MIN)
+    exp_cutoff = np.exp(cutoff)
+    lengths = (top_x > cutoff[:, None]).sum(axis=1)  # M, fewer with ties or a tiny cutoff
+    k = np.full(n_rows, np.inf)
+    for n in np.unique(lengths[lengths > 4]):
+        rows = np.flatnonzero(lengths == n)
+        tail_x, tail_at = top_x[rows, -n:], top[rows, -n:]
+        k_n, sigma = gpd_fit(np.exp(tail_x) - exp_cutoff[rows, None])
+        k[rows] = k_n
+        fit = np.isfinite(k_n)
+        rows, tail_at = rows[fit], tail_at[fit]
+        probs = np.arange(0.5, n) / n
+        smoothed = np.log(gpd_quantiles(probs, k_n[fit], sigma[fit]) + exp_cutoff[rows, None])
+        np.minimum(smoothed, 0.0, out=smoothed)  # truncated at the largest raw weight
+        x[rows[:, None], tail_at] = smoothed
+    return k
+
+
+def psis_loo(log_lik: NDArray[np.float64], reff: float) -> PointwiseLoo:
+    """PSIS-LOO of every observation from its log-likelihood draws ``log_lik``, shape
+    (draws, observations) with the chains stacked, and the relative efficiency ``reff`` of
+    the draws (ArviZ: the mean bulk ESS of the posterior's parameters over ``S``; 1 for
+    independent draws). See the module docstring for the steps."""
+    n_samples, n_obs = log_lik.shape
+    step = max(1, BLOCK_BYTES // (8 * n_samples))
+    blocks = (
+        (rows, np.ascontiguousarray(log_lik[:, rows].T))
+        for rows in (slice(i, min(i + step, n_obs)) for i in range(0, n_obs, step))
+    )
+    return psis_loo_blocks(blocks, n_obs, n_samples, reff)
+
+
+def psis_loo_blocks(
+    blocks: Iterable[tuple[slice, NDArray[np.float64]]], n_obs: int, n_samples: int, reff: float
+) -> PointwiseLoo:
+    """:func:`psis_loo` from the log-likelihood given a block of observations at a time:
+    ``(rows, ll)`` with ``ll`` of shape (observations in ``rows``, draws), together covering
+    observations ``0 .. n_obs - 1`` (e.g. :func:`hierlib._pointwise.loglik_blocks`)."""
+    m_tail = tail_length(n_samples, reff)
+    if n_samples - m_tail - 1 < 0:
+        raise ValueError(f"PSIS needs at least 2 draws per observation; got {n_samples}")
+    elpd, pareto_k, lppd = (np.full(n_obs, np.nan) for _ in range(3))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for rows, ll in blocks:
+            x = -ll
+            x -= x.max(axis=1, keepdims=True)
+            pareto_k[rows] = _smooth_block(x, m_tail)
+            x -= _logsumexp_rows(x)[:, None]  # normalised log weights
+            x += ll
+            elpd[rows] = _logsumexp_rows(x)
+            lppd[rows] = _logsumexp_rows(ll, n_samples)
+    return PointwiseLoo(elpd, pareto_k, lppd)
