@@ -551,8 +551,8 @@ class MixedOptimum:
     Attributes
     ----------
     loglik : float
-        The maximised (restricted) log-likelihood, from hierlib's own formula (equal to the
-        returned ``fit.llf`` of ``MixedLM`` to 1e-8 relative; checked).
+        The maximised (restricted) log-likelihood, from hierlib's own formula (``fit.llf``,
+        ``MixedLM``'s, is checked against it to 1e-8 relative).
     gain_bound : float
         What a Newton step from the answer would still gain, :math:`\\tfrac12 g^\\top
         H^{-1} g` (log-likelihood units; below :data:`MIXED_LOGLIK_TOL`).
@@ -563,6 +563,13 @@ class MixedOptimum:
     start_logliks : tuple of float
         The maximum reached from each start (the moment estimate, then the identity
         covariance); the answer is the best of them.
+    boundary_floor : float
+        0 inside the parameter space. At a singular maximum (a variance estimated as 0), the
+        smallest eigenvalue of :math:`\\hat\\Sigma_b/\\hat\\sigma^2` (predictors at unit
+        root mean square) was raised to this for ``MixedLM``, which cannot evaluate a singular
+        covariance; ``fit.llf`` is then below ``loglik`` by ``boundary_loss``.
+    boundary_loss : float
+        ``loglik - fit.llf`` (0 inside the parameter space).
     """
 
     loglik: float
@@ -570,6 +577,8 @@ class MixedOptimum:
     gradient_norm: float
     min_curvature: float
     start_logliks: tuple[float, ...]
+    boundary_floor: float = 0.0
+    boundary_loss: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -688,14 +697,19 @@ def _gradient(f, x: NDArray, rel: float = 1e-5) -> NDArray:
 
 
 def _hessian(f, x: NDArray, rel: float = 1e-4) -> NDArray:
-    """Central-difference Hessian of ``f`` at ``x`` (symmetrised)."""
+    """Central-difference Hessian of ``f`` at ``x`` (second differences; 2k^2 + 1 calls)."""
     h = rel * (1.0 + np.abs(x))
-    H = np.empty((x.size, x.size))
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = h[i]
-        H[i] = (_gradient(f, x + e) - _gradient(f, x - e)) / (2 * h[i])
-    return 0.5 * (H + H.T)
+    k = x.size
+    step = np.diag(h)
+    f0 = f(x)
+    H = np.empty((k, k))
+    for i in range(k):
+        H[i, i] = (f(x + step[i]) - 2 * f0 + f(x - step[i])) / h[i] ** 2
+        for j in range(i):
+            pp, mm = f(x + step[i] + step[j]), f(x - step[i] - step[j])
+            pm, mp = f(x + step[i] - step[j]), f(x - step[i] + step[j])
+            H[i, j] = H[j, i] = (pp - pm - mp + mm) / (4 * h[i] * h[j])
+    return H
 
 
 def _moment_start(pr: _Products) -> NDArray:
@@ -722,20 +736,21 @@ def _moment_start(pr: _Products) -> NDArray:
     return np.linalg.cholesky(delta)[np.tril_indices(q)]
 
 
-def _climb(f, x0: NDArray) -> NDArray:
+def _climb(f, x0: NDArray) -> tuple[NDArray, tuple[NDArray, NDArray] | None]:
     """Maximise by BFGS (minimising ``f``, the negative log-likelihood), then polish with
-    bounded Newton steps on the finite-difference Hessian."""
+    bounded Newton steps on the finite-difference Hessian. Returns the point and, when the
+    last Newton step found nothing left to gain there, the gradient and Hessian at it."""
     res = optimize.minimize(f, x0, jac=lambda x: _gradient(f, x), method="BFGS",
-                            options={"gtol": 1e-7, "maxiter": 500})  # fmt: skip
+                            options={"gtol": 1e-4, "maxiter": 200})  # fmt: skip
     x = np.asarray(res.x, dtype=np.float64) if np.isfinite(res.fun) else x0
     for _ in range(_MIXED_STEPS):
         g, H = _gradient(f, x), _hessian(f, x)
         w, v = np.linalg.eigh(H)
         if not (np.isfinite(w).all() and w.min() > 1e-12 * max(1.0, np.abs(w).max())):
-            break
+            return x, (g, H)
         step = -(v @ ((v.T @ g) / w))
         if 0.5 * float(g @ -step) < 1e-13:
-            break
+            return x, (g, H)
         f0, t = f(x), 1.0
         for _ in range(60):
             if f(x + t * step) <= f0:
@@ -744,15 +759,16 @@ def _climb(f, x0: NDArray) -> NDArray:
         else:
             break
         x = x + t * step
-    return x
+    return x, None
 
 
-def _certify(f, x: NDArray) -> tuple[float, float, float, NDArray]:
+def _certify(f, x: NDArray, at_x: tuple[NDArray, NDArray] | None = None):
     """``(gain_bound, gradient_norm, min_curvature, escape_direction)`` at ``x``: the
     Newton gain on the positive-curvature directions (inf where a flat direction still has a
     gradient, or where ``f`` cannot be evaluated); a direction of negative curvature to leave
-    a saddle along (zeros at a maximum)."""
-    g, H = _gradient(f, x), _hessian(f, x)
+    a saddle along (zeros at a maximum). ``at_x``: the gradient and Hessian at ``x``, when
+    already computed."""
+    g, H = at_x if at_x is not None else (_gradient(f, x), _hessian(f, x))
     if not (np.isfinite(g).all() and np.isfinite(H).all()):
         return np.inf, np.inf, -np.inf, np.zeros_like(x)
     w, v = np.linalg.eigh(H)
@@ -766,24 +782,27 @@ def _certify(f, x: NDArray) -> tuple[float, float, float, NDArray]:
     return gain, float(np.abs(g).max()), float(w[0]), escape
 
 
-def _maximise(pr: _Products, reml: bool) -> tuple[NDArray, MixedOptimum]:
-    """The Cholesky parameters (scaled units) of the (RE)ML maximum, from two starts, each
-    climbed and certified; ``ValueError`` when no start reaches a certified maximum."""
+def _maximise(pr: _Products, reml: bool, starts=None) -> tuple[NDArray, MixedOptimum]:
+    """The Cholesky parameters (scaled units) of the (RE)ML maximum, from two starts (the
+    moment estimate and the identity, unless ``starts`` are given), each climbed and
+    certified; ``ValueError`` when no start reaches a certified maximum."""
 
     def f(x: NDArray) -> float:
         return -_profile(x, pr, reml)[0]
 
     q = pr.q
-    starts = [_moment_start(pr), np.eye(q)[np.tril_indices(q)]]
+    if starts is None:
+        starts = [_moment_start(pr), np.eye(q)[np.tril_indices(q)]]
     found, reached = [], []
     for x0 in starts:
-        x = _climb(f, x0)
-        for _ in range(_MIXED_ESCAPES):
-            gain, gnorm, curv, escape = _certify(f, x)
+        x, at_x = _climb(f, x0)
+        gain, gnorm, curv, escape = _certify(f, x, at_x)
+        for _ in range(_MIXED_ESCAPES):  # a saddle: leave along its negative curvature
             if not escape.any():
                 break
             step = 0.1 * (1.0 + np.linalg.norm(x)) * escape
-            x = _climb(f, min((x + step, x - step), key=f))
+            x, at_x = _climb(f, min((x + step, x - step), key=f))
+            gain, gnorm, curv, escape = _certify(f, x, at_x)
         reached.append(-f(x))
         if gain <= MIXED_LOGLIK_TOL:
             found.append((-f(x), x, gain, gnorm, curv))
@@ -1060,29 +1079,71 @@ def fit_mixed(
     reml = method == "REML"
     pr = _products(model)
     x, optimum = _maximise(pr, reml)
-    theta = (_lower(x, pr.q) / pr.cz[:, None])[np.tril_indices(pr.q)]  # L = diag(1/cz) L~
-    res = _mixedlm_at(model, theta, reml, pr, x)
-    ll_orig = optimum.loglik - (pr.n - (pr.p if reml else 0)) * np.log(pr.cy)
+    root, floor = _inside(x, pr, reml, optimum.loglik)
+    res = _mixedlm_at(model, root, reml, pr)
+    ll_scaled = _profile_root(root, pr, reml)[0]
+    shift = -(pr.n - (pr.p if reml else 0)) * np.log(pr.cy)  # scaled units -> the data's
     if reml:
-        ll_orig -= float(np.sum(np.log(pr.cx)))
+        shift -= float(np.sum(np.log(pr.cx)))
+    ll_orig = ll_scaled + shift
     if not abs(float(res.llf) - ll_orig) <= 1e-8 * max(1.0, abs(ll_orig)):
         raise ValueError(
             f"MixedLM's log-likelihood at the certified maximum ({float(res.llf):.10g}) is not "
             f"hierlib's ({ll_orig:.10g}): the fit cannot be trusted; {MIXED_RESCALE_HINT}"
         )
-    shift = ll_orig - optimum.loglik  # from the scaled units back to the data's
-    res.optimum = MixedOptimum(float(res.llf), optimum.gain_bound, optimum.gradient_norm,
-                               optimum.min_curvature,
-                               tuple(float(v + shift) for v in optimum.start_logliks))  # fmt: skip
+    if floor > 0:
+        warnings.warn(
+            "the random-effects covariance is singular at the maximum (a variance, or a "
+            "combination of them, is estimated as 0): the data do not support this "
+            "random-effects part (consider a simpler re_formula); MixedLM cannot evaluate a "
+            f"singular covariance, so the fit returned has its smallest eigenvalue at {floor:g} "
+            f"(relative, scaled units), {optimum.loglik - ll_scaled:.1e} below the maximum "
+            "(fit.optimum.loglik is the maximum)",
+            UserWarning,
+            stacklevel=2,
+        )
+    res.optimum = MixedOptimum(
+        float(optimum.loglik + shift), optimum.gain_bound, optimum.gradient_norm,
+        optimum.min_curvature, tuple(float(v + shift) for v in optimum.start_logliks), floor,
+        float(optimum.loglik - ll_scaled),
+    )  # fmt: skip
     return res
 
 
-def _mixedlm_at(model, theta: NDArray, reml: bool, pr: _Products, x: NDArray):
-    """``MixedLM``'s results at the Cholesky parameters ``theta``: its BFGS starts there and
-    stops at its first gradient test (``gtol`` above the gradient there)."""
+_BOUNDARY_FLOORS = (1e-6, 1e-7, 1e-8)
+
+
+def _inside(x: NDArray, pr: _Products, reml: bool, ll_max: float) -> tuple[NDArray, float]:
+    """The Cholesky factor (scaled units) to hand to ``MixedLM``, and the eigenvalue floor
+    used (0 inside the parameter space).
+
+    ``MixedLM`` inverts the random-effects covariance, so it cannot evaluate a singular one
+    (a variance at its boundary 0: the likelihood it reports there is wrong). There the
+    smallest eigenvalues of :math:`\\Delta` (relative to :math:`\\sigma^2`, predictors at
+    unit root mean square) are raised to the largest floor in :data:`_BOUNDARY_FLOORS` that
+    costs at most half of :data:`MIXED_LOGLIK_TOL` in log-likelihood, else to the smallest
+    (where ``MixedLM`` is still accurate); the cost is reported.
+    """
+    L = _lower(x, pr.q)
+    w, v = np.linalg.eigh(L @ L.T)
+    big = max(1.0, float(w.max()))
+    if w.min() >= _BOUNDARY_FLOORS[0] * big:
+        return L, 0.0
+    for floor in _BOUNDARY_FLOORS:
+        root = np.linalg.cholesky((v * np.maximum(w, floor * big)) @ v.T)
+        if ll_max - _profile_root(root, pr, reml)[0] <= 0.5 * MIXED_LOGLIK_TOL:
+            break
+    return root, (floor * big if w.min() < floor * big else 0.0)
+
+
+def _mixedlm_at(model, root: NDArray, reml: bool, pr: _Products):
+    """``MixedLM``'s results at the Cholesky factor ``root`` (scaled units): its BFGS starts
+    there and stops at its first gradient test (``gtol`` above the gradient there)."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    g = _gradient(lambda t: -_profile(t, pr, reml)[0], x) * pr.cz[np.tril_indices(pr.q)[0]]
+    tril = np.tril_indices(pr.q)
+    theta = (root / pr.cz[:, None])[tril]  # L = diag(1/cz) L~ in the data's units
+    g = _gradient(lambda t: -_profile(t, pr, reml)[0], root[tril]) * pr.cz[tril[0]]
     gtol = max(1e-5, 10.0 * float(np.abs(g).max()) / pr.n)
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
@@ -1097,16 +1158,6 @@ def _mixedlm_at(model, theta: NDArray, reml: bool, pr: _Products, x: NDArray):
         )
         if not note and not issubclass(w.category, DeprecationWarning | FutureWarning):
             warnings.warn(f"MixedLM: {w.message}", w.category, stacklevel=3)
-    L = _lower(x, pr.q)  # in the scaled units: a variance 1e-8 of sigma2 is 0, whatever the units
-    eig = np.linalg.eigvalsh(L @ L.T)
-    if eig.min() <= 1e-8 * max(1.0, eig.max()):
-        warnings.warn(
-            "the random-effects covariance is singular at the maximum (a variance, or a "
-            "combination of them, is estimated as 0): the data do not support this "
-            "random-effects part; consider a simpler re_formula",
-            UserWarning,
-            stacklevel=3,
-        )
     return res
 
 

@@ -270,3 +270,21 @@ def test_wrong_kinds_are_type_errors(small, args, message):
 def test_fixed_effects_cov_needs_a_mixedlm_fit():
     with pytest.raises(TypeError, match="fit must be a MixedLM fit"):
         reml.fixed_effects_cov({"fe_params": [1.0]})
+
+
+def test_a_start_at_a_saddle_is_left_along_its_negative_curvature(hsb_cov):
+    """Delta = 0 has gradient 0 in the Cholesky parameters (the likelihood is even in L), so
+    BFGS started there does not move; the certificate sees the negative curvature and the
+    climb resumes from beside it, to R's maximum."""
+    import statsmodels.formula.api as smf
+
+    model = smf.mixedlm("mathach ~ mses * cses + sector * cses", hsb_cov, groups="school",
+                        re_formula="~cses")  # fmt: skip
+    pr = reml._products(model)
+    zero = np.zeros(3)
+    f = lambda t: -reml._profile(t, pr, True)[0]  # noqa: E731
+    assert np.allclose(reml._climb(f, zero)[0], zero)
+    assert reml._certify(f, zero)[3].any()  # a direction to leave along
+    x, opt = reml._maximise(pr, True, starts=[zero])
+    assert opt.gain_bound <= reml.MIXED_LOGLIK_TOL
+    assert opt.loglik == pytest.approx(reml._maximise(pr, True)[1].loglik, abs=1e-7)
