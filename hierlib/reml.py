@@ -586,7 +586,9 @@ class _Products:
     """Group cross-products of the scaled design (columns divided by their root mean square):
     ``X/cx``, ``Z/cz``, ``y/cy``. Shapes: XX (p, p), Xy (p,), ZZ (m, q, q), ZX (m, q, p),
     Zy (m, q); group sizes ``counts`` and, for the starting values, the OLS coefficients and
-    each group's sum of squared OLS residuals ``ols_rr``."""
+    each group's sum of squared OLS residuals ``ols_rr``. With an intercept, ``y`` and the
+    other columns of ``X`` are centred first; ``to_beta`` maps coefficients of the scaled
+    columns back to the model's (:math:`\\beta = G\\tilde\\beta`, :math:`|G| = 1/\\prod cx`)."""
 
     XX: NDArray
     Xy: NDArray
@@ -601,6 +603,7 @@ class _Products:
     counts: NDArray
     ols_rr: NDArray
     ols_beta: NDArray
+    to_beta: NDArray
 
     @property
     def p(self) -> int:
@@ -627,11 +630,23 @@ def _group_index(model) -> NDArray[np.int64]:
 
 def _products(model) -> _Products:
     X, Z, y = (np.asarray(a, dtype=np.float64) for a in (model.exog, model.exog_re, model.endog))
+    p = X.shape[1]
     with np.errstate(all="ignore"):
+        # With an intercept, centre y and the other columns of X first (the likelihood is
+        # unchanged: X -> X T with det T = 1, y -> y - ybar within the span of X): no
+        # cancellation for data such as 1e6 + noise.
+        T = np.eye(p)
+        const = np.flatnonzero(np.ptp(X, axis=0) == 0)
+        if const.size:
+            shift = X.mean(axis=0)
+            shift[const] = 0.0
+            T[const[0]] -= shift / X[0, const[0]]
+            X = X - shift
+            y = y - y.mean()
         cx, cz, cy = _rms(X), _rms(Z), float(_rms(y[:, None])[0])
         X, Z, y = X / cx, Z / cz, y / cy
         idx = _group_index(model)
-        m, q, p = len(model.group_labels), Z.shape[1], X.shape[1]
+        m, q = len(model.group_labels), Z.shape[1]
         ZZ, ZX, Zy = np.zeros((m, q, q)), np.zeros((m, q, p)), np.zeros((m, q))
         np.add.at(ZZ, idx, Z[:, :, None] * Z[:, None, :])
         np.add.at(ZX, idx, Z[:, :, None] * X[:, None, :])
@@ -640,7 +655,7 @@ def _products(model) -> _Products:
         rr = np.bincount(idx, weights=(y - X @ beta) ** 2, minlength=m)
     counts = np.bincount(idx, minlength=m)
     out = _Products(X.T @ X, X.T @ y, float(y @ y), ZZ, ZX, Zy, y.size, cx, cz, cy, counts, rr,
-                    beta)  # fmt: skip
+                    beta, T / cx)  # fmt: skip
     sums = [out.XX.sum(), out.Xy.sum(), out.yy, out.ZZ.sum(), out.ZX.sum(), out.Zy.sum()]
     finite_result(sums, "a cross-product of the design", MIXED_RESCALE_HINT)
     return out
@@ -745,6 +760,8 @@ def _climb(f, x0: NDArray) -> tuple[NDArray, tuple[NDArray, NDArray] | None]:
     x = np.asarray(res.x, dtype=np.float64) if np.isfinite(res.fun) else x0
     for _ in range(_MIXED_STEPS):
         g, H = _gradient(f, x), _hessian(f, x)
+        if not (np.isfinite(g).all() and np.isfinite(H).all()):
+            return x, (g, H)
         w, v = np.linalg.eigh(H)
         if not (np.isfinite(w).all() and w.min() > 1e-12 * max(1.0, np.abs(w).max())):
             return x, (g, H)
@@ -1147,7 +1164,14 @@ def _mixedlm_at(model, root: NDArray, reml: bool, pr: _Products):
     gtol = max(1e-5, 10.0 * float(np.abs(g).max()) / pr.n)
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
-        res = model.fit(reml=reml, start_params=theta, method="bfgs", gtol=gtol)
+        try:
+            res = model.fit(reml=reml, start_params=theta, method="bfgs", gtol=gtol)
+        except np.linalg.LinAlgError as err:  # its Hessian, for the standard errors
+            raise ValueError(
+                f"MixedLM could not build its results at the certified maximum ({err}: the "
+                "information matrix of the fixed effects and variances is singular); the data "
+                "barely determine this model: simplify the formula or re_formula"
+            ) from err
     outputs = [res.fe_params, res.cov_re, res.scale, res.llf]
     if not all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in outputs):
         raise ValueError(f"MixedLM's estimates are not finite (overflow in floating point); "
@@ -1191,6 +1215,8 @@ def fixed_effects_cov(fit) -> pd.DataFrame:
     A = _profile_root(L, pr, fit.method == "REML")[3]
     if A is None:
         raise ValueError("X'V^-1 X is not positive definite at this fit's variances")
-    cov = float(fit.scale) * np.linalg.inv(A) / np.outer(pr.cx, pr.cx)
+    with np.errstate(all="ignore"):
+        cov = float(fit.scale) * pr.to_beta @ np.linalg.inv(A) @ pr.to_beta.T
+    finite_result(cov, "the covariance of the fixed effects", MIXED_RESCALE_HINT)
     names = list(model.exog_names)
     return pd.DataFrame(cov, index=names, columns=names)
