@@ -14,7 +14,8 @@ fits:
 - :func:`lr_test_random_effect` -- the likelihood-ratio test of a random slope, with the
   boundary correction (a 50:50 mixture of :math:`\\chi^2` distributions);
 - the figures: :func:`plot_school_lines`, :func:`plot_slopes_by_size`,
-  :func:`plot_within_between` and :func:`plot_coefficient_shrinkage`.
+  :func:`plot_within_between`, :func:`plot_fixed_lines` and
+  :func:`plot_coefficient_shrinkage`.
 
 The fits are statsmodels ``MixedLMResults``; matplotlib is imported only by the plots.
 """
@@ -509,6 +510,58 @@ def plot_within_between(
     grid = np.linspace(xm.min(), xm.max(), 2)
     ax.plot(grid, between[0] + between[1] * grid, color="C3", lw=2.5,
             label=f"between-school slope {between[1]:.2f}")  # fmt: skip
+    return finish_axes(ax, xlabel, ylabel, title, legend="upper left")
+
+
+def plot_fixed_lines(
+    fit: Any,
+    x: str,
+    settings: pd.DataFrame,
+    x_range: tuple[float, float] = (-2.0, 2.0),
+    ax: Axes | None = None,
+    *,
+    xlabel: str = "student SES relative to the school mean (SD units)",
+    ylabel: str = "expected math achievement (points)",
+    title: str | None = "What the fixed effects say about each kind of school",
+) -> Axes:
+    """The fixed part of a fit, :math:`X\\hat\\beta`, as lines in ``x``: one line per row of
+    ``settings`` (the values of the other predictors, e.g. sector and school SES), coloured
+    by its first column and dashed by the second.
+
+    Raises
+    ------
+    TypeError
+        ``fit`` is not a MixedLM fit or ``settings`` not a DataFrame.
+    ValueError
+        ``settings`` lacks a predictor of the formula, or ``x_range`` is not increasing.
+    """
+    from hierlib.plots import finish_axes, new_axes
+
+    _require_fit(fit)
+    if not isinstance(settings, pd.DataFrame) or settings.empty:
+        raise TypeError("settings must be a non-empty DataFrame: one row per line")
+    lo, hi = (float(v) for v in x_range)
+    if not lo < hi:
+        raise ValueError(f"x_range must be increasing; got {x_range!r}")
+    grid = np.linspace(lo, hi, 2)
+    ax = new_axes(ax)
+    cols = list(settings.columns)
+    colours = {v: f"C{k}" for k, v in enumerate(pd.unique(settings[cols[0]]))}
+    styles = ["-", "--", ":", "-."]
+    dashes = {v: styles[k % 4] for k, v in enumerate(pd.unique(settings[cols[-1]]))}
+    for _, row in settings.iterrows():
+        new = pd.DataFrame({c: [row[c]] * grid.size for c in cols}).assign(**{x: grid})
+        for c in cols:  # keep a categorical's categories (its reference level)
+            if isinstance(settings[c].dtype, pd.CategoricalDtype):
+                new[c] = pd.Categorical(new[c], categories=settings[c].cat.categories)
+        try:
+            pred = np.asarray(fit.predict(new), dtype=np.float64)
+        except Exception as err:  # noqa: BLE001 -- patsy's errors name the missing variable
+            raise ValueError(f"settings cannot be evaluated by the fit's formula: {err}") from err
+        label = ", ".join(f"{c} {row[c]:g}" if isinstance(row[c], float) else f"{row[c]}"
+                          for c in cols)  # fmt: skip
+        ax.plot(grid, pred, color=colours[row[cols[0]]], ls=dashes[row[cols[-1]]], lw=2.2,
+                label=label)  # fmt: skip
     return finish_axes(ax, xlabel, ylabel, title, legend="upper left")
 
 

@@ -277,6 +277,30 @@ def test_figures_have_labels_and_one_line_per_school(hsb_cov, ols, fits):
     plt.close("all")
 
 
+def test_fixed_lines_are_the_fixed_part(fits):
+    full = fits["slopes_as_outcomes"]
+    settings = pd.DataFrame({"sector": pd.Categorical(["Public", "Catholic"],
+                                                      categories=["Public", "Catholic"]),
+                             "mses": [0.0, 0.0]})  # fmt: skip
+    ax = cv.plot_fixed_lines(full, "cses", settings, x_range=(-1.0, 1.0))
+    fe = full.fe_params
+    public, catholic = (np.asarray(line.get_ydata()) for line in ax.lines)
+    np.testing.assert_allclose(public, fe["Intercept"] + fe["cses"] * np.array([-1.0, 1.0]))
+    slope = fe["cses"] + fe["sector[T.Catholic]:cses"]
+    np.testing.assert_allclose(np.diff(catholic) / 2, slope)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Public, mses 0",
+        "Catholic, mses 0",
+    ]
+    with pytest.raises(ValueError, match="settings cannot be evaluated"):
+        cv.plot_fixed_lines(full, "cses", settings[["mses"]])
+    with pytest.raises(ValueError, match="x_range must be increasing"):
+        cv.plot_fixed_lines(full, "cses", settings, x_range=(1.0, 1.0))
+    with pytest.raises(TypeError, match="settings must be a non-empty DataFrame"):
+        cv.plot_fixed_lines(full, "cses", {"mses": [0.0]})
+    plt.close("all")
+
+
 def test_figure_refusals(ols):
     with pytest.raises(TypeError, match="ols must be a table from covariates.ols_by_group"):
         cv.plot_school_lines(pd.DataFrame({"slope": [1.0]}))
