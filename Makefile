@@ -42,7 +42,7 @@ help:
 	@echo "make decks       render the instructor decks, list slides taller than 1280x720"
 	@echo "make test-lower  hierlib's unit tests, installed from a wheel at the oldest supported versions"
 	@echo "make lint        ruff check and ruff format --check"
-	@echo "make bench       speed of the Gibbs samplers"
+	@echo "make bench       speed of the Gibbs samplers, REML and the mixed models"
 	@echo "make lock        regenerate requirements.lock (newest versions within pyproject's ranges)"
 	@echo "make clean       remove build/"
 
@@ -110,10 +110,12 @@ test: setup chromium
 	exit $$status
 
 # Speed of the Gibbs samplers vs a textbook numpy loop, then what a user waits on (parallel
-# chains, REML, import cells); prints figures, never a timed test
+# chains, REML, import cells), then the mixed models of notebook 11; prints figures, never a
+# timed test
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gibbs.py
 	$(BIN)/python benchmarks/bench_user.py
+	$(BIN)/python benchmarks/bench_mixed.py
 
 # Optional, never part of the tests: hierlib vs NUTS (PyMC + nutpie, from PyPI) vs the textbook
 # loop, ESS per second in one run, in a venv of its own (build/peers-venv: the course's pins

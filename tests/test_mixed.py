@@ -147,6 +147,25 @@ def test_lbfgs_returns_zeros_marked_converged_and_fit_mixed_does_not(hsb_cov, fi
     assert np.isfinite(fit.llf) and fit.fe_params["Intercept"] == pytest.approx(12.657, abs=1e-3)
 
 
+def test_default_mixedlm_fails_on_random_slopes_and_fit_mixed_does_not(hsb_cov, fits):
+    """On the random-coefficients model (mathach ~ cses, random intercept and slope of cses)
+    the default fit tries BFGS, L-BFGS and CG, fails all three and returns a slope SD of
+    about 3.9 (R: 0.833), 100 log-likelihood units below the maximum (converged=False, with
+    warnings). fit_mixed gets R's maximum."""
+    import statsmodels.formula.api as smf
+
+    ref = MODELS["random_coefficients"]["REML"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = smf.mixedlm("mathach ~ cses", hsb_cov, groups="school", re_formula="~cses")
+        naive = model.fit(reml=True)
+    assert ref["logLik"] - naive.llf > 50
+    assert re_sds(naive)[1] > 2 * ref["re_sd"]["cses"]
+    fit = fits["random_coefficients", "REML"]
+    assert abs(fit.llf - ref["logLik"]) < 1e-6
+    assert re_sds(fit)[1] == pytest.approx(ref["re_sd"]["cses"], rel=1e-5)
+
+
 def test_certificate_refuses_a_point_that_is_not_the_maximum(hsb_cov):
     """The check fit_mixed applies, applied to the default fit's stopping point: a Newton
     step from there gains 0.012, far above the tolerance."""
