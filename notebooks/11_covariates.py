@@ -62,11 +62,14 @@ rng = np.random.default_rng(SEED)
 # NBVAL_CHECK_OUTPUT
 hsb = load_hsb_covariates()
 schools = hsb.groupby("school").agg(sector=("sector", "first"), mses=("mses", "first"))
-print(hsb[["school", "mathach", "ses", "sector", "mses", "cses"]].head(3).round(3).to_string())
+columns = ["school", "mathach", "ses", "sector", "mses", "cses"]
+print(hsb[columns].head(3).round(3).to_string())
 table = hsb.groupby("sector", observed=True).agg(
-    schools=("school", "nunique"), students=("school", "size"),
-    mean_math=("mathach", "mean"), mean_ses=("ses", "mean"),
-)  # fmt: skip
+    schools=("school", "nunique"),
+    students=("school", "size"),
+    mean_math=("mathach", "mean"),
+    mean_ses=("ses", "mean"),
+)
 print(table.round(2).to_string())
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -81,9 +84,8 @@ print(table.round(2).to_string())
 
 # %%
 ols_ses = covariates.ols_by_group(hsb["mathach"], hsb["ses"], hsb["school"])
-ax = covariates.plot_school_lines(
-    ols_ses, hue=schools["sector"], title="160 schools, 160 lines: Catholic ones are flatter"
-)
+title = "160 schools, 160 lines: the Catholic ones are flatter"
+ax = covariates.plot_school_lines(ols_ses, hue=schools["sector"], title=title)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How noisy are the slopes?
@@ -92,6 +94,12 @@ ax = covariates.plot_school_lines(
 
 # %%
 ax = covariates.plot_slopes_by_size(ols_ses)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## How much of the spread is noise?
+#
+# The variance of the OLS slopes is the variance of the true slopes *plus* their sampling
+# variance, $SE_j^2$ on average:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -127,11 +135,12 @@ fit_ses = fit_mixed("mathach ~ ses", hsb, groups="school")
 
 def variances(fit):
     """tau (SD of the random intercepts) and sigma (residual SD) of a fit."""
-    return f"tau = {np.sqrt(fit.cov_re.iloc[0, 0]):.3f}, sigma = {np.sqrt(fit.scale):.3f}"
+    tau, sigma = np.sqrt(fit.cov_re.iloc[0, 0]), np.sqrt(fit.scale)
+    return f"tau = {tau:.3f}, sigma = {sigma:.3f}"
 
 
-print(f"mathach ~ 1:   mu = {fit_null.fe_params['Intercept']:.3f};  {variances(fit_null)}")
-print(f"mathach ~ ses: slope = {fit_ses.fe_params['ses']:.3f};  {variances(fit_ses)}")
+print(f"mathach ~ 1:   mu = {fit_null.fe_params['Intercept']:.3f}; {variances(fit_null)}")
+print(f"mathach ~ ses: slope = {fit_ses.fe_params['ses']:.3f}; {variances(fit_ses)}")
 
 # %% tags=["check"]
 # R, nlme 3.1.162: lme(mathach ~ ses, random = ~ 1 | school)
@@ -167,7 +176,8 @@ print(variances(fit_centred))
 
 # %% tags=["check"]
 # R: lme(mathach ~ cses + mses, random = ~ 1 | school)
-assert abs(fe["cses"] / 2.191172 - 1) < 1e-3 and abs(fe["mses"] / 5.866174 - 1) < 1e-3
+assert abs(fe["cses"] / 2.191172 - 1) < 1e-3
+assert abs(fe["mses"] / 5.866174 - 1) < 1e-3
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## The two slopes in one picture
@@ -198,13 +208,14 @@ lo, hi = context.interval(0.95)
 print(f"contextual effect: {context.estimate:.3f} (SE {context.se:.3f})")
 print(f"95% interval: {lo:.2f} to {hi:.2f}")
 fit_context = fit_mixed("mathach ~ ses + mses", hsb, groups="school")
+b_mses = fit_context.fe_params["mses"]
 se_mses = np.sqrt(fixed_effects_cov(fit_context).loc["mses", "mses"])
-print(f"the same, as the mses slope of mathach ~ ses + mses: {fit_context.fe_params['mses']:.3f} "
-      f"(SE {se_mses:.3f})")  # fmt: skip
+print(f"mses slope of mathach ~ ses + mses: {b_mses:.3f} (SE {se_mses:.3f})")
 
 # %% tags=["check"]
 # R: lme(mathach ~ ses + mses, random = ~ 1 | school): mses 3.675002, SE 0.3776705
-assert abs(context.estimate / 3.675002 - 1) < 1e-3 and abs(context.se / 0.3776705 - 1) < 1e-3
+assert abs(context.estimate / 3.675002 - 1) < 1e-3
+assert abs(context.se / 0.3776705 - 1) < 1e-3
 assert abs(fit_context.fe_params["mses"] - context.estimate) < 1e-6
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -241,21 +252,25 @@ assert abs(np.sqrt(fit_means.cov_re.iloc[0, 0]) / 1.521180 - 1) < 5e-3
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How much of $\tau^2$ is explained?
 #
-# Raudenbush & Bryk's proportion of variance explained compares a variance component across
-# models: $(\hat\tau^2_{\text{null}} - \hat\tau^2_{\text{model}})/\hat\tau^2_{\text{null}}$
-# (the same for $\sigma^2$). The **conditional ICC** $\hat\tau^2/(\hat\tau^2 + \hat\sigma^2)$
-# is the correlation of two students of one school *with the same predictors*.
+# Explained (R&B): $(\hat\tau^2_{\text{null}} - \hat\tau^2_{\text{model}})/\hat\tau^2_{\text{null}}$,
+# likewise for $\sigma^2$. **Conditional ICC** $\hat\tau^2/(\hat\tau^2 + \hat\sigma^2)$: two
+# students of one school *with the same predictors*.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-models = {"mathach ~ 1": fit_null, "mathach ~ ses": fit_ses,
-          "mathach ~ cses + mses": fit_centred, "mathach ~ mses + sector": fit_means}  # fmt: skip
+models = {
+    "mathach ~ 1": fit_null,
+    "mathach ~ ses": fit_ses,
+    "mathach ~ cses + mses": fit_centred,
+    "mathach ~ mses + sector": fit_means,
+}
+explained = covariates.variance_explained
 rows = {
     name: {
         "tau2": fit.cov_re.iloc[0, 0],
         "sigma2": fit.scale,
-        "% tau2 explained": 100 * covariates.variance_explained(fit_null, fit, "between"),
-        "% sigma2 explained": 100 * covariates.variance_explained(fit_null, fit, "within"),
+        "% tau2 explained": 100 * explained(fit_null, fit, "between"),
+        "% sigma2 explained": 100 * explained(fit_null, fit, "within"),
         "ICC": covariates.conditional_icc(fit),
     }
     for name, fit in models.items()
@@ -297,7 +312,8 @@ assert round(rows["mathach ~ 1"]["ICC"], 2) == 0.18
 formula = "mathach ~ mses * cses + sector * cses"
 fit_full = fit_mixed(formula, hsb, groups="school", re_formula="~cses")
 se = np.sqrt(np.diag(fixed_effects_cov(fit_full)))
-print(pd.DataFrame({"estimate": fit_full.fe_params, "SE": se}).round(3).to_string())
+estimates = pd.DataFrame({"estimate": fit_full.fe_params, "SE": se})
+print(estimates.round(3).to_string())
 
 # %% tags=["check"]
 # R: lme(mathach ~ mses * cses + sector * cses, random = ~ cses | school)
@@ -312,20 +328,19 @@ assert all(abs(fit_full.fe_params[k] / v - 1) < 1e-3 for k, v in ref.items())
 # - Catholic schools: 1.23 points higher at the same school SES, and an SES slope **1.64
 #   flatter** (2.95 in a Public school of average SES, 1.30 in a Catholic one);
 # - richer schools: higher means (5.33 per unit of mean SES) and *steeper* slopes (+1.04).
+#
+# Drawn for schools one SD of mean SES apart (`mses` -0.5 and +0.5), the fixed part only:
 
-# %%
-lines = pd.DataFrame({
-    "sector": pd.Categorical(["Public", "Catholic"] * 2, categories=["Public", "Catholic"]),
-    "mses": [-0.5, -0.5, 0.5, 0.5],
-})  # fmt: skip
-ax = covariates.plot_fixed_lines(
-    fit_full, "cses", lines, title="Catholic schools: higher, and flatter in SES"
-)
+# %% slideshow={"slide_type": "subslide"}
+sectors = pd.Categorical(["Public", "Catholic"] * 2, categories=["Public", "Catholic"])
+kinds = pd.DataFrame({"sector": sectors, "mses": [-0.5, -0.5, 0.5, 0.5]})
+title = "Catholic schools: higher, and flatter in SES"
+ax = covariates.plot_fixed_lines(fit_full, "cses", kinds, title=title)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The R&B result: in Catholic schools achievement depends less on a student's SES, so the
-# gap between low- and high-SES students is smaller. The lines are the fixed part only, for
-# schools one SD of mean SES apart (-0.5 and +0.5).
+# gap between low- and high-SES students is smaller. Solid lines: schools of low mean SES;
+# dashed: high.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## The random intercepts and slopes
@@ -337,9 +352,11 @@ ax = covariates.plot_fixed_lines(
 # NBVAL_CHECK_OUTPUT
 cov = fit_full.cov_re.to_numpy()
 sd = np.sqrt(np.diag(cov))
-print(f"tau00 = {cov[0, 0]:.3f} (SD {sd[0]:.3f}),  tau11 = {cov[1, 1]:.3f} (SD {sd[1]:.3f})")
-print(f"tau01 = {cov[0, 1]:.3f}, correlation {cov[0, 1] / (sd[0] * sd[1]):.2f};  "
-      f"sigma = {np.sqrt(fit_full.scale):.3f}")  # fmt: skip
+corr, sigma = cov[0, 1] / (sd[0] * sd[1]), np.sqrt(fit_full.scale)
+print(f"tau00 = {cov[0, 0]:.3f} (SD {sd[0]:.3f})")
+print(f"tau11 = {cov[1, 1]:.3f} (SD {sd[1]:.3f})")
+print(f"tau01 = {cov[0, 1]:.3f} (correlation {corr:.2f})")
+print(f"sigma = {sigma:.3f}")
 
 # %% tags=["check"]
 # R: StdDev 1.542582 (Intercept), 0.318169 (cses), Corr 0.391, Residual 6.059798
@@ -366,16 +383,20 @@ assert abs(np.sqrt(fit_full.scale) / 6.059798 - 1) < 1e-3
 fit_rc = fit_mixed("mathach ~ cses", hsb, groups="school", re_formula="~cses")
 fit_rc0 = fit_mixed("mathach ~ cses", hsb, groups="school")
 fit_full0 = fit_mixed(formula, hsb, groups="school")
-for name, (small, big) in {"no school predictors": (fit_rc0, fit_rc),
-                           "with mses and sector": (fit_full0, fit_full)}.items():  # fmt: skip
-    test = covariates.lr_test_random_effect(small, big)
-    print(f"{name}: LR = {test.statistic:.2f}, naive p = {test.p_value_naive:.4f}, "
-          f"mixture p = {test.p_value:.4f}")  # fmt: skip
+pairs = {
+    "no school predictors": (fit_rc0, fit_rc),
+    "with mses and sector": (fit_full0, fit_full),
+}
+for name, (without, with_slope) in pairs.items():
+    test = covariates.lr_test_random_effect(without, with_slope)
+    p_naive, p_mix = test.p_value_naive, test.p_value
+    print(f"{name}: LR = {test.statistic:.2f}, p naive {p_naive:.4f}, mixture {p_mix:.4f}")
 
 # %% tags=["check"]
 # R: anova(...) gives L.Ratio 9.761657 (p 0.0076) and 1.124098 (p 0.5700), naive chi2(2)
 t_rc = covariates.lr_test_random_effect(fit_rc0, fit_rc)
-assert abs(t_rc.statistic - 9.761657) < 1e-3 and abs(t_rc.p_value_naive - 0.007591) < 1e-4
+assert abs(t_rc.statistic - 9.761657) < 1e-3
+assert abs(t_rc.p_value_naive - 0.007591) < 1e-4
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Without school predictors, slopes clearly vary ($p = 0.005$). Once school SES and sector
@@ -401,10 +422,13 @@ blup_lines = covariates.fitted_lines(fit_rc, "cses")
 pooled = (fit_rc.fe_params["Intercept"], fit_rc.fe_params["cses"])
 axes = covariates.plot_coefficient_shrinkage(ols_cses, blup_lines, pooled=pooled)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## How much each is pulled in
+
 # %%
 # NBVAL_CHECK_OUTPUT
-sds = pd.DataFrame({"OLS": ols_cses[["intercept", "slope"]].std(),
-                    "BLUP": blup_lines[["intercept", "slope"]].std()})  # fmt: skip
+both = ["intercept", "slope"]
+sds = pd.DataFrame({"OLS": ols_cses[both].std(), "BLUP": blup_lines[both].std()})
 print("SD across the 160 schools:")
 print(sds.round(2).to_string())
 
@@ -453,7 +477,7 @@ print(f"corr(cses, u0) = {np.corrcoef(hsb['cses'], u0_student)[0, 1]:.1e}")
 print(f"corr(ses,  u0) = {np.corrcoef(hsb['ses'], u0_student)[0, 1]:.3f}")
 
 # %% tags=["solution"]
-fit_no_mses = fit_mixed("mathach ~ sector * cses", hsb, groups="school", re_formula="~cses")
+fit_no_mses = fit_mixed("mathach ~ sector * cses", hsb, "school", re_formula="~cses")
 print(fit_no_mses.fe_params.round(3).to_string())
 # Smaller in size (-1.34 against -1.64): Catholic schools are richer on average, and richer
 # schools have steeper slopes; without mses:cses, the sector term absorbs part of that
