@@ -704,10 +704,11 @@ def _gradient(f, x: NDArray, rel: float = 1e-5) -> NDArray:
     """Central-difference gradient of ``f`` at ``x``."""
     h = rel * (1.0 + np.abs(x))
     g = np.empty_like(x)
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = h[i]
-        g[i] = (f(x + e) - f(x - e)) / (2 * h[i])
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where f cannot be evaluated
+        for i in range(x.size):
+            e = np.zeros_like(x)
+            e[i] = h[i]
+            g[i] = (f(x + e) - f(x - e)) / (2 * h[i])
     return g
 
 
@@ -718,12 +719,13 @@ def _hessian(f, x: NDArray, rel: float = 1e-4) -> NDArray:
     step = np.diag(h)
     f0 = f(x)
     H = np.empty((k, k))
-    for i in range(k):
-        H[i, i] = (f(x + step[i]) - 2 * f0 + f(x - step[i])) / h[i] ** 2
-        for j in range(i):
-            pp, mm = f(x + step[i] + step[j]), f(x - step[i] - step[j])
-            pm, mp = f(x + step[i] - step[j]), f(x - step[i] + step[j])
-            H[i, j] = H[j, i] = (pp - pm - mp + mm) / (4 * h[i] * h[j])
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where f cannot be evaluated
+        for i in range(k):
+            H[i, i] = (f(x + step[i]) - 2 * f0 + f(x - step[i])) / h[i] ** 2
+            for j in range(i):
+                pp, mm = f(x + step[i] + step[j]), f(x - step[i] - step[j])
+                pm, mp = f(x + step[i] - step[j]), f(x - step[i] + step[j])
+                H[i, j] = H[j, i] = (pp - pm - mp + mm) / (4 * h[i] * h[j])
     return H
 
 
@@ -823,14 +825,18 @@ def _maximise(pr: _Products, reml: bool, starts=None) -> tuple[NDArray, MixedOpt
         reached.append(-f(x))
         if gain <= MIXED_LOGLIK_TOL:
             found.append((-f(x), x, gain, gnorm, curv))
-    if not found:
+    best = max(found, key=lambda t: t[0]) if found else None
+    if best is None or best[0] < max(reached) - MIXED_LOGLIK_TOL:
+        why = ("none reached one" if best is None else
+               f"the best certified one, {best[0]:.6g}, is below {max(reached):.6g}, which "
+               "another start reached")  # fmt: skip
         raise ValueError(
-            "fit_mixed could not reach a certified maximum of the "
-            f"{'REML' if reml else 'ML'} likelihood from {len(starts)} starts (best "
-            f"log-likelihood {max(reached):.6g}): the random-effects part may be too rich for "
-            "these data (drop a random slope), or a predictor is nearly collinear"
+            f"fit_mixed could not certify a maximum of the {'REML' if reml else 'ML'} "
+            f"likelihood from {len(starts)} starts ({why}): the likelihood may have no "
+            "maximum for these data (it grows without bound) or the random-effects part is "
+            "too rich for them (drop a random slope), or a predictor is nearly collinear"
         )
-    ll, x, gain, gnorm, curv = max(found, key=lambda t: t[0])
+    ll, x, gain, gnorm, curv = best
     return x, MixedOptimum(ll, gain, gnorm, curv, tuple(float(v) for v in reached))
 
 
