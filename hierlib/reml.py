@@ -552,7 +552,7 @@ class MixedOptimum:
     ----------
     loglik : float
         The maximised (restricted) log-likelihood, from hierlib's own formula (``fit.llf``,
-        ``MixedLM``'s, is checked against it to 1e-8 relative).
+        ``MixedLM``'s, is checked against that formula at the same point to 1e-8 relative).
     gain_bound : float
         What a Newton step from the answer would still gain, :math:`\\tfrac12 g^\\top
         H^{-1} g` (log-likelihood units; below :data:`MIXED_LOGLIK_TOL`).
@@ -1081,7 +1081,12 @@ def fit_mixed(
     Warnings ``MixedLM`` raises while building the results are passed on, except its notes
     about its own optimiser (superseded by the certificate) and its "MLE may be on the
     boundary" heuristic (an absolute 0.01 on a variance), replaced by a ``UserWarning`` when
-    :math:`\\hat\\Sigma_b` is singular (a variance estimated as 0).
+    :math:`\\hat\\Sigma_b` is singular (a variance estimated as 0). ``MixedLM`` cannot
+    evaluate a singular covariance, so there the fit it returns has the smallest eigenvalue
+    of :math:`\\hat\\Sigma_b/\\hat\\sigma^2` raised to about 1e-6 (predictors at unit root
+    mean square; ``fit.optimum.boundary_floor``), below the maximum by
+    ``fit.optimum.boundary_loss`` (at most half of :data:`MIXED_LOGLIK_TOL` unless even a
+    floor of 1e-8 costs more); ``fit.optimum.loglik`` is the maximum itself.
 
     Raises
     ------

@@ -343,3 +343,28 @@ def test_profiled_likelihood_is_the_dense_formula(method, seed):
         ours = reml._profile_root(pr.cz[:, None] * L, pr, reml_)[0]
         ours -= df * np.log(pr.cy) - (np.log(abs(np.linalg.det(pr.to_beta))) if reml_ else 0)
         assert ours == pytest.approx(dense, abs=1e-7 * abs(dense))
+
+
+def test_a_variance_at_zero_is_reported_and_the_lr_test_uses_the_maximum():
+    """Simulated without a random slope (30 schools of 12), the REML slope variance lands on
+    its boundary (here a singular covariance: intercept and slope perfectly correlated):
+    fit_mixed warns, hands MixedLM a covariance nudged just inside (MixedLM cannot evaluate
+    a singular one) and says how much that cost; the LR statistic is taken from the
+    certified maxima, not from the nudged fit's llf."""
+    from hierlib.covariates import lr_test_random_effect
+
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(30), 12)
+    x = rng.normal(size=g.size)
+    d = pd.DataFrame({"y": 1 + 0.5 * x + rng.normal(size=30)[g] + 2 * rng.normal(size=g.size),
+                      "x": x, "g": g})  # fmt: skip
+    with pytest.warns(UserWarning, match="singular at the maximum"):
+        full = reml.fit_mixed("y ~ x", d, "g", re_formula="~x")
+    restricted = reml.fit_mixed("y ~ x", d, "g")
+    opt = full.optimum
+    assert opt.boundary_floor > 0 and 0 <= opt.boundary_loss <= reml.MIXED_LOGLIK_TOL
+    assert full.llf == pytest.approx(opt.loglik - opt.boundary_loss, abs=1e-9)
+    assert np.linalg.eigvalsh(np.asarray(full.cov_re)).min() < 1e-6 * full.scale
+    test = lr_test_random_effect(restricted, full)
+    assert test.statistic == pytest.approx(2 * (opt.loglik - restricted.optimum.loglik), abs=1e-9)
+    assert test.statistic >= 0 and test.p_value < test.p_value_naive
