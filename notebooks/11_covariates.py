@@ -252,9 +252,9 @@ assert abs(np.sqrt(fit_means.cov_re.iloc[0, 0]) / 1.521180 - 1) < 5e-3
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How much of $\tau^2$ is explained?
 #
-# Explained (R&B): $(\hat\tau^2_{\text{null}} - \hat\tau^2_{\text{model}})/\hat\tau^2_{\text{null}}$,
-# likewise for $\sigma^2$. **Conditional ICC** $\hat\tau^2/(\hat\tau^2 + \hat\sigma^2)$: two
-# students of one school *with the same predictors*.
+# Explained (R&B): $(\hat\tau^2_0 - \hat\tau^2)/\hat\tau^2_0$, $\hat\tau^2_0$ from the null
+# model; likewise for $\sigma^2$. **Conditional ICC** $\hat\tau^2/(\hat\tau^2 + \hat\sigma^2)$:
+# two students of one school *with the same predictors*.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -405,8 +405,8 @@ assert abs(t_rc.p_value_naive - 0.007591) < 1e-4
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # R's `anova()` prints the naive $\chi^2_2$ p-values (0.0076 and 0.57). The mixture is
-# Self & Liang (1987), Stram & Lee (1994); a unit test simulates data without a random
-# slope and checks the statistic follows it. R&B's own test (a chi-square on the OLS
+# Self & Liang (1987), Stram & Lee (1994); on data simulated without a random slope, the
+# statistics of hierlib's fits follow it. R&B's own test (a chi-square on the OLS
 # slopes) reaches the same conclusion. Keeping the random slope anyway is common: it costs
 # little and guards the fixed effects' standard errors.
 
