@@ -30,9 +30,9 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 
-from hierlib._validate import as_finite_1d, as_labels, same_length
+from hierlib._validate import as_finite_1d, as_labels, require_type, same_length
 from hierlib.marginal import icc
-from hierlib.reml import MIXED_LOGLIK_TOL, MixedOptimum, fixed_effects_cov
+from hierlib.reml import MIXED_LOGLIK_TOL, MixedOptimum, fixed_effects_cov, require_mixed_fit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -40,15 +40,6 @@ if TYPE_CHECKING:
 OLS_COLUMNS = ("n", "intercept", "slope", "se_intercept", "se_slope", "sigma",
                "x_mean", "x_min", "x_max")  # fmt: skip
 """The columns of :func:`ols_by_group` (and :func:`fitted_lines`)."""
-
-
-def _require_fit(fit: Any, name: str = "fit") -> Any:
-    """``TypeError`` unless ``fit`` is a statsmodels MixedLM fit."""
-    if type(getattr(fit, "model", None)).__name__ != "MixedLM" or not hasattr(fit, "cov_re"):
-        raise TypeError(
-            f"{name} must be a MixedLM fit (from reml.fit_mixed); got {type(fit).__name__}"
-        )
-    return fit
 
 
 def ols_by_group(y: ArrayLike, x: ArrayLike, groups: ArrayLike) -> pd.DataFrame:
@@ -142,7 +133,7 @@ def fitted_lines(fit: Any, x: str) -> pd.DataFrame:
         ``x`` is not a column of the fit's data, or the fitted values are not a line in ``x``
         within each group (another predictor varies within groups).
     """
-    _require_fit(fit)
+    require_mixed_fit(fit)
     frame = getattr(fit.model.data, "frame", None)
     if frame is None or x not in frame.columns:
         raise ValueError(f"x={x!r} is not a column of the data the fit was made from")
@@ -200,7 +191,7 @@ def contextual_effect(fit: Any, between: str = "mses", within: str = "cses") -> 
     ValueError
         ``between`` or ``within`` is not a fixed effect of the fit.
     """
-    _require_fit(fit)
+    require_mixed_fit(fit)
     names = list(fit.model.exog_names)
     for arg, value in (("between", between), ("within", within)):
         if value not in names:
@@ -249,8 +240,8 @@ def variance_explained(base: Any, fit: Any, level: str = "between") -> float:
         Unknown ``level``, fits of different data, or a fit without a random intercept, or a
         base variance of 0.
     """
-    _require_fit(base, "base")
-    _require_fit(fit)
+    require_mixed_fit(base, "base")
+    require_mixed_fit(fit)
     if level not in LEVELS:
         raise ValueError(f"level must be 'between' or 'within'; got {level!r}")
     _same_data(base, fit)
@@ -283,7 +274,7 @@ def conditional_icc(fit: Any) -> float:
         ``fit`` has random slopes (then the within-school correlation depends on the
         predictors: there is no single ICC) or no random intercept.
     """
-    _require_fit(fit)
+    require_mixed_fit(fit)
     if np.asarray(fit.cov_re).shape != (1, 1):
         raise ValueError(
             "fit has random slopes: the correlation of two students of one school depends on "
@@ -365,8 +356,8 @@ def lr_test_random_effect(restricted: Any, full: Any) -> LRTest:
         adding exactly one random effect, or ``full`` fitting worse than ``restricted`` (a
         fit did not reach its maximum).
     """
-    _require_fit(restricted, "restricted")
-    _require_fit(full, "full")
+    require_mixed_fit(restricted, "restricted")
+    require_mixed_fit(full, "full")
     _same_data(restricted, full)
     if restricted.method != full.method:
         raise ValueError(
@@ -405,10 +396,22 @@ def lr_test_random_effect(restricted: Any, full: Any) -> LRTest:
 # ---------------------------------------------------------------------------------------------
 
 
+_LINES_HOW = "from covariates.ols_by_group or covariates.fitted_lines"
+
+
 def _require_lines(table: Any, name: str) -> pd.DataFrame:
-    if not isinstance(table, pd.DataFrame) or not set(OLS_COLUMNS) <= set(table.columns):
-        raise TypeError(f"{name} must be a table from covariates.ols_by_group or fitted_lines")
+    """``table`` if it is a table of lines (columns :data:`OLS_COLUMNS`), else a
+    ``TypeError`` naming ``name``."""
+    require_type(table, pd.DataFrame, name, _LINES_HOW, label="table of lines (a DataFrame)")
+    missing = [c for c in OLS_COLUMNS if c not in table.columns]
+    if missing:
+        raise TypeError(f"{name} must be a table of lines ({_LINES_HOW}); it has no {missing}")
     return table
+
+
+def _require_series(values: Any, name: str, what: str) -> pd.Series:
+    """``values`` if it is a pandas Series, else a ``TypeError`` naming ``name``."""
+    return require_type(values, pd.Series, name, what, label="pandas Series")
 
 
 def plot_school_lines(
@@ -436,7 +439,12 @@ def plot_school_lines(
 
     ols = _require_lines(ols, "ols")
     ax = new_axes(ax)
-    kinds = pd.Series("all schools", index=ols.index) if hue is None else hue.reindex(ols.index)
+    if hue is None:
+        kinds = pd.Series("all schools", index=ols.index)
+    else:
+        kinds = _require_series(hue, "hue", "one label per group, indexed like ols").reindex(
+            ols.index
+        )
     if kinds.isna().any():
         raise ValueError("hue must give a value for every group of ols")
     for k, (kind, rows) in enumerate(ols.groupby(kinds.to_numpy(), sort=False, observed=True)):
@@ -496,6 +504,7 @@ def plot_within_between(
     from hierlib.plots import finish_axes, new_axes
 
     ols = _require_lines(ols, "ols")
+    x_means = _require_series(x_means, "x_means", "each group's mean x, indexed like ols")
     xm = x_means.reindex(ols.index).to_numpy(dtype=np.float64)
     if not np.isfinite(xm).all():
         raise ValueError("x_means must give a finite value for every group of ols")
@@ -537,7 +546,7 @@ def plot_fixed_lines(
     """
     from hierlib.plots import finish_axes, new_axes
 
-    _require_fit(fit)
+    require_mixed_fit(fit)
     if not isinstance(settings, pd.DataFrame) or settings.empty:
         raise TypeError("settings must be a non-empty DataFrame: one row per line")
     lo, hi = (float(v) for v in x_range)
@@ -594,9 +603,18 @@ def plot_coefficient_shrinkage(
     Returns
     -------
     ndarray of two Axes
+
+    Raises
+    ------
+    TypeError
+        ``ols`` or ``lines`` is not a table of lines, or an entry of ``axes`` is not Axes.
+    ValueError
+        ``ols`` and ``lines`` hold different groups, or ``axes`` does not hold two Axes.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
 
+    from hierlib.plots import AXES_HOW
     from hierlib.shrinkage import plot_shrinkage
 
     ols, lines = _require_lines(ols, "ols"), _require_lines(lines, "lines")
@@ -604,6 +622,9 @@ def plot_coefficient_shrinkage(
         raise ValueError("ols and lines must hold the same groups in the same order")
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    axes = [require_type(a, Axes, f"axes[{k}]", AXES_HOW) for k, a in enumerate(np.ravel(axes))]
+    if len(axes) != 2:
+        raise ValueError(f"axes holds {len(axes)} Axes: give two (intercepts, slopes)")
     panels = (
         ("intercept", "intercept (points)", "Intercepts: pulled in a little"),
         ("slope", f"slope of {x_name} (points per SD)", "Slopes: pulled in hard"),

@@ -48,6 +48,7 @@ from hierlib._validate import (
     at_least_groups,
     finite_result,
     nonnegative,
+    require_type,
     same_length,
 )
 from hierlib.data import GroupStats, group_stats, require_stats
@@ -889,15 +890,10 @@ def _formula_names(formula: str, what: str) -> tuple[list[str], list[str]]:
 def _mixed_inputs(formula, data, groups, re_formula) -> tuple[list[str], Any]:
     """Type and value checks of :func:`fit_mixed`'s arguments; returns the used columns and
     the groups to pass on (a column name, or the validated labels)."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame (one row per observation); got "
-                        f"{type(data).__name__}")  # fmt: skip
-    if not isinstance(formula, str):
-        raise TypeError(f"formula must be a string such as 'mathach ~ ses'; got "
-                        f"{type(formula).__name__}")  # fmt: skip
-    if re_formula is not None and not isinstance(re_formula, str):
-        raise TypeError(f"re_formula must be None or a string such as '~cses'; got "
-                        f"{type(re_formula).__name__}")  # fmt: skip
+    require_type(data, pd.DataFrame, "data", "one row per observation", label="pandas DataFrame")
+    require_type(formula, str, "formula", "such as 'mathach ~ ses'", label="string")
+    require_type(re_formula, (str, type(None)), "re_formula", "such as '~cses'",
+                 label="string or None")  # fmt: skip
     if "~" not in formula:
         raise ValueError(f"formula needs a '~' between the response and the predictors: "
                          f"{formula!r} (e.g. 'mathach ~ ses')")  # fmt: skip
@@ -1205,6 +1201,16 @@ def _mixedlm_at(model, root: NDArray, reml: bool, pr: _Products):
     return res
 
 
+def require_mixed_fit(fit: Any, name: str = "fit") -> Any:
+    """Return ``fit`` if it is a statsmodels ``MixedLMResults`` (what :func:`fit_mixed` and
+    ``MixedLM.fit`` return), else a ``TypeError`` naming ``name``: what every function that
+    takes a mixed-model fit checks first (statsmodels is imported here, not before)."""
+    from statsmodels.regression.mixed_linear_model import MixedLMResults, MixedLMResultsWrapper
+
+    return require_type(fit, (MixedLMResults, MixedLMResultsWrapper), name,
+                        "from reml.fit_mixed", label="statsmodels MixedLMResults")  # fmt: skip
+
+
 def fixed_effects_cov(fit) -> pd.DataFrame:
     """Covariance of the fixed effects by the GLS formula, as R's ``vcov(lme)``:
     :math:`\\hat\\sigma^2 (X^\\top V^{-1} X)^{-1}` at the estimated variances
@@ -1223,11 +1229,15 @@ def fixed_effects_cov(fit) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed and labelled by the fixed-effect names.
+
+    Raises
+    ------
+    TypeError
+        ``fit`` is not a ``MixedLMResults`` (:func:`require_mixed_fit`).
+    ValueError
+        :math:`X^\\top V^{-1} X` is not positive definite, or the covariance overflows.
     """
-    model = getattr(fit, "model", None)
-    if type(model).__name__ != "MixedLM" or not hasattr(fit, "cov_re_unscaled"):
-        raise TypeError(f"fit must be a MixedLM fit (from reml.fit_mixed); got "
-                        f"{type(fit).__name__}")  # fmt: skip
+    model = require_mixed_fit(fit).model
     pr = _products(model)
     delta = np.asarray(fit.cov_re_unscaled, dtype=np.float64) * np.outer(pr.cz, pr.cz)
     w, v = np.linalg.eigh(0.5 * (delta + delta.T))

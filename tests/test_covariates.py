@@ -125,7 +125,7 @@ def test_fitted_lines_refuses_what_is_not_a_line(hsb_cov, fits):
     fit = reml.fit_mixed("mathach ~ cses + minority", hsb_cov, "school")
     with pytest.raises(ValueError, match="not a straight line in 'cses'"):
         cv.fitted_lines(fit, "cses")
-    with pytest.raises(TypeError, match="fit must be a MixedLM fit"):
+    with pytest.raises(TypeError, match="fit must be a statsmodels MixedLMResults"):
         cv.fitted_lines("a fit", "cses")
 
 
@@ -176,7 +176,7 @@ def test_variance_explained_refusals(hsb_cov, fits):
         cv.variance_explained(fits["null"], slope_only)
     with pytest.raises(ValueError, match="fit has random slopes"):
         cv.conditional_icc(fits["random_coefficients"])
-    with pytest.raises(TypeError, match="base must be a MixedLM fit"):
+    with pytest.raises(TypeError, match="base must be a statsmodels MixedLMResults"):
         cv.variance_explained(None, fits["null"])
 
 
@@ -302,10 +302,18 @@ def test_fixed_lines_are_the_fixed_part(fits):
 
 
 def test_figure_refusals(ols):
-    with pytest.raises(TypeError, match="ols must be a table from covariates.ols_by_group"):
+    with pytest.raises(
+        TypeError, match=r"ols must be a table of lines \(from covariates.ols_by_group"
+    ):
         cv.plot_school_lines(pd.DataFrame({"slope": [1.0]}))
     with pytest.raises(ValueError, match="hue must give a value for every group"):
         cv.plot_school_lines(ols, hue=pd.Series({"1224": "Public"}))
+    with pytest.raises(TypeError, match=r"^hue must be a pandas Series \(one label per group"):
+        cv.plot_school_lines(ols, hue={"1224": "Public"})
+    with pytest.raises(TypeError, match=r"^x_means must be a pandas Series \(each group's"):
+        cv.plot_within_between(ols, ols["x_mean"].to_dict(), 2.0, (12.0, 5.0))
+    with pytest.raises(TypeError, match=r"^ols must be a table of lines .*; got dict"):
+        cv.plot_slopes_by_size(ols.to_dict())
     with pytest.raises(ValueError, match="same groups"):
         cv.plot_coefficient_shrinkage(ols, ols.iloc[:10])
     plt.close("all")

@@ -277,7 +277,7 @@ def test_infinite_values_are_refused(small):
         ((["mathach ~ ses"], "FRAME", "school"), "formula must be a string"),
         (("mathach ~ ses", "FRAME", 3.5), "groups must be one group label per observation"),
         (("mathach ~ ses", "FRAME", None), "groups is required"),
-        (("mathach ~ ses", "FRAME", "school", 2), "re_formula must be None or a string"),
+        (("mathach ~ ses", "FRAME", "school", 2), "re_formula must be a string or None"),
     ],
 )
 def test_wrong_kinds_are_type_errors(small, args, message):
@@ -287,7 +287,7 @@ def test_wrong_kinds_are_type_errors(small, args, message):
 
 
 def test_fixed_effects_cov_needs_a_mixedlm_fit():
-    with pytest.raises(TypeError, match="fit must be a MixedLM fit"):
+    with pytest.raises(TypeError, match="fit must be a statsmodels MixedLMResults"):
         reml.fixed_effects_cov({"fe_params": [1.0]})
 
 
