@@ -134,10 +134,12 @@ bench-peers: $(PEERS)/.installed
 # The lower-bounds job: hierlib built as a wheel, installed outside the repository into
 # build/lower-venv with the oldest supported versions (requirements-lower.txt), and its unit
 # tests run from there (`--library-only`: not tests/course/ or the notebooks), so that the data
-# are loaded from the installed package.
+# are loaded from the installed package. setuptools' own build tree (build/lib, build/bdist.*)
+# goes too: it keeps the files of the last build, so a module since deleted from hierlib/
+# would ship in the wheel.
 LOWER := build/lower-venv
 test-lower:
-	rm -rf $(LOWER) build/dist && $(PYTHON) -m venv $(LOWER)
+	rm -rf $(LOWER) build/dist build/lib build/bdist.* && $(PYTHON) -m venv $(LOWER)
 	$(LOWER)/bin/python -m pip install --quiet "pip==26.3"
 	$(LOWER)/bin/python -m pip wheel --quiet --no-deps -w build/dist .
 	$(LOWER)/bin/python -m pip install --quiet -c requirements-lower.txt \
