@@ -42,7 +42,7 @@ help:
 	@echo "make decks       render the instructor decks, list slides taller than 1280x720"
 	@echo "make test-lower  hierlib's unit tests, installed from a wheel at the oldest supported versions"
 	@echo "make lint        ruff check and ruff format --check"
-	@echo "make bench       speed of the Gibbs samplers and of PSIS-LOO"
+	@echo "make bench       speed of the Gibbs samplers, PSIS-LOO, REML and the mixed models"
 	@echo "make lock        regenerate requirements.lock (newest versions within pyproject's ranges)"
 	@echo "make clean       remove build/"
 
@@ -110,11 +110,13 @@ test: setup chromium
 	exit $$status
 
 # Speed of the Gibbs samplers vs a textbook numpy loop, then what a user waits on (parallel
-# chains, REML, import cells); prints figures, never a timed test
+# chains, REML, import cells), then the mixed models of notebook 11; prints figures, never a
+# timed test
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gibbs.py
 	$(BIN)/python benchmarks/bench_user.py
 	$(BIN)/python benchmarks/bench_loo.py
+	$(BIN)/python benchmarks/bench_mixed.py
 
 # Optional, never part of the tests: hierlib vs NUTS (PyMC + nutpie, from PyPI) vs the textbook
 # loop, ESS per second in one run, in a venv of its own (build/peers-venv: the course's pins
@@ -133,10 +135,12 @@ bench-peers: $(PEERS)/.installed
 # The lower-bounds job: hierlib built as a wheel, installed outside the repository into
 # build/lower-venv with the oldest supported versions (requirements-lower.txt), and its unit
 # tests run from there (`--library-only`: not tests/course/ or the notebooks), so that the data
-# are loaded from the installed package.
+# are loaded from the installed package. setuptools' own build tree (build/lib, build/bdist.*)
+# goes too: it keeps the files of the last build, so a module since deleted from hierlib/
+# would ship in the wheel.
 LOWER := build/lower-venv
 test-lower:
-	rm -rf $(LOWER) build/dist && $(PYTHON) -m venv $(LOWER)
+	rm -rf $(LOWER) build/dist build/lib build/bdist.* && $(PYTHON) -m venv $(LOWER)
 	$(LOWER)/bin/python -m pip install --quiet "pip==26.3"
 	$(LOWER)/bin/python -m pip wheel --quiet --no-deps -w build/dist .
 	$(LOWER)/bin/python -m pip install --quiet -c requirements-lower.txt \

@@ -10,7 +10,12 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.marginal` -- the marginal model: block compound-symmetry covariance, the
   intraclass correlation, and a seeded simulator of the two-level model.
 - :mod:`hierlib.reml` -- REML/ML fits of the random-intercept model (statsmodels ``MixedLM``)
-  and the closed-form profile likelihood of the between-group variance.
+  and the closed-form profile likelihood of the between-group variance; ``fit_mixed``, random
+  intercepts and slopes with predictors, certified at the maximum.
+- :mod:`hierlib.covariates` -- predictors at both levels (student SES, school SES, sector):
+  one OLS line per school, the contextual effect, variance explained and the conditional ICC,
+  the random-slope likelihood-ratio test with its boundary correction, shrinkage of
+  intercepts and slopes.
 - :mod:`hierlib.priors` -- the priors of both models (the lecture's default, flat on tau,
   half-Cauchy, semi-conjugate, unequal variances), as Gamma pseudo-counts for the samplers.
 - :mod:`hierlib.gibbs` -- the Gibbs samplers of model 1 (three parameterisations) and model

@@ -306,3 +306,68 @@ def subsample_groups(
     chosen = rng.choice(labels, size=m, replace=False)
     keep = np.isin(g_arr, chosen)
     return y_arr[keep], g_arr[keep]
+
+
+SECTORS = ("Public", "Catholic")
+"""The school sectors of HSB, reference level first (as Raudenbush & Bryk code them)."""
+
+COVARIATE_COLUMNS = (
+    "school",
+    "mathach",
+    "ses",
+    "minority",
+    "sex",
+    "meanses",
+    "sector",
+    "mses",
+    "cses",
+)
+"""The columns of :func:`load_hsb_covariates`, in order."""
+
+
+def load_hsb_covariates(data_dir: Path | None = None) -> pd.DataFrame:
+    """The HSB students with the covariates of the mixed models (notebook 11): SES, school SES
+    and sector (Raudenbush & Bryk, *Hierarchical Linear Models*, ch. 4).
+
+    Parameters
+    ----------
+    data_dir : Path, optional
+        Folder holding ``hsb_students.csv`` and ``hsb_schools.csv`` (default: the course's).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per student (7185), in the row order of :func:`load_hsb`, with columns
+        :data:`COVARIATE_COLUMNS`:
+
+        - ``school`` (label), ``mathach``, ``ses``, ``minority``, ``sex``: as in
+          :func:`load_hsb`;
+        - ``meanses``: the school mean SES as distributed with the data (3 decimals; it
+          differs from the mean of these students, ``mses``, by up to 0.0065);
+        - ``sector``: the school's sector, a ``pandas.Categorical`` with categories
+          ``["Public", "Catholic"]``: Public is the reference level of a formula;
+        - ``mses``: the school's mean SES computed from these students,
+          :math:`\\overline{ses}_j = n_j^{-1}\\sum_i ses_{ij}`;
+        - ``cses``: SES centred at its school's mean, :math:`ses_{ij} - \\overline{ses}_j`
+          (it sums to 0 in every school, so it carries only within-school information).
+
+    Raises
+    ------
+    ValueError
+        If a student's school is missing from ``hsb_schools.csv`` or a sector is neither
+        Public nor Catholic.
+    """
+    students = load_hsb(data_dir=data_dir)
+    schools = load_hsb_schools(data_dir).set_index("school")["sector"]
+    sector = students["school"].map(schools)
+    if sector.isna().any():
+        missing = sorted(students.loc[sector.isna(), "school"].unique())[:5]
+        raise ValueError(f"school(s) {missing} have no row in hsb_schools.csv (no sector)")
+    unknown = sorted(set(sector) - set(SECTORS))
+    if unknown:
+        raise ValueError(f"sector must be one of {SECTORS}; hsb_schools.csv has {unknown}")
+    out = students.copy()
+    out["sector"] = pd.Categorical(sector, categories=list(SECTORS))
+    out["mses"] = out.groupby("school", sort=False)["ses"].transform("mean")
+    out["cses"] = out["ses"] - out["mses"]
+    return out[list(COVARIATE_COLUMNS)]

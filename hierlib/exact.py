@@ -53,8 +53,8 @@ def _log_prior_variance(v: NDArray, a: float, b: float) -> NDArray:
 
 
 def _log_prior_tau2(prior: Any, tau2: NDArray) -> NDArray:
-    if isinstance(prior, HalfCauchy):
-        return -np.log(np.sqrt(tau2) * (1.0 + tau2 / prior.scale2))
+    if isinstance(prior, HalfCauchy):  # -log(tau (1 + tau2/s2)), without tau2/s2 overflowing
+        return -0.5 * np.log(tau2) - np.log(prior.scale2 + tau2) + np.log(prior.scale2)
     _, _, a_tau, b_tau, _, _ = prior.hyper()
     return _log_prior_variance(tau2, a_tau, b_tau)
 

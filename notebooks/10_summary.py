@@ -450,6 +450,7 @@ for name, refit in refitters.items():
 # - **Relax assumptions hierarchically**: unequal variances —
 #   [06 · the model][06a]
 #   ([page][06a-page]).
+# - **Add predictors**: [11 · SES and sector](11_covariates.ipynb) ([page](11_covariates.html)).
 #
 # [05a]: 05_gibbs.ipynb#The-ArviZ-summary
 # [05a-page]: 05_gibbs.html#The-ArviZ-summary

@@ -23,6 +23,7 @@ from hierlib import (
     anova,
     comparisons,
     conditionals,
+    covariates,
     diagnostics,
     exact,
     explore,
@@ -452,11 +453,29 @@ def test_fit_random_intercept_converges_in_any_units():
 # fail when a public function with such an argument is missing from these lists.
 @pytest.fixture(scope="module")
 def fits():
-    """Small model-1 and model-2 posteriors (with rows), sampled once."""
+    """Small model-1 and model-2 posteriors (with rows), sampled once, and mixed models with
+    covariates (:func:`mixed_fits`)."""
     y = np.random.default_rng(3).normal(0, 1, 24) + np.repeat(np.arange(6.0), 4)
     g = np.repeat(np.arange(6), 4)
     run = {"n_draws": 40, "n_warmup": 10, "n_chains": 2}
-    return gibbs.hierarchical_normal(y, g, **run), gibbs.unequal_variances(y, g, **run)
+    posts = gibbs.hierarchical_normal(y, g, **run), gibbs.unequal_variances(y, g, **run)
+    return (*posts, mixed_fits())
+
+
+def mixed_fits() -> SimpleNamespace:
+    """Random intercepts (``restricted``) and intercepts and slopes (``full``) of ``y ~ x + z``
+    on 8 simulated groups of 10 (``z`` a group-level predictor), and the OLS lines per group."""
+    rng = np.random.default_rng(5)
+    g = np.repeat(np.arange(8), 10)
+    x = rng.normal(0, 1, g.size)
+    z = np.repeat(rng.normal(0, 1, 8), 10)
+    a, b = rng.normal(0, 1, 8), rng.normal(1, 0.7, 8)
+    df = pd.DataFrame({"y": a[g] + b[g] * x + z + rng.normal(0, 0.5, g.size), "x": x, "z": z,
+                       "g": g})  # fmt: skip
+    restricted = reml.fit_mixed("y ~ x + z", df, "g", method="ML")
+    full = reml.fit_mixed("y ~ x + z", df, "g", re_formula="~x", method="ML")
+    ols = covariates.ols_by_group(df["y"], df["x"], df["g"])
+    return SimpleNamespace(restricted=restricted, full=full, ols=ols, data=df)
 
 
 STATS_CALLS = {
@@ -669,6 +688,14 @@ AXES_CALLS = {
     "unequal.plot_variance_spread_by_nu0": lambda ax, f: unequal.plot_variance_spread_by_nu0(
         NU0_TABLE, ax
     ),
+    "covariates.plot_school_lines": lambda ax, f: covariates.plot_school_lines(f[2].ols, ax=ax),
+    "covariates.plot_slopes_by_size": lambda ax, f: covariates.plot_slopes_by_size(f[2].ols, ax),
+    "covariates.plot_within_between": lambda ax, f: covariates.plot_within_between(
+        f[2].ols, f[2].ols["x_mean"], 1.0, (0.0, 1.0), ax
+    ),
+    "covariates.plot_fixed_lines": lambda ax, f: covariates.plot_fixed_lines(
+        f[2].full, "x", pd.DataFrame({"z": [0.0, 1.0]}), ax=ax
+    ),
 }
 
 
@@ -699,6 +726,22 @@ def test_every_plot_helper_still_draws_on_axes_it_is_given(fits):
         plt.close("all")
 
 
+def test_the_coefficient_shrinkage_names_the_axes_entry_that_is_wrong(fits):
+    import matplotlib.pyplot as plt
+
+    ols = fits[2].ols
+    _, ax = plt.subplots()
+    try:
+        with pytest.raises(TypeError, match=r"^axes\[1\] must be a matplotlib\.axes\.Axes"):
+            covariates.plot_coefficient_shrinkage(ols, ols, axes=[ax, {"x": 1}])
+        with pytest.raises(ValueError, match="axes holds 1 Axes: give two"):
+            covariates.plot_coefficient_shrinkage(ols, ols, axes=ax)
+        _, pair = plt.subplots(1, 2)
+        assert list(covariates.plot_coefficient_shrinkage(ols, ols, axes=pair)) == list(pair)
+    finally:
+        plt.close("all")
+
+
 def test_the_t_marginal_names_the_axes_entry_that_is_wrong():
     import matplotlib.pyplot as plt
 
@@ -709,6 +752,72 @@ def test_the_t_marginal_names_the_axes_entry_that_is_wrong():
             unequal.plot_t_marginal(rng, [2.0, 5.0], 4.0, n_draws=100, axes=[ax, "ax"])
         with pytest.raises(ValueError, match="axes holds 1 Axes for 2 values of nu0"):
             unequal.plot_t_marginal(rng, [2.0, 5.0], 4.0, n_draws=100, axes=[ax])
+    finally:
+        plt.close("all")
+
+
+MIXED_FIT_CALLS = {  # (function, argument) -> call with a wrong object in that argument
+    ("covariates.conditional_icc", "fit"): lambda w, m: covariates.conditional_icc(w),
+    ("covariates.contextual_effect", "fit"): lambda w, m: covariates.contextual_effect(w, "z", "x"),
+    ("covariates.fitted_lines", "fit"): lambda w, m: covariates.fitted_lines(w, "x"),
+    ("covariates.lr_test_random_effect", "restricted"): lambda w, m: (
+        covariates.lr_test_random_effect(w, m.full)
+    ),
+    ("covariates.lr_test_random_effect", "full"): lambda w, m: covariates.lr_test_random_effect(
+        m.restricted, w
+    ),
+    ("covariates.plot_fixed_lines", "fit"): lambda w, m: covariates.plot_fixed_lines(
+        w, "x", pd.DataFrame({"z": [0.0]})
+    ),
+    ("covariates.variance_explained", "base"): lambda w, m: covariates.variance_explained(
+        w, m.full
+    ),
+    ("covariates.variance_explained", "fit"): lambda w, m: covariates.variance_explained(
+        m.restricted, w
+    ),
+    ("reml.fixed_effects_cov", "fit"): lambda w, m: reml.fixed_effects_cov(w),
+    ("reml.require_mixed_fit", "fit"): lambda w, m: reml.require_mixed_fit(w),
+}
+MIXED_FIT_ARGS = ("fit", "base", "full", "restricted")
+# There `fit` is a function that refits the model (a callable), not a mixed-model fit; in
+# predictive.loo it is a sampler's posterior or an InferenceData (checked in OTHER_OBJECTS).
+FIT_IS_A_FUNCTION = {"predictive.loo_refit", "predictive.loso_refit", "sbc.run_sbc"}
+FIT_IS_A_POSTERIOR = {"predictive.loo"}
+
+
+def _wrong_fit(kind: str, fits):
+    """Objects that are not a MixedLM fit, some of them close to one: hierlib's random-
+    intercept fit (it holds a MixedLM fit as ``.result``) and a statsmodels OLS fit."""
+    if kind == "random-intercept fit":
+        return reml.fit_random_intercept(fits[2].data["y"], fits[2].data["g"])
+    if kind == "OLS fit":
+        import statsmodels.formula.api as smf
+
+        return smf.ols("y ~ x", fits[2].data).fit()
+    return {"dict": {"fe_params": [1.0]}, "list": [1.0], "None": None,
+            "DataFrame": fits[2].data}[kind]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", sorted(MIXED_FIT_CALLS))
+@pytest.mark.parametrize(
+    "wrong", ["dict", "list", "None", "DataFrame", "random-intercept fit", "OLS fit"]
+)
+def test_wrong_object_for_a_mixed_model_fit_is_a_type_error(key, wrong, fits):
+    _, arg = key
+    match = rf"^{arg} must be a statsmodels MixedLMResults \(from reml\.fit_mixed\); got "
+    with pytest.raises(TypeError, match=match):
+        MIXED_FIT_CALLS[key](_wrong_fit(wrong, fits), fits[2])
+
+
+def test_every_mixed_model_call_above_works_with_fits(fits):
+    """The control: with real fits in every argument, no call above raises."""
+    import matplotlib.pyplot as plt
+
+    m = fits[2]
+    try:
+        for (name, arg), call in MIXED_FIT_CALLS.items():
+            intercepts_only = arg in ("restricted", "base") or name == "covariates.conditional_icc"
+            call(m.restricted if intercepts_only else m.full, m)
     finally:
         plt.close("all")
 
@@ -787,8 +896,9 @@ def _params(name: str) -> list[str]:
 
 
 def test_every_function_taking_group_stats_posteriors_or_axes_is_listed_here():
-    """A new public function with a ``stats``/``s``, ``post``/``posts`` or ``ax`` argument
-    must join the lists above (and check it with require_type)."""
+    """A new public function with a ``stats``/``s``, ``post``/``posts``, ``ax`` or a
+    mixed-model fit argument (``fit``, ``base``, ``full``, ``restricted``) must join the
+    lists above (and check it with require_type)."""
     functions = _public_functions()
     takes = {arg: {n for n in functions if arg in _params(n)} for arg in (*GROUP_STATS_ARGS,
              "post", "posts", "ax")}  # fmt: skip
@@ -799,6 +909,10 @@ def test_every_function_taking_group_stats_posteriors_or_axes_is_listed_here():
     listed = {n for n in POSTERIOR_CALLS if n != "unequal.plot_mean_shrinkage_compare"}
     assert posterior_takers == listed
     assert takes["ax"] == set(AXES_CALLS)
+    fit_takers = {(n, a) for n in functions for a in MIXED_FIT_ARGS if a in _params(n)}
+    elsewhere = FIT_IS_A_FUNCTION | FIT_IS_A_POSTERIOR
+    assert {(n, a) for n, a in fit_takers if n not in elsewhere} == set(MIXED_FIT_CALLS)
+    assert {n for n, _ in fit_takers} >= elsewhere
 
 
 # ------------------------------------------------------- 13. the priors' hyperparameters
