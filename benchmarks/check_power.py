@@ -95,6 +95,11 @@ def measure_updates(sims: int, seed: int = 1) -> None:
 # --------------------------------------------------------------------------- samplers
 def batched_gibbs(stats, prior, n_sweeps, rng, reps, mistake=None):
     """``reps`` independent chains of the textbook sampler at once: (reps, n_sweeps, 3)."""
+    with np.errstate(all="ignore"):  # a wrong sampler's chain may collapse to tau2 = 0
+        return _batched_gibbs(stats, prior, n_sweeps, rng, reps, mistake)
+
+
+def _batched_gibbs(stats, prior, n_sweeps, rng, reps, mistake):
     mu0, p0, a_tau, b_tau, a_s, b_s = prior.hyper()[:6]
     n, ybar, ss, m = stats.n.astype(float), stats.ybar, stats.ss, stats.m
     mu = np.full(reps, ybar.mean())

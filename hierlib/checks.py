@@ -1258,6 +1258,15 @@ def _batch_means(g: np.ndarray) -> np.ndarray:
     return g[:, : size * N_BATCHES].reshape(c, N_BATCHES, size).mean(axis=2)
 
 
+def _lag_factor(bm: np.ndarray) -> float:
+    """1 + 2 rho, rho >= 0 the lag-1 correlation of consecutive batch means within the chains:
+    batches this long are nearly independent, and this corrects the rest (never shrinks)."""
+    d = bm - bm.mean(axis=1, keepdims=True)
+    den = float(np.sum(d * d))
+    rho = float(np.sum(d[:, 1:] * d[:, :-1])) / den if den > 0 else 0.0
+    return 1.0 + 2.0 * max(rho, 0.0)
+
+
 def _sampler_stats(kept: np.ndarray, target: _Marginals) -> dict[tuple[str, str], float]:
     """Raw p-values: for each parameter, a batch-means t-test of its mean (mu, log sigma2,
     log tau2) and of the indicators at the exact 10%, 50%, 90% quantiles, and a one-way
@@ -1270,15 +1279,16 @@ def _sampler_stats(kept: np.ndarray, target: _Marginals) -> dict[tuple[str, str]
             t = target.thresholds[(param, q)]
             stats_[f"q{int(q * 100)}"] = ((g <= t).astype(float), target.below[(param, q)])
         for key, (h, expected) in stats_.items():
-            bm = _batch_means(h).ravel()
-            se = bm.std(ddof=1) / math.sqrt(bm.size)
+            by_chain = _batch_means(h)
+            bm = by_chain.ravel()
+            se = bm.std(ddof=1) / math.sqrt(bm.size) * math.sqrt(_lag_factor(by_chain))
             diff = bm.mean() - expected
             if se == 0:
                 p[(param, key)] = 1.0 if diff == 0 else 0.0
             else:
                 p[(param, key)] = float(2 * sps.t.sf(abs(diff) / se, bm.size - 1))
         bm = _batch_means(g)
-        within = bm.var(axis=1, ddof=1).mean()
+        within = bm.var(axis=1, ddof=1).mean() * _lag_factor(bm)
         between = N_BATCHES * bm.mean(axis=1).var(ddof=1)
         c = bm.shape[0]
         if within == 0:
