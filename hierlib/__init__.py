@@ -16,7 +16,9 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.textbook` -- the Gibbs sampler of model 1 as twenty readable lines of numpy
   (the same posterior as the compiled :mod:`hierlib.gibbs`).
 - :mod:`hierlib.checks` -- checking a student's Gibbs update against its exact full
-  conditional, with a hint in plain words for the classic slips.
+  conditional and a whole sampler against an exact posterior, with a hint in plain words for
+  the classic slips.
+- :mod:`hierlib.grade` -- grading submitted notebooks of exercise 05 (``make grade``).
 - :mod:`hierlib.sbc` -- simulation-based calibration of the samplers (rank uniformity).
 - :mod:`hierlib.exact` -- exact posteriors: :math:`p(\\tau^2 \\mid y)` on a grid, complete and
   no pooling.

@@ -51,7 +51,8 @@ Power: a shift of the location by 0.05 sd in a single school (the hardest case) 
 probability :math:`\\Phi(0.05\\sqrt{N_{calls}} - z_{\\alpha/56}) = \\Phi(7.07 - 4.49) = 0.995`;
 5% too large or too small a spread with probability above 0.9999, and a variance drawn 5% too
 large or small (a scale error) with probability above 0.9999. Measured by
-``benchmarks/check_power.py`` (simulated draws through the same tests; 2026-12-03): false
+simulation (draws simulated with the law of a correct or a wrong update, through the same tests;
+2026-12-03): false
 alarms 0 in 2000 runs per update (each test's p-value uniform: rejection rates at 1% and 5%
 within their binomial error), power 1.000 (2000 of 2000) against each 5% error of
 :data:`POWER_CASES` but the single-school location shift, 0.9955 (1991 of 2000) against it.
@@ -152,7 +153,7 @@ POWER_CASES = {
     "tau2 5% too small": ("tau2", "scale", 1 / 1.05),
     "sd of log tau2 5% too large (Gamma shape)": ("tau2", "spread", 1.05),
 }
-"""The 5% errors whose detection rate the docstring states (see benchmarks/check_power.py)."""
+"""The 5% errors whose detection rate the docstring states (measured by simulation)."""
 
 _SIGNATURES = {
     "theta": "draw_theta(rng, mu, sigma2, tau2, n, ybar)",
@@ -1421,7 +1422,7 @@ def check_sampler(fn: Callable | None, prior=None, seed: Any = 0) -> CheckResult
     the batch means by chain: the calibrated form of :math:`\\hat R`). 15 tests, Bonferroni:
     the sampler fails when an adjusted p-value is below :data:`ALPHA` = 2e-4.
 
-    **False-alarm rate and power** (``benchmarks/check_power.py``, 2026-12-03, samplers with
+    **False-alarm rate and power** (measured by simulation, 2026-12-03, samplers with
     the law of the textbook sampler run through the same tests): 0 false alarms in 2000 runs
     of a correct sampler under each of the default prior and a semi-conjugate prior (the
     nominal rate is at most 2e-4; each test's rejection rate at 1% and 5% was within its

@@ -351,7 +351,7 @@ for name in ("mu", "sigma", "tau"):
 z = (tb_table["mean"] - compiled_table["mean"]) / np.hypot(
     tb_table["mcse_mean"], compiled_table["mcse_mean"]
 )
-assert (z.abs() < 4).all()  # a false alarm has probability below 2e-4
+assert (z.abs() < 4).all()  # the two runs agree within 4 combined Monte Carlo errors
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How much faster is the compiled sampler?
@@ -430,7 +430,7 @@ for name in ("mu", "sigma", "tau", "icc"):
 # %% tags=["check"]
 # Expected on HSB with the default prior: mu 12.64, sigma 6.26, tau 2.97. The
 # expected values are rounded to 0.01 (error <= 0.005); the Monte Carlo error of each mean is
-# mcse_mean, so allow 0.005 + 4 * mcse (a false alarm has probability < 1e-4 per check).
+# mcse_mean, so allow the rounding plus 4 Monte Carlo errors: 0.005 + 4 * mcse.
 expected = {"mu": 12.64, "sigma": 6.26, "tau": 2.97}
 for name, value in expected.items():
     tol = 0.005 + 4 * table.loc[name, "mcse_mean"]
