@@ -7,7 +7,8 @@ For instructors::
 
 Each ``*.ipynb`` in ``SUBMISSIONS/`` is executed in a fresh Jupyter kernel (nbclient) in a
 child process, cell by cell, with a time limit per cell (:data:`CELL_TIMEOUT`) and for the whole
-notebook (:data:`NOTEBOOK_TIMEOUT`); a cell that raises is recorded and the rest still run. Then,
+notebook (:data:`NOTEBOOK_TIMEOUT`); a cell that raises is recorded and the rest still run, a
+cell that runs past its limit is stopped and no later cell runs. Then,
 in the same kernel, the course's checks run on what the notebook defined: the four updates
 (``updates`` or ``draw_theta`` ... ``draw_tau2``) with :func:`hierlib.checks.check_update` under
 :data:`EXERCISE_PRIOR`, and ``my_gibbs`` with :func:`hierlib.checks.check_sampler`. A notebook
@@ -45,7 +46,9 @@ EXERCISE_PRIOR = SemiConjugate(mu0=10, g20=4, eta0=4, t20=9, nu0=10, s20=36)
 CELL_TIMEOUT = 120
 """Seconds one cell of a submission may run."""
 NOTEBOOK_TIMEOUT = 600
-"""Seconds a whole submission may run (its cells, then the checks)."""
+"""Seconds a whole submission's cells may run."""
+GRADING_TIMEOUT = 420
+"""Seconds the checks may take in the submission's kernel (their own budgets add up to 360)."""
 CHECKS = ("theta", "sigma2", "mu", "tau2", "sampler")
 MARKER = "@@hierlib-grade@@"
 GRADING_CELL = f"""\
@@ -134,7 +137,7 @@ def grade_one(path: Path, cell_timeout: int = CELL_TIMEOUT,
                         row["notebook_message"] = f"cell {i + 1} raised {error}"
                 grading = nbformat.v4.new_code_cell(GRADING_CELL)
                 nb.cells.append(grading)
-                client.timeout = NOTEBOOK_TIMEOUT
+                client.timeout = GRADING_TIMEOUT
                 client.execute_cell(grading, len(nb.cells) - 1)
         except DeadKernelError:
             return row | {"notebook": "failed to run", "seconds": _since(start),
@@ -162,7 +165,7 @@ def _since(start: float) -> float:
 
 def _grade_in_child(path: Path, cell_timeout: int, notebook_timeout: int) -> dict[str, Any]:
     """:func:`grade_one` in a child process (its own session: the kernel goes with it), killed
-    if it outlives the notebook's limit by a minute."""
+    if it outlives the notebook's limit and the checks' (:data:`GRADING_TIMEOUT`) by a minute."""
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "row.json"
         cmd = [sys.executable, "-m", "hierlib.grade", "--one", str(path), "--row", str(result),
@@ -171,12 +174,12 @@ def _grade_in_child(path: Path, cell_timeout: int, notebook_timeout: int) -> dic
         proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
         try:
-            _, err = proc.communicate(timeout=notebook_timeout + 60)
+            _, err = proc.communicate(timeout=notebook_timeout + GRADING_TIMEOUT + 60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             return {"student": path.stem, "notebook": "timed out", "seconds": _since(start),
-                    "notebook_message": f"killed after {notebook_timeout + 60} s"}  # fmt: skip
+                    "notebook_message": f"killed after {_since(start):.0f} s"}  # fmt: skip
         if result.is_file():
             return json.loads(result.read_text())
         last = (err or "no result").strip().splitlines()[-1][:300]
@@ -215,7 +218,8 @@ def grade_folder(folder: Path, out: Path, cell_timeout: int = CELL_TIMEOUT,
 
 
 def report_html(rows: list[dict[str, Any]]) -> str:
-    """A short HTML table: one row per student, one cell per check (hover for the message)."""
+    """A short HTML table: one row per student, one cell per check (what is off written in it,
+    the whole message on hover)."""
     colour = {"passed": "#d9f2d9", "wrong": "#f9d6d5", "error": "#f9e3c6",
               "not written": "#eeeeee", "not run": "#eeeeee"}  # fmt: skip
     head = "".join(f"<th>{c}</th>" for c in ("student", "notebook", "passed", *CHECKS))
@@ -228,10 +232,11 @@ def report_html(rows: list[dict[str, Any]]) -> str:
                  f"<td>{r['passed']} / {len(CHECKS)}</td>"]  # fmt: skip
         for c in CHECKS:
             status, message = str(r.get(c, "not run")), str(r.get(f"{c}_message", ""))
+            shown = "" if status == "passed" else message[:200]  # the rest on hover
             cells.append(
                 f'<td style="background:{colour.get(status, "#ffffff")}" '
                 f'title="{html.escape(message)}">{html.escape(status)}<br><small>'
-                f"{html.escape(message[:160])}</small></td>"
+                f"{html.escape(shown)}</small></td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"""<!doctype html>

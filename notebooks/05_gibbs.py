@@ -770,7 +770,7 @@ for name in tau_priors:  # the Gibbs draws follow each exact marginal
 # second, stronger prior) and compares the draws with the exact full conditional; when they
 # differ it says how, and names the slip where it recognises one.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 PRIOR = priors.SemiConjugate(mu0=10, g20=4, eta0=4, t20=9, nu0=10, s20=36)
 # Put your functions into `updates` (e.g. updates["mu"] = draw_mu) and define my_gibbs.
 updates = {"theta": None, "sigma2": None, "mu": None, "tau2": None}  # none written yet
@@ -837,7 +837,7 @@ def my_gibbs(stats, n_sweeps, rng):  # noqa: F811 - replaces the placeholder abo
     return kept
 
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 sampler_result = checks.check_sampler(my_gibbs, prior=PRIOR, seed=SEED)
 print(("✓ " if sampler_result.passed else "✗ ") + sampler_result.message)
 
