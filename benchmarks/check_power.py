@@ -141,9 +141,10 @@ def measure_samplers(sims: int, power_sims: int, seed: int = 2, block: int = 100
     stats, c = checks.SAMPLER_STATS, checks.N_CHAINS
     print(f"check_sampler: {c} chains x {checks.N_SWEEPS} sweeps ({checks.N_WARMUP} dropped)")
     rows = [(None, "default", priors.Default(), sims), (None, "semi-conjugate", SEMI, sims)]
-    rows += [(mk, "default", priors.Default(), power_sims) for mk in (
-        "tau2 shape m/2", "tau2 10% too large", "tau2 5% too large", "mu variance tau2/(m-1)", "mu never moves",
-        "sigma instead of sigma2", "columns (sigma2, mu, tau2)")]  # fmt: skip
+    mistakes = ("tau2 shape m/2", "tau2 10% too large", "tau2 5% too large",
+                "mu variance tau2/(m-1)", "mu never moves", "sigma instead of sigma2",
+                "columns (sigma2, mu, tau2)")  # fmt: skip
+    rows += [(mk, "default", priors.Default(), power_sims) for mk in mistakes]
     for mistake, label, prior, n_sims in rows:
         target = checks._marginals(prior)
         t0 = time.process_time()
