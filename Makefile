@@ -85,17 +85,17 @@ site: setup
 instructor: setup
 	$(BIN)/python tools/build_site.py --edition instructor --out $(INSTRUCTOR)
 
-# Editions (tools/editions.py), from the committed notebooks: build/student/ (+ student.zip),
-# build/handouts/*.pdf; `make decks` renders the instructor decks and reports any slide taller
-# than 1280x720.
+# Editions, from the committed notebooks: build/student/ (+ student.zip) by
+# tools/student_edition.py, build/handouts/*.pdf by tools/handouts.py; `make decks` renders the
+# instructor decks and reports any slide taller than 1280x720 (tools/decks.py).
 student: setup
-	$(BIN)/python tools/editions.py student
+	$(BIN)/python tools/student_edition.py
 
 handouts: setup chromium
-	$(BIN)/python tools/editions.py handouts
+	$(BIN)/python tools/handouts.py
 
 decks: instructor chromium
-	$(BIN)/python tools/editions.py decks --site $(INSTRUCTOR)
+	$(BIN)/python tools/decks.py --site $(INSTRUCTOR)
 
 # Grading (README "Grading exercise 05"): each submitted notebook runs in a fresh kernel with a
 # time limit, then the checks run on its updates and sampler; grades.csv and report.html in GRADES.
@@ -144,7 +144,7 @@ bench-peers: $(PEERS)/.installed
 
 # The lower-bounds job: hierlib built as a wheel, installed outside the repository into
 # build/lower-venv with the oldest supported versions (requirements-lower.txt), and its unit
-# tests run from there (`--library-only`: no notebooks, editions or browser), so that the data
+# tests run from there (`--library-only`: not tests/course/ or the notebooks), so that the data
 # are loaded from the installed package.
 LOWER := build/lower-venv
 test-lower:

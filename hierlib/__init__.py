@@ -11,6 +11,16 @@ Each module maps to one idea of the lecture:
   intraclass correlation, and a seeded simulator of the two-level model.
 - :mod:`hierlib.reml` -- REML/ML fits of the random-intercept model (statsmodels ``MixedLM``)
   and the closed-form profile likelihood of the between-group variance.
+- :mod:`hierlib.priors` -- the priors of both models (the lecture's default, flat on tau,
+  half-Cauchy, semi-conjugate, unequal variances), as Gamma pseudo-counts for the samplers.
+- :mod:`hierlib.gibbs` -- the Gibbs samplers of model 1 (three parameterisations) and model
+  2 (unequal variances), and the :class:`~hierlib.gibbs.Posterior` they return. Built in
+  :mod:`hierlib.samplers`: one module per model (``hierarchical_normal``,
+  ``unequal_variances``: its prepare step, its sweeps, its posterior) over one shared chain
+  machinery (``_chains``: streams, threads, memory guard, warm-up, progress); that package
+  says how a new model plugs in.
+- :mod:`hierlib.conditionals` -- the full conditionals of both models, derived, as the
+  distributions the sweeps draw from.
 - :mod:`hierlib.diagnostics` -- MCMC diagnostics (ArviZ): summary table with ESS and R-hat,
   ESS per second, labelled trace/rank/autocorrelation plots.
 - :mod:`hierlib.textbook` -- the Gibbs sampler of model 1 as twenty readable lines of numpy
@@ -27,10 +37,21 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.propriety` -- why the reference prior on tau^2 gives an improper posterior.
 - :mod:`hierlib.posterior` -- reading a posterior: sd and ICC draws, credible intervals,
   Bayes vs REML and prior-sensitivity tables, checking a derived full conditional.
+- :mod:`hierlib.shrinkage` -- posterior means pulled towards the overall mean, more for small
+  schools; empirical Bayes.
+- :mod:`hierlib.ranking` -- the posterior distribution of each school's rank.
 - :mod:`hierlib.unequal` -- unequal variances: the t-like marginal, shrinkage of variances
   and of means.
 - :mod:`hierlib.comparisons` -- all pairs of schools: raw tests vs the hierarchical model
   ("avoids multiple testing").
+- :mod:`hierlib.versions` -- the package versions each notebook prints last.
+
+Below them, imported by the modules above and never importing them back: ``_validate`` (the
+input checks: the bottom, importing no other hierlib module), ``_pointwise`` (each
+observation's mean, variance and log density under a posterior's draws: below both the
+samplers and :mod:`hierlib.predictive`), ``_arviz`` (ArviZ, imported on first use),
+``_guard`` (running a student's function under a time limit with its prints hidden and the
+global random state restored: below :mod:`hierlib.checks`).
 """
 
 __version__ = "0.1.0"

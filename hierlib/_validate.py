@@ -6,12 +6,16 @@ wrong length, improper prior for these data) raises ``ValueError``; the wrong *k
 numbers, ``None`` for a required array) raises ``TypeError``. Every message starts with or
 contains the argument's name and says what to pass instead. Results that overflow or lose
 every digit are refused by :func:`finite_result` instead of being returned as inf or NaN.
+
+This module is the bottom of hierlib: it imports no other hierlib module, so every module may
+import it. A check of a hierlib class lives next to the class and calls :func:`require_type`
+(``hierlib.data.require_stats`` for a ``GroupStats``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -198,34 +202,65 @@ RESCALE_HINT = "rescale y (e.g. subtract its mean and divide by its sd) and tran
 """What :func:`finite_result` suggests when a computation on ``y`` overflows."""
 
 
-def require_type(value: Any, expected: type | tuple[type, ...], name: str, how: str = "") -> Any:
-    """Return ``value`` if it is an instance of ``expected``, else ``TypeError`` naming
-    ``name``, the expected type(s) and (``how``) how to get one."""
+def _type_label(cls: type) -> str:
+    """``data.GroupStats``, ``matplotlib.axes.Axes``: a class as a reader imports it (the
+    ``hierlib.`` prefix and private modules left out)."""
+    parts = [p for p in cls.__module__.split(".") if not p.startswith("_")]
+    return ".".join([*parts[parts[:1] == ["hierlib"] :], cls.__name__])
+
+
+def require_type(
+    value: Any,
+    expected: type | tuple[type, ...],
+    name: str,
+    how: str = "",
+    *,
+    label: str | None = None,
+) -> Any:
+    """Return ``value`` if it is an instance of ``expected`` (a class, a tuple of classes or a
+    runtime-checkable protocol such as :class:`HasDraws`), else a ``TypeError`` naming
+    ``name``, the type expected (``label``, default the class as imported, e.g.
+    ``data.GroupStats``) and (``how``) how to get one: the one wording of every wrong-kind
+    error in hierlib."""
     if not isinstance(value, expected):
         types = expected if isinstance(expected, tuple) else (expected,)
-        names = " or ".join(f"{t.__module__.replace('hierlib.', '')}.{t.__name__}" for t in types)
+        label = label or " or ".join(_type_label(t) for t in types)
+        article = "an" if label[:1].lower() in "aeiou" else "a"
         tail = f" ({how})" if how else ""
-        raise TypeError(f"{name} must be a {names}{tail}; got {_kind_name(value)}")
+        raise TypeError(f"{name} must be {article} {label}{tail}; got {_kind_name(value)}")
     return value
 
 
+def require_mapping(value: Any, name: str, what: str) -> Mapping:
+    """``value`` if it is a non-empty mapping, else a ``TypeError`` (not a mapping) or a
+    ``ValueError`` (empty) naming ``name``; ``what`` says what to pass, e.g. ``"one posterior
+    per prior, e.g. {'flat': post}"``."""
+    require_type(value, Mapping, name, what, label="dict")
+    if not value:
+        raise ValueError(f"{name} is empty: give {what}")
+    return value
+
+
+@runtime_checkable
+class HasDraws(Protocol):
+    """What every posterior of the course has (``hierlib.gibbs.Posterior``, the exact
+    posteriors of ``hierlib.exact``): a ``draws`` mapping of names to arrays."""
+
+    draws: Mapping[str, Any]
+
+
 def require_draws(post: Any, name: str = "post", keys: Iterable[str] = ()) -> Any:
-    """``TypeError`` unless ``post`` has a ``draws`` mapping (a sampler's posterior), and
-    ``ValueError`` naming the missing ``keys``."""
-    draws = getattr(post, "draws", None)
-    if not isinstance(draws, Mapping):
+    """``TypeError`` unless ``post`` is a sampler's posterior (:class:`HasDraws`: an object
+    with a ``draws`` mapping), and ``ValueError`` naming the missing ``keys``."""
+    require_type(post, HasDraws, name, _POSTERIOR_HOW, label="gibbs.Posterior")
+    if not isinstance(post.draws, Mapping):
         raise TypeError(
-            f"{name} must be a posterior from hierlib.gibbs (an object with a .draws mapping); "
-            f"got {_kind_name(post)}"
+            f"{name}.draws must be a mapping of names to draws; got {_kind_name(post.draws)}"
         )
-    missing = [k for k in keys if k not in draws]
+    missing = [k for k in keys if k not in post.draws]
     if missing:
         raise ValueError(f"{name} has no draws of {', '.join(missing)}")
     return post
 
 
-def require_stats(stats: Any, name: str = "stats") -> Any:
-    """``TypeError`` unless ``stats`` is a :class:`hierlib.data.GroupStats`."""
-    from hierlib.data import GroupStats
-
-    return require_type(stats, GroupStats, name, "build one with data.group_stats(y, groups)")
+_POSTERIOR_HOW = "from gibbs.hierarchical_normal, gibbs.unequal_variances or hierlib.exact"

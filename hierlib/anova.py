@@ -28,8 +28,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 
-from hierlib._validate import RESCALE_HINT, at_least_groups, finite_result, require_stats
-from hierlib.data import GroupStats, group_stats
+from hierlib._validate import RESCALE_HINT, at_least_groups, finite_result, require_type
+from hierlib.data import GroupStats, group_stats, require_stats
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -184,10 +184,10 @@ def plot_f_test(result: OneWayAnova, ax: Axes | None = None) -> Axes:
     Shades the upper 5% (the rejection region) so the distance of the observed F from it is
     visible. Returns the Axes.
     """
-    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+    require_type(result, OneWayAnova, "result", "from anova.one_way_anova(y, groups)")
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     dist = sps.f(result.df_between, result.df_within)
     crit = float(dist.isf(0.05))
     hi = max(result.f * 1.1, dist.isf(1e-4))
@@ -211,10 +211,9 @@ def plot_two_extremes(stats: GroupStats, ax: Axes | None = None, unit: str = "po
     bars (schools ordered by mean), against the single pooled mean
     :math:`\\hat\\theta_j = \\bar y` for all. Returns the Axes.
     """
-    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     res = anova_from_stats(stats)
     order = np.argsort(stats.ybar, kind="stable")
     half = sps.norm.ppf(0.975) * np.sqrt(res.ms_within / stats.n[order])

@@ -15,15 +15,15 @@ Yajima 2012, "Why we (usually) don't have to worry about multiple comparisons").
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from hierlib._validate import RESCALE_HINT, as_real_array, finite_result, require_stats
-from hierlib.data import GroupStats
+from hierlib._validate import RESCALE_HINT, as_real_array, finite_result
+from hierlib.data import GroupStats, require_stats
+from hierlib.plots import new_axes
 
 
 def _check_level(level: float) -> float:
@@ -110,8 +110,7 @@ def plot_claims(
     title : str
         What to see.
     """
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     x = np.arange(len(table.index))
     width = 0.38
     for k, column in enumerate(table.columns):

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib.data import GroupStats
+from hierlib.data import GroupStats, require_stats
 
 FloatArray = NDArray[np.float64]
 
@@ -94,6 +94,7 @@ def theta_centered(s: GroupStats, mu: float, sigma2: float, tau2: float) -> Norm
 
     (precisions add; the mean is the precision-weighted average -- the shrinkage formula).
     """
+    require_stats(s, "s")
     prec = s.n / sigma2 + 1.0 / tau2
     return Normal((s.n * s.ybar / sigma2 + mu / tau2) / prec, 1.0 / prec)
 
@@ -130,6 +131,7 @@ def sigma_precision(
 
     default prior: Gamma(n/2, S/2); Hoff: Gamma((ν0+n)/2, (ν0σ0²+S)/2).
     """
+    require_stats(s, "s")
     th = np.asarray(theta, dtype=float)
     ss = float(np.sum(s.ss + s.n * (s.ybar - th) ** 2))
     return Gamma(a_sigma + s.n_total / 2, b_sigma + ss / 2)
@@ -184,6 +186,7 @@ def delta_offset(s: GroupStats, mu: float, sigma2: float, tau2: float) -> Normal
         \\propto N\\Big(\\frac{n_j(\\bar y_j-\\mu)/\\sigma^2}{n_j/\\sigma^2+1/\\tau^2},
                        \\frac{1}{n_j/\\sigma^2+1/\\tau^2}\\Big).
     """
+    require_stats(s, "s")
     prec = s.n / sigma2 + 1.0 / tau2
     return Normal(s.n * (s.ybar - mu) / sigma2 / prec, 1.0 / prec)
 
@@ -203,6 +206,7 @@ def mu_offset(
     When the data are informative, :math:`\\mu` and :math:`\\delta` are strongly (negatively)
     correlated a posteriori and this Gibbs step moves slowly: the lecture's "very poor mixing".
     """
+    require_stats(s, "s")
     d = np.asarray(delta, dtype=float)
     prec = s.n_total / sigma2 + mu_prec0
     return Normal((float(s.n @ (s.ybar - d)) / sigma2 + mu_prec0 * mu0) / prec, 1.0 / prec)
@@ -255,6 +259,7 @@ def theta_unequal(s: GroupStats, mu: float, sigma2_j: ArrayLike, tau2: float) ->
         N\\Big(\\frac{n_j\\bar y_j/\\sigma_j^2 + \\mu/\\tau^2}{n_j/\\sigma_j^2+1/\\tau^2},
                \\frac{1}{n_j/\\sigma_j^2+1/\\tau^2}\\Big)
     """
+    require_stats(s, "s")
     s2 = np.asarray(sigma2_j, dtype=float)
     prec = s.n / s2 + 1.0 / tau2
     return Normal((s.n * s.ybar / s2 + mu / tau2) / prec, 1.0 / prec)
@@ -273,6 +278,7 @@ def sigma_j_precision(s: GroupStats, theta: ArrayLike, nu0: float, sigma02: floa
 
     (the slides drop the 1/2 of the rate).
     """
+    require_stats(s, "s")
     th = np.asarray(theta, dtype=float)
     return Gamma((nu0 + s.n) / 2, (nu0 * sigma02 + s.ss + s.n * (s.ybar - th) ** 2) / 2)
 

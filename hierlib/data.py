@@ -10,12 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import RESCALE_HINT, as_finite_1d, as_labels, finite_result, same_length
+from hierlib._validate import (
+    RESCALE_HINT,
+    as_finite_1d,
+    as_labels,
+    finite_result,
+    require_type,
+    same_length,
+)
 
 
 def _data_dir() -> Path:
@@ -189,6 +197,30 @@ class GroupStats:
                 f"{what} needs at least {k} members per group; group(s) {names}{more} have fewer"
             )
 
+    def standardised(self) -> tuple[float, float, GroupStats]:
+        """The statistics of :math:`z = (y - c)/u`, :math:`c` the grand mean and :math:`u`
+        the sd of ``y`` (divisor :math:`n`), from the statistics alone:
+
+        .. math::
+            u^2 = \\frac1n\\Big(\\sum_j SS_j + \\sum_j n_j(\\bar y_j - c)^2\\Big), \\quad
+            \\bar z_j = (\\bar y_j - c)/u, \\quad SS_j^{(z)} = SS_j/u^2 .
+
+        For computations that stay inside floating point only in sd units (the exact
+        marginal of :math:`\\tau^2`, a REML refit). Returns ``(c, u, stats of z)``.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` has no spread, or one beyond floating point (:math:`u` is 0 or inf).
+        """
+        centre = self.grand_mean
+        total = float(self.ss.sum() + np.sum(self.n * (self.ybar - centre) ** 2))
+        unit = float(np.sqrt(total / self.n_total))
+        if not np.isfinite(unit) or unit <= 0:
+            raise ValueError(f"y has no spread on a floating-point scale: {RESCALE_HINT}")
+        z = GroupStats(self.labels, self.n, (self.ybar - centre) / unit, self.ss / unit**2)
+        return centre, unit, z
+
     def to_frame(self) -> pd.DataFrame:
         """The statistics as a DataFrame indexed by group label (``s2`` is NaN-free only
         when every group has two members or more, so it is left out here)."""
@@ -196,6 +228,11 @@ class GroupStats:
             {"n": self.n, "ybar": self.ybar, "ss": self.ss},
             index=pd.Index(self.labels, name="group"),
         )
+
+
+def require_stats(stats: Any, name: str = "stats") -> GroupStats:
+    """``stats`` if it is a :class:`GroupStats`, else a ``TypeError`` naming ``name``."""
+    return require_type(stats, GroupStats, name, "build one with data.group_stats(y, groups)")
 
 
 def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:
@@ -225,6 +262,17 @@ def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:
         If ``y`` or ``groups`` is the wrong kind of object (a DataFrame, None, complex
         numbers, labels of mixed kinds).
     """
+    return _stats_and_rows(y, groups)[0]
+
+
+def _stats_and_rows(
+    y: ArrayLike, groups: ArrayLike
+) -> tuple[GroupStats, NDArray[np.float64], NDArray[np.intp]]:
+    """:func:`group_stats` of ``(y, groups)``, and the rows as checked on the way: ``y`` as a
+    float array (not a copy) and each row's group as an index into ``labels``.
+
+    For the samplers and the exact pooling posteriors, which keep the rows for the pointwise
+    log-likelihood: the labels are checked and sorted once, here."""
     y_arr = as_finite_1d(y, "y")
     g_arr = as_labels(groups)
     same_length(y=y_arr, groups=g_arr)
@@ -235,7 +283,7 @@ def group_stats(y: ArrayLike, groups: ArrayLike) -> GroupStats:
         ss = np.bincount(idx, weights=(y_arr - ybar[idx]) ** 2)
     finite_result(ybar, "a group mean of y", RESCALE_HINT)
     finite_result(ss, "a within-group sum of squares of y", RESCALE_HINT)
-    return GroupStats(labels=labels, n=n, ybar=ybar, ss=ss)
+    return GroupStats(labels=labels, n=n, ybar=ybar, ss=ss), y_arr, idx
 
 
 def subsample_groups(

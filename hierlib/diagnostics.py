@@ -21,13 +21,14 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.axes import Axes
 
 from hierlib._arviz import az
+from hierlib._validate import require_mapping
+from hierlib.plots import new_axes
 
 __all__ = [
     "to_inference_data",
@@ -287,6 +288,9 @@ def ess_per_second(
     return (diag[f"ess_{method}"] / seconds).rename(f"ess_{method}_per_s")
 
 
+_POSTS_WHAT = "one posterior per sampler, e.g. {'centered': post_c, 'offset': post_o}"
+
+
 def ess_table(
     posts: Mapping[str, Any],
     var_names: Sequence[str],
@@ -310,8 +314,7 @@ def ess_table(
         One row per sampler; a ``seconds`` column, then ``ess_bulk[<name>]`` and
         ``ess_per_s[<name>]`` for each quantity.
     """
-    if not posts:
-        raise ValueError("posts is empty: give at least one posterior to compare")
+    require_mapping(posts, "posts", _POSTS_WHAT)
     rows = {}
     for label, post in posts.items():
         seconds = _elapsed(post, None if elapsed is None else elapsed.get(label))
@@ -471,10 +474,8 @@ def plot_autocorr_compare(
     -------
     matplotlib.axes.Axes
     """
-    if not posts:
-        raise ValueError("posts is empty: give at least one posterior to compare")
-    if ax is None:
-        _, ax = plt.subplots()
+    require_mapping(posts, "posts", _POSTS_WHAT)
+    ax = new_axes(ax)
     lags = np.arange(int(max_lag) + 1)
     for label, post in posts.items():
         idata = to_inference_data(post)

@@ -35,8 +35,10 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import RESCALE_HINT, positive_int
-from hierlib.data import GroupStats, group_stats
+from hierlib.data import GroupStats, _stats_and_rows, group_stats
 from hierlib.priors import Default, HalfCauchy, SemiConjugate
+from hierlib.samplers._chains import chain_rngs  # the samplers' streams, one per chain
+from hierlib.samplers._posterior import Posterior
 
 _DROP = 30.0  # log-density units below the maximum treated as zero on a grid
 _MAX_WIDEN = 6  # bound on the loop that widens the sigma^2 grid
@@ -175,18 +177,11 @@ def marginal_tau2(
 
 
 def _standardised(stats: GroupStats, prior: Any) -> tuple[float, float, GroupStats, Any]:
-    """The statistics of :math:`(y - c)/u` (:math:`c` the grand mean, :math:`u` the sd of
-    y) and the same prior on that scale: :math:`\\tau/u` is half-Cauchy(0, A/u); a
-    semi-conjugate prior's mean and variances are shifted and scaled the same way; the flat
-    and :math:`p(\\tau) \\propto 1` priors do not change."""
-    centre = float(stats.grand_mean)
-    total = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - centre) ** 2))
-    unit = float(np.sqrt(total / stats.n_total))
-    if not np.isfinite(unit) or unit <= 0:
-        raise ValueError(f"y has no spread on a floating-point scale: {RESCALE_HINT}")
-    std = GroupStats(
-        labels=stats.labels, n=stats.n, ybar=(stats.ybar - centre) / unit, ss=stats.ss / unit**2
-    )
+    """The statistics of :math:`(y - c)/u` (:meth:`GroupStats.standardised`: :math:`c` the
+    grand mean, :math:`u` the sd of y) and the same prior on that scale: :math:`\\tau/u` is
+    half-Cauchy(0, A/u); a semi-conjugate prior's mean and variances are shifted and scaled
+    the same way; the flat and :math:`p(\\tau) \\propto 1` priors do not change."""
+    centre, unit, std = stats.standardised()
     if isinstance(prior, HalfCauchy):
         given = prior.mu0 is not None, prior.nu0 is not None
         prior = HalfCauchy(
@@ -207,8 +202,6 @@ def _standardised(stats: GroupStats, prior: Any) -> tuple[float, float, GroupSta
 
 # ------------------------------------------------------------------- the pooling extremes
 def _pooling_posterior(stats, draws, theta_mean, theta_sd, model, seed, keep_theta: bool):
-    from hierlib.gibbs import Posterior
-
     return Posterior(
         draws=draws,
         groups=stats.labels,
@@ -250,7 +243,7 @@ def complete_pooling(
         ``draws["mu"]`` and ``draws["sigma2"]``, shape (chains, draws); ``model =
         "complete_pooling"``.
     """
-    stats = group_stats(y, groups)
+    stats, y_arr, obs_group = _stats_and_rows(y, groups)
     n_draws, n_chains = positive_int(n_draws, "n_draws"), positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
     n = stats.n_total
@@ -260,11 +253,9 @@ def complete_pooling(
     ss = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - grand) ** 2))
     if ss <= 0:
         raise ValueError("complete pooling needs spread: all values of y are equal")
-    from hierlib.gibbs import _chain_rngs  # the samplers' streams (lazy: numba is heavy)
-
     mu = np.empty((n_chains, n_draws))
     sigma2 = np.empty((n_chains, n_draws))
-    for c, rng in enumerate(_chain_rngs(seed, n_chains)):
+    for c, rng in enumerate(chain_rngs(seed, n_chains)):
         sigma2[c] = _sigma2_draws(rng, ss, n - 1, n_draws)
         mu[c] = grand + np.sqrt(sigma2[c] / n) * rng.standard_normal(n_draws)
     means = np.full(stats.m, float(mu.mean()))
@@ -272,7 +263,8 @@ def complete_pooling(
         stats, {"mu": mu, "sigma2": sigma2}, means, np.full(stats.m, float(mu.std())),
         "complete_pooling", seed, keep_theta=False,
     )  # fmt: skip
-    return _with_rows(post, y, groups)
+    post.y, post.obs_group = y_arr.copy(), obs_group  # for the pointwise groups
+    return post
 
 
 def no_pooling(
@@ -291,7 +283,7 @@ def no_pooling(
         ``draws["theta"]`` (chains, draws, m) and ``draws["sigma2"]``; ``model =
         "no_pooling"``.
     """
-    stats = group_stats(y, groups)
+    stats, y_arr, obs_group = _stats_and_rows(y, groups)
     n_draws, n_chains = positive_int(n_draws, "n_draws"), positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
     df = stats.n_total - stats.m
@@ -299,11 +291,9 @@ def no_pooling(
         raise ValueError(
             "no pooling needs within-group spread in y: some group with two different values"
         )
-    from hierlib.gibbs import _chain_rngs  # the samplers' streams (lazy: numba is heavy)
-
     sigma2 = np.empty((n_chains, n_draws))
     theta = np.empty((n_chains, n_draws, stats.m))
-    for c, rng in enumerate(_chain_rngs(seed, n_chains)):
+    for c, rng in enumerate(chain_rngs(seed, n_chains)):
         sigma2[c] = _sigma2_draws(rng, float(stats.ss.sum()), df, n_draws)
         z = rng.standard_normal((n_draws, stats.m))
         theta[c] = stats.ybar + np.sqrt(sigma2[c][:, None] / stats.n) * z
@@ -311,14 +301,7 @@ def no_pooling(
         stats, {"sigma2": sigma2, "theta": theta}, theta.mean(axis=(0, 1)),
         theta.std(axis=(0, 1)), "no_pooling", seed, keep_theta=True,
     )  # fmt: skip
-    return _with_rows(post, y, groups)
-
-
-def _with_rows(post, y, groups):
-    """Attach the observations (for the pointwise groups of ``to_arviz``)."""
-    from hierlib.gibbs import _observation_rows
-
-    post.y, post.obs_group = _observation_rows(y, groups, post.stats)
+    post.y, post.obs_group = y_arr.copy(), obs_group  # for the pointwise groups
     return post
 
 
@@ -335,10 +318,9 @@ def plot_tau_posteriors(
 
     Returns the matplotlib Axes.
     """
-    import matplotlib.pyplot as plt
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4.8))
+    ax = new_axes(ax, (10, 4.8))
     quantiles = [_tau_quantiles(tab, (0.001, 0.995)) for tab in tables.values()]
     hi = 1.1 * max(q[1] for q in quantiles)
     lo = 0.9 * min(q[0] for q in quantiles)

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, require_stats
-from hierlib.data import GroupStats, group_stats
+from hierlib._validate import as_finite_1d
+from hierlib.data import GroupStats, group_stats, require_stats
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,11 +69,9 @@ def standard_errors(stats: GroupStats, pooled: bool = True) -> NDArray[np.float6
 
 
 def _new_axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-        _, ax = plt.subplots()
-    return ax
+    return new_axes(ax)
 
 
 def plot_means_vs_size(

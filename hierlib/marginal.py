@@ -33,9 +33,9 @@ from hierlib._validate import (
     finite_result,
     finite_scalar,
     nonnegative,
-    require_stats,
+    require_type,
 )
-from hierlib.data import GroupStats, group_stats
+from hierlib.data import GroupStats, group_stats, require_stats
 from hierlib.explore import plot_within_spread
 
 if TYPE_CHECKING:
@@ -374,11 +374,11 @@ def plot_covariance(cov: BlockCompoundSymmetry, ax: Axes | None = None) -> Axes:
     Shows the block compound symmetry: :math:`\\tau^2 + \\sigma^2` on the diagonal,
     :math:`\\tau^2` within a group, 0 across groups; group boundaries are drawn as lines.
     """
-    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+    require_type(cov, BlockCompoundSymmetry, "cov", "from marginal.marginal_cov(...)")
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
     dense = cov.to_dense()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 5.5))
+    ax = new_axes(ax, (7.5, 5.5))
     im = ax.imshow(dense, cmap="Blues", vmin=0, interpolation="nearest")
     ax.figure.colorbar(im, ax=ax, label="Cov$(Y_a, Y_b)$ (points$^2$)")
     edges = np.cumsum(cov.sizes)[:-1] - 0.5
@@ -415,11 +415,10 @@ def plot_correlation_check(
     observed : float, optional
         The same statistic on the real data (dashed line).
     """
-    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
     r_arr = as_finite_1d(r, "r")
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     ax.hist(r_arr, bins=30, color="C0", alpha=0.7,
             label=f"{r_arr.size} simulated data sets (mean {r_arr.mean():.3f})")  # fmt: skip
     ax.axvline(rho, color="C3", lw=2.5, label=f"ICC $\\tau^2/(\\tau^2+\\sigma^2)$ = {rho:.3f}")

@@ -8,6 +8,8 @@ from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 
+from hierlib._validate import require_type
+
 COLORBLIND = ["#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC",
               "#CA9161", "#FBAFE4", "#949494", "#ECE133", "#56B4E9"]  # fmt: skip
 """seaborn's ``colorblind`` palette (the colour cycle of every course figure)."""
@@ -86,11 +88,20 @@ def use_course_style() -> None:
     mpl.rcParams.update(COURSE_RC)
 
 
-def new_axes(ax: Axes | None) -> Axes:
-    """Return ``ax``, or the axes of a new figure in the course size when ``ax`` is None."""
+def new_axes(
+    ax: Axes | None, figsize: tuple[float, float] | None = None, *, name: str = "ax"
+) -> Axes:
+    """Return ``ax``, or the axes of a new figure (the course size, or ``figsize`` inches)
+    when ``ax`` is None: what every plot helper of hierlib draws on. Anything else (a dict,
+    a list, a figure) is a ``TypeError`` naming ``name``."""
     if ax is None:
-        _, ax = plt.subplots()
-    return ax
+        _, ax = plt.subplots(figsize=figsize)
+        return ax
+    return require_type(ax, Axes, name, AXES_HOW)
+
+
+AXES_HOW = "e.g. fig, ax = plt.subplots(); or None for a new figure"
+"""How to get the axes a plot helper takes (the ``TypeError`` of :func:`new_axes`)."""
 
 
 def finish_axes(
@@ -104,6 +115,7 @@ def finish_axes(
 
     ``legend`` is a matplotlib location (``"upper left"``, ...) or None for no legend.
     """
+    require_type(ax, Axes, "ax", AXES_HOW)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

@@ -34,7 +34,9 @@ from hierlib._validate import (
     as_real_array,
     finite_result,
     require_draws,
+    require_mapping,
 )
+from hierlib.plots import new_axes
 
 PARAMETERS = ("mu", "sigma", "tau", "icc")
 """The quantities the lecture summarises, in the order tables show them."""
@@ -268,6 +270,15 @@ def bayes_vs_reml(
     return out
 
 
+def _posteriors(posts: Any) -> Mapping[str, HasDraws]:
+    """``posts``, checked: a non-empty mapping of prior name -> posterior (``TypeError`` naming
+    ``posts[name]`` for an entry that is not a posterior)."""
+    require_mapping(posts, "posts", "one posterior per prior, e.g. {'flat': post}")
+    for prior, post in posts.items():
+        require_draws(post, f"posts[{prior!r}]")
+    return posts
+
+
 def prior_sensitivity(
     posts: Mapping[str, HasDraws], names: Sequence[str] = PARAMETERS, prob: float = 0.95
 ) -> pd.DataFrame:
@@ -288,11 +299,9 @@ def prior_sensitivity(
         Index: readable labels of ``names``; columns a two-level index
         ``(prior name, mean | lower | upper)``.
     """
-    if not posts:
-        raise ValueError("posts is empty; give at least one posterior")
     tables = {
         prior: interval_table(derived_draws(post), names, prob)[["mean", "lower", "upper"]]
-        for prior, post in posts.items()
+        for prior, post in _posteriors(posts).items()
     }
     out = pd.concat(tables, axis=1)
     out.index = [LABELS.get(k, k) for k in out.index]
@@ -408,12 +417,9 @@ def plot_by_prior(
     posts: Mapping[str, HasDraws], name: str, ax: Axes | None = None, bins: int = 60
 ) -> Axes:
     """Posterior histograms of one quantity under several priors, overlaid as outlines."""
-    if not posts:
-        raise ValueError("posts is empty; give at least one posterior")
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     styles = ("-", "--", "-.", ":")
-    for k, (prior, post) in enumerate(posts.items()):
+    for k, (prior, post) in enumerate(_posteriors(posts).items()):
         x = derived_draws(post)[name].ravel()
         ax.hist(x, bins=bins, density=True, histtype="step", lw=2.2, color=f"C{k}",
                 ls=styles[k % len(styles)], label=f"{prior}: mean {_fmt(x.mean())}")  # fmt: skip

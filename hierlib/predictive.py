@@ -22,55 +22,22 @@ Bayesian workflow (BDA ch. 6-7) about the fits:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, as_labels, same_length
+from hierlib._pointwise import draw_index, normal_logpdf, observation_moments
+from hierlib._validate import as_finite_1d, as_labels, require_draws, require_type, same_length
 from hierlib.marginal import school_loglik  # a school with theta_j integrated out
-
-_LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-# ------------------------------------------------------------------- pointwise quantities
-def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
-    """Mean and variance of each observation given each kept draw, shape (chains, kept, n).
-
-    Model 1 and no pooling: :math:`(\\theta_j, \\sigma^2)`; model 2:
-    :math:`(\\theta_j, \\sigma_j^2)`; complete pooling: :math:`(\\mu, \\sigma^2)`.
-    """
-    idx = post.obs_group
-    d = post.draws
-    if "theta" in d and post.model != "complete_pooling":
-        if len(post.theta_groups) != len(post.groups):
-            raise ValueError(
-                "the pointwise groups need the theta draws of every group: sample with "
-                "keep_theta=None"
-            )
-        means = d["theta"][:, keep][..., idx]
-    else:
-        means = np.broadcast_to(d["mu"][:, keep, None], (post.n_chains, keep.size, idx.size))
-    if "sigma2_j" in d:
-        variances = d["sigma2_j"][:, keep][..., idx]
-    else:
-        variances = np.broadcast_to(d["sigma2"][:, keep, None], means.shape)
-    return means, variances
 
 
 def _log_mean_exp(ll: NDArray[np.float64]) -> float:
     """:math:`\\log \\frac1S \\sum_s e^{\\ell_s}`, computed without overflow."""
     top = ll.max()
     return float(top + np.log(np.mean(np.exp(ll - top))))
-
-
-def normal_logpdf(y: ArrayLike, mean: ArrayLike, var: ArrayLike) -> NDArray[np.float64]:
-    """:math:`\\log N(y; \\text{mean}, \\text{var}) = -\\tfrac12[\\log(2\\pi\\,\\text{var}) +
-    (y-\\text{mean})^2/\\text{var}]`, broadcast."""
-    v = np.asarray(var, dtype=np.float64)
-    return -0.5 * (_LOG_2PI + np.log(v) + (np.asarray(y) - mean) ** 2 / v)
 
 
 # -------------------------------------------------------------------------- PSIS-LOO
@@ -100,10 +67,17 @@ def loo(idata: Any):
     :func:`pareto_k_table`) instead of printing a warning."""
     from hierlib._arviz import az
 
+    _require_idata(idata, az)
     # independent draws (the exact posteriors of hierlib.exact): relative ESS is 1
     exact_draws = idata.posterior.attrs.get("parameterization") == "exact"
     reff = 1.0 if exact_draws else None
     return _quiet(lambda: az.loo(idata, pointwise=True, reff=reff))
+
+
+def _require_idata(idata: Any, az: Any) -> None:
+    """``TypeError`` naming ``idata`` unless it is an ``arviz.InferenceData``."""
+    how = "from post.to_arviz(log_likelihood=True, posterior_predictive=True)"
+    require_type(idata, az.InferenceData, "idata", how, label="arviz.InferenceData")
 
 
 def compare(idatas: dict[str, Any]):
@@ -231,6 +205,9 @@ def ppc(idata: Any, statistic: str | Callable = "sd of s_j^2") -> dict[str, Any]
         ``observed`` (float), ``replicated`` (ndarray, one per draw, chains pooled),
         ``p_value``.
     """
+    from hierlib._arviz import az
+
+    _require_idata(idata, az)
     school = np.asarray(idata.observed_data["school"].values)
     labels, obs_group = np.unique(school, return_inverse=True)
     y = idata.observed_data["y"].values
@@ -260,12 +237,10 @@ def ppc_new_variances(
     :math:`y^{rep}_{ij} \\sim N(\\theta_j, \\sigma_j^{2,rep})`. It asks whether the population
     of variances, not each fitted variance, reproduces the data. Returns as :func:`ppc`.
     """
-    from hierlib.gibbs import _draw_index
-
-    if "nu0" not in post.draws:
+    if "nu0" not in require_draws(post).draws:
         raise ValueError("the mixed check of the variances needs an unequal-variances fit")
     y, obs_group = post._rows()
-    keep = _draw_index(post.n_draws, 1, draws)
+    keep = draw_index(post.n_draws, 1, draws)
     rng = np.random.default_rng(seed)
     nu0 = post.draws["nu0"][:, keep].reshape(-1, 1)
     rate = nu0 * post.draws["sigma02"][:, keep].reshape(-1, 1) / 2
@@ -296,10 +271,9 @@ def describe_ppc(check: dict[str, Any], unit: str = "", prob: float = 0.95) -> s
 
 def plot_ppc_statistic(check: dict[str, Any], ax=None, *, xlabel: str, title: str):
     """Histogram of :math:`T(y^{rep})` with :math:`T(y)` as a vertical line and the p-value."""
-    import matplotlib.pyplot as plt
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
+    ax = new_axes(ax, (9, 4.5))
     rep, obs = check["replicated"], check["observed"]
     ax.hist(rep, bins=40, color="C0", alpha=0.6, label="replicated data $T(y^{rep})$")
     ax.axvline(obs, color="C3", lw=2.5,
@@ -318,21 +292,29 @@ def _interval(x: NDArray, prob: float) -> dict[str, float]:
     return {"mean": float(x.mean()), "lower": float(lo), "upper": float(hi)}
 
 
+def _theta_index(post: Any, school: Any) -> int:
+    """Position of ``school`` (one group label) among the groups whose theta draws were kept."""
+    if np.ndim(school) != 0:
+        raise ValueError(f"school must be one group label; got {school!r}")
+    hit = np.flatnonzero(np.asarray(post.theta_groups) == school)
+    if hit.size == 0:
+        raise ValueError(f"school {school!r} has no kept theta draws")
+    return int(hit[0])
+
+
 def predict_new_student(post: Any, school: Any, rng: np.random.Generator) -> NDArray:
     """Draws of :math:`\\tilde y \\sim N(\\theta_j, \\sigma^2)` (:math:`\\sigma_j^2` in model 2):
     a new student of school ``school``, one per posterior draw (chains pooled)."""
-    labels = np.asarray(post.theta_groups)
-    hit = np.flatnonzero(labels == school)
-    if hit.size == 0:
-        raise ValueError(f"school {school!r} has no kept theta draws")
-    theta = post.draws["theta"][..., hit[0]].ravel()
-    var = post.draws["sigma2_j"][..., hit[0]] if "sigma2_j" in post.draws else post.draws["sigma2"]
+    j = _theta_index(require_draws(post, keys=["theta"]), school)
+    theta = post.draws["theta"][..., j].ravel()
+    var = post.draws["sigma2_j"][..., j] if "sigma2_j" in post.draws else post.draws["sigma2"]
     return theta + np.sqrt(np.ravel(var)) * rng.standard_normal(theta.size)
 
 
 def predict_new_school_mean(post: Any, rng: np.random.Generator) -> NDArray:
     """Draws of :math:`\\tilde\\theta \\sim N(\\mu, \\tau^2)`: the mean of a school not in the
     data, one per posterior draw."""
+    require_draws(post, keys=["mu", "tau2"])
     mu, tau2 = post.draws["mu"].ravel(), post.draws["tau2"].ravel()
     return mu + np.sqrt(tau2) * rng.standard_normal(mu.size)
 
@@ -354,12 +336,12 @@ def prediction_table(
     pandas.DataFrame
         Rows per quantity; columns ``mean``, ``lower``, ``upper``, ``width``.
     """
+    require_draws(post, keys=["theta", "sigma2"])
+    require_type(schools, Mapping, "schools", 'e.g. {"small school": "8367"}', label="dict")
     rows = {}
     for name, label in schools.items():
-        j = np.flatnonzero(np.asarray(post.theta_groups) == label)
-        if j.size == 0:
-            raise ValueError(f"school {label!r} has no kept theta draws")
-        rows[f"θ_j, {name}"] = _interval(post.draws["theta"][..., j[0]].ravel(), prob)
+        j = _theta_index(post, label)
+        rows[f"θ_j, {name}"] = _interval(post.draws["theta"][..., j].ravel(), prob)
         rows[f"new student, {name}"] = _interval(predict_new_student(post, label, rng), prob)
     new_school = predict_new_school_mean(post, rng)
     rows["mean of a new school θ̃"] = _interval(new_school, prob)
@@ -375,10 +357,9 @@ def prediction_table(
 def plot_prediction_table(table: pd.DataFrame, ax=None, *, title: str = ""):
     """The intervals of :func:`prediction_table` as horizontal bars (mean marked), one row
     per quantity, top to bottom in the table's order."""
-    import matplotlib.pyplot as plt
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4.2))
+    ax = new_axes(ax, (10, 4.2))
     rows = np.arange(len(table))[::-1]
     for r, (name, row) in zip(rows, table.iterrows(), strict=True):
         color = "C1" if "new student" in name else "C0"
@@ -401,6 +382,7 @@ def school_log_likelihood(post: Any) -> NDArray[np.float64]:
     school it has not seen, and in model 2 the school's own :math:`\\sigma_j^2` would need a
     second integral.
     """
+    require_draws(post)
     if post.model not in ("hierarchical_normal", "complete_pooling"):
         raise ValueError(
             f"leave-one-school-out is available for model 1 and complete pooling, not {post.model}"
@@ -417,6 +399,7 @@ def school_idata(post: Any):
     :func:`school_log_likelihood`, so that ``az.loo`` gives PSIS leave-one-school-out."""
     from hierlib._arviz import az
 
+    require_draws(post, keys=["mu"])
     out = az.from_dict(
         posterior={"mu": post.draws["mu"]},
         log_likelihood={"school": school_log_likelihood(post)},

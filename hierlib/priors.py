@@ -60,6 +60,23 @@ def _require_groups(m: int, minimum: int, what: str, why: str = "") -> None:
         raise ValueError(f"{what} needs at least {minimum} groups{why}; got {m}")
 
 
+def _check_hyperparameters(prior, pairs: tuple[tuple[str, str], ...] | None = None) -> None:
+    """Check a prior's hyperparameters, once for every prior class, and store them as floats:
+    ``mu0``, a location, must be a finite number; ``g20``, ``eta0``, ``t20``, ``nu0``, ``s20``,
+    ``a`` and ``b``, scales and prior counts, positive numbers (``ValueError`` naming the
+    first that is not). With ``pairs`` they are optional: each pair is given together or not
+    at all ("give both ..., or neither"), and one left out stays ``None``; without, every one
+    the prior has is required."""
+    for first, second in pairs or ():
+        if (getattr(prior, first) is None) != (getattr(prior, second) is None):
+            raise ValueError(f"give both {first} and {second}, or neither")
+    for name in ("mu0", "g20", "eta0", "t20", "nu0", "s20", "a", "b"):
+        if not hasattr(prior, name) or (pairs is not None and getattr(prior, name) is None):
+            continue
+        check = finite_scalar if name == "mu0" else positive
+        object.__setattr__(prior, name, check(getattr(prior, name), name))
+
+
 @dataclass(frozen=True)
 class Default:
     """The lecture's default prior :math:`p(\\mu, \\sigma^2, \\tau^2) \\propto 1/\\sigma^2`.
@@ -172,9 +189,7 @@ class SemiConjugate:
     s20: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mu0", finite_scalar(self.mu0, "mu0"))
-        for name in ("g20", "eta0", "t20", "nu0", "s20"):
-            object.__setattr__(self, name, positive(getattr(self, name), name))
+        _check_hyperparameters(self)
 
     proper = True
 
@@ -264,14 +279,7 @@ class HalfCauchy:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scale", positive(self.scale, "scale"))
-        for first, second in (("mu0", "g20"), ("nu0", "s20")):
-            if (getattr(self, first) is None) != (getattr(self, second) is None):
-                raise ValueError(f"give both {first} and {second}, or neither")
-        if self.mu0 is not None:
-            object.__setattr__(self, "mu0", finite_scalar(self.mu0, "mu0"))
-        for name in ("g20", "nu0", "s20"):
-            if getattr(self, name) is not None:
-                object.__setattr__(self, name, positive(getattr(self, name), name))
+        _check_hyperparameters(self, pairs=(("mu0", "g20"), ("nu0", "s20")))
 
     @property
     def proper(self) -> bool:  # type: ignore[override]
@@ -392,14 +400,7 @@ class UnequalVariances:
     nu0_rate: float = 0.5
 
     def __post_init__(self) -> None:
-        for first, second in (("mu0", "g20"), ("eta0", "t20"), ("a", "b")):
-            if (getattr(self, first) is None) != (getattr(self, second) is None):
-                raise ValueError(f"give both {first} and {second}, or neither")
-        if self.mu0 is not None:
-            object.__setattr__(self, "mu0", finite_scalar(self.mu0, "mu0"))
-        for name in ("g20", "eta0", "t20", "a", "b"):
-            if getattr(self, name) is not None:
-                object.__setattr__(self, name, positive(getattr(self, name), name))
+        _check_hyperparameters(self, pairs=(("mu0", "g20"), ("eta0", "t20"), ("a", "b")))
         for name in ("nu0_shape", "nu0_rate"):
             object.__setattr__(self, name, positive(getattr(self, name), name))
 

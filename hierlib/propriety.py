@@ -23,13 +23,13 @@ On the scale :math:`u = \\log\\tau^2` the picture is plain: the reference prior 
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import as_finite_1d, positive, require_stats
-from hierlib.data import GroupStats
+from hierlib._validate import as_finite_1d, positive
+from hierlib.data import GroupStats, require_stats
+from hierlib.plots import new_axes
 from hierlib.reml import restricted_loglik
 
 TAU2_PRIORS = {"flat": 1.0, "reference": 0.0}
@@ -103,8 +103,7 @@ def plot_tau2_tails(
     finite area).
     """
     u = np.linspace(-30.0, -1.0, 300) if log_tau2 is None else as_finite_1d(log_tau2, "log_tau2")
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     log_l0 = float(log_integrated_likelihood(stats, [0.0], sigma2)[0])
     styles = {
         "flat": ("C0", "-", "flat  p(τ²) ∝ 1: density → 0, proper"),
@@ -126,6 +125,7 @@ def constant_groups_excess(stats: GroupStats) -> tuple[NDArray, int]:
     """The groups with no spread (:math:`SS_j = 0`, :math:`n_j \\ge 2`) and
     :math:`K = \\sum_{j: SS_j = 0} (n_j - 1)`, the number that decides whether the
     unequal-variances posterior is proper (:func:`check_unequal_variances`)."""
+    require_stats(stats)
     constant = (stats.ss == 0) & (stats.n >= 2)
     return stats.labels[constant], int(np.sum(stats.n[constant] - 1))
 

@@ -9,7 +9,6 @@ every draw, :math:`\\sum_j P(\\text{rank}_j \\le k \\mid Y) = k`.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -193,8 +192,7 @@ def plot_top_k_ranks(
     sample_rank = rank_draws(ybar[None, :])[0]
     top = np.argsort(sample_rank)[:k]
     q = np.quantile(ranks[:, top], [0.025, 0.25, 0.5, 0.75, 0.975], axis=0, method="inverted_cdf")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9.0, 0.42 * k + 1.6))
+    ax = new_axes(ax, (9.0, 0.42 * k + 1.6))
     rows = np.arange(k)
     ax.hlines(rows, q[0], q[4], color="C0", lw=1.5, label="95% rank interval")
     ax.hlines(rows, q[1], q[3], color="C0", lw=6, alpha=0.8, label="50% rank interval")

@@ -48,10 +48,9 @@ from hierlib._validate import (
     at_least_groups,
     finite_result,
     nonnegative,
-    require_stats,
     same_length,
 )
-from hierlib.data import GroupStats, group_stats
+from hierlib.data import GroupStats, group_stats, require_stats
 from hierlib.marginal import icc, marginal_loglik
 
 if TYPE_CHECKING:
@@ -276,10 +275,9 @@ def plot_profile(
     title : str
         A title that says what to see.
     """
-    import matplotlib.pyplot as plt  # lazy: only plotting needs matplotlib
+    from hierlib.plots import new_axes  # lazy: only plotting needs matplotlib
 
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     peaks = {m: maximize_profile(stats, m) for m in methods}
     top = max(p[0] for p in peaks.values())
     lo, hi = tau2_range if tau2_range is not None else (0.0, 2.2 * top)
@@ -451,13 +449,11 @@ def fit_random_intercept(
     res, caught, converged = _mixedlm(y_arr, g_arr, y_name, method, _start_params(stats, method))
     center, scale = 0.0, 1.0
     messages = tuple(str(w.message) for w in caught)
-    if not converged and float(np.std(y_arr)) > 0:
-        z_center, z_scale = float(np.mean(y_arr)), float(np.std(y_arr))
-        z = (y_arr - z_center) / z_scale
-        start_z = _start_params(group_stats(z, g_arr), method)
-        res_z, caught_z, converged_z = _mixedlm(z, g_arr, y_name, method, start_z)
-        if converged_z:
-            res, center, scale, converged = res_z, z_center, z_scale, True
+    if not converged:
+        refit = _refit_standardised(y_arr, g_arr, stats, y_name, method)
+        if refit is not None:
+            res, center, scale, caught_z = refit
+            converged = True
             messages = tuple(f"units of y: {m}" for m in messages)
             messages += tuple(str(w.message) for w in caught_z)
             caught = caught_z
@@ -488,6 +484,19 @@ def fit_random_intercept(
         n_groups=stats.m,
         result=res,
     )
+
+
+def _refit_standardised(y: NDArray, groups: NDArray, stats: GroupStats, y_name: str, method: str):
+    """The fit of :math:`z = (y - c)/u` (:meth:`GroupStats.standardised`), started at its
+    profile optimum, if it converges: ``(result, c, u, warnings)``; else ``None`` (also when
+    ``y`` has no spread in floating point, so that there is no :math:`z`)."""
+    try:
+        center, scale, z_stats = stats.standardised()
+    except ValueError:
+        return None
+    z = (y - center) / scale
+    res, caught, converged = _mixedlm(z, groups, y_name, method, _start_params(z_stats, method))
+    return (res, center, scale, caught) if converged else None
 
 
 def _mixedlm(y: NDArray, groups: NDArray, y_name: str, method: str, start=None):

@@ -36,11 +36,10 @@ from hierlib._validate import (
     nonnegative,
     positive,
     positive_int,
-    require_stats,
     same_length,
 )
 from hierlib.anova import anova_from_stats
-from hierlib.data import GroupStats, group_stats
+from hierlib.data import GroupStats, group_stats, require_stats
 from hierlib.plots import finish_axes, new_axes
 
 

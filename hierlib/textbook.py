@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hierlib._validate import positive_int
-from hierlib.data import GroupStats
+from hierlib.data import GroupStats, require_stats
 
 __all__ = ["gibbs_sampler", "run_chains", "source_without_docstring"]
 
@@ -111,8 +111,7 @@ def run_chains(
     positive_int(n_warmup, "n_warmup", minimum=0)
     positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
-    if not isinstance(stats, GroupStats):
-        raise TypeError(f"stats must be a GroupStats (group_stats); got {type(stats).__name__}")
+    require_stats(stats)
     if stats.m < 4:
         raise ValueError(f"the default prior needs at least 4 groups; got {stats.m}")
     if not float(stats.ss.sum()) > 0 or stats.n_total <= stats.m:

@@ -48,9 +48,11 @@ from hierlib._validate import (
     positive,
     positive_int,
     require_draws,
-    require_stats,
+    require_type,
 )
+from hierlib.data import require_stats
 from hierlib.marginal import simulate_two_level
+from hierlib.plots import AXES_HOW, new_axes
 
 
 def draw_group_variances(
@@ -108,6 +110,9 @@ def plot_t_marginal(
     if axes is None:
         _, ax_arr = plt.subplots(1, len(nus), figsize=(6.0 * len(nus), 4.6), sharey=True)
         axes = list(np.atleast_1d(ax_arr))
+    axes = [require_type(a, Axes, f"axes[{k}]", AXES_HOW) for k, a in enumerate(np.ravel(axes))]
+    if len(axes) != len(nus):
+        raise ValueError(f"axes holds {len(axes)} Axes for {len(nus)} values of nu0: one each")
     scale = np.sqrt(s02)
     grid = np.linspace(-6 * scale, 6 * scale, 400)
     edges = np.linspace(grid[0], grid[-1], 81)
@@ -222,8 +227,7 @@ def plot_mean_shrinkage_compare(
     require_draws(unequal, "unequal", ["mu"])
     x = mean_shrinkage(stats_, equal.theta_mean, float(np.mean(equal.draws["mu"])))
     yv = mean_shrinkage(stats_, unequal.theta_mean, float(np.mean(unequal.draws["mu"])))
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = new_axes(ax)
     ok = np.isfinite(x) & np.isfinite(yv)
     sd = np.sqrt(stats_.s2)
     points = ax.scatter(x[ok], yv[ok], c=sd[ok], cmap="viridis", s=40, edgecolor="k", lw=0.3)

@@ -1,115 +1,49 @@
-"""Shared fixtures: the shipped HSB data, the reference data in ../shared/data, and the offline
-Chromium of the browser tests (tests marked ``browser`` skip, saying why, where it is absent)."""
+"""Shared fixtures of every test: the shipped HSB data, small simulated data and the reference
+data in ../shared/data.
 
-import fcntl
-import os
-import pickle
-import sys
+The tests of hierlib are the files in ``tests/``; the tests of the course around it (notebooks,
+editions, site, decks, pins: they need the ``course``/``dev`` tools and the repository) are in
+``tests/course/``, with their own fixtures (``tests/course/conftest.py``: the offline Chromium,
+the site and the student edition built once per run). ``pytest --library-only`` collects
+hierlib's tests alone (the lower-bounds job of .ci/run, from an installed wheel).
+"""
+
 from pathlib import Path
 
 import pytest
 
 from hierlib.data import load_hsb
 
-REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+COURSE_TESTS = TESTS / "course"
 HOFF_CSV = REPO.parent / "shared" / "data" / "hoff-els2002-mathscore.csv"
-NO_CHROMIUM = "Debian's chromium is not installed (apt-get install chromium; make test does)"
-sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
-
-# Tests of the course around the library (notebooks, editions, site, pins): they need the
-# `course`/`dev` tools and the repository. Every other test file is a unit test of hierlib,
-# run alone with `pytest --library-only` (the lower-bounds job of .ci/run).
-COURSE_TEST_FILES = frozenset(
-    {
-        "test_decks.py",
-        "test_editions.py",
-        "test_ensure_chromium.py",
-        "test_handouts.py",
-        "test_notebook_sync.py",
-        "test_notebook_text.py",
-        "test_pins.py",
-        "test_run_notebooks.py",
-        "test_site.py",
-        "test_summary_links.py",
-    }
-)
 
 
 def pytest_addoption(parser):
     parser.addoption(
         "--library-only",
         action="store_true",
-        help="collect only hierlib's unit tests (not the notebooks, editions, site or pins)",
+        help="collect only hierlib's unit tests (not tests/course/: notebooks, editions, site)",
     )
 
 
 def pytest_ignore_collect(collection_path, config):
-    """With ``--library-only``, skip the course's test files (and any notebook) unimported."""
+    """With ``--library-only``, skip ``tests/course/`` (its conftest unimported) and every
+    notebook."""
     if config.getoption("--library-only"):
-        return collection_path.name in COURSE_TEST_FILES or collection_path.suffix == ".ipynb"
+        path = Path(collection_path)
+        return path == COURSE_TESTS or COURSE_TESTS in path.parents or path.suffix == ".ipynb"
     return None
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip every test marked ``browser`` where Debian's chromium is absent (CI installs it),
-    and the larger property runs (``slow_property``) unless asked for with ``-m``."""
+    """Skip the larger property runs (``slow_property``) unless asked for with ``-m``."""
     if "slow_property" not in (config.getoption("markexpr") or ""):
         slow = pytest.mark.skip(reason="larger property run: pytest -m slow_property")
         for item in items:
             if "slow_property" in item.keywords:
                 item.add_marker(slow)
-    if not any("browser" in item.keywords for item in items):
-        return
-    import editions
-
-    if editions.chromium_path() is None:
-        skip = pytest.mark.skip(reason=NO_CHROMIUM)
-        for item in items:
-            if "browser" in item.keywords:
-                item.add_marker(skip)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian chromium with every non-file:// request aborted (tools/editions.py)."""
-    import editions
-
-    with editions.offline_browser() as chromium:
-        yield chromium
-
-
-def built_once(tmp_path_factory, key: str, build):
-    """``(folder, result)`` of ``build(folder)``, run once per test run under the name ``key``
-    and shared by every test file and xdist worker that asks for the same ``key``.
-
-    The first worker to ask builds into the run's shared temporary folder, under a file lock;
-    the others wait for the lock and reuse the folder and the (pickled) result. Whoever uses
-    it only reads it.
-    """
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's folder
-    out, done = root / f"shared-{key}", root / f"shared-{key}.pickle"
-    with open(root / f"shared-{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not done.exists():
-            done.write_bytes(pickle.dumps(build(out)))
-    return out, pickle.loads(done.read_bytes())
-
-
-@pytest.fixture(scope="session")
-def instructor_site(tmp_path_factory):
-    """``(folder, entries)``: the instructor edition of the site (tools/build_site.py), built
-    once per test run for test_site.py and test_decks.py (:func:`built_once`)."""
-    import build_site
-
-    if not (REPO / "node_modules" / "reveal.js").exists():
-        pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
-
-    def build(out):
-        notebooks = build_site.notebooks_in_order()
-        return build_site.build(out, REPO / "node_modules", notebooks, build_site.INSTRUCTOR)
-
-    return built_once(tmp_path_factory, "instructor-site", build)
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 
-from hierlib import _kernels
 from hierlib import conditionals as cond
 from hierlib.data import group_stats
+from hierlib.samplers import _kernels
 
 
 def six_groups():

@@ -19,9 +19,10 @@ from log_joint_checks import (
 from numba import njit
 from scipy import integrate, stats
 
-from hierlib import _kernels, priors
 from hierlib import conditionals as cond
+from hierlib import priors
 from hierlib.data import group_stats
+from hierlib.samplers import _kernels
 
 PRIORS_1 = {
     "default": priors.Default(),

@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hierlib import _kernels, gibbs, priors
+from hierlib import gibbs, priors
 from hierlib.data import GroupStats, group_stats
+from hierlib.samplers import _chains
+from hierlib.samplers import hierarchical_normal as model_1
 
 MODELS = [
     (gibbs.hierarchical_normal, {"parameterization": "centered"}),
@@ -70,10 +72,10 @@ def test_available_cores_is_the_default(monkeypatch, small):
 
     def sequential(steps, n_warmup, n_draws, bar, workers):
         seen.append(workers)
-        return sum(gibbs._run_chunks(step, n_warmup, n_draws, bar) for step in steps)
+        return sum(_chains.run_chunks(step, n_warmup, n_draws, bar) for step in steps)
 
-    monkeypatch.setattr(gibbs, "_run_threads", sequential)
-    monkeypatch.setattr(gibbs, "available_cores", lambda: 3)
+    monkeypatch.setattr(_chains, "run_threads", sequential)
+    monkeypatch.setattr(_chains, "available_cores", lambda: 3)
     y, groups = small
     gibbs.hierarchical_normal(y, groups, n_chains=4, n_draws=10)
     gibbs.hierarchical_normal(y, groups, n_chains=2, n_draws=10)  # at most one per chain
@@ -170,7 +172,7 @@ def test_stats_pass_the_models_own_checks():
 def test_an_error_in_one_chain_reaches_the_caller_and_stops_the_others(small, monkeypatch):
     """A chain that fails on its thread raises in the caller; the other chains stop at their
     next chunk instead of sweeping on."""
-    real = _kernels.normal_sweeps
+    real = model_1.sweeps
     calls = []
     lock = threading.Lock()
 
@@ -182,7 +184,7 @@ def test_an_error_in_one_chain_reaches_the_caller_and_stops_the_others(small, mo
                 raise ValueError("boom in one chain")
         return real(*args)
 
-    monkeypatch.setattr(_kernels, "normal_sweeps", failing)
+    monkeypatch.setattr(model_1, "sweeps", failing)
     y, groups = small
     with pytest.raises(ValueError, match="boom in one chain"):
         gibbs.hierarchical_normal(

@@ -6,12 +6,14 @@ regression fails the test instead of hanging CI.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -20,20 +22,26 @@ import pytest
 from hierlib import (
     anova,
     comparisons,
+    conditionals,
     diagnostics,
+    exact,
     explore,
     gibbs,
     marginal,
+    plots,
     posterior,
+    predictive,
     priors,
     propriety,
     ranking,
     reml,
     sbc,
     shrinkage,
+    textbook,
     unequal,
 )
-from hierlib.data import GroupStats, group_stats
+from hierlib.data import GroupStats, group_stats, require_stats
+from hierlib.samplers import _chains, _posterior
 
 REPO = Path(__file__).resolve().parents[1]
 CONSTANT_GROUP_Y = np.r_[np.full(5, 7.0), np.random.default_rng(0).normal(10, 2, 15)]
@@ -128,7 +136,7 @@ def test_constant_group_with_a_proper_enough_prior_samples(engine):
 
 
 def test_slice_sampler_returns_nan_when_it_cannot_move():
-    from hierlib import _kernels
+    from hierlib.samplers import _kernels
 
     rng = np.random.default_rng(0)
     c = np.array([4.0, 0.0, 0.0, 1.0, 2.0, 0.5])  # sigma02 = 0: the nu0 target is -inf
@@ -139,7 +147,7 @@ def test_slice_sampler_returns_nan_when_it_cannot_move():
 
 @pytest.mark.parametrize("shape", [np.nan, np.inf, 0.0, -1.0])
 def test_gamma_draw_refuses_a_shape_it_could_never_accept(shape):
-    from hierlib import _kernels
+    from hierlib.samplers import _kernels
 
     with pytest.raises(ValueError, match="shape"):
         _kernels.standard_gamma(np.random.default_rng(0), shape)
@@ -159,12 +167,12 @@ def test_kernel_division_by_zero_becomes_a_named_value_error():
         raise ZeroDivisionError("division by zero")
 
     with pytest.raises(ValueError, match="hierarchical_normal: the sampler stopped.*underflow"):
-        gibbs._guarded(broken, "hierarchical_normal")()
+        _chains.guarded(broken, "hierarchical_normal")()
 
 
 def test_non_finite_draws_are_refused():
     with pytest.raises(ValueError, match="draws of tau2 are not all finite"):
-        gibbs._check_finite({"tau2": np.array([1.0, np.inf])}, "hierarchical_normal")
+        _chains.check_finite({"tau2": np.array([1.0, np.inf])}, "hierarchical_normal")
 
 
 # ------------------------------------------------- 3. overflowing sums of squares
@@ -268,7 +276,8 @@ def test_read_only_install_compiles_in_memory(tmp_path):
     the tests run as root, whom permissions do not stop)."""
     pkg = tmp_path / "site" / "hierlib"
     shutil.copytree(REPO / "hierlib", pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    (pkg / "__pycache__").write_text("not a folder")
+    for package in {p.parent for p in pkg.rglob("__init__.py")}:  # subpackages too
+        (package / "__pycache__").write_text("not a folder")
     blocker = tmp_path / "blocker"
     blocker.write_text("not a folder")
     env = os.environ | {
@@ -279,7 +288,7 @@ def test_read_only_install_compiles_in_memory(tmp_path):
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     code = (  # importing decorates (where numba used to fail); one small kernel compiles
-        "import hierlib, hierlib.gibbs, numpy as np; from hierlib import _kernels as k; "
+        "import hierlib, hierlib.gibbs, numpy as np; from hierlib.samplers import _kernels as k; "
         f"assert hierlib.__file__.startswith({str(pkg)!r}); "
         "print('ok', k.standard_gamma(np.random.default_rng(0), 2.0) > 0)"
     )
@@ -320,10 +329,10 @@ def test_the_rule_matches_the_tail_exponent():
     for m, warns in [(4, True), (5, True), (6, False)]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gibbs._warn_infinite_means(m, flat)
+            _posterior.warn_infinite_means(m, flat)
         assert bool(caught) is warns
     with pytest.warns(gibbs.InfiniteMeanWarning, match="m = 2"):
-        gibbs._warn_infinite_means(2, priors.SemiConjugate(0, 1, 1, 1, 1, 1).hyper())
+        _posterior.warn_infinite_means(2, priors.SemiConjugate(0, 1, 1, 1, 1, 1).hyper())
 
 
 # ------------------------------------------------- 10. messages from inside other libraries
@@ -436,40 +445,345 @@ def test_fit_random_intercept_converges_in_any_units():
 
 
 # --------------------------------------------------------------- 12. wrong kind of object
-STATS_FUNCTIONS = [
-    anova.anova_from_stats,
-    anova.plot_two_extremes,
-    lambda s: marginal.marginal_loglik(s, 0.0, 1.0, 1.0),
-    reml.maximize_profile,
-    lambda s: reml.profile_loglik(s, [1.0]),
-    lambda s: reml.gls_mean(s, 1.0, 1.0),
-    shrinkage.moment_estimates,
-    shrinkage.empirical_bayes_means,
-    comparisons.raw_pairwise_claims,
-    explore.pooled_within_sd,
-    explore.standard_errors,
-    lambda s: propriety.log_integrated_likelihood(s, [1.0], 1.0),
-    lambda s: unequal.mean_shrinkage(s, [1.0, 2.0], 0.0),
+# Every public function that takes a GroupStats, a posterior, matplotlib axes (or another of
+# hierlib's objects) refuses a dict, a list, None or a DataFrame with a TypeError that names the
+# argument and the type expected, in one wording (_validate.require_type); the guards below
+# fail when a public function with such an argument is missing from these lists.
+@pytest.fixture(scope="module")
+def fits():
+    """Small model-1 and model-2 posteriors (with rows), sampled once."""
+    y = np.random.default_rng(3).normal(0, 1, 24) + np.repeat(np.arange(6.0), 4)
+    g = np.repeat(np.arange(6), 4)
+    run = {"n_draws": 40, "n_warmup": 10, "n_chains": 2}
+    return gibbs.hierarchical_normal(y, g, **run), gibbs.unequal_variances(y, g, **run)
+
+
+STATS_CALLS = {
+    "anova.anova_from_stats": anova.anova_from_stats,
+    "anova.plot_two_extremes": anova.plot_two_extremes,
+    "comparisons.raw_pairwise_claims": comparisons.raw_pairwise_claims,
+    "conditionals.delta_offset": lambda s: conditionals.delta_offset(s, 0.0, 1.0, 1.0),
+    "conditionals.mu_offset": lambda s: conditionals.mu_offset(s, [0.0, 0.0], 1.0),
+    "conditionals.sigma_j_precision": lambda s: conditionals.sigma_j_precision(s, [0, 0], 4, 1),
+    "conditionals.sigma_precision": lambda s: conditionals.sigma_precision(s, [0.0, 0.0]),
+    "conditionals.theta_centered": lambda s: conditionals.theta_centered(s, 0.0, 1.0, 1.0),
+    "conditionals.theta_unequal": lambda s: conditionals.theta_unequal(s, 0.0, [1, 1], 1.0),
+    "data.require_stats": require_stats,
+    "explore.plot_means_vs_size": explore.plot_means_vs_size,
+    "explore.plot_standard_errors": explore.plot_standard_errors,
+    "explore.pooled_within_sd": explore.pooled_within_sd,
+    "explore.standard_errors": explore.standard_errors,
+    "gibbs.hierarchical_normal": lambda s: gibbs.hierarchical_normal(stats=s, **SMALL),
+    "gibbs.unequal_variances": lambda s: gibbs.unequal_variances(stats=s, **SMALL),
+    "marginal.marginal_loglik": lambda s: marginal.marginal_loglik(s, 0.0, 1.0, 1.0),
+    "propriety.check_unequal_variances": lambda s: propriety.check_unequal_variances(
+        s, priors.UnequalVariances()
+    ),
+    "propriety.constant_groups_excess": propriety.constant_groups_excess,
+    "propriety.log_integrated_likelihood": lambda s: propriety.log_integrated_likelihood(
+        s, [1.0], 1.0
+    ),
+    "propriety.log_tau2_posterior_on_log_scale": lambda s: (
+        propriety.log_tau2_posterior_on_log_scale(s, [0.0], 1.0)
+    ),
+    "propriety.plot_tau2_tails": lambda s: propriety.plot_tau2_tails(s, 1.0),
+    "reml.gls_mean": lambda s: reml.gls_mean(s, 1.0, 1.0),
+    "reml.maximize_profile": reml.maximize_profile,
+    "reml.plot_profile": reml.plot_profile,
+    "reml.profile_interval": reml.profile_interval,
+    "reml.profile_loglik": lambda s: reml.profile_loglik(s, [1.0]),
+    "reml.restricted_loglik": lambda s: reml.restricted_loglik(s, 1.0, 1.0),
+    "shrinkage.empirical_bayes_means": shrinkage.empirical_bayes_means,
+    "shrinkage.moment_estimates": shrinkage.moment_estimates,
+    "textbook.run_chains": textbook.run_chains,
+    "unequal.mean_shrinkage": lambda s: unequal.mean_shrinkage(s, [1.0, 2.0], 0.0),
+    "unequal.plot_mean_shrinkage_compare": lambda s: unequal.plot_mean_shrinkage_compare(
+        s, *[SimpleNamespace(draws={"mu": np.zeros((1, 2))}, theta_mean=np.zeros(2))] * 2
+    ),
+}
+# Not checked, on purpose: textbook.gibbs_sampler is the lecture's sampler written to be read
+# line by line (no input checks; textbook.run_chains checks and calls it).
+STATS_UNCHECKED = {"textbook.gibbs_sampler"}
+GROUP_STATS_ARGS = {"s": "s", "stats": "stats", "stats_": "stats_"}
+
+
+@pytest.mark.parametrize("name", sorted(STATS_CALLS))
+@pytest.mark.parametrize("wrong", [{"n": [2, 2]}, [2, 2], pd.DataFrame({"n": [2, 2]}), None])
+def test_wrong_object_for_group_stats_is_a_type_error(name, wrong):
+    arg = next(a for a in ("stats_", "stats", "s") if a in _params(name)) if "." in name else ""
+    if name.startswith("gibbs.") and wrong is None:
+        return  # stats=None means "the rows", refused as no data (test_gibbs_parallel)
+    with pytest.raises(TypeError, match=rf"^{arg} must be a data\.GroupStats .*; got "):
+        STATS_CALLS[name](wrong)
+
+
+POSTERIOR_CALLS = {  # name -> (argument named in the message, call)
+    "posterior.bayes_vs_reml": (
+        "post",
+        lambda p, fits: posterior.bayes_vs_reml(p, {"mu": 1, "sigma2": 1, "tau2": 1}),
+    ),
+    "posterior.derived_draws": ("post", lambda p, fits: posterior.derived_draws(p)),
+    "posterior.plot_by_prior": (
+        "posts['flat']",
+        lambda p, fits: posterior.plot_by_prior({"flat": p}, "mu"),
+    ),
+    "posterior.prior_sensitivity": (
+        "posts['x']",
+        lambda p, fits: posterior.prior_sensitivity({"flat": fits[0], "x": p}),
+    ),
+    "predictive.ppc_new_variances": ("post", lambda p, fits: predictive.ppc_new_variances(p)),
+    "predictive.predict_new_school_mean": (
+        "post",
+        lambda p, fits: predictive.predict_new_school_mean(p, np.random.default_rng(0)),
+    ),
+    "predictive.predict_new_student": (
+        "post",
+        lambda p, fits: predictive.predict_new_student(p, 0, np.random.default_rng(0)),
+    ),
+    "predictive.prediction_table": (
+        "post",
+        lambda p, fits: predictive.prediction_table(p, {}, np.random.default_rng(0)),
+    ),
+    "predictive.school_idata": ("post", lambda p, fits: predictive.school_idata(p)),
+    "predictive.school_log_likelihood": (
+        "post",
+        lambda p, fits: predictive.school_log_likelihood(p),
+    ),
+    "unequal.plot_mean_shrinkage_compare": (
+        "equal",
+        lambda p, fits: unequal.plot_mean_shrinkage_compare(TWO_GROUPS, p, fits[1]),
+    ),
+    "unequal.variance_table": ("post", lambda p, fits: unequal.variance_table(p)),
+}
+# diagnostics takes a posterior, an arviz.InferenceData or a mapping {name: draws} by design
+# (a dict of draws is an answer there, not a mistake); anything else is a TypeError naming post
+# (tests/test_diagnostics.py).
+POSTERIOR_ELSEWHERE = {"diagnostics"}
+
+
+@pytest.mark.parametrize("name", sorted(POSTERIOR_CALLS))
+@pytest.mark.parametrize("wrong", [pd.DataFrame({"mu": [1.0]}), {"mu": 1.0}, [1.0], None])
+def test_wrong_object_for_a_posterior_is_a_type_error(name, wrong, fits):
+    arg, call = POSTERIOR_CALLS[name]
+    match = rf"^{re.escape(arg)} must be a gibbs\.Posterior \(from gibbs\.hierarchical_normal"
+    with pytest.raises(TypeError, match=match):
+        call(wrong, fits)
+
+
+def test_a_draws_attribute_that_is_not_a_mapping_is_a_type_error():
+    with pytest.raises(TypeError, match="post.draws must be a mapping of names to draws; got list"):
+        posterior.derived_draws(SimpleNamespace(draws=[1.0, 2.0]))
+
+
+AXES_CALLS = {
+    "anova.plot_f_test": lambda ax, f: anova.plot_f_test(anova.anova_from_stats(TWO_GROUPS), ax),
+    "anova.plot_two_extremes": lambda ax, f: anova.plot_two_extremes(TWO_GROUPS, ax),
+    "comparisons.plot_claims": lambda ax, f: comparisons.plot_claims(
+        pd.DataFrame({"raw t-tests": [1], "hierarchical model": [0]}, index=["x"]), 1, ax
+    ),
+    "diagnostics.plot_autocorr_compare": lambda ax, f: diagnostics.plot_autocorr_compare(
+        {"a": f[0]}, "mu", max_lag=10, ax=ax
+    ),
+    "exact.plot_tau_posteriors": lambda ax, f: exact.plot_tau_posteriors(
+        {
+            "x": pd.DataFrame(
+                {
+                    "tau2": [1.0, 4.0],
+                    "density": [1.0, 0.5],
+                    "tau": [1.0, 2.0],
+                    "density_tau": [1.0, 1.0],
+                }
+            )
+        },
+        ax=ax,
+    ),  # fmt: skip
+    "explore.plot_means_vs_size": lambda ax, f: explore.plot_means_vs_size(TWO_GROUPS, ax),
+    "explore.plot_standard_errors": lambda ax, f: explore.plot_standard_errors(TWO_GROUPS, ax),
+    "explore.plot_within_spread": lambda ax, f: explore.plot_within_spread(
+        [1.0, 2.0, 4.0, 5.0], [0, 0, 1, 1], ax
+    ),
+    "marginal.plot_correlation_check": lambda ax, f: marginal.plot_correlation_check(
+        [0.1, 0.2, 0.3], 0.2, ax
+    ),
+    "marginal.plot_covariance": lambda ax, f: marginal.plot_covariance(
+        marginal.marginal_cov([2, 3], 1.0, 2.0), ax
+    ),
+    "plots.finish_axes": lambda ax, f: plots.finish_axes(ax, "x (points)", "y (points)"),
+    "plots.new_axes": lambda ax, f: plots.new_axes(ax),
+    "posterior.plot_by_prior": lambda ax, f: posterior.plot_by_prior({"a": f[0]}, "mu", ax),
+    "predictive.plot_ppc_statistic": lambda ax, f: predictive.plot_ppc_statistic(
+        {"observed": 1.0, "replicated": np.arange(5.0), "p_value": 0.6},
+        ax,
+        xlabel="T",
+        title="t",
+    ),  # fmt: skip
+    "predictive.plot_prediction_table": lambda ax, f: predictive.plot_prediction_table(
+        pd.DataFrame({"mean": [0.0], "lower": [-1.0], "upper": [1.0]}, index=["a"]), ax
+    ),
+    "propriety.plot_tau2_tails": lambda ax, f: propriety.plot_tau2_tails(TWO_GROUPS, 1.0, ax=ax),
+    "ranking.plot_rank_distribution": lambda ax, f: ranking.plot_rank_distribution(
+        f[0].draws["theta"], f[0].groups, [0, 1], ax
+    ),
+    "ranking.plot_rank_intervals": lambda ax, f: ranking.plot_rank_intervals(
+        ranking.rank_summary(f[0].draws["theta"], f[0].groups, k=3), k=3, ax=ax
+    ),
+    "ranking.plot_top_k_ranks": lambda ax, f: ranking.plot_top_k_ranks(
+        f[0].draws["theta"], f[0].groups, f[0].stats.ybar, k=3, ax=ax
+    ),
+    "reml.plot_profile": lambda ax, f: reml.plot_profile(f[0].stats, ax=ax),
+    "shrinkage.plot_shrinkage": lambda ax, f: shrinkage.plot_shrinkage(
+        TWO_GROUPS.ybar, TWO_GROUPS.ybar, TWO_GROUPS.n, ax
+    ),
+    "shrinkage.plot_shrinkage_factor": lambda ax, f: shrinkage.plot_shrinkage_factor(
+        TWO_GROUPS.n, 1.0, 1.0, ax
+    ),
+    "shrinkage.plot_shrinkage_vs_n": lambda ax, f: shrinkage.plot_shrinkage_vs_n(
+        TWO_GROUPS.n, TWO_GROUPS.ybar, TWO_GROUPS.ybar, ax
+    ),
+    "unequal.plot_mean_shrinkage_compare": lambda ax, f: unequal.plot_mean_shrinkage_compare(
+        f[0].stats, f[0], f[1], ax
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AXES_CALLS))
+@pytest.mark.parametrize("wrong", ["dict", "list", "figure"])
+def test_wrong_object_for_axes_is_a_type_error(name, wrong, fits):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    bad = {"dict": {"x": 1}, "list": [1, 2], "figure": fig}[wrong]
+    try:
+        with pytest.raises(TypeError, match=r"^ax must be a matplotlib\.axes\.Axes \(e\.g\. "):
+            AXES_CALLS[name](bad, fits)
+    finally:
+        plt.close("all")
+
+
+def test_every_plot_helper_still_draws_on_axes_it_is_given(fits):
+    """The control: with real axes, each helper above draws on them and returns them."""
+    import matplotlib.pyplot as plt
+
+    try:
+        for name, call in AXES_CALLS.items():
+            _, ax = plt.subplots()
+            assert call(ax, fits) is ax, name
+            plt.close("all")
+    finally:
+        plt.close("all")
+
+
+def test_the_t_marginal_names_the_axes_entry_that_is_wrong():
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    rng = np.random.default_rng(0)
+    try:
+        with pytest.raises(TypeError, match=r"^axes\[1\] must be a matplotlib\.axes\.Axes"):
+            unequal.plot_t_marginal(rng, [2.0, 5.0], 4.0, n_draws=100, axes=[ax, "ax"])
+        with pytest.raises(ValueError, match="axes holds 1 Axes for 2 values of nu0"):
+            unequal.plot_t_marginal(rng, [2.0, 5.0], 4.0, n_draws=100, axes=[ax])
+    finally:
+        plt.close("all")
+
+
+OTHER_OBJECTS = [  # (call, the message's start)
+    (lambda w, f: anova.plot_f_test(w), r"result must be an anova\.OneWayAnova \(from anova"),
+    (lambda w, f: marginal.plot_covariance(w), r"cov must be a marginal\.BlockCompoundSymmetry"),
+    (lambda w, f: predictive.ppc(w), r"idata must be an arviz\.InferenceData \(from post"),
+    (lambda w, f: predictive.loo(w), r"idata must be an arviz\.InferenceData"),
+    (
+        lambda w, f: predictive.prediction_table(f[0], w, np.random.default_rng(0)),
+        r"schools must be a dict \(e\.g\. ",
+    ),
+    (lambda w, f: posterior.prior_sensitivity(w), r"posts must be a dict \(one posterior"),
+    (lambda w, f: posterior.plot_by_prior(w, "mu"), r"posts must be a dict"),
+    (lambda w, f: diagnostics.ess_table(w, ["mu"]), r"posts must be a dict \(one posterior"),
+    (lambda w, f: diagnostics.plot_autocorr_compare(w, "mu"), r"posts must be a dict"),
 ]
 
 
-@pytest.mark.parametrize("fn", STATS_FUNCTIONS)
-@pytest.mark.parametrize("wrong", [{"n": [2, 2]}, pd.DataFrame({"n": [2, 2]}), None])
-def test_wrong_object_for_group_stats_is_a_type_error(fn, wrong):
-    with pytest.raises(TypeError, match="must be a data.GroupStats"):
-        fn(wrong)
+@pytest.mark.parametrize(("call", "match"), OTHER_OBJECTS)
+@pytest.mark.parametrize("wrong", [[1, 2], "text", None])
+def test_wrong_object_for_hierlibs_other_objects_is_a_type_error(call, match, wrong, fits):
+    with pytest.raises(TypeError, match="^" + match):
+        call(wrong, fits)
 
 
+def test_an_empty_mapping_of_posteriors_is_a_value_error():
+    for call in (
+        lambda: posterior.prior_sensitivity({}),
+        lambda: diagnostics.ess_table({}, ["mu"]),
+    ):
+        with pytest.raises(ValueError, match="posts is empty: give one posterior per"):
+            call()
+
+
+def _public_functions():
+    """``{"module.function": function}`` of every public function of hierlib's modules."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import hierlib
+
+    found = {}
+    for info in pkgutil.iter_modules(hierlib.__path__):
+        if info.name.startswith("_") or info.name in ("samplers", "hsb"):
+            continue
+        module = importlib.import_module(f"hierlib.{info.name}")
+        for fname, fn in inspect.getmembers(module, inspect.isfunction):
+            if not fname.startswith("_") and fn.__module__ in (module.__name__, "hierlib.gibbs"):
+                found[f"{info.name}.{fname}"] = fn
+    found |= {f"gibbs.{n}": getattr(gibbs, n) for n in ("hierarchical_normal", "unequal_variances")}
+    return found
+
+
+def _params(name: str) -> list[str]:
+    import inspect
+
+    return list(inspect.signature(_public_functions()[name]).parameters)
+
+
+def test_every_function_taking_group_stats_posteriors_or_axes_is_listed_here():
+    """A new public function with a ``stats``/``s``, ``post``/``posts`` or ``ax`` argument
+    must join the lists above (and check it with require_type)."""
+    functions = _public_functions()
+    takes = {arg: {n for n in functions if arg in _params(n)} for arg in (*GROUP_STATS_ARGS,
+             "post", "posts", "ax")}  # fmt: skip
+    stats_takers = set().union(*(takes[a] for a in GROUP_STATS_ARGS))
+    assert stats_takers == set(STATS_CALLS) | STATS_UNCHECKED
+    posterior_takers = {n for n in takes["post"] | takes["posts"]
+                        if n.split(".")[0] not in POSTERIOR_ELSEWHERE}  # fmt: skip
+    listed = {n for n in POSTERIOR_CALLS if n != "unequal.plot_mean_shrinkage_compare"}
+    assert posterior_takers == listed
+    assert takes["ax"] == set(AXES_CALLS)
+
+
+# ------------------------------------------------------- 13. the priors' hyperparameters
 @pytest.mark.parametrize(
-    "fn",
+    ("make", "match"),
     [
-        posterior.derived_draws,
-        unequal.variance_table,
-        lambda p: posterior.bayes_vs_reml(p, {"mu": 1, "sigma2": 1, "tau2": 1}),
-        lambda p: unequal.plot_mean_shrinkage_compare(TWO_GROUPS, p, p),
+        (lambda: priors.SemiConjugate(None, 1, 1, 1, 1, 1), "mu0 must be a number; got None"),
+        (lambda: priors.SemiConjugate(0, 1, 1, -2, 1, 1), "t20 must be a finite positive"),
+        (lambda: priors.SemiConjugate(np.inf, 1, 1, 1, 1, 1), "mu0 must be finite"),
+        (lambda: priors.HalfCauchy(1.0, mu0=0.0), "give both mu0 and g20, or neither"),
+        (lambda: priors.HalfCauchy(1.0, nu0=2.0, s20=0.0), "s20 must be a finite positive"),
+        (lambda: priors.HalfCauchy(0.0), "scale must be a finite positive"),
+        (lambda: priors.UnequalVariances(eta0=1.0), "give both eta0 and t20, or neither"),
+        (lambda: priors.UnequalVariances(a=1.0, b=np.nan), "b must be a finite positive"),
+        (lambda: priors.UnequalVariances(mu0="x", g20=1.0), "mu0 must be a number"),
+        (lambda: priors.UnequalVariances(nu0_rate=-1.0), "nu0_rate must be a finite positive"),
     ],
-)  # fmt: skip
-@pytest.mark.parametrize("wrong", [pd.DataFrame({"mu": [1.0]}), {"mu": 1.0}, None])
-def test_wrong_object_for_a_posterior_is_a_type_error(fn, wrong):
-    with pytest.raises(TypeError, match="must be a posterior from hierlib.gibbs"):
-        fn(wrong)
+)
+def test_prior_hyperparameters_are_checked_by_name(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_optional_hyperparameters_stay_none_and_given_ones_become_floats():
+    hc = priors.HalfCauchy(2, mu0=1, g20=4)
+    assert (hc.mu0, hc.g20, hc.nu0, hc.s20) == (1.0, 4.0, None, None)
+    assert isinstance(hc.mu0, float) and isinstance(hc.scale, float)
+    uv = priors.UnequalVariances(a=np.int64(4), b=2)
+    assert (uv.a, uv.b, uv.mu0, uv.eta0) == (4.0, 2.0, None, None) and type(uv.a) is float

@@ -14,9 +14,10 @@ from log_joint_checks import (
 )
 from scipy import integrate, stats
 
-from hierlib import _kernels, exact, gibbs, priors, sbc
 from hierlib import conditionals as cond
+from hierlib import exact, gibbs, priors, sbc
 from hierlib.data import subsample_groups
+from hierlib.samplers import _kernels
 
 HC = priors.HalfCauchy(scale=1.5)
 HC_PROPER = priors.HalfCauchy(scale=1.0, mu0=0.0, g20=4.0, nu0=4.0, s20=1.0)

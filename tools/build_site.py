@@ -26,26 +26,32 @@ from __future__ import annotations
 
 import argparse
 import html
-import re
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+# tools/ is on sys.path when this runs as a script
+from course_notebooks import (
+    NOTEBOOKS,
+    REPO,
+    is_speaker_note,
+    notebook_title,
+    notebooks_in_order,
+    strip_test_markers,
+)
 from nbconvert import HTMLExporter, SlidesExporter
+from student_edition import student_notebook
 from traitlets.config import Config
 
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
 TEMPLATES = REPO / "tools" / "templates"
 STATIC = "_static"
 
 PAGE_DROP_TAGS = ("remove-cell",)
 SLIDE_DROP_TAGS = ("solution", "check", "remove-cell")
-NOTEBOOK_NAME = re.compile(r"\d\d_\w+")  # NN_topic: no dots, so no NN_topic.nbconvert
 HIDE_INPUT_TAGS = ("remove-input",)
-NBVAL_MARKER = "# NBVAL_CHECK_OUTPUT"
 
 MATHJAX_URL = f"{STATIC}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 REQUIRE_URL = f"{STATIC}/requirejs/require.js"
@@ -106,30 +112,6 @@ class Rendered:
     title: str
     page: str
     slides: str
-
-
-def notebooks_in_order(folder: Path = NOTEBOOKS) -> list[Path]:
-    """The course's executed notebooks in ``folder``, in lecture order.
-
-    The course is its notebook sources ``NN_topic.py`` (jupytext pairs); each one's
-    ``NN_topic.ipynb`` is returned. Other ``.ipynb`` files (``NN_topic.nbconvert.ipynb`` from
-    ``jupyter nbconvert --execute``, copies) are not part of it.
-    """
-    return [
-        py.with_suffix(".ipynb")
-        for py in sorted(Path(folder).glob("[0-9][0-9]_*.py"))
-        if NOTEBOOK_NAME.fullmatch(py.stem) and py.with_suffix(".ipynb").is_file()
-    ]
-
-
-def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
-    """The first level-1 markdown heading of ``nb`` (``# 01 · The data``), else ``fallback``."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            match = re.search(r"^#\s+(.+?)\s*$", cell.source, flags=re.MULTILINE)
-            if match:
-                return match.group(1)
-    return fallback
 
 
 def copy_assets(node_modules: Path, static: Path) -> None:
@@ -195,18 +177,6 @@ def slides_exporter(drop: tuple[str, ...] = SLIDE_DROP_TAGS) -> SlidesExporter:
     return SlidesExporter(config=c)
 
 
-def strip_test_markers(nb: nbformat.NotebookNode) -> None:
-    """Remove the ``# NBVAL_CHECK_OUTPUT`` first lines (for nbval, not for readers) in place."""
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.startswith(NBVAL_MARKER):
-            cell.source = cell.source[len(NBVAL_MARKER) :].lstrip("\n")
-
-
-def is_speaker_note(cell: dict) -> bool:
-    """True for a cell of slide type ``notes`` (a speaker note in the deck)."""
-    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
-
-
 def render(ipynb: Path, out: Path, edition: Edition = STUDENTS) -> Rendered:
     """Write ``ipynb``'s page, deck and notebook into ``out``; return their names and title.
 
@@ -219,8 +189,6 @@ def render(ipynb: Path, out: Path, edition: Edition = STUDENTS) -> Rendered:
     if edition.speaker_notes:
         shutil.copy2(ipynb, out / ipynb.name)
     else:
-        from editions import student_notebook  # tools/editions.py (which imports this module)
-
         nbformat.write(student_notebook(nb), out / ipynb.name)
         nb.cells = [c for c in nb.cells if not is_speaker_note(c)]
     nb.metadata["title"] = rendered.title

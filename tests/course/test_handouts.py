@@ -1,4 +1,4 @@
-"""Printed handouts (tools/editions.py): laid out as printed, offline, in Debian's chromium.
+"""Printed handouts (tools/handouts.py): laid out as printed, offline, in Debian's chromium.
 
 Each notebook's handout HTML is laid out with print media at the A4 printable width, with every
 non-file:// request aborted: its math must be typeset and nothing may stick out of the page
@@ -10,30 +10,32 @@ import re
 from pathlib import Path
 
 # tools/ holds scripts, not a package: conftest.py puts it on sys.path
-import editions
+import chromium
+import course_notebooks
+import handouts
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
-NOTEBOOKS = editions.notebook_paths()
+NOTEBOOKS = course_notebooks.notebook_paths()
 IDS = [p.stem for p in NOTEBOOKS]
 pytestmark = pytest.mark.browser  # skipped where chromium is absent (conftest.py)
 
 
 @pytest.fixture(scope="module")
 def print_page(browser):
-    return editions.offline_page(browser, width=editions.A4_PRINT_WIDTH_PX)
+    return chromium.offline_page(browser, width=handouts.A4_PRINT_WIDTH_PX)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_handout_is_typeset_and_fits_the_printed_page(path, print_page, tmp_path):
     page, blocked = print_page
     html = tmp_path / f"{path.stem}.html"
-    mathjax = editions.mathjax_url_for(html, editions.mathjax_script())
-    nb = editions.handout_notebook(nbformat.read(path, as_version=4))
-    html.write_text(editions.handout_html(nb, mathjax), encoding="utf-8")
-    state, overflows = editions.print_overflows(page, html)
+    mathjax = handouts.mathjax_url_for(html, handouts.mathjax_script())
+    nb = handouts.handout_notebook(nbformat.read(path, as_version=4))
+    html.write_text(handouts.handout_html(nb, mathjax), encoding="utf-8")
+    state, overflows = handouts.print_overflows(page, html)
     assert state["typeset"] > 0 and state["errors"] == 0, state
     assert not overflows, f"{path.name}: wider than the A4 page: {overflows[:3]}"
     assert page.evaluate("document.querySelectorAll('img').length") >= 1
@@ -46,7 +48,7 @@ def test_handout_is_typeset_and_fits_the_printed_page(path, print_page, tmp_path
 
 
 def test_handout_pdf_is_printed_offline(browser, tmp_path):
-    pdfs = editions.write_handouts(NOTEBOOKS[:1], tmp_path, editions.mathjax_script(), browser)
+    pdfs = handouts.write_handouts(NOTEBOOKS[:1], tmp_path, handouts.mathjax_script(), browser)
     assert [p.name for p in pdfs] == [f"{NOTEBOOKS[0].stem}.pdf", "course.pdf"]
     data = pdfs[0].read_bytes()
     assert data.startswith(b"%PDF-")

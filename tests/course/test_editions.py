@@ -1,28 +1,30 @@
-"""Course editions (tools/editions.py): the student edition and the notebook transforms.
+"""Course editions: the student edition (tools/student_edition.py), the cell rules every edition
+follows (tools/course_notebooks.py) and the handouts' notebook transforms (tools/handouts.py).
 
 The student edition must hold no solution text (checked line by line against the committed
 notebooks) and must still run up to the first exercise: the cells before ``## Exercises`` of
 every student notebook run in one kernel (``%reset -f`` between notebooks). Handouts:
-tests/test_handouts.py; decks: tests/test_decks.py.
+tests/course/test_handouts.py; decks: tests/course/test_decks.py.
 """
 
-import sys
 import zipfile
 from pathlib import Path
 
+# tools/ holds scripts, not a package: conftest.py puts it on sys.path
+import build_site
+import course_notebooks
+import handouts
 import nbformat
 import pytest
+import student_edition
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
+REPO = Path(__file__).resolve().parents[2]
 
-import build_site  # noqa: E402
-import editions  # noqa: E402
 
-NOTEBOOKS = editions.notebook_paths()
+NOTEBOOKS = course_notebooks.notebook_paths()
 IDS = [p.stem for p in NOTEBOOKS]
 
 
@@ -58,16 +60,16 @@ def _toy() -> nbformat.NotebookNode:
 # --------------------------------------------------------------------------- unit
 def test_student_notebook_empties_solutions_and_clears_every_output():
     nb = _toy()
-    student = editions.student_notebook(nb)
-    assert [c.source for c in student.cells if editions.is_solution(c)] == [
-        editions.CODE_PLACEHOLDER,
-        editions.MARKDOWN_PLACEHOLDER,
+    student = student_edition.student_notebook(nb)
+    assert [c.source for c in student.cells if course_notebooks.is_solution(c)] == [
+        student_edition.CODE_PLACEHOLDER,
+        student_edition.MARKDOWN_PLACEHOLDER,
     ]
     code = [c for c in student.cells if c.cell_type == "code"]
     assert all(c.outputs == [] and c.execution_count is None for c in code)
     # the speaker note is dropped, everything else is unchanged but nbval's marker, and the
     # source notebook is untouched
-    lecture = [c for c in nb.cells if not build_site.is_speaker_note(c)]
+    lecture = [c for c in nb.cells if not course_notebooks.is_speaker_note(c)]
     assert len(lecture) == len(nb.cells) - 1 and len(student.cells) == len(lecture)
     assert student.cells[2].source == "print(f'{x:.3f}')"
     assert [c.source for c in student.cells][:5] == [
@@ -75,27 +77,27 @@ def test_student_notebook_empties_solutions_and_clears_every_output():
     ][:5]
     assert nb.cells[6].outputs[0].text == "4\n" and "SECRET_SQUARE" in nb.cells[6].source
     assert "jupytext" not in student.metadata and "jupytext" in nb.metadata
-    text = editions.notebook_text(student)
+    text = course_notebooks.notebook_text(student)
     assert "SECRET_SQUARE" not in text and "SECRET_WORDS" not in text
     nbformat.validate(student)
 
 
 def test_solution_lines_skip_lines_the_lecture_cells_share():
-    lines = editions.solution_lines(_toy())
+    lines = course_notebooks.solution_lines(_toy())
     assert lines == {"SECRET_SQUARE = x**2", "The answer is SECRET_WORDS."}  # not print(x)
 
 
 def test_cells_before_exercises_stop_at_the_heading():
     nb = _toy()
-    assert editions.exercises_index(nb) == 5
-    assert len(editions.cells_before_exercises(nb).cells) == 5
+    assert course_notebooks.exercises_index(nb) == 5
+    assert len(course_notebooks.cells_before_exercises(nb).cells) == 5
     nb.cells[5].source = "## Practice"
     with pytest.raises(ValueError, match="Exercises"):
-        editions.exercises_index(nb)
+        course_notebooks.exercises_index(nb)
 
 
 def test_handout_drops_solutions_checks_notes_and_test_markers():
-    handout = editions.handout_notebook(_toy())
+    handout = handouts.handout_notebook(_toy())
     sources = "\n".join(c.source for c in handout.cells)
     for gone in ("SECRET", "assert x == 2", "Say 2.", "NBVAL_CHECK_OUTPUT"):
         assert gone not in sources, gone
@@ -106,7 +108,7 @@ def test_handout_drops_solutions_checks_notes_and_test_markers():
 def test_course_notebook_starts_each_notebook_on_a_new_page_with_unique_ids():
     a, b = _toy(), _toy()
     b.cells[0].source = "# 98 · Second toy"
-    course = editions.course_notebook([a, b], "The course")
+    course = handouts.course_notebook([a, b], "The course")
     assert course.cells[0].source.startswith("# The course")
     assert "- 99 · Toy notebook\n- 98 · Second toy" in course.cells[0].source
     breaks = [c for c in course.cells if "handout-break" in c.source]
@@ -119,13 +121,13 @@ def test_course_notebook_starts_each_notebook_on_a_new_page_with_unique_ids():
 def test_student_edition_folder_runs_on_its_own(tmp_path):
     src = tmp_path / "99_toy.ipynb"
     nbformat.write(_toy(), src)
-    written = editions.write_student_edition([src], tmp_path / "student")
+    written = student_edition.write_student_edition([src], tmp_path / "student")
     assert written == [tmp_path / "student" / "notebooks" / "99_toy.ipynb"]
     for name in ("hierlib/data.py", "data/hsb_students.csv", "pyproject.toml", "README.md"):
         assert (tmp_path / "student" / name).is_file(), name
     assert not list((tmp_path / "student").rglob("__pycache__"))
     assert "requirements.lock" in (tmp_path / "student" / "README.md").read_text()
-    archive = editions.zip_dir(tmp_path / "student", tmp_path / "student.zip")
+    archive = student_edition.zip_dir(tmp_path / "student", tmp_path / "student.zip")
     assert archive.stat().st_size > 100_000
 
 
@@ -135,74 +137,75 @@ def test_student_zip_unzips_to_one_named_folder_with_the_notebooks_in_lecture_or
     for name in ("10_summary.ipynb", "02_b.ipynb", "01_a.ipynb"):
         (src / name).write_text("{}")
     (tmp_path / "student" / "README.md").write_text("read me")
-    archive = editions.zip_dir(tmp_path / "student", tmp_path / "student.zip")
+    archive = student_edition.zip_dir(tmp_path / "student", tmp_path / "student.zip")
     names = zipfile.ZipFile(archive).namelist()
     top = {n.split("/")[0] for n in names}
-    assert top == {editions.STUDENT_FOLDER} == {"bayesian-hierarchical-models-student"}
+    assert top == {student_edition.STUDENT_FOLDER} == {"bayesian-hierarchical-models-student"}
     notebooks = [n.rsplit("/", 1)[-1] for n in names if n.endswith(".ipynb")]
     assert notebooks == ["01_a.ipynb", "02_b.ipynb", "10_summary.ipynb"]
     zipfile.ZipFile(archive).extractall(tmp_path / "unzipped")
-    assert (tmp_path / "unzipped" / editions.STUDENT_FOLDER / "README.md").read_text() == "read me"
+    assert (
+        tmp_path / "unzipped" / student_edition.STUDENT_FOLDER / "README.md"
+    ).read_text() == "read me"
 
 
 def test_no_notebooks_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no notebooks"):
-        editions.notebook_paths(tmp_path)
+        course_notebooks.notebook_paths(tmp_path)
 
 
 # --------------------------------------------------------------------------- the real notebooks
 @pytest.fixture(scope="module")
-def student_edition(tmp_path_factory):
-    out = tmp_path_factory.mktemp("student")
-    paths = editions.write_student_edition(NOTEBOOKS, out, support_root=None)
-    return {p.stem: p for p in paths}
+def student_notebooks(student_build):
+    """``{stem: path}`` of the student notebooks (the edition built once per run: conftest)."""
+    return student_build[1]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_no_solution_text_survives_in_the_student_edition(path, student_edition):
+def test_no_solution_text_survives_in_the_student_edition(path, student_notebooks):
     source = nbformat.read(path, as_version=4)
-    student = nbformat.read(student_edition[path.stem], as_version=4)
-    solutions = [c for c in source.cells if editions.is_solution(c)]
+    student = nbformat.read(student_notebooks[path.stem], as_version=4)
+    solutions = [c for c in source.cells if course_notebooks.is_solution(c)]
     assert solutions, f"{path.name} has no cell tagged 'solution' (CONTRIBUTING.md)"
-    notes = [c for c in source.cells if build_site.is_speaker_note(c)]
+    notes = [c for c in source.cells if course_notebooks.is_speaker_note(c)]
     assert len(student.cells) == len(source.cells) - len(notes)  # speaker notes dropped
-    assert not any(build_site.is_speaker_note(c) for c in student.cells)
-    emptied = [c.source for c in student.cells if editions.is_solution(c)]
-    assert set(emptied) <= {editions.CODE_PLACEHOLDER, editions.MARKDOWN_PLACEHOLDER}
+    assert not any(course_notebooks.is_speaker_note(c) for c in student.cells)
+    emptied = [c.source for c in student.cells if course_notebooks.is_solution(c)]
+    assert set(emptied) <= {student_edition.CODE_PLACEHOLDER, student_edition.MARKDOWN_PLACEHOLDER}
     assert len(emptied) == len(solutions)
-    text = editions.notebook_text(student)
-    leaked = [ln for ln in editions.solution_lines(source) if ln in text]
+    text = course_notebooks.notebook_text(student)
+    leaked = [ln for ln in course_notebooks.solution_lines(source) if ln in text]
     assert not leaked, f"solution lines in the student {path.name}: {leaked[:3]}"
     assert all(not c.get("outputs") for c in student.cells)
 
 
 @pytest.fixture(scope="module")
-def kernel(student_edition):
+def kernel(student_notebooks):
     """One kernel for every student notebook (imports and compiled samplers load once).
 
     Each notebook starts with ``%reset -f``, so it sees none of the previous one's names.
     """
     km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(next(iter(student_edition.values())).parent))
+    km.start_kernel(cwd=str(next(iter(student_notebooks.values())).parent))
     yield km
     km.shutdown_kernel(now=True)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_student_notebook_runs_to_the_end_with_empty_solutions(path, student_edition, kernel):
+def test_student_notebook_runs_to_the_end_with_empty_solutions(path, student_notebooks, kernel):
     """Every cell runs, the exercises' too: a cell that needs a student's answer must say so
     (e.g. "not written yet") instead of failing."""
-    student = nbformat.read(student_edition[path.stem], as_version=4)
-    head = editions.cells_before_exercises(student)
+    student = nbformat.read(student_notebooks[path.stem], as_version=4)
+    head = course_notebooks.cells_before_exercises(student)
     assert sum(c.cell_type == "code" for c in head.cells) >= 2
-    assert "NBVAL_CHECK_OUTPUT" not in editions.notebook_text(student)
+    assert "NBVAL_CHECK_OUTPUT" not in course_notebooks.notebook_text(student)
     student.cells.insert(0, new_code_cell("%reset -f"))
     client = NotebookClient(student, km=kernel, timeout=120)
     try:
         client.execute()  # raises CellExecutionError naming the cell on any error
     finally:
         client.kc.stop_channels()
-    start = editions.exercises_index(student)
+    start = course_notebooks.exercises_index(student)
     printed = [o for c in student.cells[:start] for o in c.get("outputs", [])]
     assert printed, "the cells before the exercises printed or plotted nothing"
     errors = [o for c in student.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]

@@ -12,15 +12,18 @@ absent (``make test`` installs it, so CI always runs them).
 import html as html_lib
 import re
 import shutil
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+# tools/ holds scripts, not a package: conftest.py puts it on sys.path
+import build_site
+import chromium  # the offline Chromium the handouts also use
+import course_notebooks
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "build" / "test-artifacts"
 
 CDN_HOSTS = (
@@ -41,21 +44,14 @@ LOAD_SITES = re.compile(
 )
 
 
-sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
-
-import build_site  # noqa: E402
-import editions  # noqa: E402  (the offline Chromium the handouts also use)
-
-
 @pytest.fixture(scope="module")
-def editions_dir(tmp_path_factory):
-    """What `make all` builds before the site: student.zip and (stand-in) handout PDFs."""
+def editions_dir(tmp_path_factory, student_build):
+    """What `make all` builds before the site: student.zip (the student edition, built once
+    per run: conftest) and stand-in handout PDFs."""
     built = tmp_path_factory.mktemp("editions")
-    student = editions.write_student_edition(editions.notebook_paths(), built / "student")
-    assert student
-    editions.zip_dir(built / "student", built / "student.zip")
+    shutil.copy2(student_build[0] / "student.zip", built / "student.zip")
     (built / "handouts").mkdir()
-    for stem in [p.stem for p in editions.notebook_paths()] + ["course"]:
+    for stem in [p.stem for p in course_notebooks.notebook_paths()] + ["course"]:
         (built / "handouts" / f"{stem}.pdf").write_bytes(b"%PDF-1.4 stand-in\n")
     return built
 
@@ -68,7 +64,10 @@ def site(tmp_path_factory, editions_dir):
         pytest.fail("node_modules/ is missing: run `make setup` (npm ci) first")
     built = tmp_path_factory.mktemp("build") / "site"
     entries = build_site.build(
-        built, REPO / "node_modules", build_site.notebooks_in_order(), editions_dir=editions_dir
+        built,
+        REPO / "node_modules",
+        course_notebooks.notebooks_in_order(),
+        editions_dir=editions_dir,
     )
     out = tmp_path_factory.mktemp("copied") / "site"
     shutil.move(built, out)
@@ -138,21 +137,23 @@ def test_the_published_site_has_no_solution_and_no_speaker_note(site, instructor
     for entry in entries:
         nb = nbformat.read(REPO / "notebooks" / f"{entry.stem}.ipynb", as_version=4)
         # solution lines the lecture itself does not show (in another cell or an output)
-        shown_anyway = editions.notebook_text(
-            nbformat.v4.new_notebook(cells=[c for c in nb.cells if not editions.is_solution(c)])
+        shown_anyway = course_notebooks.notebook_text(
+            nbformat.v4.new_notebook(
+                cells=[c for c in nb.cells if not course_notebooks.is_solution(c)]
+            )
         )
-        secret = {ln for ln in editions.solution_lines(nb) if ln not in shown_anyway}
-        notes = [c.source for c in nb.cells if build_site.is_speaker_note(c)]
+        secret = {ln for ln in course_notebooks.solution_lines(nb) if ln not in shown_anyway}
+        notes = [c.source for c in nb.cells if course_notebooks.is_speaker_note(c)]
         assert secret and notes, entry.stem
         for name in (entry.page, entry.slides):
             shown = visible_text(out / name)
             leaks += [f"{name}: {ln}" for ln in secret if ln in shown]
             assert '<aside class="notes">' not in (out / name).read_text(), name
         student_nb = nbformat.read(out / f"{entry.stem}.ipynb", 4)
-        student_text = editions.notebook_text(student_nb)
+        student_text = course_notebooks.notebook_text(student_nb)
         leaks += [f"{entry.stem}.ipynb: {ln}" for ln in secret if ln in student_text]
         leaks += [f"{entry.stem}.ipynb: a speaker note" for c in student_nb.cells
-                  if build_site.is_speaker_note(c)]  # fmt: skip
+                  if course_notebooks.is_speaker_note(c)]  # fmt: skip
         # the instructor's pages keep the solutions (so the check above can fail)
         kept += sum(ln in visible_text(instructor_out / entry.page) for ln in secret)
     assert not leaks, leaks[:5]
@@ -240,7 +241,10 @@ def test_stray_notebooks_are_not_course_notebooks(tmp_path):
         (tmp_path / name).write_text("")
     (tmp_path / "03_c.ipynb").write_text("")  # no paired source
     (tmp_path / "04_d.py").write_text("")  # never executed
-    assert [p.name for p in build_site.notebooks_in_order(tmp_path)] == ["01_a.ipynb", "02_b.ipynb"]
+    assert [p.name for p in course_notebooks.notebooks_in_order(tmp_path)] == [
+        "01_a.ipynb",
+        "02_b.ipynb",
+    ]
 
 
 def test_missing_node_modules_is_a_clear_error(tmp_path):
@@ -251,7 +255,7 @@ def test_missing_node_modules_is_a_clear_error(tmp_path):
 def _open_offline(browser, path: Path, fragment: str = ""):
     """Open ``path`` at 1280x720, every non-local request aborted (``page.blocked``), failed
     requests and script errors recorded (``page.failed``, ``page.errors``)."""
-    page, blocked = editions.offline_page(browser, 1280, 720)
+    page, blocked = chromium.offline_page(browser, 1280, 720)
     page.blocked, page.failed, page.errors = blocked, [], []
     page.on("requestfailed", lambda r: page.failed.append(r.url))
     page.on("pageerror", lambda e: page.errors.append(str(e)))

@@ -15,14 +15,15 @@ import re
 from pathlib import Path
 
 # tools/ holds scripts, not a package: conftest.py puts it on sys.path
-import build_site
-import editions
+import chromium
+import course_notebooks
+import decks
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
-NOTEBOOKS = editions.notebook_paths()
+NOTEBOOKS = course_notebooks.notebook_paths()
 DECKS = [f"{p.stem}.slides.html" for p in NOTEBOOKS]
 pytestmark = pytest.mark.browser  # skipped where chromium is absent (conftest.py)
 
@@ -36,7 +37,7 @@ def site(instructor_site):
 @pytest.fixture(scope="module")
 def measured(site, browser):
     """``{deck: slides}`` for every deck (raises if a deck asked the network for anything)."""
-    return editions.check_decks(site, browser=browser)
+    return decks.check_decks(site, browser=browser)
 
 
 @pytest.mark.parametrize("deck", DECKS)
@@ -45,7 +46,7 @@ def test_no_slide_is_taller_than_the_screen(deck, measured):
     assert len(slides) >= 5
     too_tall = [
         f"slide {s['h']}.{s['v']} '{s['heading']}' is {s['height']} px tall"
-        for s in editions.overflowing(slides)
+        for s in decks.overflowing(slides)
     ]
     assert not too_tall, f"{deck} at 1280x720: " + "; ".join(too_tall)
 
@@ -59,7 +60,7 @@ def test_every_formula_on_every_slide_is_typeset(deck, measured):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_every_notes_cell_is_a_speaker_note_in_the_deck(path, site, measured):
     nb = nbformat.read(path, as_version=4)
-    notes = [c for c in nb.cells if build_site.is_speaker_note(c)]
+    notes = [c for c in nb.cells if course_notebooks.is_speaker_note(c)]
     assert len(notes) >= 2, f"{path.name}: speaker notes (slide type 'notes') missing"
     html = (site / f"{path.stem}.slides.html").read_text(encoding="utf-8")
     assert html.count('<aside class="notes">') == len(notes)
@@ -68,19 +69,19 @@ def test_every_notes_cell_is_a_speaker_note_in_the_deck(path, site, measured):
 
 def test_speaker_view_shows_the_notes_offline(site, browser):
     deck = site / DECKS[0]
-    page, blocked = editions.offline_page(browser, *editions.DECK_VIEWPORT)
+    page, blocked = chromium.offline_page(browser, *decks.DECK_VIEWPORT)
     try:
-        editions.open_offline(page, deck)
+        chromium.open_offline(page, deck)
         page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
         expected = page.evaluate(
             "() => document.querySelector('section aside.notes').innerText.trim()"
         )  # the notes of the first slide that has some
         index = page.evaluate(
             "() => { const s = document.querySelector('section aside.notes').parentElement;"
-            f" return ({editions.REVEAL_JS}).getIndices(s); }}"
+            f" return ({decks.REVEAL_JS}).getIndices(s); }}"
         )
-        page.evaluate(f"([h, v]) => ({editions.REVEAL_JS}).slide(h, v)", [index["h"], index["v"]])
-        shown = editions.speaker_view_notes(page)
+        page.evaluate(f"([h, v]) => ({decks.REVEAL_JS}).slide(h, v)", [index["h"], index["v"]])
+        shown = decks.speaker_view_notes(page)
         words = re.findall(r"[A-Za-z]{5,}", expected)[:8]
         assert len(words) >= 3 and all(w in shown for w in words), (expected[:80], shown[:80])
         assert blocked == []
@@ -100,19 +101,19 @@ TEX = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.S)
 def test_speaker_view_shows_each_formula_of_the_notes_once(site, browser):
     path = next(p for p in NOTEBOOKS if p.stem.startswith("09_"))
     nb = nbformat.read(path, as_version=4)
-    notes = [c.source for c in nb.cells if build_site.is_speaker_note(c)]
+    notes = [c.source for c in nb.cells if course_notebooks.is_speaker_note(c)]
     k, source = next((k, n) for k, n in enumerate(notes) if len(TEX.findall(n)) >= 5)
-    page, blocked = editions.offline_page(browser, *editions.DECK_VIEWPORT)
+    page, blocked = chromium.offline_page(browser, *decks.DECK_VIEWPORT)
     try:
-        editions.open_offline(page, site / f"{path.stem}.slides.html")
+        chromium.open_offline(page, site / f"{path.stem}.slides.html")
         page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
         index = page.evaluate(
             "(k) => { const s = document.querySelectorAll('aside.notes')[k].closest('section');"
-            f" return ({editions.REVEAL_JS}).getIndices(s); }}",
+            f" return ({decks.REVEAL_JS}).getIndices(s); }}",
             k,
         )
-        page.evaluate(f"([h, v]) => ({editions.REVEAL_JS}).slide(h, v)", [index["h"], index["v"]])
-        shown = editions.speaker_view(page)
+        page.evaluate(f"([h, v]) => ({decks.REVEAL_JS}).slide(h, v)", [index["h"], index["v"]])
+        shown = decks.speaker_view(page)
         assert re.findall(r"[A-Za-z]{6,}", source)[0] in shown["text"]
         assert shown["math"] == len(TEX.findall(source)), (shown, source[:120])
         assert shown["mathjax"] == 0  # no second (hidden or unstyled) copy of any formula

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "ensure_chromium.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "ensure_chromium.sh"
 
 
 def _stub(folder: Path, name: str, body: str) -> None:

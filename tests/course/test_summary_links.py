@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SUMMARY = NOTEBOOKS / "10_summary.py"
 LINK = re.compile(r"(?:\]\(|\]: )(\d\d_[a-z_]+)\.(ipynb|html)#([^)\s]+)")
 

@@ -9,20 +9,17 @@
 """
 
 import re
-import sys
 import tomllib
 from pathlib import Path
 
+# tools/ holds scripts, not a package: conftest.py puts it on sys.path
+import course_notebooks
 import nbformat
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
-
-import editions  # noqa: E402
-
-NOTEBOOKS = editions.notebook_paths()
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = course_notebooks.notebook_paths()
 MACHINERY = re.compile(
     r"\bnbval\b|NBVAL|\bCI\b|\.ci/run|\btests?/|\btest_\w+\.py|\bbenchmarks/|\bpytest\b"
 )
@@ -35,7 +32,7 @@ def _visible_lines(nb: nbformat.NotebookNode) -> str:
     """Sources and outputs of every cell that is not a solution."""
     parts = []
     for cell in nb.cells:
-        if editions.is_solution(cell):
+        if course_notebooks.is_solution(cell):
             continue
         parts.append(cell.source)
         for out in cell.get("outputs", []):
@@ -52,7 +49,7 @@ def test_no_solution_line_is_shown_outside_its_solution_cell(path):
     lines = {
         ln.strip()
         for cell in nb.cells
-        if editions.is_solution(cell)
+        if course_notebooks.is_solution(cell)
         for ln in cell.source.splitlines()
         if len(ln.strip()) >= MIN_LEN
     }
@@ -74,10 +71,9 @@ def test_the_check_catches_a_printed_solution_line():
 
 
 @pytest.fixture(scope="module")
-def student(tmp_path_factory):
-    out = tmp_path_factory.mktemp("student")
-    editions.write_student_edition(NOTEBOOKS, out)
-    return out
+def student(student_build):
+    """The student edition's folder (built once per run: conftest)."""
+    return student_build[0] / "student"
 
 
 def test_the_student_editions_texts_say_nothing_of_the_course_machinery(student):

@@ -1,16 +1,16 @@
 """tools/run_notebooks.py: a notebook is executed from its .py and the pair stays in sync."""
 
-import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))  # tools/ is scripts, not a package
+# tools/ holds scripts, not a package: conftest.py puts it on sys.path
+import run_notebooks
 
-import run_notebooks  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+
 
 HEADER = """# ---
 # jupyter:
