@@ -193,21 +193,29 @@ COLUMNS = ["student", "notebook", "notebook_message", "seconds", "passed",
 
 
 def grade_folder(folder: Path, out: Path, cell_timeout: int = CELL_TIMEOUT,
-                 notebook_timeout: int = NOTEBOOK_TIMEOUT) -> list[dict[str, Any]]:  # fmt: skip
-    """Grade every ``*.ipynb`` of ``folder``; write ``grades.csv`` and ``report.html`` to
-    ``out``; return the rows."""
+                 notebook_timeout: int = NOTEBOOK_TIMEOUT, jobs: int = 1,
+                 ) -> list[dict[str, Any]]:  # fmt: skip
+    """Grade every ``*.ipynb`` of ``folder``, ``jobs`` of them at once (each in its own child
+    process and kernel); write ``grades.csv`` and ``report.html`` to ``out``; return the rows
+    (in the order of the file names)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     paths = sorted(Path(folder).glob("*.ipynb"))
     if not paths:
         raise ValueError(f"no notebooks (*.ipynb) in {folder}")
+    if not (isinstance(jobs, int) and jobs >= 1):
+        raise ValueError(f"jobs must be a whole number >= 1; got {jobs!r}")
     rows = []
-    for path in paths:
-        row = _grade_in_child(path, cell_timeout, notebook_timeout)
-        row["passed"] = sum(row.get(c) == "passed" for c in CHECKS)
-        for c in CHECKS:
-            row.setdefault(c, "not run")
-            row.setdefault(f"{c}_message", "")
-        rows.append(row)
-        print(f"{path.name}: {row['notebook']}, {row['passed']} of {len(CHECKS)} checks passed")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # threads only wait for the children
+        graded = pool.map(lambda p: _grade_in_child(p, cell_timeout, notebook_timeout), paths)
+        for path, row in zip(paths, graded, strict=True):
+            row["passed"] = sum(row.get(c) == "passed" for c in CHECKS)
+            for c in CHECKS:
+                row.setdefault(c, "not run")
+                row.setdefault(f"{c}_message", "")
+            rows.append(row)
+            print(f"{path.name}: {row['notebook']}, {row['passed']} of {len(CHECKS)} checks "
+                  "passed", flush=True)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
@@ -257,7 +265,8 @@ def write_examples(folder: Path, source: Path | None = None, trim: bool = False)
     """Four submissions made from notebook 05 (with its solutions): ``correct``, ``wrong``
     (tau2 drawn 10% too large, so the sampler is wrong too), ``raises`` (the cell of the updates
     fails before defining them) and ``loops`` (a cell that never ends). ``trim`` keeps only the
-    set-up cells and the exercises (faster to run)."""
+    set-up cells and the exercises up to the sampler's check cell: what the grader grades, and
+    faster to run."""
     import nbformat
 
     source = source or Path(__file__).resolve().parents[1] / "notebooks" / "05_gibbs.ipynb"
@@ -266,9 +275,10 @@ def write_examples(folder: Path, source: Path | None = None, trim: bool = False)
     nb = nbformat.read(source, as_version=4)
     if trim:
         first = next(i for i, c in enumerate(nb.cells) if "## Exercises" in c.source)
+        last = next(i for i, c in enumerate(nb.cells) if "checks.check_sampler(" in c.source)
         keep = [c for c in nb.cells[:first] if c.cell_type == "code" and any(
             key in c.source for key in ("import ", "SEED = ", "hsb_arrays()"))]  # fmt: skip
-        nb.cells = keep + nb.cells[first:]
+        nb.cells = keep + nb.cells[first : last + 1]
     updates = next(i for i, c in enumerate(nb.cells) if "def draw_tau2(" in c.source)
     checked = next(i for i, c in enumerate(nb.cells) if "checks.check_all(" in c.source)
     right = "return 1 / rng.gamma((prior.eta0 + len(theta)) / 2, 1 / rate)"
@@ -306,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="build/grades", help="where grades.csv and report.html go")
     parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT)
     parser.add_argument("--timeout", type=int, default=NOTEBOOK_TIMEOUT, help="per notebook")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once")
     parser.add_argument("--examples", metavar="DIR", help="write four example submissions")
     parser.add_argument("--trim", action="store_true", help="examples: set-up and exercises only")
     parser.add_argument("--one", help=argparse.SUPPRESS)
@@ -322,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.submissions:
         parser.error("give a folder of submissions (or --examples DIR)")
     try:
-        grade_folder(Path(args.submissions), Path(args.out), args.cell_timeout, args.timeout)
+        grade_folder(Path(args.submissions), Path(args.out), args.cell_timeout, args.timeout,
+                     args.jobs)  # fmt: skip
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
