@@ -54,13 +54,13 @@ def _draw(law, rng, n, error=None):
     return x * size if what == "scale" else x
 
 
-def _family_rejects(name, prior, rng, error=None):
-    sets = checks._condition_sets(name, prior)
-    laws = [checks._exact(name, p) for _, p in sets]
+def _family_rejects(name, prior, rng, error=None, at=0):
+    """One simulated check: (rejected, raw p-values); ``error`` applied at the ``at``-th prior
+    tested (0: the prior given, 1: the stress prior)."""
     pvalues = []
-    for k, law in enumerate(laws):
-        pvalues.append(checks._tests(_draw(law, rng, checks.N_CALLS, error if k == 0 else None),
-                                     law))  # fmt: skip
+    for k, (_, p, n_calls) in enumerate(checks._condition_sets(name, prior)):
+        law = checks._exact(name, p)
+        pvalues.append(checks._tests(_draw(law, rng, n_calls, error if k == at else None), law))
     return checks._family(pvalues) < checks.ALPHA, pvalues
 
 
@@ -90,6 +90,11 @@ def measure_updates(sims: int, seed: int = 1) -> None:
             for _ in range(sims)
         )
         print(f"  power, {label} ({name}): {hits}/{sims} = {hits / sims:.4f}")
+    for label, (name, what, size) in checks.STRESS_POWER_CASES.items():
+        hits = sum(_family_rejects(name, SEMI, rng, (None, what, size), at=1)[0]
+                   for _ in range(sims))  # fmt: skip
+        print(f"  power at the stress prior only, {label} ({name}): {hits}/{sims} = "
+              f"{hits / sims:.4f}")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- samplers

@@ -26,10 +26,16 @@ prior enters take it as their last argument (``prior.mu0``, ``prior.g20``, ``pri
 (:data:`CONDITIONS`: m = 12 schools of 2 to 30 students, *not* sorted by size, with every
 argument a read-only array), each call with the one generator ``numpy.random.default_rng(seed)``
 (``seed`` is anything ``default_rng`` accepts, a ``Generator`` included). Under a semi-conjugate
-prior the prior-dependent updates are tested twice, at the prior given and at
-:data:`STRESS_PRIOR`, a prior as strong as the data, where every hyperparameter moves the
-conditional. The draws are compared with the exact full conditional (:mod:`hierlib.conditionals`)
-through standardised values :math:`u` (normal laws: :math:`(x - E x)/\\mathrm{sd}\\,x`; variances
+prior the prior-dependent updates are tested twice: at the prior given, and with
+:data:`N_STRESS` = 5,000 more calls at :data:`STRESS_PRIOR`, a prior as strong as the data,
+where every hyperparameter moves the conditional. An update that is right at the prior given
+but wrong in general (a hyperparameter left out, or read from the notebook instead of the
+``prior`` argument) is off there by more than 0.35 sd under the course's priors (notebook 05's,
+Hoff's ELS prior, a weak one), and the slips that the prior given cannot show by more than
+0.8 sd, which 5,000 calls catch with probability above 0.9999 (a 0.1-sd shift: 0.998).
+
+The draws are compared with the exact full conditional (:mod:`hierlib.conditionals`) through
+standardised values :math:`u` (normal laws: :math:`(x - E x)/\\mathrm{sd}\\,x`; variances
 and precisions: :math:`(\\log x - E\\log x)/\\mathrm{sd}\\log x`, whose exact moments are
 digamma and polygamma functions), by a family of tests:
 
@@ -51,14 +57,16 @@ Power: a shift of the location by 0.05 sd in a single school (the hardest case) 
 probability :math:`\\Phi(0.05\\sqrt{N_{calls}} - z_{\\alpha/56}) = \\Phi(7.07 - 4.49) = 0.995`;
 5% too large or too small a spread with probability above 0.9999, and a variance drawn 5% too
 large or small (a scale error) with probability above 0.9999. Measured by simulation
-(2026-12-02; draws simulated with the law of a correct or a wrong update, through the same
-tests; 2000 simulated checks per update and prior, 14,000 in all): 4 false alarms in 14,000
-(2.9e-4 per check, within the binomial error of the bound 2e-4: at most 2.8 expected), and
-each test's p-value uniform (rejection rates at 1%: 0.005 to 0.015, at 5%: 0.036 to 0.062,
-within the binomial error of 2000 runs); power, in 2000 runs each: 0.9955 against a 0.05-sd
-shift of one school's theta, 0.999 against a 0.05-sd shift of mu, 1.000 against a spread 5%
-too large or too small, sigma2 or tau2 drawn 5% too large or too small, and the sd of
-log tau2 5% too large (a wrong Gamma shape).
+(2026-12-02, with the stress prior at :data:`N_STRESS` calls; draws simulated with the law of a
+correct or a wrong update, through the same tests; 2000 simulated checks per update and prior,
+14,000 in all): 2 false alarms in 14,000 (1.4e-4 per check, below the bound 2e-4), and each
+test's p-value uniform (rejection rates at 1%: 0.005 to 0.015, at 5%: 0.036 to 0.062, within
+the binomial error of 2000 runs); power, in 2000 runs each: 0.994 against a 0.05-sd shift of
+one school's theta, 0.9995 against a 0.05-sd shift of mu, 1.000 against a spread 5% too
+large or too small, sigma2 or tau2 drawn 5% too large or too small, and the sd of log tau2 5%
+too large (a wrong Gamma shape); with the error at the stress prior only (Hoff's prior given,
+right): 0.999 against a 0.1-sd shift of mu, 1.000 against sigma2 10% too large and tau2 10%
+too small.
 
 **How it explains.** A failing update is tested against each slip of :func:`slips` (the laws
 the classic mistakes draw from); when one fits, the message names it with a hint. Otherwise
@@ -72,11 +80,11 @@ change to the input arrays, or use of numpy's global generator get a message say
 a traceback. Printed output is hidden (and counted in the message).
 
 **Time.** A check stops at :data:`TIME_BUDGET` = 60 s of wall-clock time (a numpy update
-takes 0.2 to 2 s of CPU; one that builds a frozen scipy distribution at every call, 5 to 15 s). On
-Linux and macOS, in the main thread (where a notebook runs), a call still running then is
-stopped; elsewhere the time is checked between calls. An update whose first few hundred calls
-show that the check would exceed the budget is stopped early with a message saying how long
-one call takes.
+takes 0.1 to 0.5 s of CPU; one that builds a frozen scipy distribution at every call, 5 to
+10 s). On Linux and macOS, in the main thread (where a notebook runs), a call still running
+then is stopped; elsewhere the time is checked between calls. An update whose first few
+hundred calls show that the check would exceed the budget is stopped early with a message
+saying how long one call takes.
 
 **Whole samplers.** :func:`check_sampler` runs a student's sampler ``fn(stats, n_sweeps, rng)``
 (returning an array of shape (n_sweeps, 3) of :math:`(\\mu, \\sigma^2, \\tau^2)`) on
@@ -109,6 +117,7 @@ __all__ = [
     "CONDITIONS",
     "CheckResult",
     "N_CALLS",
+    "N_STRESS",
     "POWER_CASES",
     "SAMPLER_STATS",
     "SLIPS",
@@ -123,7 +132,10 @@ __all__ = [
 ALPHA = 2e-4
 """Family-wise false-alarm rate of one check (Bonferroni over its tests)."""
 N_CALLS = 20_000
-"""Calls of the update per prior it is tested at."""
+"""Calls of the update at the prior it is checked under."""
+N_STRESS = 5_000
+"""Calls of a prior-dependent update at :data:`STRESS_PRIOR` (the errors only that prior can
+reveal are large there: module docstring)."""
 TIME_BUDGET = 60.0
 """Seconds (wall clock) a :func:`check_update` may take before it stops the update."""
 
@@ -157,6 +169,14 @@ POWER_CASES = {
     "sd of log tau2 5% too large (Gamma shape)": ("tau2", "spread", 1.05),
 }
 """The 5% errors whose detection rate the docstring states (measured by simulation)."""
+
+STRESS_POWER_CASES = {
+    "location shifted by 0.1 sd": ("mu", "shift", 0.1),
+    "sigma2 10% too large": ("sigma2", "scale", 1.1),
+    "tau2 10% too small": ("tau2", "scale", 1 / 1.1),
+}
+"""Errors at :data:`STRESS_PRIOR` only (the prior given right), whose detection rate the
+docstring states."""
 
 _SIGNATURES = {
     "theta": "draw_theta(rng, mu, sigma2, tau2, n, ybar)",
@@ -544,13 +564,13 @@ def _signature(name: str, prior) -> str:
     return base[:-1] + ", prior)" if _takes_prior(name, prior) else base
 
 
-def _condition_sets(name: str, prior) -> list[tuple[str, Any]]:
-    """(label, prior) pairs the update is tested at."""
-    if not _takes_prior(name, prior):
-        return [("", prior)]
-    sets = [("", prior)]
-    if prior != STRESS_PRIOR:
-        sets.append((" at the check's stronger prior (checks.STRESS_PRIOR)", STRESS_PRIOR))
+def _condition_sets(name: str, prior) -> list[tuple[str, Any, int]]:
+    """(label, prior, number of calls) of each prior the update is tested at."""
+    sets = [("", prior, N_CALLS)]
+    if _takes_prior(name, prior) and prior != STRESS_PRIOR:
+        sets.append(
+            (" at the check's stronger prior (checks.STRESS_PRIOR)", STRESS_PRIOR, N_STRESS)
+        )
     return sets
 
 
@@ -627,8 +647,14 @@ def _call(label: str, fn: Callable, first: Any, args: tuple) -> Any:
 
 
 def _one_draw(name: str, fn: Callable, rng: np.random.Generator, args: tuple) -> np.ndarray:
+    return _validated(name, _call(f"draw_{name}", fn, rng, args))
+
+
+def _validated(name: str, out: Any) -> np.ndarray:
+    """One call's return value as a flat float array of the right size, finite, or a
+    :class:`_Stop` saying what is wrong with it."""
     label = f"draw_{name}"
-    arr = _as_numbers(label, _call(label, fn, rng, args))
+    arr = _as_numbers(label, out)
     if name == "theta":
         if arr.shape != (_M,):
             raise _Stop(
@@ -637,13 +663,58 @@ def _one_draw(name: str, fn: Callable, rng: np.random.Generator, args: tuple) ->
             )
     elif arr.size != 1:
         raise _Stop(f"draw_{name} must return one number; yours returned shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
+    _refuse_non_finite(name, arr.reshape(1, -1))
+    return arr.reshape(-1)
+
+
+def _refuse_non_finite(name: str, rows: np.ndarray) -> None:
+    """A :class:`_Stop` naming the first value that is not a finite number in ``rows`` (one
+    row per call, in the order of the calls)."""
+    bad = ~np.isfinite(rows)
+    if bad.any():
+        first = rows[np.flatnonzero(bad.any(axis=1))[0]]
         raise _Stop(
-            f"draw_{name} returned {arr.ravel()[~np.isfinite(arr.ravel())][0]} (not a finite "
+            f"draw_{name} returned {first[~np.isfinite(first)][0]} (not a finite "
             "number): look for a division by zero, a log or sqrt of a negative number, or an "
             "uninitialised value."
         )
-    return arr.reshape(-1)
+
+
+def _fill(name: str, fn: Callable, rng, args: tuple, out: np.ndarray, clock: _Clock) -> None:
+    """``out[i]`` = the draw of call ``i``, for every row of ``out``, as :func:`_one_draw`
+    would give them but at a fraction of its cost per call: the usual return values (a float
+    or numpy float64 for the scalar updates, a float64 array of shape (m,) for theta) are
+    stored as they are and checked for NaN and infinity all at once at the end (or when a
+    later call stops the loop, so the first bad value is still the one reported); any other
+    return value goes through :func:`_validated`."""
+    label = f"draw_{name}"
+    scalar = name != "theta"
+    tick = clock.tick
+    done = 0
+    try:
+        for i in range(out.shape[0]):
+            r = fn(rng, *args)
+            kind = type(r)
+            if scalar and (kind is float or kind is np.float64):
+                out[i, 0] = r
+            elif not scalar and kind is np.ndarray and r.dtype == np.float64 and r.shape == (_M,):
+                out[i] = r
+            else:
+                out[i] = _validated(name, r)
+            done = i + 1
+            tick(label)
+    except (_Stop, _guard.Timeout):
+        _refuse_non_finite(name, out[:done])
+        raise
+    except NotImplementedError:
+        _refuse_non_finite(name, out[:done])
+        raise _Stop(f"{label} is not written yet.", "not written") from None
+    except BaseException as err:  # noqa: BLE001 - the student's code: report, never re-raise
+        _refuse_non_finite(name, out[:done])
+        raise _Stop(
+            f"{label} {_guard.describe_exception(err)}{_guard.where(err, _MY_FILES)}"
+        ) from None
+    _refuse_non_finite(name, out)
 
 
 class _Clock:
@@ -688,9 +759,9 @@ class _Clock:
 
 
 def _draws_at(
-    name: str, fn: Callable, args: tuple, original: tuple, rng, clock: _Clock
+    name: str, fn: Callable, args: tuple, original: tuple, rng, clock: _Clock, n_calls: int
 ) -> np.ndarray:
-    """:data:`N_CALLS` draws of the update at ``args`` (read-only copies of ``original``); the
+    """``n_calls`` draws of the update at ``args`` (read-only copies of ``original``); the
     first two from clones of ``rng``'s state must agree (the update draws with the ``rng``
     passed in)."""
     first = _one_draw(name, fn, _clone(rng), args)
@@ -704,10 +775,8 @@ def _draws_at(
             f"draw_{name} gives different draws from the same rng state: draw with the `rng` "
             "passed in (e.g. rng.normal, rng.gamma), not with np.random or another generator."
         )
-    out = np.empty((N_CALLS, first.size))
-    for i in range(N_CALLS):
-        out[i] = _one_draw(name, fn, rng, args)
-        clock.tick(f"draw_{name}")
+    out = np.empty((n_calls, first.size))
+    _fill(name, fn, rng, args, out, clock)
     if np.all(out == out[0]):
         raise _Stop(
             f"draw_{name} returns the same value at every call: a Gibbs update must draw at "
@@ -716,7 +785,7 @@ def _draws_at(
         )
     if name in ("sigma2", "tau2") and np.any(out <= 0):
         raise _Stop(
-            f"draw_{name} returned {np.sum(out <= 0)} values <= 0 in {N_CALLS} calls: a variance "
+            f"draw_{name} returned {np.sum(out <= 0)} values <= 0 in {len(out)} calls: a variance "
             "must be positive (is it a normal draw where a Gamma belongs?).",
             "wrong",
         )
@@ -731,15 +800,15 @@ def _args(name: str, prior) -> tuple:
 def _collect(name: str, fn: Callable, sets, seed) -> tuple[list[np.ndarray], _guard.Guard]:
     """Run the update at every condition set inside a guard; a rule broken is a _Stop."""
     rng = _as_rng(seed)
-    calls = [_guard_args(_args(name, p)) for _, p in sets]
-    clock = _Clock(TIME_BUDGET, len(sets) * (N_CALLS + 2))
+    calls = [_guard_args(_args(name, p)) for _, p, _ in sets]
+    clock = _Clock(TIME_BUDGET, sum(n + 2 for *_, n in sets))
     guard = _guard.Guard(clock.deadline)
     draws: list[np.ndarray] = []
     stop: _Stop | None = None
     with guard:
         try:
-            for args, (_, p) in zip(calls, sets, strict=True):
-                draws.append(_draws_at(name, fn, args, _args(name, p), rng, clock))
+            for args, (_, p, n) in zip(calls, sets, strict=True):
+                draws.append(_draws_at(name, fn, args, _args(name, p), rng, clock, n))
         except _Stop as err:
             stop = err
         except _guard.Timeout:
@@ -751,7 +820,7 @@ def _collect(name: str, fn: Callable, sets, seed) -> tuple[list[np.ndarray], _gu
             "Python's random module: draw only with the `rng` passed in, and never reseed "
             "anything inside an update."
         )
-    for (_, p), args in zip(sets, calls, strict=True):
+    for (_, p, _), args in zip(sets, calls, strict=True):
         if stop is None and not _unchanged(args, _args(name, p)):
             stop = _Stop(f"{label} changed its input arrays: work on copies, never in place.")
     if stop is not None:
@@ -924,7 +993,8 @@ def check_update(name: str, fn: Callable | None, prior=None, seed: Any = 0) -> C
     prior : None, priors.Default or priors.SemiConjugate
         The prior the update samples under; ``None`` is the lecture's default. Under a
         ``SemiConjugate`` prior ``draw_mu``, ``draw_sigma2`` and ``draw_tau2`` take it as their
-        last argument and are tested at ``prior`` and at :data:`STRESS_PRIOR`.
+        last argument and are tested at ``prior`` (:data:`N_CALLS` calls) and at
+        :data:`STRESS_PRIOR` (:data:`N_STRESS` calls).
     seed : int, SeedSequence, Generator or None
         Anything ``numpy.random.default_rng`` accepts; the generator passed to ``fn`` (a
         ``Generator`` given here is used, and advanced, as it is). The same int seed gives the
@@ -968,13 +1038,15 @@ def check_update(name: str, fn: Callable | None, prior=None, seed: Any = 0) -> C
 
 def _verdict(name: str, draws: list[np.ndarray], sets, prior) -> CheckResult:
     """The tests at every condition set and, when they fail, the slip that fits."""
-    laws = [_exact(name, p) for _, p in sets]
+    laws = [_exact(name, p) for _, p, _ in sets]
     pvalues = [_tests(x, law) for x, law in zip(draws, laws, strict=True)]
     p = _family(pvalues)
     n_tests = sum(_n_tests(q) for q in pvalues)
     label = f"draw_{name}"
     if p >= ALPHA:
-        calls = f"{len(sets) * N_CALLS:,} draws" + (" at two priors" if len(sets) > 1 else "")
+        calls = f"{N_CALLS:,} draws" + (
+            f" at your prior and {N_STRESS:,} at a stronger one" if len(sets) > 1 else ""
+        )
         return CheckResult(
             name, True, f"{label} passed: {calls} fit the exact full conditional "
             f"({n_tests} tests of location, spread, shape and independence; smallest p-value "
@@ -1041,6 +1113,9 @@ _QUANTILES = (0.1, 0.5, 0.9)
 _PARAMS = ("mu", "sigma2", "tau2")
 
 
+_MU_POINTS = 81  # where the exact P(mu <= x) is tabulated (each point: a sum over ~30,000 cells)
+
+
 class _Marginals:
     """Exact marginal posteriors of (mu, log sigma2, log tau2) from a grid of (tau2, sigma2):
     ``weight`` the posterior mass of each cell (rows: ``log_t2``, columns: ``log_s2``),
@@ -1055,11 +1130,21 @@ class _Marginals:
         self.weight_t2, self.weight_s2 = weight.sum(axis=1), weight.sum(axis=0)
         centre = float(self.weight @ self.mu_hat)
         spread = math.sqrt(float(self.weight @ (self.mu_sd**2 + self.mu_hat**2)) - centre**2)
-        self._mu_x = np.linspace(centre - 8 * spread, centre + 8 * spread, 801)
+        # P(mu <= x) between these points is interpolated (to about 1e-3: enough to tell the
+        # columns apart); mu's quantiles get one Newton step on the exact mixture from there,
+        # and at the thresholds (``below``) the mixture is computed exactly
+        self._mu_x = np.linspace(centre - 8 * spread, centre + 8 * spread, _MU_POINTS)
         self._mu_cdf = self._mu_mixture(self._mu_x)
         self.thresholds = {
             (param, q): self.quantile(param, q) for param in _PARAMS for q in _QUANTILES
         }
+        for q in _QUANTILES:
+            t = self.thresholds[("mu", q)]
+            z = (t - self.mu_hat) / self.mu_sd
+            density = float(self.weight @ (np.exp(-0.5 * z * z) / self.mu_sd)) / math.sqrt(
+                2 * math.pi
+            )
+            self.thresholds[("mu", q)] = t - (float(special.ndtr(z) @ self.weight) - q) / density
         self.below = {
             key: float(
                 self._mu_mixture(np.array([t]))[0] if key[0] == "mu" else self.cdf(*key[:1], t)[0]
@@ -1416,7 +1501,7 @@ def check_sampler(fn: Callable | None, prior=None, seed: Any = 0) -> CheckResult
     **The test.** ``fn`` runs :data:`N_CHAINS` = 4 chains of :data:`N_SWEEPS` = 4000 sweeps on
     :data:`SAMPLER_STATS`, each on its own stream (``default_rng(seed).spawn(4)``); the first
     :data:`N_WARMUP` = 500 sweeps are dropped. The exact marginal posteriors of
-    :math:`\\mu`, :math:`\\log\\sigma^2`, :math:`\\log\\tau^2` come from a 600 x 300 grid over
+    :math:`\\mu`, :math:`\\log\\sigma^2`, :math:`\\log\\tau^2` come from a 600 x 100 grid over
     :math:`(\\tau^2, \\sigma^2)` with :math:`\\theta` and :math:`\\mu` integrated out in closed
     form (:mod:`hierlib.exact`). For each parameter, five statistics: the mean, the
     indicators at the exact 10%, 50% and 90% quantiles (a t-test each, with the standard error
