@@ -21,7 +21,7 @@ NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: all help setup chromium lab notebooks site instructor student handouts decks test test-lower \
-        lint clean lock bench bench-peers
+        lint clean lock bench bench-peers grade grade-examples
 
 # Editions (README "For instructors"): build/student.zip and build/handouts/ first, then the
 # published site build/site/ (copies both in: self-contained) and build/instructor/. The
@@ -41,6 +41,8 @@ help:
 	@echo "make handouts    build/handouts/*.pdf (needs chromium)"
 	@echo "make decks       render the instructor decks, list slides taller than 1280x720"
 	@echo "make test-lower  hierlib's unit tests, installed from a wheel at the oldest supported versions"
+	@echo "make grade       grade submitted notebooks of 05: make grade SUBMISSIONS=dir/"
+	@echo "make grade-examples  four example submissions in build/grade-examples/"
 	@echo "make lint        ruff check and ruff format --check"
 	@echo "make bench       speed of the Gibbs samplers, PSIS-LOO, REML and the mixed models"
 	@echo "make lock        regenerate requirements.lock (newest versions within pyproject's ranges)"
@@ -94,6 +96,17 @@ handouts: setup chromium
 
 decks: instructor chromium
 	$(BIN)/python tools/decks.py --site $(INSTRUCTOR)
+
+# Grading (README "Grading exercise 05"): each submitted notebook runs in a fresh kernel with a
+# time limit, then the checks run on its updates and sampler; grades.csv and report.html in GRADES.
+SUBMISSIONS ?=
+GRADES ?= build/grades
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir/ (a folder of .ipynb)"; exit 2; }
+	$(BIN)/python -m hierlib.grade "$(SUBMISSIONS)" --out "$(GRADES)"
+
+grade-examples: setup
+	$(BIN)/python -m hierlib.grade --examples build/grade-examples
 
 lint: setup
 	$(BIN)/ruff check .

@@ -31,7 +31,9 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.textbook` -- the Gibbs sampler of model 1 as twenty readable lines of numpy
   (the same posterior as the compiled :mod:`hierlib.gibbs`).
 - :mod:`hierlib.checks` -- checking a student's Gibbs update against its exact full
-  conditional, with a hint in plain words for the classic slips.
+  conditional and a whole sampler against an exact posterior, with a hint in plain words for
+  the classic slips.
+- :mod:`hierlib.grade` -- grading submitted notebooks of exercise 05 (``make grade``).
 - :mod:`hierlib.sbc` -- simulation-based calibration of the samplers (rank uniformity).
 - :mod:`hierlib.exact` -- exact posteriors: :math:`p(\\tau^2 \\mid y)` on a grid, complete and
   no pooling.
@@ -57,7 +59,9 @@ Below them, imported by the modules above and never importing them back: ``_vali
 input checks: the bottom, importing no other hierlib module), ``_pointwise`` (each
 observation's mean, variance and log density under a posterior's draws: below both the
 samplers and :mod:`hierlib.predictive`), ``_psis`` (PSIS-LOO of every observation at once, as
-ArviZ computes it one observation at a time), ``_arviz`` (ArviZ, imported on first use).
+ArviZ computes it one observation at a time), ``_arviz`` (ArviZ, imported on first use),
+``_guard`` (running a student's function under a time limit with its prints hidden and the
+global random state restored: below :mod:`hierlib.checks`).
 """
 
 __version__ = "0.1.0"

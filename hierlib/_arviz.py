@@ -5,8 +5,8 @@
 diagnostic is asked for (ArviZ alone takes about 3 s to import).
 
 ArviZ 0.23 warns (``FutureWarning``, on stderr) at the first import of each calendar day on a
-machine, announcing its 1.x refactor. A notebook cell that writes to stderr fails nbval, and a
-fresh CI machine always sees "the first import of the day". Only that one message is silenced,
+machine, announcing its 1.x refactor: a red box under a notebook cell, shown on every fresh
+machine, about a version the course does not use. Only that one message is silenced,
 only around the import; every other warning still shows. The course pins ArviZ 0.23.x
 (ArviZ 1.x needs Python 3.12), so the notice does not apply to it.
 """

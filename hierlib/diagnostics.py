@@ -199,7 +199,7 @@ def _diagnostics(idata: az.InferenceData, names: list[str]) -> pd.DataFrame:
     if idata.posterior.sizes.get("chain", 1) >= 2:
         return az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
     # One chain: R-hat is undefined, and az.summary would log a shape warning to stderr
-    # (which breaks nbval) before returning NaN; compute the other columns directly.
+    # (a red box under the cell) before returning NaN; compute the other columns directly.
     columns = {
         "mcse_mean": az.mcse(idata, var_names=names, method="mean"),
         "ess_bulk": az.ess(idata, var_names=names, method="bulk"),

@@ -10,13 +10,14 @@ one per full conditional, in the order
 .. math::
     \\theta_j \\mid \\cdot &\\sim N\\Big(\\frac{n_j\\bar y_j/\\sigma^2 + \\mu/\\tau^2}{P_j},
         \\frac{1}{P_j}\\Big), \\quad P_j = n_j/\\sigma^2 + 1/\\tau^2,\\\\
-    1/\\sigma^2 \\mid \\cdot &\\sim \\text{Gamma}\\big(n/2,\\ S/2\\big), \\quad
+    1/\\sigma^2 \\mid \\cdot &\\sim \\text{Gamma}\\big(N/2,\\ S/2\\big), \\quad
         S = \\textstyle\\sum_j SS_j + n_j(\\bar y_j - \\theta_j)^2,\\\\
     \\mu \\mid \\cdot &\\sim N(\\bar\\theta, \\tau^2/m),\\\\
     1/\\tau^2 \\mid \\cdot &\\sim \\text{Gamma}\\big((m-2)/2,\\ Q/2\\big), \\quad
         Q = \\textstyle\\sum_j (\\theta_j - \\mu)^2
 
-(Gamma with shape and rate; numpy's ``rng.gamma`` takes shape and **scale** = 1/rate).
+(:math:`N = \\sum_j n_j` the number of students; Gamma with shape and rate; numpy's
+``rng.gamma`` takes shape and **scale** = 1/rate).
 
 It draws the same posterior as the compiled :func:`hierlib.gibbs.hierarchical_normal`
 (the two agree within Monte Carlo error), only more slowly: every sweep makes a few numpy
@@ -67,7 +68,7 @@ def gibbs_sampler(stats: GroupStats, n_sweeps: int, rng: np.random.Generator) ->
         precision = n / sigma2 + 1 / tau2
         mean = (n * ybar / sigma2 + mu / tau2) / precision
         theta = rng.normal(mean, np.sqrt(1 / precision))
-        # 1/sigma2 | rest ~ Gamma(n/2, rate S/2);  numpy wants the scale 1/rate
+        # 1/sigma2 | rest ~ Gamma(N/2, rate S/2), N = n.sum();  numpy wants the scale 1/rate
         S = np.sum(ss + n * (ybar - theta) ** 2)
         sigma2 = 1 / rng.gamma(n.sum() / 2, scale=2 / S)
         # mu | rest ~ N(mean of theta, tau2 / m)

@@ -147,7 +147,7 @@ except ValueError as err:
 # $$
 # p(Y \mid \theta, \phi) = \prod_{j=1}^m\prod_{i=1}^{n_j} \Big(\frac{\phi}{2\pi}\Big)^{1/2}
 #   e^{-\frac12\phi(y_{ij}-\theta_j)^2}
-# \propto \phi^{n/2} \exp\Big\{-\tfrac12\phi \sum_j \big[SS_j + n_j(\bar y_j-\theta_j)^2\big]\Big\},
+# \propto \phi^{N/2} \exp\Big\{-\tfrac12\phi \sum_j \big[SS_j + n_j(\bar y_j-\theta_j)^2\big]\Big\},
 # $$
 #
 # using $\sum_i (y_{ij}-\theta_j)^2 = SS_j + n_j(\bar y_j - \theta_j)^2$: the data enter only
@@ -207,12 +207,13 @@ except ValueError as err:
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### $\sigma^2 \mid \text{rest}$ and $\tau^2 \mid \text{rest}$
 #
-# With $S = \sum_j [SS_j + n_j(\bar y_j-\theta_j)^2]$ and $Q = \sum_j (\theta_j - \mu)^2$:
+# With $S = \sum_j [SS_j + n_j(\bar y_j-\theta_j)^2]$, $Q = \sum_j (\theta_j - \mu)^2$ and
+# $N = \sum_j n_j$ students:
 #
 # $$
-# p(\phi\mid\cdot) \propto \phi^{n/2} e^{-\frac12\phi S}\cdot\phi^{-1}
+# p(\phi\mid\cdot) \propto \phi^{N/2} e^{-\frac12\phi S}\cdot\phi^{-1}
 # \;\Longrightarrow\; \frac1{\sigma^2}\,\Big|\,\theta, Y \sim
-#   \text{Gamma}\Big(\frac{n}{2},\ \frac{S}{2}\Big),
+#   \text{Gamma}\Big(\frac{N}{2},\ \frac{S}{2}\Big),
 # $$
 # $$
 # p(\phi_\mu\mid\cdot) \propto \phi_\mu^{m/2} e^{-\frac12\phi_\mu Q}\cdot\phi_\mu^{-2}
@@ -225,7 +226,7 @@ except ValueError as err:
 # notebook 06.) Under Hoff's semi-conjugate prior
 # $1/\sigma^2 \sim \text{Gamma}(\nu_0/2, \nu_0\sigma_0^2/2)$,
 # $1/\tau^2 \sim \text{Gamma}(\eta_0/2, \eta_0\tau_0^2/2)$ the prior's pseudo-data add:
-# $\text{Gamma}\big(\frac{\nu_0+n}{2}, \frac{\nu_0\sigma_0^2 + S}{2}\big)$ and
+# $\text{Gamma}\big(\frac{\nu_0+N}{2}, \frac{\nu_0\sigma_0^2 + S}{2}\big)$ and
 # $\text{Gamma}\big(\frac{\eta_0+m}{2}, \frac{\eta_0\tau_0^2 + Q}{2}\big)$.
 # Under the reference (log-uniform) prior the $\tau^2$ conditional would be
 # $\text{Gamma}(m/2, Q/2)$: proper, although the joint posterior is not.
@@ -235,7 +236,7 @@ except ValueError as err:
 # the parameter, (3) recognise the kernel (quadratic in the exponent: normal; power times
 # exp(-rate x): Gamma). Typos to point at on the slides: sum instead of product in p(Y|theta),
 # exp(+1/2 ...) instead of exp(-1/2 ...) twice, p(mu) inside the product (and, on the
-# unequal-variance slide, notebook 06, Gamma rates missing the 1/2). With n = 7185 and
+# unequal-variance slide, notebook 06, Gamma rates missing the 1/2). With N = 7185 and
 # m = 160, the sigma2 conditional is very tight (shape 3592.5) and the tau2 conditional is
 # Gamma(79, Q/2).
 
@@ -350,7 +351,7 @@ for name in ("mu", "sigma", "tau"):
 z = (tb_table["mean"] - compiled_table["mean"]) / np.hypot(
     tb_table["mcse_mean"], compiled_table["mcse_mean"]
 )
-assert (z.abs() < 4).all()  # a false alarm has probability below 2e-4
+assert (z.abs() < 4).all()  # the two runs agree within 4 combined Monte Carlo errors
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How much faster is the compiled sampler?
@@ -429,7 +430,7 @@ for name in ("mu", "sigma", "tau", "icc"):
 # %% tags=["check"]
 # Expected on HSB with the default prior: mu 12.64, sigma 6.26, tau 2.97. The
 # expected values are rounded to 0.01 (error <= 0.005); the Monte Carlo error of each mean is
-# mcse_mean, so allow 0.005 + 4 * mcse (a false alarm has probability < 1e-4 per check).
+# mcse_mean, so allow the rounding plus 4 Monte Carlo errors: 0.005 + 4 * mcse.
 expected = {"mu": 12.64, "sigma": 6.26, "tau": 2.97}
 for name, value in expected.items():
     tol = 0.005 + 4 * table.loc[name, "mcse_mean"]
@@ -754,22 +755,53 @@ print(f"E[tau | y] over 20 sets of 8 schools: {min(means8):.2f} to {max(means8):
 # 1. **Derive** $\mu \mid \theta, \tau^2$ under Hoff's prior $\mu \sim \mathcal N(\mu_0,
 #    \gamma_0^2)$ (the recipe: keep the factors with $\mu$, recognise the kernel). What does it
 #    become as $\gamma_0^2 \to \infty$?
-# 2. **Write the four updates** in the cell below, from the derivations (not by copying the
-#    textbook sampler), and run the check cell after it. `checks.check_all` runs
-#    `checks.check_update` on each of them: it draws from your function 2000 times at fixed
-#    values and compares with the exact full conditional; it says what is off when it is.
+# 2. **Write the four updates under Hoff's semi-conjugate prior** (below: `PRIOR`), from the
+#    derivations: $\mu$ from exercise 1, $\sigma^2$ and $\tau^2$ from the slide on their
+#    conditionals, where the prior's pseudo-data add to the shape and the rate. First
+#    **predict**: which of the four updates does the prior change, and why not the fourth?
+#    The three it changes take the prior as their last argument (`prior.mu0`, `prior.g20`,
+#    `prior.eta0`, `prior.t20`, `prior.nu0`, `prior.s20`).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises, continued
 #
-# 3. **Assemble** your four updates into a sampler (4 chains, 500 warm-up sweeps, 1500 kept)
-#    and compare its posterior means of $\mu$, $\sigma$ and $\tau$ with `post`'s, with their
-#    MCSEs (`diagnostics.summary_table` takes a dict of (chains, draws) arrays).
+# 3. **Assemble** your four updates into a whole sampler, `my_gibbs(stats, n_sweeps, rng)`,
+#    returning an array of shape `(n_sweeps, 3)`: $(\mu, \sigma^2, \tau^2)$ of every sweep
+#    under `PRIOR`. `checks.check_sampler` runs it on a small data set whose exact posterior
+#    it knows and says what is off; then run it on HSB and compare with
+#    `gibbs.hierarchical_normal(y, groups, prior=PRIOR)`.
 # 4. **Predict, then compute.** A confident prior $\mu \sim \mathcal N(15, 0.5^2)$: before
 #    you run anything, use your answer to exercise 1 and $\mathrm{Var}(\mu \mid Y) \approx
 #    0.25^2$ to predict the posterior mean of $\mu$, and say how many schools the prior is
 #    worth. Then fit it
 #    (`priors.SemiConjugate(mu0=15, g20=0.25, eta0=1, t20=9, nu0=1, s20=36)`) and compare.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Writing the updates: what the check expects
+#
+# Each update gets numpy's `rng` first and returns one draw. With
+# $N = \sum_j n_j$ the number of students (the `n` passed in is the array of the $n_j$), the
+# arguments are:
+#
+# | update | arguments after `rng` | returns |
+# |---|---|---|
+# | `draw_theta` | `mu, sigma2, tau2, n, ybar` | an array: one draw of every $\theta_j$ |
+# | `draw_sigma2` | `theta, n, ybar, ss, prior` (`ss`: the within-school $SS_j$) | a float |
+# | `draw_mu` | `theta, tau2, prior` | a float |
+# | `draw_tau2` | `theta, mu, prior` | a float |
+#
+# Hints: numpy's `rng.gamma(shape, scale)` takes the **scale**, 1/rate; a Gamma rate
+# collects the prior's part ($\nu_0\sigma_0^2$: a count times a guess) and the data's, then
+# halves the sum; the mean of $\mu \mid$ rest weights $\bar\theta$ and $\mu_0$ by their
+# **precisions**. `checks.check_all` calls each update 20,000 times at fixed values (and 5,000
+# times at a second, stronger prior) and compares the draws with the exact full conditional;
+# when they differ it says how, and names the slip where it recognises one.
+
+# %% slideshow={"slide_type": "subslide"}
+PRIOR = priors.SemiConjugate(mu0=10, g20=4, eta0=4, t20=9, nu0=10, s20=36)
+# Put your functions into `updates` (e.g. updates["mu"] = draw_mu) and define my_gibbs.
+updates = {"theta": None, "sigma2": None, "mu": None, "tau2": None}  # none written yet
+my_gibbs = None
 
 # %% [markdown] tags=["solution"]
 # Keep the factors with $\mu$: $\prod_j e^{-(\theta_j-\mu)^2/(2\tau^2)} \cdot
@@ -782,70 +814,72 @@ print(f"E[tau | y] over 20 sets of 8 schools: {min(means8):.2f} to {max(means8):
 # The precisions add; the prior acts as $\tau^2/\gamma_0^2$ extra schools with mean $\mu_0$.
 # As $\gamma_0^2 \to \infty$ it becomes $\mathcal N(\bar\theta, \tau^2/m)$, the flat-prior
 # conditional.
-
-# %% slideshow={"slide_type": "subslide"}
-# Write the four updates in the cell below (model 1, default prior, sufficient statistics):
-#   draw_theta(rng, mu, sigma2, tau2, n, ybar) -> array: one draw of every theta_j
-#   draw_sigma2(rng, theta, n, ybar, ss)       -> float (ss: within-school sums of squares)
-#   draw_mu(rng, theta, tau2)                  -> float
-#   draw_tau2(rng, theta, mu)                  -> float
-# then put them into `updates`, e.g. updates["mu"] = draw_mu.
-updates = {"theta": None, "sigma2": None, "mu": None, "tau2": None}  # none written yet
+#
+# Exercise 2's prediction: the prior is a prior on $(\mu, \sigma^2, \tau^2)$ only, so it
+# changes their three conditionals; $\theta_j \mid$ rest keeps only the factors with
+# $\theta_j$, the likelihood and $\mathcal N(\theta_j; \mu, \tau^2)$, in which the prior
+# does not appear.
 
 
 # %% tags=["solution"]
-def draw_theta(rng, mu, sigma2, tau2, n, ybar):  # -> array: one draw of every theta_j
-    precision = n / sigma2 + 1 / tau2
-    mean = (n * ybar / sigma2 + mu / tau2) / precision
-    return rng.normal(mean, 1 / np.sqrt(precision))
+def draw_theta(rng, mu, sigma2, tau2, n, ybar):
+    # shrinkage form: theta_j | rest ~ N(ybar_j + B_j (mu - ybar_j), B_j tau2)
+    shrink = sigma2 / (sigma2 + n * tau2)
+    return ybar + shrink * (mu - ybar) + np.sqrt(shrink * tau2) * rng.standard_normal(len(n))
 
 
-def draw_sigma2(rng, theta, n, ybar, ss):  # -> float (ss: within-school sums of squares)
-    S = np.sum(ss + n * (ybar - theta) ** 2)
-    return 1 / rng.gamma(np.sum(n) / 2, 2 / S)  # Gamma(n/2, rate S/2): scale 2/S
+def draw_sigma2(rng, theta, n, ybar, ss, prior):
+    rate = (prior.nu0 * prior.s20 + (ss + n * (ybar - theta) ** 2).sum()) / 2
+    return 1 / rng.gamma((prior.nu0 + n.sum()) / 2, 1 / rate)  # numpy: scale = 1/rate
 
 
-def draw_mu(rng, theta, tau2):  # -> float
-    return rng.normal(np.mean(theta), np.sqrt(tau2 / len(theta)))
+def draw_mu(rng, theta, tau2, prior):
+    w_data, w_prior = len(theta) / tau2, 1 / prior.g20  # the two precisions
+    centre = (w_data * theta.mean() + w_prior * prior.mu0) / (w_data + w_prior)
+    return rng.normal(centre, 1 / np.sqrt(w_data + w_prior))
 
 
-def draw_tau2(rng, theta, mu):  # -> float
-    Q = np.sum((theta - mu) ** 2)
-    return 1 / rng.gamma((len(theta) - 2) / 2, 2 / Q)
+def draw_tau2(rng, theta, mu, prior):
+    rate = (prior.eta0 * prior.t20 + ((theta - mu) ** 2).sum()) / 2
+    return 1 / rng.gamma((prior.eta0 + len(theta)) / 2, 1 / rate)
 
 
 updates = {"theta": draw_theta, "sigma2": draw_sigma2, "mu": draw_mu, "tau2": draw_tau2}
 
 # %%
-results = checks.check_all(updates, seed=SEED)
-all_passed = all(r.passed for r in results.values())
+results = checks.check_all(updates, prior=PRIOR, seed=SEED)
 
 
 # %% tags=["solution"]
-def my_gibbs(stats, n_sweeps, rng):
+def my_gibbs(stats, n_sweeps, rng):  # noqa: F811 - replaces the placeholder above
     n, ybar, ss = stats.n, stats.ybar, stats.ss
-    mu, sigma2, tau2 = ybar.mean(), ss.sum() / (n.sum() - stats.m), ybar.var()
-    out = np.empty((n_sweeps, 3))
-    for s in range(n_sweeps):
+    mu, sigma2, tau2 = np.mean(ybar), np.sum(ss) / (np.sum(n) - len(n)), np.var(ybar)
+    kept = np.empty((n_sweeps, 3))
+    for sweep in range(n_sweeps):
         theta = draw_theta(rng, mu, sigma2, tau2, n, ybar)
-        sigma2 = draw_sigma2(rng, theta, n, ybar, ss)
-        mu = draw_mu(rng, theta, tau2)
-        tau2 = draw_tau2(rng, theta, mu)
-        out[s] = mu, sigma2, tau2
-    return out
+        sigma2 = draw_sigma2(rng, theta, n, ybar, ss, PRIOR)
+        mu = draw_mu(rng, theta, tau2, PRIOR)
+        tau2 = draw_tau2(rng, theta, mu, PRIOR)
+        kept[sweep] = mu, sigma2, tau2
+    return kept
 
 
-if all_passed:
-    seeds = np.random.SeedSequence(SEED + 5).spawn(4)
-    mine = np.stack([my_gibbs(stats, 2000, np.random.default_rng(c))[500:] for c in seeds])
-    my_draws = {"mu": mine[..., 0], "sigma": np.sqrt(mine[..., 1]), "tau": np.sqrt(mine[..., 2])}
-    my_table = diagnostics.summary_table(my_draws)
-    for name in ("mu", "sigma", "tau"):
-        a, b = my_table.loc[name], compiled_table.loc[name]
-        print(f"{name:>5}: mine {a['mean']:.3f} ± {a['mcse_mean']:.3f}, "
-              f"hierlib {b['mean']:.3f} ± {b['mcse_mean']:.3f}")  # fmt: skip
-else:
-    print("Skipped: write the four updates above until every check passes.")
+# %% slideshow={"slide_type": "subslide"}
+sampler_result = checks.check_sampler(my_gibbs, prior=PRIOR, seed=SEED)
+print(("✓ " if sampler_result.passed else "✗ ") + sampler_result.message)
+
+# %% tags=["solution"]
+# On HSB: four chains of 1000 sweeps (250 dropped) against the compiled sampler, same prior
+children = np.random.SeedSequence(SEED + 5).spawn(4)
+mine = np.stack([my_gibbs(stats, 1000, np.random.default_rng(c))[250:] for c in children])
+my_draws = {"mu": mine[..., 0], "sigma": np.sqrt(mine[..., 1]), "tau": np.sqrt(mine[..., 2])}
+hoff = gibbs.hierarchical_normal(y, groups, prior=PRIOR, seed=SEED)
+hoff_table = diagnostics.summary_table(hoff, ["mu", "sigma", "tau"])
+my_table = diagnostics.summary_table(my_draws)
+for quantity in my_draws:
+    a, b = my_table.loc[quantity], hoff_table.loc[quantity]
+    print(f"{quantity:>5}: mine {a['mean']:.3f} ± {a['mcse_mean']:.3f}, "
+          f"hierlib {b['mean']:.3f} ± {b['mcse_mean']:.3f}")  # fmt: skip
 
 # %% [markdown] tags=["solution"]
 # Prediction for exercise 4: the data say $\mu \approx 12.64$ with variance $0.25^2 = 1/16$;

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import shutil
 import sys
+import tomllib
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -93,7 +95,8 @@ def write_student_edition(
 
 
 def copy_student_support(root: Path, out_dir: Path) -> None:
-    """Copy ``STUDENT_SUPPORT`` from ``root`` into ``out_dir`` (no caches, no build files)."""
+    """Copy ``STUDENT_SUPPORT`` from ``root`` into ``out_dir`` (no caches, no build files);
+    ``pyproject.toml`` and ``environment.yml`` go in their student form (:func:`for_students`)."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
     for name in STUDENT_SUPPORT:
         src = root / name
@@ -101,6 +104,41 @@ def copy_student_support(root: Path, out_dir: Path) -> None:
             shutil.copytree(src, out_dir / name, ignore=ignore)
         elif src.exists():
             shutil.copy2(src, out_dir / name)
+    for name in ("pyproject.toml", "environment.yml"):
+        if (out_dir / name).exists():
+            (out_dir / name).write_text(for_students(name, (out_dir / name).read_text()))
+
+
+DEVELOPER_EXTRAS = ("test", "dev")
+"""pyproject extras for the course's own tests and tooling: not in the student edition."""
+
+
+def for_students(name: str, text: str) -> str:
+    """The student form of ``pyproject.toml`` or ``environment.yml``: comments (which speak of
+    the course's testing) dropped, and with them the developers' extras and tool settings
+    (pytest, ruff) and, in ``environment.yml``, the packages only those extras name."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    dev = {re.split(r"[<>=\[ ]", req)[0] for key in DEVELOPER_EXTRAS for req in extras[key]}
+    kept, table_dev, extra_dev = [], False, False
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        line = re.sub(r"\s+#\s[^\"']*$", "", line)  # a trailing comment
+        if name == "pyproject.toml":
+            if line.startswith("["):
+                table_dev = line.startswith(("[tool.pytest", "[tool.ruff"))
+            if re.match(rf"({'|'.join(DEVELOPER_EXTRAS)}) = \[", line):
+                extra_dev = True
+            if table_dev or extra_dev:
+                extra_dev = extra_dev and line != "]"
+                continue
+        else:
+            pinned = re.match(r"\s+- ([A-Za-z0-9_.-]+)==", line)
+            if pinned and pinned.group(1) in dev:
+                continue
+        kept.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept).strip() + "\n")
 
 
 def student_readme(names: list[str]) -> str:

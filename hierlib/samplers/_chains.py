@@ -160,8 +160,8 @@ class _Count:
 def progress_options(progress: bool | None) -> dict:
     """tqdm options: ``True`` shows the bar at once, ``False`` never, and ``None`` (default) only
     for runs longer than :data:`PROGRESS_DELAY` seconds and never inside a Jupyter kernel
-    (a notebook cell that writes to stderr breaks nbval, and a student does not wait there:
-    the course's runs take well under a second)."""
+    (a bar written to stderr shows as a red box under a notebook cell, and a student does not
+    wait there: the course's runs take well under a second)."""
     if progress is None:
         return {"disable": "ipykernel" in sys.modules, "delay": PROGRESS_DELAY}
     return {"disable": not progress}
