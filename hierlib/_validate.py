@@ -184,6 +184,17 @@ def nonnegative(value: float, name: str) -> float:
     return v
 
 
+def probability(value: float, name: str = "prob") -> float:
+    """An interval's probability: a float strictly between 0 and 1, else ``ValueError``
+    naming ``name`` (``prob=1.5``, ``-0.5``, NaN and ``True`` are refused, as is text)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a probability strictly between 0 and 1; got {value!r}")
+    v = _as_float(value, name)
+    if not 0.0 < v < 1.0:
+        raise ValueError(f"{name} must be a probability strictly between 0 and 1; got {value!r}")
+    return v
+
+
 def finite_result(value: Any, what: str, hint: str = "") -> Any:
     """Return ``value`` if every entry is finite, else raise ``ValueError`` saying ``what``
     overflowed (or lost every digit) and, if given, ``hint`` (what to do instead).
