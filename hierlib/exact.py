@@ -28,20 +28,28 @@ and :math:`p(\\tau^2 \\mid y) \\propto p(\\tau^2) \\int p(\\sigma^2)\\,p(y \\mid
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import RESCALE_HINT, positive_int
+from hierlib._validate import RESCALE_HINT, positive_int, probability
 from hierlib.data import GroupStats, _stats_and_rows, group_stats
 from hierlib.priors import Default, HalfCauchy, SemiConjugate
 from hierlib.samplers._chains import chain_rngs  # the samplers' streams, one per chain
-from hierlib.samplers._posterior import Posterior
+from hierlib.samplers._inputs import check_magnitudes
+from hierlib.samplers._posterior import Posterior, infinite_means, warn_infinite_means
 
-_DROP = 30.0  # log-density units below the maximum treated as zero on a grid
+_DROP = 30.0  # log-density units below the maximum treated as zero on the sigma^2 grid
 _MAX_WIDEN = 6  # bound on the loop that widens the sigma^2 grid
+TAU_TAIL = 1e-12
+"""Where the grid of :func:`marginal_tau2` ends: the density of :math:`\\log\\tau` (and, when
+:math:`E[\\tau \\mid y]` is finite, that of :math:`\\tau` times it) has fallen to this
+fraction of its peak at both ends."""
+_X_MAX = float(np.log(1e150))  # |log tau| on the standardised scale: tau^2 stays a double
+_N_SCAN = 346  # the scan for the mode: log tau in [-_X_MAX, _X_MAX], steps of 2
 
 
 def _log_prior_variance(v: NDArray, a: float, b: float) -> NDArray:
@@ -53,10 +61,20 @@ def _log_prior_variance(v: NDArray, a: float, b: float) -> NDArray:
 
 
 def _log_prior_tau2(prior: Any, tau2: NDArray) -> NDArray:
-    if isinstance(prior, HalfCauchy):  # -log(tau (1 + tau2/s2)), without tau2/s2 overflowing
-        return -0.5 * np.log(tau2) - np.log(prior.scale2 + tau2) + np.log(prior.scale2)
+    if isinstance(prior, HalfCauchy):  # -log(tau (1 + tau2/A^2)), A^2 never formed
+        log_t2 = np.log(tau2)
+        return -0.5 * log_t2 - np.logaddexp(0.0, log_t2 - 2.0 * np.log(prior.scale))
     _, _, a_tau, b_tau, _, _ = prior.hyper()
     return _log_prior_variance(tau2, a_tau, b_tau)
+
+
+def _hyper(prior: Any) -> tuple[float, ...]:
+    """The prior's Gamma pseudo-counts ``(mu0, mu_prec0, a_tau, b_tau, a_sigma, b_sigma)``
+    (:meth:`hierlib.priors.Default.hyper`); a half-Cauchy's scale is left out (it enters
+    through :func:`_log_prior_tau2` on the log scale, so any :math:`A` works here)."""
+    if isinstance(prior, HalfCauchy):
+        prior = replace(prior, scale=1.0)
+    return tuple(float(h) for h in prior.hyper()[:6])
 
 
 def _log_lik(stats: GroupStats, tau2: NDArray, sigma2: float, mu0: float, p0: float) -> NDArray:
@@ -73,7 +91,7 @@ def _log_lik(stats: GroupStats, tau2: NDArray, sigma2: float, mu0: float, p0: fl
 def _log_post_tau2(stats: GroupStats, prior: Any, tau2: NDArray) -> NDArray:
     """Unnormalised :math:`\\log p(\\tau^2 \\mid y)`: :math:`\\sigma^2` integrated out by the
     trapezoid rule on a grid in :math:`\\log\\sigma^2`, widened until its edges carry no mass."""
-    mu0, p0, _, _, a_s, b_s = prior.hyper()[:6]
+    mu0, p0, _, _, a_s, b_s = _hyper(prior)
     df = stats.n_total - stats.m
     centre = np.log(stats.ss.sum() / df)
     half = max(10.0 * np.sqrt(2.0 / df), 1.0)
@@ -105,8 +123,12 @@ def marginal_tau2(
 
     :math:`\\theta` and :math:`\\mu` are integrated out analytically, :math:`\\sigma^2` by the
     trapezoid rule in :math:`\\log\\sigma^2` (module docstring): exact up to quadrature error.
-    The grid is equally spaced in :math:`\\log\\tau` and covers every :math:`\\tau` whose
-    log density (per unit of :math:`\\log\\tau`) is within 30 of the maximum.
+    The grid comes from the posterior itself (:func:`_log_tau_grid`): equally spaced in
+    :math:`\\log\\tau`, it ends where the density of :math:`\\log\\tau` has fallen to
+    :data:`TAU_TAIL` (``1e-12``) of its peak on both sides, and, when :math:`E[\\tau \\mid y]`
+    is finite, where :math:`\\tau` times that density has too (so that the mean of
+    :func:`tau_summary` is inside the grid). When these two stretches lie far apart, each gets
+    ``n_grid`` points, joined by points one unit of :math:`\\log\\tau` apart.
 
     Parameters
     ----------
@@ -128,7 +150,9 @@ def marginal_tau2(
     Raises
     ------
     ValueError
-        Bad data, a prior of another type, or one that makes the posterior improper.
+        Bad data, a prior of another type, or one that makes the posterior improper; a
+        posterior whose mass cannot be bracketed within :math:`\\tau` from 1e-150 to 1e150
+        sd of ``y`` (a tail too heavy for a grid).
     """
     stats = group_stats(y, groups)
     if prior is None:
@@ -146,21 +170,11 @@ def marginal_tau2(
         )
     # work on standardised data (scores in sd units): every grid stays inside floating point
     centre, unit, stats, prior = _standardised(stats, prior)
-    s_within = stats.ss.sum() / (stats.n_total - stats.m)
-    scale = np.sqrt(max(float(np.var(stats.ybar)), s_within / stats.n.mean()))
-    # a coarse pass locates the mass; then a fine grid in log tau covers it
-    coarse = scale * np.exp(np.linspace(np.log(1e-5), np.log(1e15), 321))
-    log_u = _log_post_tau2(stats, prior, coarse**2) + 2.0 * np.log(coarse)  # per unit log tau
-    inside = np.flatnonzero(log_u > log_u.max() - _DROP)
-    if inside[-1] == coarse.size - 1:
-        raise ValueError(
-            "the posterior of tau has too heavy a tail for a grid (it may be improper)"
-        )
-    lo, hi = coarse[max(inside[0] - 1, 0)], coarse[inside[-1] + 1]
-    tau_std = np.exp(np.linspace(np.log(lo), np.log(hi), n_grid))
+    tau_std = np.exp(_log_tau_grid(stats, prior, n_grid))
     log_d = _log_post_tau2(stats, prior, tau_std**2)
     density_std = np.exp(log_d - log_d.max())
     density_std /= np.trapezoid(density_std, tau_std**2)
+    m, a_tau = stats.m, _hyper(prior)[2]
     # back to score units: tau = unit * tau_std, p(tau2) = p_std(tau2 / unit^2) / unit^2
     with np.errstate(over="ignore", under="ignore"):
         tau = unit * tau_std
@@ -173,7 +187,73 @@ def marginal_tau2(
         raise ValueError(
             f"tau2 on the scale of y (sd {unit:.3g}) leaves floating point: {RESCALE_HINT}"
         )
+    table.attrs.update(groups=m, a_tau=a_tau)  # for tau_summary's infinite-mean rule
     return table
+
+
+def _log_tau_grid(stats: GroupStats, prior: Any, n_grid: int) -> NDArray[np.float64]:
+    """The grid of :func:`marginal_tau2` in :math:`x = \\log\\tau` (standardised data).
+
+    :math:`f(x) = \\log p(\\tau^2 \\mid y) + 2x` is the log density of :math:`x`. A scan of
+    :math:`|x| \\le \\log 10^{150}` in steps of 2 finds the mode, two finer passes around the
+    best point (steps 0.05, then 0.0013) refine it (a peak narrower than the scan is found),
+    and each end of the grid is where :math:`f` falls :math:`\\log(1/\\text{TAU\\_TAIL})`
+    below the mode (:func:`_ends`). When :math:`E[\\tau \\mid y] < \\infty`
+    (:func:`hierlib.samplers._posterior.infinite_means`) the same is asked of :math:`g = f +
+    x`, the integrand of the mean, and the grid's upper end is the larger (below the mode
+    :math:`g` falls faster than :math:`f`). A fixed number of passes: no loop to bound.
+    """
+
+    def log_f(x: NDArray) -> NDArray:
+        return _log_post_tau2(stats, prior, np.exp(2.0 * x)) + 2.0 * x
+
+    xs = np.linspace(-_X_MAX, _X_MAX, _N_SCAN)
+    fs = log_f(xs)
+    for width in (2.0, 0.05):
+        k = int(np.argmax(fs))
+        local = np.linspace(xs[k] - width, xs[k] + width, 81)
+        local = local[np.abs(local) <= _X_MAX]
+        xs, fs = np.concatenate([xs, local]), np.concatenate([fs, log_f(local)])
+        order = np.argsort(xs)
+        xs, fs = xs[order], fs[order]
+    lo, hi = _ends(log_f, xs, fs, "tau")
+    if infinite_means(stats.m, _hyper(prior)[2])[1]:
+        return np.linspace(lo, hi, n_grid)
+    lo_g, hi_g = _ends(lambda x: log_f(x) + x, xs, fs + xs, "tau times it")
+    if hi_g <= hi + (hi - lo):  # overlapping stretches: one grid
+        return np.linspace(lo, max(hi, hi_g), n_grid)
+    fill = np.arange(hi, lo_g, 1.0)
+    return np.unique(np.concatenate([np.linspace(lo, hi, n_grid), fill,
+                                     np.linspace(lo_g, hi_g, n_grid)]))  # fmt: skip
+
+
+def _ends(log_h, xs: NDArray, hs: NDArray, what: str) -> tuple[float, float]:
+    """``(lo, hi)`` in :math:`x = \\log\\tau` outside which the log density ``log_h``
+    (evaluated as ``hs`` at the sorted points ``xs``) is more than
+    :math:`\\log(1/\\text{TAU\\_TAIL})` below its maximum: every point above that cut is
+    inside (a second mode is not left out), and each end is located to 1/40 of the step
+    between the outermost point above the cut and its neighbour outside. ``ValueError`` when
+    the density is still above the cut, or still rising outwards, at
+    :math:`|x| = \\log 10^{150}` (a tail too heavy for a grid, a posterior improper near 0 or
+    infinity, or a prior whose scale lies beyond: then mass lies outside the scan).
+    """
+    cut = float(hs.max()) - np.log(1.0 / TAU_TAIL)
+    inside = np.flatnonzero(hs >= cut)
+    rising = hs[0] >= hs[1] or hs[-1] >= hs[-2]  # mass beyond the scan
+    if rising or inside[0] == 0 or inside[-1] == xs.size - 1:
+        raise ValueError(
+            f"the posterior density of {what} (tau the between-group sd) does not fall to "
+            f"{TAU_TAIL:g} of its peak, and keep falling, for tau between 1e-150 and 1e150 sd "
+            "of y: the posterior may be improper, or the prior puts tau on a scale that far "
+            "from the data's (a half-Cauchy scale or a prior guess t20 beyond that range); "
+            f"use a prior on the scale of y, or {RESCALE_HINT}"
+        )
+    ends = []
+    for outer, inner in ((inside[0] - 1, inside[0]), (inside[-1] + 1, inside[-1])):
+        between = np.linspace(xs[outer], xs[inner], 41)  # from below the cut to above it
+        first_above = int(np.argmax(log_h(between) >= cut))  # the inner end is above: exists
+        ends.append(float(between[max(first_above - 1, 0)]))
+    return ends[0], ends[1]
 
 
 def _standardised(stats: GroupStats, prior: Any) -> tuple[float, float, GroupStats, Any]:
@@ -224,6 +304,25 @@ def _sigma2_draws(rng: np.random.Generator, ss: float, df: float, size: int) -> 
     return ss / (2.0 * rng.standard_gamma(df / 2.0, size=size))
 
 
+def _varies_within(y: NDArray, obs_group: NDArray) -> bool:
+    """Whether some group has two different values of ``y`` (from the rows, so that squares
+    underflowing to 0 are not mistaken for no spread)."""
+    order = np.lexsort((y, obs_group))
+    g, v = obs_group[order], y[order]
+    return bool(np.any((g[1:] == g[:-1]) & (v[1:] != v[:-1])))
+
+
+def _check_squares(ss: float, y: NDArray) -> None:
+    """A sum of squares of values that differ must be positive: 0 means the squares of the
+    deviations underflowed (y varies on a scale below about 1e-154)."""
+    if not ss > 0:
+        spread = float(np.max(y) - np.min(y))
+        raise ValueError(
+            f"the squared deviations of y underflow to 0 (y spans only {spread:.3g}): "
+            f"{RESCALE_HINT}"
+        )
+
+
 def complete_pooling(
     y: ArrayLike, groups: ArrayLike, n_draws: int = 1000, n_chains: int = 4, seed: int = 1
 ):
@@ -250,9 +349,11 @@ def complete_pooling(
     if n < 2:
         raise ValueError("complete pooling needs at least two observations in y")
     grand = stats.grand_mean
-    ss = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - grand) ** 2))
-    if ss <= 0:
+    if np.all(y_arr == y_arr[0]):
         raise ValueError("complete pooling needs spread: all values of y are equal")
+    check_magnitudes(stats)  # the samplers' range: no sum of squares leaves floating point
+    ss = float(stats.ss.sum() + np.sum(stats.n * (stats.ybar - grand) ** 2))
+    _check_squares(ss, y_arr)
     mu = np.empty((n_chains, n_draws))
     sigma2 = np.empty((n_chains, n_draws))
     for c, rng in enumerate(chain_rngs(seed, n_chains)):
@@ -287,10 +388,12 @@ def no_pooling(
     n_draws, n_chains = positive_int(n_draws, "n_draws"), positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
     df = stats.n_total - stats.m
-    if df <= 0 or stats.ss.sum() <= 0:
+    if df <= 0 or not _varies_within(y_arr, obs_group):
         raise ValueError(
             "no pooling needs within-group spread in y: some group with two different values"
         )
+    check_magnitudes(stats)  # the samplers' range: no sum of squares leaves floating point
+    _check_squares(float(stats.ss.sum()), y_arr)
     sigma2 = np.empty((n_chains, n_draws))
     theta = np.empty((n_chains, n_draws, stats.m))
     for c, rng in enumerate(chain_rngs(seed, n_chains)):
@@ -351,8 +454,27 @@ def _tau_quantiles(table: pd.DataFrame, probs) -> NDArray[np.float64]:
 
 def tau_summary(table: pd.DataFrame, prob: float = 0.95) -> dict[str, float]:
     """Posterior mean of :math:`\\tau` and its equal-tailed ``prob`` interval, from a
-    :func:`marginal_tau2` table (trapezoid cdf, linear interpolation)."""
+    :func:`marginal_tau2` table (trapezoid cdf, linear interpolation).
+
+    The interval's ends are the :math:`(1 \\mp \\text{prob})/2` quantiles, so it widens as
+    ``prob`` grows and ``lower <= upper``. Where :math:`E[\\tau \\mid y]` is infinite for the
+    data and prior of the table (the samplers' rule,
+    :func:`hierlib.samplers._posterior.warn_infinite_means`: e.g. 4 groups under the flat
+    prior on :math:`\\tau^2`) the mean is ``inf`` and an
+    :class:`hierlib.gibbs.InfiniteMeanWarning` says so, as the samplers do: a grid's mean
+    would be finite only because the grid ends.
+
+    Raises
+    ------
+    ValueError
+        ``prob`` not strictly between 0 and 1.
+    """
+    prob = probability(prob, "prob")
     lo, hi = _tau_quantiles(table, [(1 - prob) / 2, (1 + prob) / 2])
     tau2, dens = table["tau2"].to_numpy(), table["density"].to_numpy()
     mean = float(np.trapezoid(table["tau"].to_numpy() * dens, tau2))
+    m, a_tau = table.attrs.get("groups"), table.attrs.get("a_tau")
+    if m is not None and a_tau is not None and infinite_means(m, a_tau)[1]:
+        warn_infinite_means(m, (0.0, 0.0, a_tau))
+        mean = np.inf
     return {"mean": mean, "lower": float(lo), "upper": float(hi)}

@@ -44,6 +44,9 @@ _REFERENCE_TAU2_MESSAGE = (
 )
 
 
+_SCALE_RANGE = (1e-150, 1e150)
+"""Half-Cauchy scales :math:`A` whose square the samplers can use (:attr:`HalfCauchy.scale2`)."""
+
 _TAU2_EXPONENT = {"flat": -1.0, "uniform-tau": -0.5}
 """Gamma pseudo-count ``a_tau`` on the precision 1/tau2 of each improper choice."""
 
@@ -288,7 +291,15 @@ class HalfCauchy:
 
     @property
     def scale2(self) -> float:
-        """:math:`A^2`."""
+        """:math:`A^2`, which the samplers use: ``ValueError`` unless
+        :math:`10^{-150} \\le A \\le 10^{150}` (so that :math:`A^2` and :math:`1/A^2` are
+        ordinary doubles; :func:`hierlib.exact.marginal_tau2` never squares :math:`A`)."""
+        if not _SCALE_RANGE[0] <= self.scale <= _SCALE_RANGE[1]:
+            raise ValueError(
+                f"scale = {self.scale:g}: the samplers square the half-Cauchy scale A, which "
+                "needs 1e-150 <= scale <= 1e150 (A^2 and 1/A^2 inside floating point); rescale "
+                "y and scale by the same factor (tau scales with y) and transform back"
+            )
         return self.scale**2
 
     def hyper(self) -> tuple[float, ...]:

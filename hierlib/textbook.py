@@ -104,8 +104,9 @@ def run_chains(
     Raises
     ------
     ValueError
-        A count that is not a positive integer, fewer than 4 groups, or no spread within
-        groups.
+        A count that is not a positive integer, fewer than 4 groups, no spread within
+        groups, or group means that are all equal (the sampler's start for tau2 is their
+        variance).
     """
     positive_int(n_draws, "n_draws")
     positive_int(n_warmup, "n_warmup", minimum=0)
@@ -116,6 +117,12 @@ def run_chains(
         raise ValueError(f"the default prior needs at least 4 groups; got {stats.m}")
     if not float(stats.ss.sum()) > 0 or stats.n_total <= stats.m:
         raise ValueError("no spread within groups: sigma2 cannot be estimated")
+    if not np.var(stats.ybar) > 1 / np.finfo(float).max:  # 1/var would overflow
+        raise ValueError(
+            "every group has the same mean (their variance is 0): the textbook sampler starts "
+            "tau2 at that variance and would divide by it. Use "
+            "hierlib.gibbs.hierarchical_normal, which starts tau2 elsewhere"
+        )
     chains = [
         gibbs_sampler(stats, n_warmup + n_draws, np.random.default_rng(child))
         for child in np.random.SeedSequence(seed).spawn(n_chains)

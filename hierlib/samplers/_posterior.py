@@ -241,6 +241,13 @@ class Posterior:
         return self.y, self.obs_group
 
 
+def infinite_means(m: int, a_tau: float) -> tuple[bool, bool]:
+    """Whether :math:`E[\\tau^2 \\mid y]` and :math:`E[\\tau \\mid y]` are infinite with
+    ``m`` groups and a prior on :math:`\\tau^2` whose tail has Gamma pseudo-count ``a_tau``
+    (:func:`warn_infinite_means` derives the rule): ``(m <= 3 - 2a, m <= 2 - 2a)``."""
+    return m <= 3 - 2 * a_tau, m <= 2 - 2 * a_tau
+
+
 def warn_infinite_means(m: int, hyper: tuple[float, ...]) -> None:
     r"""Warn when :math:`E[\tau^2 \mid y]` (or :math:`E[\tau \mid y]`) is infinite.
 
@@ -254,9 +261,10 @@ def warn_infinite_means(m: int, hyper: tuple[float, ...]) -> None:
     :math:`m \ge 4`).
     """
     a_tau = hyper[2]
-    if m > 3 - 2 * a_tau:
+    tau2_infinite, tau_infinite = infinite_means(m, a_tau)
+    if not tau2_infinite:
         return
-    which = "E[tau2 | y]" + (" and E[tau | y] are" if m <= 2 - 2 * a_tau else " is")
+    which = "E[tau2 | y]" + (" and E[tau | y] are" if tau_infinite else " is")
     warnings.warn(
         f"tau2: with m = {m} groups and this prior on tau2, {which} infinite (the mean of "
         f"tau2 needs m > {3 - 2 * a_tau:g}): the mean of the tau2 draws never settles however "
