@@ -51,14 +51,17 @@ def require_positive_sigma02(sigma02):
 
 @njit(cache=True, nogil=True)
 def sweeps(
-    rng, n, ybar, ss, hyper, state, theta, phi, n_iter, start, keep, out, out_theta, out_s2, acc
-):
+    rng, n, ybar, ss, hyper, state, theta, phi, n_iter, start, keep, out, out_theta, out_s2, acc,
+    unit,
+):  # fmt: skip
     """Run ``n_iter`` sweeps of model 2 (unequal variances, centered).
 
     ``state = [mu, tau2, sigma02, nu0]``; ``theta`` and ``phi`` (= 1/sigma_j^2) are updated in
     place. ``hyper = (mu0, mu_prec0, a_tau, b_tau, a_s0, b_s0, nu0_shape, nu0_rate)``. Rows of
     ``out``: mu, tau2, sigma02, nu0; ``out_theta``/``out_s2`` hold the kept groups; ``acc``
-    accumulates theta - ybar and sigma_j^2 - ss_j/(n_j-1) (sums and sums of squares).
+    accumulates theta - ybar and (sigma_j^2 - ss_j/(n_j-1)) * unit (sums and sums of squares;
+    ``unit``, a power of two near 1/sigma_j^2, keeps the squares inside floating point and
+    scales them exactly).
     """
     m = n.size
     mu0, mu_prec0, a_tau, b_tau, a_s0, b_s0, nu0_shape, nu0_rate = hyper
@@ -108,7 +111,7 @@ def sweeps(
                 out_s2[row, k] = 1.0 / phi[keep[k]]
             for j in range(m):
                 d = theta[j] - ybar[j]
-                e = 1.0 / phi[j] - ss[j] / (n[j] - 1.0)
+                e = (1.0 / phi[j] - ss[j] / (n[j] - 1.0)) * unit
                 acc[0, j] += d
                 acc[1, j] += d * d
                 acc[2, j] += e
@@ -118,8 +121,9 @@ def sweeps(
 
 # -------------------------------------------------------------- the numpy reference
 def numpy_sweeps(
-    rng, n, ybar, ss, hyper, state, theta, phi, n_iter, start, keep, out, out_theta, out_s2, acc
-):
+    rng, n, ybar, ss, hyper, state, theta, phi, n_iter, start, keep, out, out_theta, out_s2, acc,
+    unit,
+):  # fmt: skip
     """Model 2 sweeps in numpy, one vectorised call per full conditional (see :func:`sweeps`
     for the arguments)."""
     s = GroupStats(labels=np.arange(n.size), n=n, ybar=ybar, ss=ss)
@@ -140,7 +144,7 @@ def numpy_sweeps(
             out[start + it] = mu, tau2, sigma02, nu0
             out_theta[start + it] = theta[keep]
             out_s2[start + it] = 1.0 / phi[keep]
-            d, e = theta - ybar, 1.0 / phi - ss / (n - 1.0)
+            d, e = theta - ybar, (1.0 / phi - ss / (n - 1.0)) * unit
             acc += np.stack([d, d * d, e, e * e])
     state[:] = mu, tau2, sigma02, nu0
 
@@ -209,6 +213,7 @@ def unequal_variances(
     s2 = ss / (n - 1.0)
     pooled = float(ss.sum() / (n.sum() - stats.m))
     s2_start = np.where(s2 > 0, s2, pooled if pooled > 0 else 1.0)
+    unit = float(2.0 ** -np.frexp(s2_start.max())[1])  # exact scaling of the sigma_j^2 moments
     out = np.empty((n_chains, n_draws, 4))
     out_theta = np.empty((n_chains, n_draws, keep.size))
     out_s2 = np.empty((n_chains, n_draws, keep.size))
@@ -221,7 +226,7 @@ def unequal_variances(
         phi = 1.0 / s2_start
         return lambda k, start: sweep(
             rng, n, ybar, ss, hyper, state, theta, phi, k, start, keep, out[c], out_theta[c],
-            out_s2[c], acc_c,
+            out_s2[c], acc_c, unit,
         )  # fmt: skip
 
     acc, elapsed = _chains.run_chains(
@@ -233,7 +238,8 @@ def unequal_variances(
     )
     warn_infinite_means(stats.m, hyper)
     count = n_chains * n_draws
-    s2_mean, s2_sd = _chains.moments(acc[2:], count, s2)
+    s2_mean, s2_sd = _chains.moments(acc[2:], count, np.zeros(stats.m))  # in units of 1/unit
+    s2_mean, s2_sd = s2 + s2_mean / unit, s2_sd / unit
     draws = {"mu": out[..., 0], "tau2": out[..., 1], "sigma02": out[..., 2], "nu0": out[..., 3]}
     return Posterior.from_run(
         draws | {"theta": out_theta, "sigma2_j": out_s2}, stats, keep,
