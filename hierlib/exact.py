@@ -36,7 +36,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from hierlib._validate import RESCALE_HINT, positive_int, probability
-from hierlib.data import GroupStats, _stats_and_rows, group_stats
+from hierlib.data import GroupStats, _stats_and_rows
 from hierlib.priors import Default, HalfCauchy, SemiConjugate
 from hierlib.samplers._chains import chain_rngs  # the samplers' streams, one per chain
 from hierlib.samplers._inputs import check_magnitudes
@@ -154,7 +154,7 @@ def marginal_tau2(
         posterior whose mass cannot be bracketed within :math:`\\tau` from 1e-150 to 1e150
         sd of ``y`` (a tail too heavy for a grid).
     """
-    stats = group_stats(y, groups)
+    stats, y_arr, obs_group = _stats_and_rows(y, groups)
     if prior is None:
         prior = Default()
     if not isinstance(prior, Default | SemiConjugate | HalfCauchy):
@@ -163,6 +163,8 @@ def marginal_tau2(
             f"got {type(prior).__name__}"
         )
     n_grid = positive_int(n_grid, "n_grid", minimum=50)
+    if _varies_within(y_arr, obs_group):  # spread that underflowed is not "no spread"
+        _check_squares(float(stats.ss.sum()), y_arr)
     prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
     if stats.n_total <= stats.m or stats.ss.sum() <= 0:
         raise ValueError(

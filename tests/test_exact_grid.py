@@ -201,3 +201,13 @@ def test_unequal_variances_sd_survives_extreme_scales(hsb, scale):
     assert np.isfinite(far.sigma2_j_sd).all() and (far.sigma2_j_sd > 0).all()
     np.testing.assert_allclose(far.sigma2_j_sd / scale**2, base.sigma2_j_sd, rtol=1e-6)
     np.testing.assert_allclose(far.sigma2_j_mean / scale**2, base.sigma2_j_mean, rtol=1e-6)
+
+
+def test_marginal_blames_underflow_not_spread():
+    """Squares of deviations near 1e-170 underflow to 0: the message says so."""
+    y = 1e-170 * np.array([1, 2, 3, 1, 1.5, 2, 0, 1, 0, 2, 1, 3])
+    with pytest.raises(ValueError, match="underflow to 0") as err:
+        exact.marginal_tau2(y, np.repeat(np.arange(4), 3))
+    assert "within-group spread" not in str(err.value)
+    with pytest.raises(ValueError, match="within-group spread"):  # a real lack of spread
+        exact.marginal_tau2(np.repeat([1.0, 2, 3, 4], 3), np.repeat(np.arange(4), 3))
