@@ -57,7 +57,8 @@ def _log_prior_variance(v: NDArray, a: float, b: float) -> NDArray:
     :math:`p(\\lambda) \\propto \\lambda^{a-1}e^{-b\\lambda}` gives
     :math:`p(v) \\propto v^{-a-1}e^{-b/v}`."""
     out = -(a + 1.0) * np.log(v)
-    return out - b / v if b > 0 else out
+    with np.errstate(over="ignore"):  # b/v beyond floating point: log density -inf
+        return out - b / v if b > 0 else out
 
 
 def _log_prior_tau2(prior: Any, tau2: NDArray) -> NDArray:
@@ -128,7 +129,8 @@ def marginal_tau2(
     :data:`TAU_TAIL` (``1e-12``) of its peak on both sides, and, when :math:`E[\\tau \\mid y]`
     is finite, where :math:`\\tau` times that density has too (so that the mean of
     :func:`tau_summary` is inside the grid). When these two stretches lie far apart, each gets
-    ``n_grid`` points, joined by points one unit of :math:`\\log\\tau` apart.
+    ``n_grid`` points (joined by points one unit of :math:`\\log\\tau` apart if they do not
+    meet).
 
     Parameters
     ----------
@@ -202,8 +204,9 @@ def _log_tau_grid(stats: GroupStats, prior: Any, n_grid: int) -> NDArray[np.floa
     and each end of the grid is where :math:`f` falls :math:`\\log(1/\\text{TAU\\_TAIL})`
     below the mode (:func:`_ends`). When :math:`E[\\tau \\mid y] < \\infty`
     (:func:`hierlib.samplers._posterior.infinite_means`) the same is asked of :math:`g = f +
-    x`, the integrand of the mean, and the grid's upper end is the larger (below the mode
-    :math:`g` falls faster than :math:`f`). A fixed number of passes: no loop to bound.
+    x`, the integrand of the mean (below the mode :math:`g` falls faster than :math:`f`): one
+    grid covers both stretches when they are much the same, else each gets its own ``n_grid``
+    points. A fixed number of passes: no loop to bound.
     """
 
     def log_f(x: NDArray) -> NDArray:
@@ -222,9 +225,9 @@ def _log_tau_grid(stats: GroupStats, prior: Any, n_grid: int) -> NDArray[np.floa
     if infinite_means(stats.m, _hyper(prior)[2])[1]:
         return np.linspace(lo, hi, n_grid)
     lo_g, hi_g = _ends(lambda x: log_f(x) + x, xs, fs + xs, "tau times it")
-    if hi_g <= hi + (hi - lo):  # overlapping stretches: one grid
+    if max(hi, hi_g) - lo <= 2.0 * (hi_g - lo_g):  # much the same stretch: one grid
         return np.linspace(lo, max(hi, hi_g), n_grid)
-    fill = np.arange(hi, lo_g, 1.0)
+    fill = np.arange(hi, lo_g, 1.0)  # empty unless the stretches are apart
     return np.unique(np.concatenate([np.linspace(lo, hi, n_grid), fill,
                                      np.linspace(lo_g, hi_g, n_grid)]))  # fmt: skip
 
@@ -241,7 +244,7 @@ def _ends(log_h, xs: NDArray, hs: NDArray, what: str) -> tuple[float, float]:
     """
     cut = float(hs.max()) - np.log(1.0 / TAU_TAIL)
     inside = np.flatnonzero(hs >= cut)
-    rising = hs[0] >= hs[1] or hs[-1] >= hs[-2]  # mass beyond the scan
+    rising = hs[1] > -np.inf and hs[0] >= hs[1] or hs[-2] > -np.inf and hs[-1] >= hs[-2]
     if rising or inside[0] == 0 or inside[-1] == xs.size - 1:
         raise ValueError(
             f"the posterior density of {what} (tau the between-group sd) does not fall to "
@@ -447,16 +450,28 @@ def plot_tau_posteriors(
     return ax
 
 
+def _log_tau_cdf(table: pd.DataFrame) -> tuple[NDArray, NDArray, NDArray]:
+    """``(x, w, cdf)``: :math:`x = \\log\\tau` at the grid points of a :func:`marginal_tau2`
+    table, the density of :math:`x` there (:math:`w = \\tau p(\\tau)`) and its cdf by the
+    trapezoid rule in :math:`x`, divided by its total. On a grid equally spaced in
+    :math:`x` this rule is far more accurate than the same rule in :math:`\\tau^2` (exact
+    for a density flat in :math:`x`, which a prior spread over many decades gives)."""
+    tau = table["tau"].to_numpy()
+    x, w = np.log(tau), tau * table["density_tau"].to_numpy()
+    cdf = np.concatenate([[0.0], np.cumsum(np.diff(x) * 0.5 * (w[1:] + w[:-1]))])
+    return x, w, cdf / cdf[-1]
+
+
 def _tau_quantiles(table: pd.DataFrame, probs) -> NDArray[np.float64]:
-    """Quantiles of :math:`\\tau` from a :func:`marginal_tau2` table (trapezoid cdf)."""
-    tau2, dens = table["tau2"].to_numpy(), table["density"].to_numpy()
-    cdf = np.concatenate([[0.0], np.cumsum(np.diff(tau2) * 0.5 * (dens[1:] + dens[:-1]))])
-    return np.interp(probs, cdf, table["tau"].to_numpy())
+    """Quantiles of :math:`\\tau` from a :func:`marginal_tau2` table (:func:`_log_tau_cdf`,
+    linear interpolation)."""
+    return np.interp(probs, _log_tau_cdf(table)[2], table["tau"].to_numpy())
 
 
 def tau_summary(table: pd.DataFrame, prob: float = 0.95) -> dict[str, float]:
     """Posterior mean of :math:`\\tau` and its equal-tailed ``prob`` interval, from a
-    :func:`marginal_tau2` table (trapezoid cdf, linear interpolation).
+    :func:`marginal_tau2` table (trapezoid rule in :math:`\\log\\tau`,
+    :func:`_log_tau_cdf`; linear interpolation).
 
     The interval's ends are the :math:`(1 \\mp \\text{prob})/2` quantiles, so it widens as
     ``prob`` grows and ``lower <= upper``. Where :math:`E[\\tau \\mid y]` is infinite for the
@@ -473,8 +488,8 @@ def tau_summary(table: pd.DataFrame, prob: float = 0.95) -> dict[str, float]:
     """
     prob = probability(prob, "prob")
     lo, hi = _tau_quantiles(table, [(1 - prob) / 2, (1 + prob) / 2])
-    tau2, dens = table["tau2"].to_numpy(), table["density"].to_numpy()
-    mean = float(np.trapezoid(table["tau"].to_numpy() * dens, tau2))
+    x, w, cdf = _log_tau_cdf(table)
+    mean = float(np.trapezoid(w * np.exp(x), x) / np.trapezoid(w, x))
     m, a_tau = table.attrs.get("groups"), table.attrs.get("a_tau")
     if m is not None and a_tau is not None and infinite_means(m, a_tau)[1]:
         warn_infinite_means(m, (0.0, 0.0, a_tau))

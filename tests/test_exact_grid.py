@@ -22,16 +22,23 @@ def small_data(between: float, seed: int = 5):
     return y, groups
 
 
-def brute_force_tau(y, groups, scale, mu0, g20, n_tau=2001, n_sigma=61):
+def half_cauchy(scale):
+    """log p(tau) of half-Cauchy(0, scale), up to a constant."""
+    return lambda tau: -np.log(scale * (1 + (tau / scale) ** 2))
+
+
+def brute_force_tau(y, groups, log_prior_tau, mu0, g20, tau_range, s2_prior=None, n_tau=2001):
     """E[tau | y] and the 2.5%/97.5% quantiles of tau by brute force: y ~ MVN(mu0 1,
     sigma2 I + tau2 Z Z' + g20 1 1') (mu ~ N(mu0, g20) and theta integrated out by the
-    covariance), p(sigma2) ∝ 1/sigma2, tau ~ half-Cauchy(0, scale); sigma2 and log tau on
-    dense grids (trapezoid in log tau, log sigma2)."""
+    covariance), p(sigma2) ∝ 1/sigma2 or inverse gamma ``s2_prior = (shape, scale)``, the
+    prior ``log_prior_tau`` on tau; sigma2 and log tau (over ``tau_range``) on dense grids
+    (trapezoid in log tau, log sigma2)."""
+    n_sigma = 61
     z = (groups[:, None] == np.unique(groups)[None, :]).astype(float)
     ones = np.ones((y.size, y.size))
     s2 = np.var(y - np.array([y[groups == g].mean() for g in groups]), ddof=6)
     log_s2 = np.log(s2) + np.linspace(-4.0, 4.0, n_sigma)
-    log_tau = np.linspace(np.log(scale) - 35.0, np.log(100.0 * y.std()), n_tau)
+    log_tau = np.linspace(np.log(tau_range[0]), np.log(tau_range[1]), n_tau)
     r = y - mu0
     log_post = np.empty(n_tau)
     eye = np.eye(y.size)
@@ -44,10 +51,12 @@ def brute_force_tau(y, groups, scale, mu0, g20, n_tau=2001, n_sigma=61):
         _, logdet = np.linalg.slogdet(cov)
         quad = np.einsum("i,kij,j->k", r, np.linalg.inv(cov), r)
         log_lik = -0.5 * (logdet + quad)  # prior 1/sigma2 is flat in log sigma2
+        if s2_prior is not None:  # inverse gamma, times the Jacobian sigma2
+            log_lik = log_lik - s2_prior[0] * log_s2 - s2_prior[1] / np.exp(log_s2)
         top = log_lik.max()
         log_post[i] = top + np.log(np.trapezoid(np.exp(log_lik - top), log_s2))
     tau = np.exp(log_tau)
-    log_prior = -np.log(scale * (1 + (tau / scale) ** 2))  # half-Cauchy, up to a constant
+    log_prior = log_prior_tau(tau)
     w = np.exp(log_post + log_prior + log_tau - (log_post + log_prior + log_tau).max())
     norm = np.trapezoid(w, log_tau)
     cdf = np.concatenate([[0], np.cumsum(np.diff(log_tau) * 0.5 * (w[1:] + w[:-1]))]) / norm
@@ -69,7 +78,8 @@ def test_half_cauchy_marginal_matches_brute_force(between, scale):
     prior = priors.HalfCauchy(scale=scale, mu0=10.0, g20=4.0)
     table = exact.marginal_tau2(y, groups, prior)
     got = exact.tau_summary(table)
-    mean, (lower, upper) = brute_force_tau(y, groups, scale, 10.0, 4.0)
+    tau_range = scale * np.exp(-35.0), 100.0 * y.std()
+    mean, (lower, upper) = brute_force_tau(y, groups, half_cauchy(scale), 10.0, 4.0, tau_range)
     assert got["mean"] == pytest.approx(mean, rel=2e-3)
     assert got["lower"] == pytest.approx(lower, rel=2e-2)
     assert got["upper"] == pytest.approx(upper, rel=2e-2)
@@ -211,3 +221,24 @@ def test_marginal_blames_underflow_not_spread():
     assert "within-group spread" not in str(err.value)
     with pytest.raises(ValueError, match="within-group spread"):  # a real lack of spread
         exact.marginal_tau2(np.repeat([1.0, 2, 3, 4], 3), np.repeat(np.arange(4), 3))
+
+
+@pytest.mark.parametrize(("eta0", "t20"), [(1e-3, 1e-100), (1.0, 1e-20), (1.0, 1e10)])
+def test_semi_conjugate_marginal_matches_brute_force(eta0, t20):
+    """Inverse-gamma priors on tau2 whose guess t20 is far from the data: the mass can spread
+    over a hundred decades of tau (eta0 small), and the mean must still be on the grid."""
+    y, groups = small_data(1.0)
+    prior = priors.SemiConjugate(mu0=10.0, g20=4.0, eta0=eta0, t20=t20, nu0=2.0, s20=1.0)
+    got = exact.tau_summary(exact.marginal_tau2(y, groups, prior))
+    a, b = eta0 / 2, eta0 * t20 / 2  # 1/tau2 ~ Gamma(a, rate b): p(tau) ∝ tau^(-2a-1) e^(-b/tau2)
+
+    def log_prior(tau):
+        return -(2 * a + 1) * np.log(tau) - b / tau**2
+
+    tau_range = (np.sqrt(b) * 1e-2, 1e3) if t20 < 1 else (1e2, 3e6)  # beyond: cov singular
+    mean, (lower, upper) = brute_force_tau(
+        y, groups, log_prior, 10.0, 4.0, tau_range, s2_prior=(1.0, 1.0), n_tau=4001
+    )
+    assert got["mean"] == pytest.approx(mean, rel=3e-3)
+    assert got["lower"] == pytest.approx(lower, rel=3e-2)
+    assert got["upper"] == pytest.approx(upper, rel=3e-2)
