@@ -266,7 +266,9 @@ class HalfCauchy:
     ----------
     scale : float
         :math:`A > 0`, in the units of :math:`\\tau` (score points): the prior median of
-        :math:`\\tau` is :math:`A`.
+        :math:`\\tau` is :math:`A`. The samplers use :math:`A^2` (:attr:`scale2`), so they
+        take :math:`10^{-150} \\le A \\le 10^{150}`; :func:`hierlib.exact.marginal_tau2`
+        takes any :math:`A` within 1e150 of the sd of ``y``.
     mu0, g20, nu0, s20 : float, optional
         A proper stand-in for simulation-based calibration (same :math:`\\tau` update):
         :math:`\\mu \\sim N(\\mu_0, \\gamma_0^2)` and
