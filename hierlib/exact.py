@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from hierlib import _memory
 from hierlib._validate import RESCALE_HINT, positive_int
 from hierlib.data import GroupStats, _stats_and_rows, group_stats
 from hierlib.priors import Default, HalfCauchy, SemiConjugate
@@ -42,6 +43,8 @@ from hierlib.samplers._posterior import Posterior
 
 _DROP = 30.0  # log-density units below the maximum treated as zero on a grid
 _MAX_WIDEN = 6  # bound on the loop that widens the sigma^2 grid
+_SIGMA_GRID = 241  # points of the sigma^2 grid
+_COARSE = 321  # points of the coarse pass that locates the mass of tau
 
 
 def _log_prior_variance(v: NDArray, a: float, b: float) -> NDArray:
@@ -78,7 +81,7 @@ def _log_post_tau2(stats: GroupStats, prior: Any, tau2: NDArray) -> NDArray:
     centre = np.log(stats.ss.sum() / df)
     half = max(10.0 * np.sqrt(2.0 / df), 1.0)
     for _ in range(_MAX_WIDEN):
-        logv = np.linspace(centre - half, centre + half, 241)
+        logv = np.linspace(centre - half, centre + half, _SIGMA_GRID)
         s2 = np.exp(logv)
         # integrand on the log sigma^2 scale: prior x likelihood x Jacobian sigma^2
         table = (
@@ -96,6 +99,30 @@ def _log_post_tau2(stats: GroupStats, prior: Any, tau2: NDArray) -> NDArray:
     row_max = table.max(axis=1)
     integral = row_max + np.log(np.exp(table - row_max[:, None]) @ weights)
     return _log_prior_tau2(prior, tau2) + integral
+
+
+MAX_GRID = 10_001
+"""Most grid points :func:`marginal_tau2` takes: its cost grows like ``n_grid`` x groups x
+the 241 points of the :math:`\\sigma^2` grid (HSB: about 2 s at the default 1201), and its
+quadrature error falls like ``1/n_grid**2``, negligible long before this."""
+
+
+def _check_grid(n_grid: int, m: int) -> int:
+    """``n_grid`` if it is at most :data:`MAX_GRID` and the grid's arrays (:math:`\\sigma^2`
+    integral: a few arrays of ``n_grid`` x m values for each of its points, and the table of
+    ``n_grid`` x 241) fit the memory limit (:mod:`hierlib._memory`), else a ``ValueError``."""
+    if n_grid > MAX_GRID:
+        raise ValueError(
+            f"n_grid must be at most {MAX_GRID} (the quadrature error falls like 1/n_grid**2: "
+            f"the default 1201 is accurate, and the cost grows with n_grid); got {n_grid}"
+        )
+    rows = max(n_grid, _COARSE)
+    _memory.check(
+        8 * rows * (6 * m + 3 * _SIGMA_GRID) + 2**20,
+        f"marginal_tau2's grid ({rows} points of tau2 x {m} groups x 8 bytes, with temporaries)",
+        "a smaller n_grid=",
+    )
+    return n_grid
 
 
 def marginal_tau2(
@@ -138,7 +165,7 @@ def marginal_tau2(
             "prior must be None, priors.Default, priors.SemiConjugate or priors.HalfCauchy; "
             f"got {type(prior).__name__}"
         )
-    n_grid = positive_int(n_grid, "n_grid", minimum=50)
+    n_grid = _check_grid(positive_int(n_grid, "n_grid", minimum=50), stats.m)
     prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
     if stats.n_total <= stats.m or stats.ss.sum() <= 0:
         raise ValueError(
@@ -218,6 +245,27 @@ def _pooling_posterior(stats, draws, theta_mean, theta_sd, model, seed, keep_the
     )
 
 
+def _pooling_bytes(model: str, n_chains: int, n_draws: int, m: int, n: int) -> int:
+    """Bytes :func:`complete_pooling` or :func:`no_pooling` (``model``) allocate: the kept
+    draws, one chain's temporaries (a few arrays of its draws), the temporary of the
+    summaries' sd (as large as the draws), and the rows' copies and group statistics."""
+    rows = 8 * (16 * n + 16 * m) + 2**20
+    if model == "complete_pooling":
+        return 8 * (3 * n_chains * n_draws + 6 * n_draws) + rows
+    return 8 * (n_chains * n_draws * (2 * m + 1) + n_draws * (5 * m + 4)) + rows
+
+
+def _check_pooling_memory(model: str, n_chains: int, n_draws: int, stats: GroupStats) -> None:
+    """Refuse (before drawing) a pooling fit above the memory limit (:mod:`hierlib._memory`)."""
+    values = 2 if model == "complete_pooling" else stats.m + 1
+    _memory.check(
+        _pooling_bytes(model, n_chains, n_draws, stats.m, stats.n_total),
+        f"{model} ({n_chains} chains x {n_draws} draws x {values} values x 8 bytes, with "
+        "temporaries)",
+        "fewer n_draws or n_chains",
+    )
+
+
 def _sigma2_draws(rng: np.random.Generator, ss: float, df: float, size: int) -> NDArray:
     """:math:`\\sigma^2 = SS/\\chi^2_{df}`: the posterior of :math:`\\sigma^2` under
     :math:`1/\\sigma^2` with residual sum of squares SS on df degrees of freedom."""
@@ -246,6 +294,7 @@ def complete_pooling(
     stats, y_arr, obs_group = _stats_and_rows(y, groups)
     n_draws, n_chains = positive_int(n_draws, "n_draws"), positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
+    _check_pooling_memory("complete_pooling", n_chains, n_draws, stats)
     n = stats.n_total
     if n < 2:
         raise ValueError("complete pooling needs at least two observations in y")
@@ -286,6 +335,7 @@ def no_pooling(
     stats, y_arr, obs_group = _stats_and_rows(y, groups)
     n_draws, n_chains = positive_int(n_draws, "n_draws"), positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
+    _check_pooling_memory("no_pooling", n_chains, n_draws, stats)
     df = stats.n_total - stats.m
     if df <= 0 or stats.ss.sum() <= 0:
         raise ValueError(
