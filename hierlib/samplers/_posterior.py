@@ -21,10 +21,10 @@ from hierlib._memory import MAX_POINTWISE_BYTES
 from hierlib._pointwise import draw_index, moment_blocks, moment_bytes, normal_logpdf
 from hierlib.data import GroupStats
 
-POINTWISE_BLOCK = 2**20
+POINTWISE_BLOCK = 2**18
 """Bytes of one block of draws x observations :meth:`Posterior.to_arviz` fills at a time."""
 
-ARVIZ_MARGIN = 4 * 2**20
+ARVIZ_MARGIN = 2 * 2**20
 """Bytes :meth:`Posterior.to_arviz` counts for ArviZ's and xarray's own objects (measured:
 well under 1 MiB for HSB)."""
 
@@ -202,7 +202,7 @@ class Posterior:
             allocating, naming ``draws=`` and ``thin=``) when it would take more. The
             pointwise groups take chains x kept draws x observations x 8 bytes each (HSB,
             4 chains x 5000 draws: 1.15 GB each; ``draws=250``: 57 MB); they are built a
-            block of draws at a time, so their temporaries stay below 1 MiB per block.
+            block of draws at a time, so their temporaries stay near 2 MiB.
             Counted too: the copies of the kept draws (``draws=``) and of the observations'
             parameters, and a margin for ArviZ's own objects (:func:`pointwise_bytes`).
         """
