@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from hierlib import _memory
 from hierlib._memory import MAX_POINTWISE_BYTES
 from hierlib._pointwise import draw_index, moment_blocks, moment_bytes, normal_logpdf
+from hierlib._validate import positive_int
 from hierlib.data import GroupStats
 
 POINTWISE_BLOCK = 2**18
@@ -230,7 +231,9 @@ class Posterior:
         coords: dict[str, Any] = {"group": np.asarray(self.theta_groups)}
         groups: dict[str, Any] = {}
         if any(pointwise):
-            rng = np.random.default_rng(self.seed if seed is None else seed)
+            rng = np.random.default_rng(
+                positive_int(self.seed if seed is None else seed, "seed", 0)
+            )
             groups = self._pointwise(y, keep, log_likelihood, rng if posterior_predictive else None)
             groups["observed_data"] = {"y": y}
             dims["y"] = ["obs"]
