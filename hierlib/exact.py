@@ -103,7 +103,7 @@ def _log_post_tau2(stats: GroupStats, prior: Any, tau2: NDArray) -> NDArray:
 
 MAX_GRID = 10_001
 """Most grid points :func:`marginal_tau2` takes: its cost grows like ``n_grid`` x groups x
-the 241 points of the :math:`\\sigma^2` grid (HSB: about 2 s at the default 1201), and its
+the 241 points of the :math:`\\sigma^2` grid (HSB: a few seconds at the default 1201), and its
 quadrature error falls like ``1/n_grid**2``, negligible long before this."""
 
 
