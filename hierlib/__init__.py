@@ -56,7 +56,8 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.versions` -- the package versions each notebook prints last.
 
 Below them, imported by the modules above and never importing them back: ``_validate`` (the
-input checks: the bottom, importing no other hierlib module), ``_pointwise`` (each
+input checks: the bottom, importing no other hierlib module), ``_memory`` (the one limit
+on what a call allocates, ``gibbs.MAX_DRAWS_BYTES``, and its check), ``_pointwise`` (each
 observation's mean, variance and log density under a posterior's draws: below both the
 samplers and :mod:`hierlib.predictive`), ``_psis`` (PSIS-LOO of every observation at once, as
 ArviZ computes it one observation at a time), ``_arviz`` (ArviZ, imported on first use),

@@ -42,6 +42,23 @@ def draw_index(n_draws: int, thin: int, draws: int | None) -> NDArray[np.int64]:
     return ((np.arange(k) + 0.5) * n_draws / k).astype(np.int64)
 
 
+def _draw_positions(keep: Any, n_draws: int) -> NDArray[np.int64]:
+    """``keep`` if it is a 1-d array of integer positions 0..n_draws-1 (as :func:`draw_index`
+    gives), else a ``ValueError`` naming it (a negative or float position would be read as
+    another draw)."""
+    arr = np.asarray(keep)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+        raise ValueError(
+            f"keep must be a 1-d array of integer draw positions; got {arr.dtype} of shape "
+            f"{arr.shape}"
+        )
+    if arr.size and (arr.min() < 0 or arr.max() >= n_draws):
+        raise ValueError(
+            f"keep must hold draw positions 0..{n_draws - 1}; got {arr.min()}..{arr.max()}"
+        )
+    return arr.astype(np.int64, copy=False)
+
+
 def _moment_draws(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
     """The kept draws of the observations' mean and variance parameters: (chains, kept,
     groups) when each group has its own (:math:`\\theta_j`; :math:`\\sigma_j^2`), (chains,
@@ -67,6 +84,7 @@ def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, ND
     :math:`(\\theta_j, \\sigma_j^2)`; complete pooling: :math:`(\\mu, \\sigma^2)`. A shared
     parameter is a broadcast view, not a copy.
     """
+    keep = _draw_positions(keep, post.n_draws)
     idx = post.obs_group
     shape = (post.n_chains, keep.size, idx.size)
 
@@ -75,6 +93,41 @@ def observation_moments(post: Any, keep: NDArray[np.int64]) -> tuple[NDArray, ND
 
     means, variances = _moment_draws(post, keep)
     return per_observation(means), per_observation(variances)
+
+
+def moment_blocks(
+    post: Any, keep: NDArray[np.int64], block_bytes: int
+) -> Iterator[tuple[int, slice, NDArray, NDArray]]:
+    """:func:`observation_moments` a block of draws at a time: ``(chain, rows, means,
+    variances)`` with ``means`` and ``variances`` of shape (kept draws in ``rows``, n), the
+    rows of chain ``chain``, about ``block_bytes`` each, chain after chain and draw after
+    draw (the order of the full array's rows: replicated data drawn block by block consume
+    the stream as one draw of the whole array would)."""
+    idx = post.obs_group
+    means, variances = _moment_draws(post, keep)
+    step = max(1, block_bytes // (8 * max(idx.size, 1)))
+
+    def per_observation(a: NDArray) -> NDArray:
+        if a.ndim == 2:
+            return np.take(a, idx, axis=-1)
+        return np.broadcast_to(a[:, None], (a.shape[0], idx.size))
+
+    for c in range(means.shape[0]):
+        for start in range(0, keep.size, step):
+            rows = slice(start, min(start + step, keep.size))
+            yield c, rows, per_observation(means[c, rows]), per_observation(variances[c, rows])
+
+
+def moment_bytes(post: Any, n_kept: int) -> int:
+    """Bytes :func:`moment_blocks` and :func:`loglik_blocks` copy out of the draws: the kept
+    draws of each observation's mean and variance parameters (one per group or shared)."""
+    d = post.draws
+    per_draw = 1 if "sigma2_j" not in d else d["sigma2_j"].shape[-1]
+    if "theta" in d and post.model != "complete_pooling":
+        per_draw += d["theta"].shape[-1]
+    else:
+        per_draw += 1
+    return 8 * post.n_chains * n_kept * per_draw
 
 
 def loglik_blocks(

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from hierlib import _memory
 from hierlib._validate import RESCALE_HINT, positive_int, probability
 from hierlib.data import GroupStats, _stats_and_rows
 from hierlib.priors import Default, HalfCauchy, SemiConjugate
@@ -50,6 +51,7 @@ TAU_TAIL = 1e-12
 fraction of its peak at both ends."""
 _X_MAX = float(np.log(1e150))  # |log tau| on the standardised scale: tau^2 stays a double
 _N_SCAN = 346  # the scan for the mode: log tau in [-_X_MAX, _X_MAX], steps of 2
+_SIGMA_GRID = 241  # points of the sigma^2 grid
 
 
 def _log_prior_variance(v: NDArray, a: float, b: float) -> NDArray:
@@ -97,7 +99,7 @@ def _log_post_tau2(stats: GroupStats, prior: Any, tau2: NDArray) -> NDArray:
     centre = np.log(stats.ss.sum() / df)
     half = max(10.0 * np.sqrt(2.0 / df), 1.0)
     for _ in range(_MAX_WIDEN):
-        logv = np.linspace(centre - half, centre + half, 241)
+        logv = np.linspace(centre - half, centre + half, _SIGMA_GRID)
         s2 = np.exp(logv)
         # integrand on the log sigma^2 scale: prior x likelihood x Jacobian sigma^2
         table = (
@@ -115,6 +117,31 @@ def _log_post_tau2(stats: GroupStats, prior: Any, tau2: NDArray) -> NDArray:
     row_max = table.max(axis=1)
     integral = row_max + np.log(np.exp(table - row_max[:, None]) @ weights)
     return _log_prior_tau2(prior, tau2) + integral
+
+
+MAX_GRID = 10_001
+"""Most grid points :func:`marginal_tau2` takes: its cost grows like ``n_grid`` x groups x
+the 241 points of the :math:`\\sigma^2` grid (HSB: a few seconds at the default 1201), and its
+quadrature error falls like ``1/n_grid**2``, negligible long before this."""
+
+
+def _check_grid(n_grid: int, m: int) -> int:
+    """``n_grid`` if it is at most :data:`MAX_GRID` and the grid's arrays fit the memory limit
+    (:mod:`hierlib._memory`), else a ``ValueError``. The grid has at most ``2 n_grid`` points
+    of :math:`\\tau^2` plus the joining points; for each, the :math:`\\sigma^2` integral keeps a
+    few arrays of m values and a row of the table of 241 points."""
+    if n_grid > MAX_GRID:
+        raise ValueError(
+            f"n_grid must be at most {MAX_GRID} (the quadrature error falls like 1/n_grid**2: "
+            f"the default 1201 is accurate, and the cost grows with n_grid); got {n_grid}"
+        )
+    rows = 2 * n_grid + 2 * _N_SCAN  # at most two grids of n_grid, joined, or the scan
+    _memory.check(
+        8 * rows * (6 * m + 3 * _SIGMA_GRID) + 2**20,
+        f"marginal_tau2's grid ({rows} points of tau2 x {m} groups x 8 bytes, with temporaries)",
+        "a smaller n_grid=",
+    )
+    return n_grid
 
 
 def marginal_tau2(
@@ -164,7 +191,7 @@ def marginal_tau2(
             "prior must be None, priors.Default, priors.SemiConjugate or priors.HalfCauchy; "
             f"got {type(prior).__name__}"
         )
-    n_grid = positive_int(n_grid, "n_grid", minimum=50)
+    n_grid = _check_grid(positive_int(n_grid, "n_grid", minimum=50), stats.m)
     if _varies_within(y_arr, obs_group):  # spread that underflowed is not "no spread"
         _check_squares(float(stats.ss.sum()), y_arr)
     prior.check_data(stats.m, stats.n_total, float(stats.ss.sum()))
@@ -303,6 +330,27 @@ def _pooling_posterior(stats, draws, theta_mean, theta_sd, model, seed, keep_the
     )
 
 
+def _pooling_bytes(model: str, n_chains: int, n_draws: int, m: int, n: int) -> int:
+    """Bytes :func:`complete_pooling` or :func:`no_pooling` (``model``) allocate: the kept
+    draws, one chain's temporaries (a few arrays of its draws), the temporary of the
+    summaries' sd (as large as the draws), and the rows' copies and group statistics."""
+    rows = 8 * (16 * n + 16 * m) + 2**20
+    if model == "complete_pooling":
+        return 8 * (3 * n_chains * n_draws + 6 * n_draws) + rows
+    return 8 * (n_chains * n_draws * (2 * m + 1) + n_draws * (5 * m + 4)) + rows
+
+
+def _check_pooling_memory(model: str, n_chains: int, n_draws: int, stats: GroupStats) -> None:
+    """Refuse (before drawing) a pooling fit above the memory limit (:mod:`hierlib._memory`)."""
+    values = 2 if model == "complete_pooling" else stats.m + 1
+    _memory.check(
+        _pooling_bytes(model, n_chains, n_draws, stats.m, stats.n_total),
+        f"{model} ({n_chains} chains x {n_draws} draws x {values} values x 8 bytes, with "
+        "temporaries)",
+        "fewer n_draws or n_chains",
+    )
+
+
 def _sigma2_draws(rng: np.random.Generator, ss: float, df: float, size: int) -> NDArray:
     """:math:`\\sigma^2 = SS/\\chi^2_{df}`: the posterior of :math:`\\sigma^2` under
     :math:`1/\\sigma^2` with residual sum of squares SS on df degrees of freedom."""
@@ -350,6 +398,7 @@ def complete_pooling(
     stats, y_arr, obs_group = _stats_and_rows(y, groups)
     n_draws, n_chains = positive_int(n_draws, "n_draws"), positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
+    _check_pooling_memory("complete_pooling", n_chains, n_draws, stats)
     n = stats.n_total
     if n < 2:
         raise ValueError("complete pooling needs at least two observations in y")
@@ -392,6 +441,7 @@ def no_pooling(
     stats, y_arr, obs_group = _stats_and_rows(y, groups)
     n_draws, n_chains = positive_int(n_draws, "n_draws"), positive_int(n_chains, "n_chains")
     positive_int(seed, "seed", minimum=0)
+    _check_pooling_memory("no_pooling", n_chains, n_draws, stats)
     df = stats.n_total - stats.m
     if df <= 0 or not _varies_within(y_arr, obs_group):
         raise ValueError(

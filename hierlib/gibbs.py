@@ -29,10 +29,13 @@ log-likelihood, replicated data) cannot be computed from it.
 This module is the public face of :mod:`hierlib.samplers`, where each model has its own
 module (its prepare step, its sweeps and its posterior) over one shared chain machinery
 (streams, threads, memory guard, warm-up, progress); that package's docstring says how a new
-model plugs in. Two settings are read by every sampler at each call: :data:`MAX_DRAWS_BYTES`
-(the largest memory the kept draws may take, 2 GiB; ``hierlib.gibbs.MAX_DRAWS_BYTES = 8 *
-1024**3`` if the machine has the memory) and :data:`PROGRESS_DELAY` (seconds a run lasts
-before ``progress=None`` shows its bar, 2 s).
+model plugs in. Two settings are read at each call: :data:`MAX_DRAWS_BYTES` (the largest
+memory one call may allocate -- a sampler's kept draws and its chains' work arrays, the
+exact pooling draws, the textbook sampler's chains, an exact grid, PSIS-LOO's blocks --,
+2 GiB; ``hierlib.gibbs.MAX_DRAWS_BYTES = 8 * 1024**3`` if the machine has the memory;
+a call that would need more is refused before it allocates, with a message saying what to
+pass instead) and :data:`PROGRESS_DELAY` (seconds a run lasts before ``progress=None``
+shows its bar, 2 s).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from __future__ import annotations
 import sys
 import types
 
+from hierlib import _memory
 from hierlib.samplers import _chains
 from hierlib.samplers import hierarchical_normal as _equal_variances
 from hierlib.samplers import unequal_variances as _unequal_variances
@@ -75,18 +79,19 @@ def warm_up() -> None:
 
 
 class _Settings(types.ModuleType):
-    """This module, with its two settings kept where the samplers read them
-    (:mod:`hierlib.samplers._chains`): reading or setting ``gibbs.MAX_DRAWS_BYTES`` reads or
-    sets that one value."""
+    """This module, with its two settings kept where the calls read them
+    (:mod:`hierlib._memory`, :mod:`hierlib.samplers._chains`): reading or setting
+    ``gibbs.MAX_DRAWS_BYTES`` reads or sets that one value."""
 
     @property
     def MAX_DRAWS_BYTES(self) -> int:  # noqa: N802 -- the module constant's name
-        """Largest memory (bytes) a sampler may allocate for the draws it keeps (2 GiB)."""
-        return _chains.MAX_DRAWS_BYTES
+        """Largest memory (bytes) one call of hierlib may allocate (2 GiB)."""
+        return _memory.MAX_BYTES
 
     @MAX_DRAWS_BYTES.setter
     def MAX_DRAWS_BYTES(self, value: int) -> None:  # noqa: N802
-        _chains.MAX_DRAWS_BYTES = value
+        _memory.budget(value, "hierlib.gibbs.MAX_DRAWS_BYTES")
+        _memory.MAX_BYTES = value
 
     @property
     def PROGRESS_DELAY(self) -> float:  # noqa: N802

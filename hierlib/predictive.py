@@ -40,15 +40,19 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._pointwise import draw_index, loglik_blocks, normal_logpdf
+from hierlib import _memory
+from hierlib._pointwise import draw_index, loglik_blocks, moment_bytes
+from hierlib._pointwise import normal_logpdf as _normal_logpdf  # the unchecked fast path
 from hierlib._psis import BLOCK_BYTES, psis_loo, psis_loo_blocks
 from hierlib._validate import (
     HasDraws,
     as_finite_1d,
     as_labels,
+    as_real_array,
     finite_result,
     positive,
     positive_int,
+    probability,
     require_draws,
     require_mapping,
     require_type,
@@ -61,6 +65,75 @@ def _log_mean_exp(ll: NDArray[np.float64]) -> float:
     """:math:`\\log \\frac1S \\sum_s e^{\\ell_s}`, computed without overflow."""
     top = ll.max()
     return float(top + np.log(np.mean(np.exp(ll - top))))
+
+
+MODELS: dict[str, tuple[str, ...]] = {
+    "predict_new_student": ("hierarchical_normal", "unequal_variances", "no_pooling"),
+    "predict_new_school_mean": ("hierarchical_normal", "unequal_variances"),
+    "prediction_table": ("hierarchical_normal",),
+    "variance_removed_by_school": ("hierarchical_normal",),
+    "loso_refit": ("hierarchical_normal", "complete_pooling"),
+    "loo_refit": ("hierarchical_normal", "unequal_variances", "no_pooling"),
+}
+"""Which fits (``post.model``) each prediction helper takes: a new student needs each
+school's :math:`\\theta_j` (not complete pooling), a new school the population
+:math:`N(\\mu, \\tau^2)` (not the pooling fits), the table and the variance shares model 1's
+one :math:`\\sigma^2`, and leaving a school out its likelihood with :math:`\\theta_j`
+integrated out (:func:`school_log_likelihood`). Any other fit is refused with a
+``ValueError`` that names the ones taken."""
+
+_MODEL_NAMES = {
+    "hierarchical_normal": "model 1 (gibbs.hierarchical_normal)",
+    "unequal_variances": "model 2 (gibbs.unequal_variances)",
+    "complete_pooling": "complete pooling (exact.complete_pooling)",
+    "no_pooling": "no pooling (exact.no_pooling)",
+}
+
+
+def _require_model(post: Any, use: str, name: str = "post") -> Any:
+    """``post`` if it is a posterior of a model :data:`MODELS` lists for ``use``, else a
+    ``TypeError`` (not a posterior) or ``ValueError`` naming the models ``use`` takes."""
+    require_draws(post, name)
+    model = getattr(post, "model", None)
+    if model not in MODELS[use]:
+        takes = ", ".join(_MODEL_NAMES[m] for m in MODELS[use])
+        raise ValueError(f"{use} takes a fit of {takes}; {name} is a fit of {model!r}")
+    return post
+
+
+def normal_logpdf(y: ArrayLike, mean: ArrayLike, var: ArrayLike) -> NDArray[np.float64]:
+    """:math:`\\log N(y; \\text{mean}, \\text{var}) = -\\tfrac12[\\log(2\\pi\\,\\text{var}) +
+    (y-\\text{mean})^2/\\text{var}]`, broadcast: the pointwise log-likelihood of
+    :meth:`hierlib.gibbs.Posterior.to_arviz` for any arrays.
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite entries, a variance that is not positive, or shapes that do not
+        broadcast together (each named).
+    TypeError
+        Complex numbers, None, text containers.
+    """
+    arrays = {"y": y, "mean": mean, "var": var}
+    checked = {name: as_real_array(v, name) for name, v in arrays.items()}
+    for name, a in checked.items():
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} must be finite; got NaN or infinite entries")
+    if not (checked["var"] > 0).all():
+        low = float(checked["var"].min())
+        raise ValueError(f"var must be > 0 (the variance of a normal); got entries as low as {low}")
+    try:
+        np.broadcast_shapes(*(a.shape for a in checked.values()))
+    except ValueError as err:
+        shapes = ", ".join(f"{k} {a.shape}" for k, a in checked.items())
+        raise ValueError(f"y, mean and var must broadcast together; got {shapes}") from err
+    return _normal_logpdf(checked["y"], checked["mean"], checked["var"])
+
+
+def _require_rng(rng: Any) -> np.random.Generator:
+    """``rng`` if it is a ``numpy.random.Generator``, else a ``TypeError`` naming it."""
+    how = "np.random.default_rng(seed)"
+    return require_type(rng, np.random.Generator, "rng", how, label="numpy.random.Generator")
 
 
 # -------------------------------------------------------------------------- PSIS-LOO
@@ -138,6 +211,7 @@ def loo(fit: Any, *, draws: int | None = None, engine: str = "numpy"):
         keep = draw_index(fit.n_draws, 1, draws)
         n_samples = fit.n_chains * keep.size
         y, obs_group = fit._rows()
+        _check_loo_memory(fit, keep.size)
         blocks = loglik_blocks(fit, keep, BLOCK_BYTES)
         res = psis_loo_blocks(blocks, y.size, n_samples, reff)
         import xarray as xr
@@ -146,6 +220,30 @@ def loo(fit: Any, *, draws: int | None = None, engine: str = "numpy"):
         coords = {"obs": np.arange(y.size), "school": school}
         template = xr.DataArray(y, dims=["obs"], coords=coords)
     return _elpd_data(res, template, n_samples, az)
+
+
+def _loo_bytes(post: Any, n_kept: int) -> int:
+    """Bytes :func:`loo` allocates from a posterior with ``n_kept`` draws per chain: the
+    observations' mean and variance draws, copied three times (kept, by group, the variances'
+    logarithms), the temporaries of one block of observations (at most twelve arrays of
+    :data:`hierlib._psis.BLOCK_BYTES`, or of one observation's draws if larger), a few
+    values per observation (the results and their coordinates), the copy of the kept draws
+    the relative efficiency is computed from, and ArviZ's objects (4 MiB)."""
+    n_samples = post.n_chains * n_kept
+    n_obs = 0 if post.y is None else post.y.size
+    block = 12 * max(BLOCK_BYTES, 8 * n_samples)
+    draws = 8 * n_samples * sum(int(np.prod(v.shape[2:])) for v in post.draws.values())
+    return 3 * moment_bytes(post, n_kept) + block + 8 * 16 * n_obs + 2 * draws + 2**22
+
+
+def _check_loo_memory(post: Any, n_kept: int) -> None:
+    """Refuse (before computing) a PSIS-LOO above the memory limit (:mod:`hierlib._memory`)."""
+    _memory.check(
+        _loo_bytes(post, n_kept),
+        f"PSIS-LOO of {post.n_chains} chains x {n_kept} draws (the observations' parameters "
+        "and one block of the pointwise log-likelihood)",
+        "draws= fewer draws per chain",
+    )
 
 
 def _relative_efficiency(posterior: Any, az: Any) -> float:
@@ -284,7 +382,7 @@ def observation_pareto_k(post: Any, i: int, draws: int | None = None, reff: floa
     else:
         mean = d["mu"][:, keep]
     var = d["sigma2_j"][:, keep, j] if "sigma2_j" in d else d["sigma2"][:, keep]
-    ll = normal_logpdf(y[i], mean, var).ravel()
+    ll = _normal_logpdf(y[i], mean, var).ravel()
     _, k = _quiet(lambda: az.psislw(-ll[None, :], reff=positive(reff, "reff")))
     k = float(np.asarray(k).ravel()[0])
     if not np.isfinite(k):  # ArviZ: too few ratios above the tail's cutoff to fit a Pareto
@@ -330,6 +428,29 @@ def _group_sums(flat: NDArray, idx: NDArray[np.int64], m: int) -> tuple[NDArray,
     return np.add.reduceat(flat[:, order], starts, axis=1), n.astype(np.float64)
 
 
+def _replicates(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> tuple[NDArray, NDArray]:
+    """``y_rep`` as finite floats (one data set per leading index) and ``obs_group`` as the
+    integer group index (0..m-1) of each of its last axis' entries, else a ``ValueError``
+    naming the argument (a float index would be truncated: refused)."""
+    m = positive_int(m, "m")
+    yr = as_real_array(y_rep, "y_rep")
+    if yr.ndim == 0 or not np.isfinite(yr).all():
+        raise ValueError("y_rep must be an array of finite numbers, one data set per row")
+    idx = np.asarray(obs_group)
+    if idx.dtype.kind not in "iu":
+        raise ValueError(
+            "obs_group must hold integer group indices 0..m-1 (e.g. np.unique(labels, "
+            f"return_inverse=True)[1]); got dtype {idx.dtype}"
+        )
+    if idx.shape != yr.shape[-1:]:
+        raise ValueError(
+            f"obs_group needs one entry per observation ({yr.shape[-1]}); got shape {idx.shape}"
+        )
+    if idx.size and (idx.min() < 0 or idx.max() >= m):
+        raise ValueError(f"obs_group must lie in 0..{m - 1}; got {idx.min()}..{idx.max()}")
+    return yr, idx.astype(np.int64, copy=False)
+
+
 def group_variances(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
     """Within-group sample variances :math:`s_j^2` of every replicate.
 
@@ -346,8 +467,7 @@ def group_variances(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[n
     -------
     ndarray, shape (..., m)
     """
-    yr = np.asarray(y_rep, dtype=np.float64)
-    idx = np.asarray(obs_group, dtype=np.int64)
+    yr, idx = _replicates(y_rep, obs_group, m)
     if (np.bincount(idx, minlength=m) < 2).any():
         raise ValueError("every group needs at least two members for a sample variance")
     flat = yr.reshape(-1, yr.shape[-1])
@@ -359,8 +479,8 @@ def group_variances(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[n
 
 def group_means(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
     """Group means :math:`\\bar y_j` of every replicate, shape (..., m)."""
-    yr = np.asarray(y_rep, dtype=np.float64)
-    sums, n = _group_sums(yr.reshape(-1, yr.shape[-1]), np.asarray(obs_group, np.int64), m)
+    yr, idx = _replicates(y_rep, obs_group, m)
+    sums, n = _group_sums(yr.reshape(-1, yr.shape[-1]), idx, m)
     return (sums / n).reshape(yr.shape[:-1] + (m,))
 
 
@@ -424,10 +544,44 @@ def ppc(idata: Any, statistic: str | Callable = "sd of s_j^2") -> dict[str, Any]
     return _check(statistic, y, y_rep, obs_group, labels.size)
 
 
+def _statistic(statistic: str | Callable) -> tuple[Callable, str]:
+    """The function of ``statistic`` (a name of :data:`STATISTICS` or a function) and its
+    name, else a ``ValueError`` listing the names (``TypeError`` for neither)."""
+    if isinstance(statistic, str):
+        if statistic not in STATISTICS:
+            known = ", ".join(map(repr, STATISTICS))
+            raise ValueError(
+                f"statistic {statistic!r} is not one of the course's ({known}); or pass a "
+                "function f(y, obs_group, m)"
+            )
+        return STATISTICS[statistic], repr(statistic)
+    if not callable(statistic):
+        raise TypeError(
+            "statistic must be a name of predictive.STATISTICS or a function f(y, obs_group, m); "
+            f"got {type(statistic).__name__}"
+        )
+    return statistic, getattr(statistic, "__name__", repr(statistic))
+
+
 def _check(statistic: str | Callable, y, y_rep, obs_group, m: int) -> dict[str, Any]:
-    """:math:`T(y)`, :math:`T(y^{rep})` per replicate and the p-value :math:`P(T^{rep} \\ge T)`."""
-    fn = STATISTICS[statistic] if isinstance(statistic, str) else statistic
-    return _result(float(fn(y, obs_group, m)), np.asarray(fn(y_rep, obs_group, m)))
+    """:math:`T(y)`, :math:`T(y^{rep})` per replicate and the p-value :math:`P(T^{rep} \\ge T)`;
+    a ``ValueError`` naming the statistic when it is not one finite number per data set."""
+    fn, name = _statistic(statistic)
+    observed = np.asarray(fn(y, obs_group, m), dtype=np.float64)
+    replicated = np.asarray(fn(y_rep, obs_group, m), dtype=np.float64)
+    if observed.size != 1 or replicated.shape != y_rep.shape[:1]:
+        raise ValueError(
+            f"statistic {name} must give one number per data set: got shape {observed.shape} "
+            f"for the data and {replicated.shape} for {y_rep.shape[0]} replicates"
+        )
+    bad = int(np.sum(~np.isfinite(replicated)))
+    if not np.isfinite(observed).all() or bad:
+        where = "the observed data" if bad == 0 else f"{bad} of the {replicated.size} replicates"
+        raise ValueError(
+            f"statistic {name} is NaN or infinite on {where}: a p-value needs a number for "
+            "every data set"
+        )
+    return _result(float(observed.ravel()[0]), replicated)
 
 
 def _result(observed: float, replicated: NDArray) -> dict[str, Any]:
@@ -525,7 +679,7 @@ def _mixed_check(post: Any, statistic, draws: int, seed: int, fresh: Callable) -
     ``statistic`` as :func:`ppc` does."""
     y, obs_group = post._rows()
     keep = draw_index(post.n_draws, 1, draws)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(positive_int(seed, "seed", minimum=0))
     means, variances = fresh(keep, rng)
     noise = rng.standard_normal((means.shape[0], y.size))
     var_rows = variances if variances.shape[1] == 1 else variances[:, obs_group]
@@ -560,7 +714,7 @@ def variance_spread_checks(post: Any, draws: int = 250, seed: int = 0) -> dict[s
     require_draws(post, "post", ["nu0", "sigma02", "sigma2_j"])
     stats_ = post.stats
     keep = draw_index(post.n_draws, 1, positive_int(draws, "draws"))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(positive_int(seed, "seed", minimum=0))
     fitted = _flat_draws(post, keep, "sigma2_j")[0]
     fresh = _new_school_variances(post, keep, rng)
     df = stats_.n - 1.0
@@ -582,6 +736,7 @@ def format_p(check: dict[str, Any]) -> str:
 def describe_ppc(check: dict[str, Any], unit: str = "", prob: float = 0.95) -> str:
     """Three lines: the observed statistic, the central ``prob`` range of the replicated ones,
     and the posterior predictive p-value (one decimal for the statistic, three for p)."""
+    prob = probability(prob)
     lo, hi = np.quantile(check["replicated"], [(1 - prob) / 2, (1 + prob) / 2])
     return (
         f"observed T(y) = {check['observed']:.1f} {unit}\n"
@@ -626,7 +781,8 @@ def _theta_index(post: Any, school: Any) -> int:
 def predict_new_student(post: Any, school: Any, rng: np.random.Generator) -> NDArray:
     """Draws of :math:`\\tilde y \\sim N(\\theta_j, \\sigma^2)` (:math:`\\sigma_j^2` in model 2):
     a new student of school ``school``, one per posterior draw (chains pooled)."""
-    j = _theta_index(require_draws(post, keys=["theta"]), school)
+    j = _theta_index(_require_model(post, "predict_new_student"), school)
+    _require_rng(rng)
     theta = post.draws["theta"][..., j].ravel()
     var = post.draws["sigma2_j"][..., j] if "sigma2_j" in post.draws else post.draws["sigma2"]
     return theta + np.sqrt(np.ravel(var)) * rng.standard_normal(theta.size)
@@ -635,7 +791,8 @@ def predict_new_student(post: Any, school: Any, rng: np.random.Generator) -> NDA
 def predict_new_school_mean(post: Any, rng: np.random.Generator) -> NDArray:
     """Draws of :math:`\\tilde\\theta \\sim N(\\mu, \\tau^2)`: the mean of a school not in the
     data, one per posterior draw."""
-    require_draws(post, keys=["mu", "tau2"])
+    _require_model(post, "predict_new_school_mean")
+    _require_rng(rng)
     mu, tau2 = post.draws["mu"].ravel(), post.draws["tau2"].ravel()
     return mu + np.sqrt(tau2) * rng.standard_normal(mu.size)
 
@@ -662,8 +819,10 @@ def prediction_table(
     pandas.DataFrame
         Rows per quantity; columns ``mean``, ``lower``, ``upper``, ``width``.
     """
-    require_draws(post, keys=["theta", "sigma2"])
+    _require_model(post, "prediction_table")
     _require_schools(schools)
+    _require_rng(rng)
+    prob = probability(prob)
     rows = {}
     for name, label in schools.items():
         j = _theta_index(post, label)
@@ -703,7 +862,7 @@ def variance_removed_by_school(post: Any, schools: dict[str, Any]) -> pd.Series:
         (:math:`1 - E[\\sigma^2 \\mid Y]/\\operatorname{Var}(\\tilde y)`, the ICC up to
         :math:`\\operatorname{Var}(\\mu \\mid Y)`).
     """
-    d = require_draws(post, "post", ["mu", "tau2", "sigma2", "theta"]).draws
+    d = _require_model(post, "variance_removed_by_school").draws
     new_school = float(np.mean(d["tau2"] + d["sigma2"]) + np.var(d["mu"]))
     rows = {}
     for name, label in _require_schools(schools).items():
@@ -787,7 +946,7 @@ def loso_refit(
     out = g == school
     if not out.any():
         raise ValueError(f"school {school!r} is not in the data")
-    post = fit(y_arr[~out], g[~out])
+    post = _require_model(fit(y_arr[~out], g[~out]), "loso_refit", "fit(y, groups)")
     yj = y_arr[out]
     d = post.draws
     tau2 = d["tau2"] if "tau2" in d else np.zeros_like(d["mu"])
@@ -806,12 +965,13 @@ def loo_refit(
     y_arr = as_finite_1d(y, "y")
     g = as_labels(groups)
     same_length(y=y_arr, groups=g)
-    if not 0 <= int(i) < y_arr.size:
+    i = positive_int(i, "i", minimum=0)
+    if i >= y_arr.size:
         raise ValueError(f"i = {i} is not an observation index (0..{y_arr.size - 1})")
-    keep = np.arange(y_arr.size) != int(i)
-    post = fit(y_arr[keep], g[keep])
-    j = int(np.flatnonzero(np.asarray(post.theta_groups) == g[int(i)])[0])
+    keep = np.arange(y_arr.size) != i
+    post = _require_model(fit(y_arr[keep], g[keep]), "loo_refit", "fit(y, groups)")
+    j = _theta_index(post, g[i])
     d = post.draws
     var = d["sigma2_j"][..., j] if "sigma2_j" in d else d["sigma2"]
-    ll = normal_logpdf(y_arr[int(i)], d["theta"][..., j], var).ravel()
+    ll = _normal_logpdf(y_arr[i], d["theta"][..., j], var).ravel()
     return _log_mean_exp(ll)

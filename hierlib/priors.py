@@ -24,6 +24,11 @@ sampler serves every prior: a prior :math:`p(\\lambda) \\propto \\lambda^{a-1} e
 on a precision :math:`\\lambda` (``a`` may be 0 or -1 for the improper choices; the flat prior
 on a variance :math:`v = 1/\\lambda` is :math:`p(\\lambda) \\propto \\lambda^{-2}`, i.e. ``a=-1``,
 ``b=0``, and :math:`p(v) \\propto 1/v` is ``a=0``, ``b=0``).
+
+Every ``logpdf`` follows one rule: its arguments must be finite real numbers (NaN or an
+infinity is a ``ValueError`` naming the argument), and a value outside the prior's support
+(a variance :math:`\\le 0` where the density needs it positive, :math:`\\tau^2 < 0`,
+:math:`\\nu_0 \\le 0`) has log density ``-inf``, as scipy's densities give.
 """
 
 from __future__ import annotations
@@ -49,6 +54,12 @@ _SCALE_RANGE = (1e-150, 1e150)
 
 _TAU2_EXPONENT = {"flat": -1.0, "uniform-tau": -0.5}
 """Gamma pseudo-count ``a_tau`` on the precision 1/tau2 of each improper choice."""
+
+
+def _logpdf_arguments(**values: float) -> list[float]:
+    """The arguments of a ``logpdf`` as floats, in order; ``ValueError`` naming the first
+    that is NaN, infinite or not a number (the rule of the module docstring)."""
+    return [finite_scalar(v, name) for name, v in values.items()]
 
 
 def _improper(name: str) -> ValueError:
@@ -223,9 +234,14 @@ class SemiConjugate:
         return out
 
     def logpdf(self, mu: float, sigma2: float, tau2: float) -> float:
-        """Log prior density of :math:`(\\mu, \\sigma^2, \\tau^2)` (normalised; scipy)."""
+        """Log prior density of :math:`(\\mu, \\sigma^2, \\tau^2)` (normalised; scipy);
+        ``-inf`` unless :math:`\\sigma^2, \\tau^2 > 0`, ``ValueError`` for NaN or infinite
+        arguments."""
         from scipy import stats
 
+        mu, sigma2, tau2 = _logpdf_arguments(mu=mu, sigma2=sigma2, tau2=tau2)
+        if sigma2 <= 0 or tau2 <= 0:
+            return -np.inf
         return float(
             stats.norm.logpdf(mu, self.mu0, np.sqrt(self.g20))
             + stats.invgamma.logpdf(tau2, self.eta0 / 2, scale=self.eta0 * self.t20 / 2)
@@ -339,6 +355,9 @@ class HalfCauchy:
     def _logpdf_mu_sigma2(self, mu: float, sigma2: float) -> float:
         from scipy import stats
 
+        mu, sigma2 = _logpdf_arguments(mu=mu, sigma2=sigma2)
+        if sigma2 <= 0:
+            return -np.inf
         lp = 0.0
         if self.mu0 is not None:
             lp += float(stats.norm.logpdf(mu, self.mu0, np.sqrt(self.g20)))
@@ -363,9 +382,13 @@ class HalfCauchy:
 
     def logpdf_augmented(self, mu: float, sigma2: float, tau2: float, a: float) -> float:
         """Log density of :math:`(\\mu, \\sigma^2, \\tau^2, a)` in the mixture form:
-        :math:`\\text{Inv-Gamma}(\\tau^2; 1/2, 1/a)\\,\\text{Inv-Gamma}(a; 1/2, 1/A^2)`."""
+        :math:`\\text{Inv-Gamma}(\\tau^2; 1/2, 1/a)\\,\\text{Inv-Gamma}(a; 1/2, 1/A^2)`
+        (``-inf`` unless :math:`\\sigma^2, \\tau^2, a > 0`)."""
         from scipy import stats
 
+        tau2, a = _logpdf_arguments(tau2=tau2, a=a)
+        if tau2 <= 0 or a <= 0:
+            return -np.inf
         return (
             self._logpdf_mu_sigma2(mu, sigma2)
             + float(stats.invgamma.logpdf(tau2, 0.5, scale=1.0 / a))
@@ -464,9 +487,16 @@ class UnequalVariances:
 
     def logpdf(self, mu: float, tau2: float, sigma02: float, nu0: float) -> float:
         """Log prior density of :math:`(\\mu, \\tau^2, \\sigma_0^2, \\nu_0)`, up to a constant
-        for the improper parts (scipy densities for the proper parts)."""
+        for the improper parts (scipy densities for the proper parts); ``-inf`` outside the
+        support (:math:`\\tau^2 < 0`, or :math:`\\le 0` under its inverse gamma;
+        :math:`\\sigma_0^2 \\le 0`; :math:`\\nu_0 \\le 0`), ``ValueError`` for NaN or infinite
+        arguments."""
         from scipy import stats
 
+        values = _logpdf_arguments(mu=mu, tau2=tau2, sigma02=sigma02, nu0=nu0)
+        mu, tau2, sigma02, nu0 = values
+        if tau2 < 0 or (tau2 == 0 and self.eta0 is not None) or sigma02 <= 0 or nu0 <= 0:
+            return -np.inf
         lp = float(stats.gamma.logpdf(nu0, self.nu0_shape, scale=1 / self.nu0_rate))
         if self.mu0 is not None:
             lp += float(stats.norm.logpdf(mu, self.mu0, np.sqrt(self.g20)))

@@ -26,11 +26,13 @@ calls from Python.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hierlib import _memory
 from hierlib._validate import positive_int
 from hierlib.data import GroupStats, require_stats
 
@@ -50,8 +52,8 @@ def gibbs_sampler(stats: GroupStats, n_sweeps: int, rng: np.random.Generator) ->
     rng : numpy.random.Generator
         The only source of randomness.
 
-    No input checks, to keep the code readable: :func:`run_chains` checks its input and
-    calls this.
+    No input checks in the code, to keep it readable: :func:`run_chains` checks its input and
+    calls this (only the memory the draws need is checked, before sampling).
 
     Returns
     -------
@@ -79,6 +81,39 @@ def gibbs_sampler(stats: GroupStats, n_sweeps: int, rng: np.random.Generator) ->
         draws["theta"][s], draws["mu"][s] = theta, mu
         draws["sigma2"][s], draws["tau2"][s] = sigma2, tau2
     return draws
+
+
+def _memory_bytes(m: int, n_chains: int, n_sweeps: int, n_kept: int) -> int:
+    """Bytes :func:`run_chains` allocates: every chain's ``n_sweeps`` draws of
+    :math:`(\theta, \\mu, \\sigma^2, \tau^2)`, the ``n_kept`` of them stacked into the result
+    with :math:`\\sigma, \tau`, and a sweep's temporaries (a few arrays of m values)."""
+    return 8 * (n_chains * (n_sweeps * (m + 3) + n_kept * (m + 5)) + 32 * m) + 2**16
+
+
+def _check_memory(stats: GroupStats, n_chains: int, n_sweeps: int, n_kept: int, name: str):
+    """Refuse (``ValueError``, before sampling) a run above the memory limit."""
+    _memory.check(
+        _memory_bytes(stats.m, n_chains, n_sweeps, n_kept),
+        f"the textbook sampler ({n_chains} chains x {n_sweeps} sweeps x {stats.m + 3} values x "
+        "8 bytes, with the result)",
+        f"fewer {name} or n_chains",
+    )
+
+
+def _memory_checked(sampler):
+    """``sampler`` (:func:`gibbs_sampler`) refusing a run whose draws exceed the memory
+    limit; the sampler's own code, which the slides show, stays free of checks."""
+
+    @functools.wraps(sampler)
+    def checked(stats: GroupStats, n_sweeps: int, rng: np.random.Generator) -> dict:
+        require_stats(stats)
+        _check_memory(stats, 1, positive_int(n_sweeps, "n_sweeps"), 0, "n_sweeps")
+        return sampler(stats, n_sweeps, rng)
+
+    return checked
+
+
+gibbs_sampler = _memory_checked(gibbs_sampler)
 
 
 def source_without_docstring(func=None) -> str:
@@ -123,6 +158,7 @@ def run_chains(
             "tau2 at that variance and would divide by it. Use "
             "hierlib.gibbs.hierarchical_normal, which starts tau2 elsewhere"
         )
+    _check_memory(stats, n_chains, n_warmup + n_draws, n_draws, "n_draws")
     chains = [
         gibbs_sampler(stats, n_warmup + n_draws, np.random.default_rng(child))
         for child in np.random.SeedSequence(seed).spawn(n_chains)

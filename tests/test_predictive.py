@@ -82,7 +82,7 @@ def test_replicated_data_are_reproducible_and_follow_the_model(small):
 
 def test_memory_is_refused_before_allocating(hsb_fits):
     _, _, m1, _ = hsb_fits
-    with pytest.raises(ValueError, match=r"would take .* MB .*pass draws="):
+    with pytest.raises(ValueError, match=r"needs 0\.4 GiB, above .* \(max_bytes\): pass draws="):
         m1.to_arviz(log_likelihood=True, posterior_predictive=True, max_bytes=10 * 2**20)
     with pytest.raises(ValueError, match="draws = 5000 is more"):
         m1.to_arviz(draws=5000)

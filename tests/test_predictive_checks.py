@@ -234,7 +234,7 @@ def test_variance_removed_by_school_is_the_law_of_total_variance(sim):
         assert abs(np.mean([r[name] for r in sims]) - share[name]) < 0.03
     with pytest.raises(ValueError, match="no kept theta"):
         predictive.variance_removed_by_school(m1, {"x": 999})
-    with pytest.raises(ValueError, match="tau2"):
+    with pytest.raises(ValueError, match=r"takes a fit of model 1 .*a fit of .no_pooling."):
         predictive.variance_removed_by_school(exact.no_pooling(y, groups, n_draws=50), {"a": 0})
 
 

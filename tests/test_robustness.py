@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from hierlib import (
+    _memory,
     anova,
     comparisons,
     conditionals,
@@ -262,13 +263,18 @@ def test_allocation_beyond_the_limit_is_refused_naming_keep_theta():
 
 
 def test_memory_limit_is_configurable(monkeypatch):
+    """Kept: 5000 draws x (4 + 2 x 6) values x 8 bytes = 640 kB with every theta_j and
+    sigma_j^2, 160 kB without; the chain's work arrays add a few kB."""
     y = np.random.default_rng(4).normal(0, 1, 24)
     g = np.repeat(np.arange(6), 4)
-    monkeypatch.setattr(gibbs, "MAX_DRAWS_BYTES", 1000)
+    monkeypatch.setattr(gibbs, "MAX_DRAWS_BYTES", 300_000)
+    assert _memory.MAX_BYTES == 300_000  # one setting, read where the calls check it
     with pytest.raises(ValueError, match="MAX_DRAWS_BYTES"):
-        gibbs.unequal_variances(y, g, **SMALL)
-    post = gibbs.unequal_variances(y, g, keep_theta=[], **(SMALL | {"n_draws": 10}))
-    assert post.draws["theta"].shape == (1, 10, 0)
+        gibbs.unequal_variances(y, g, **(SMALL | {"n_draws": 5000}))
+    post = gibbs.unequal_variances(y, g, keep_theta=[], **(SMALL | {"n_draws": 5000}))
+    assert post.draws["theta"].shape == (1, 5000, 0)
+    with pytest.raises(ValueError, match="MAX_DRAWS_BYTES must be a finite positive"):
+        gibbs.MAX_DRAWS_BYTES = float("nan")
 
 
 # ------------------------------------------------------------ 8. read-only install

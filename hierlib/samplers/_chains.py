@@ -14,7 +14,8 @@
   :func:`progress_options`) moves after each chunk, and a failing chain stops the others
   at their next chunk.
 - **Memory guard.** :func:`check_memory` refuses, before anything is allocated, a run whose
-  kept draws would exceed :data:`MAX_DRAWS_BYTES`.
+  kept draws and the chains' work arrays together would exceed the one memory limit of
+  :mod:`hierlib._memory` (``hierlib.gibbs.MAX_DRAWS_BYTES``).
 - **After the run.** :func:`guarded` turns a kernel's bounded-loop error into a message that
   names the sampler and what to do; :func:`check_finite` refuses draws that left floating
   point; :func:`moments` turns the running sums into means and sds.
@@ -36,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
+from hierlib import _memory
 from hierlib._validate import RESCALE_HINT, positive_int
 
 CHUNK = 1000  # sweeps per kernel call (progress-bar granularity)
@@ -43,10 +45,16 @@ CHUNK = 1000  # sweeps per kernel call (progress-bar granularity)
 ENGINES = ("numba", "numpy")
 """``engine=``: the compiled sweeps, or the textbook numpy loop (sequential chains)."""
 
-MAX_DRAWS_BYTES = 2 * 1024**3
-"""Largest memory (bytes) a sampler may allocate for the draws it keeps (2 GiB). A run that
-would need more is refused before sampling, with a message naming ``keep_theta=``; change
-it with ``hierlib.gibbs.MAX_DRAWS_BYTES = ...`` if the machine has the memory."""
+SHARED_WORK = 32
+"""Arrays of one value per group a run allocates once, whatever its chains: the summed
+moments, the posterior means and sds, and the numpy engine's temporaries of one sweep."""
+
+RUN_OVERHEAD = 2**16
+"""Bytes a run allocates whatever its size: the progress bar, the posterior object, the
+sweep's compiled dispatch."""
+
+FINITE_BLOCK = 2**20
+"""Values :func:`check_finite` looks at a time (its temporary: one byte per value)."""
 
 PROGRESS_DELAY = 2.0
 """Seconds a run lasts before ``progress=None`` shows its bar."""
@@ -82,17 +90,31 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def check_memory(n_chains: int, n_draws: int, n_scalars: int, n_vectors: int) -> None:
-    """Refuse runs whose kept draws would need more than :data:`MAX_DRAWS_BYTES`."""
-    need = 8 * n_chains * n_draws * (n_scalars + n_vectors)
-    if need > MAX_DRAWS_BYTES:
-        raise ValueError(
-            f"keeping these draws needs {need / 1024**3:.1f} GiB ({n_chains} chains x {n_draws} "
-            f"draws x {n_scalars + n_vectors} values x 8 bytes), above the limit of "
-            f"{MAX_DRAWS_BYTES / 1024**3:.1f} GiB (hierlib.gibbs.MAX_DRAWS_BYTES): pass "
-            "keep_theta= a few group labels (or [] for none; posterior means and sds of every "
-            "theta_j are returned anyway), or fewer n_draws or n_chains"
-        )
+def memory_need(n_chains: int, n_draws: int, kept: int, m: int, work: int) -> tuple[int, int]:
+    """Bytes a run allocates: its kept draws (``kept`` values per draw of each chain) and
+    everything else (each chain's ``work`` arrays of one value per group -- running sums,
+    current state -- and its generator, closure and thread; the arrays of one value per group
+    made once; :func:`check_finite`'s block). Returns ``(kept bytes, total bytes)``."""
+    draws = 8 * n_chains * n_draws * kept
+    chains = n_chains * (_memory.CHAIN_OVERHEAD + 8 * m * work + 4 * _memory.ARRAY_OVERHEAD)
+    block = min(FINITE_BLOCK, n_chains * n_draws * max(kept, 1))  # check_finite's temporary
+    return draws, draws + chains + 8 * m * SHARED_WORK + block + RUN_OVERHEAD
+
+
+def check_memory(n_chains: int, n_draws: int, n_scalars: int, n_vectors: int, m: int = 0,
+                 work: int = 0) -> None:  # fmt: skip
+    """Refuse runs whose kept draws and work arrays (:func:`memory_need`) would need more
+    than the memory limit (:data:`hierlib._memory.MAX_BYTES`, ``gibbs.MAX_DRAWS_BYTES``)."""
+    kept = n_scalars + n_vectors
+    draws, need = memory_need(n_chains, n_draws, kept, m, work)
+    _memory.check(
+        need,
+        f"this run ({n_chains} chains x {n_draws} draws x {kept} values x 8 bytes: "
+        f"{_memory.size_text(draws)} of kept draws, and {n_chains} chains' work arrays of "
+        f"{work} x {m} values)",
+        "keep_theta= a few group labels (or [] for none; posterior means and sds of every "
+        "theta_j are returned anyway), or fewer n_draws or n_chains",
+    )
 
 
 # ------------------------------------------------------------------------------ chains
@@ -218,13 +240,16 @@ def guarded(sweeps, model: str):
 
 
 def check_finite(draws: dict[str, NDArray[np.float64]], model: str) -> None:
-    """``ValueError`` naming the first quantity with a NaN or infinite draw."""
+    """``ValueError`` naming the first quantity with a NaN or infinite draw (looked at
+    :data:`FINITE_BLOCK` values at a time: no temporary the size of the draws)."""
     for name, arr in draws.items():
-        if not np.isfinite(arr).all():
-            raise ValueError(
-                f"{model}: the draws of {name} are not all finite (overflow or underflow in "
-                f"floating point); {RESCALE_HINT}"
-            )
+        flat = arr.reshape(-1)
+        for start in range(0, flat.size, FINITE_BLOCK):
+            if not np.isfinite(flat[start : start + FINITE_BLOCK]).all():
+                raise ValueError(
+                    f"{model}: the draws of {name} are not all finite (overflow or underflow "
+                    f"in floating point); {RESCALE_HINT}"
+                )
 
 
 def moments(acc: NDArray[np.float64], count: int, shift: NDArray[np.float64]):

@@ -69,13 +69,14 @@ def prepare(
     progress: bool | None,
     engine: str,
     keep_theta: ArrayLike | None,
-    kept: tuple[int, int],
+    kept: tuple[int, int, int],
     model_check: Callable[[GroupStats, Any], None] | None = None,
 ) -> tuple[Any, NDArray[np.int64], tuple[float, ...]]:
     """The samplers' shared checks, in order: the prior (``None``: ``allowed[0]()``), the run
     arguments, the prior's needs of the data, the model's own ``model_check(stats, prior)``,
-    the scale of the data, ``keep_theta``, and the memory the kept draws need (``kept``:
-    scalars per draw, and values per draw of each kept group). Returns ``(prior, keep,
+    the scale of the data, ``keep_theta``, and the memory the run needs (``kept``: scalars
+    per draw, values per draw of each kept group, and each chain's work arrays of one value
+    per group; :func:`hierlib.samplers._chains.check_memory`). Returns ``(prior, keep,
     hyper)``, ``hyper`` the prior's Gamma pseudo-counts as floats."""
     prior = check_prior(prior, allowed, allowed[0]())
     _chains.check_run(n_draws, n_warmup, n_chains, seed, progress, engine)
@@ -84,7 +85,7 @@ def prepare(
         model_check(stats, prior)
     check_magnitudes(stats)
     keep = keep_indices(stats, keep_theta)
-    _chains.check_memory(n_chains, n_draws, kept[0], kept[1] * keep.size)
+    _chains.check_memory(n_chains, n_draws, kept[0], kept[1] * keep.size, stats.m, kept[2])
     return prior, keep, tuple(float(h) for h in prior.hyper())
 
 

@@ -16,11 +16,38 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hierlib._pointwise import draw_index, normal_logpdf, observation_moments
+from hierlib import _memory
+from hierlib._memory import MAX_POINTWISE_BYTES
+from hierlib._pointwise import draw_index, moment_blocks, moment_bytes, normal_logpdf
+from hierlib._validate import positive_int
 from hierlib.data import GroupStats
 
-MAX_POINTWISE_BYTES = 256 * 2**20
-"""Default memory budget of :meth:`Posterior.to_arviz`'s pointwise groups (256 MiB)."""
+POINTWISE_BLOCK = 2**18
+"""Bytes of one block of draws x observations :meth:`Posterior.to_arviz` fills at a time."""
+
+ARVIZ_MARGIN = 2 * 2**20
+"""Bytes :meth:`Posterior.to_arviz` counts for ArviZ's and xarray's own objects (measured:
+well under 1 MiB for HSB)."""
+
+
+def pointwise_bytes(
+    post: Any, n_kept: int, copied: bool, pointwise: tuple[bool, bool], n_obs: int
+) -> int:
+    """Bytes :meth:`Posterior.to_arviz` allocates for ``n_kept`` draws per chain: the
+    posterior group's new arrays (the square roots of the variances; every kept draw when
+    ``copied``, ``draws=`` picking them), and with the pointwise groups (``pointwise``: log
+    likelihood, replicated data) chains x ``n_kept`` x ``n_obs`` x 8 bytes each, the copies of
+    the observations' mean and variance draws, the temporaries of one block (at most eight
+    arrays of :data:`POINTWISE_BLOCK` bytes, or of one draw's row if larger), the coordinates
+    (each observation's index and school label), plus :data:`ARVIZ_MARGIN`."""
+    rows = post.n_chains * n_kept
+    sqrt = sum(name in post.draws for name in ("tau2", "sigma2", "sigma02"))
+    values = sum(int(np.prod(v.shape[2:])) for v in post.draws.values()) if copied else 0
+    need = 8 * rows * (sqrt + values) + ARVIZ_MARGIN
+    if any(pointwise):
+        need += 8 * rows * n_obs * sum(pointwise) + moment_bytes(post, n_kept)
+        need += 8 * max(POINTWISE_BLOCK, 8 * n_obs) + n_obs * (8 + np.asarray(post.groups).itemsize)
+    return need
 
 
 class InfiniteMeanWarning(UserWarning):
@@ -172,14 +199,23 @@ class Posterior:
             Seed of the replicated data (default: the sampler's seed); the same seed gives
             the same replicated data.
         max_bytes : int
-            Refuse (``ValueError``, before allocating) when the pointwise groups would take
-            more: each takes chains x kept draws x observations x 8 bytes (HSB, 4 chains
-            x 5000 draws: 1.15 GB each; ``draws=250``: 57 MB).
+            The most memory (bytes) this call may allocate; refused (``ValueError``, before
+            allocating, naming ``draws=`` and ``thin=``) when it would take more. The
+            pointwise groups take chains x kept draws x observations x 8 bytes each (HSB,
+            4 chains x 5000 draws: 1.15 GB each; ``draws=250``: 57 MB); they are built a
+            block of draws at a time, so their temporaries stay near 2 MiB.
+            Counted too: the copies of the kept draws (``draws=``) and of the observations'
+            parameters, and a margin for ArviZ's own objects (:func:`pointwise_bytes`).
         """
         from hierlib._arviz import az
 
+        max_bytes = _memory.budget(max_bytes)
         keep = draw_index(self.n_draws, thin, draws)
-        d = {k: v[:, keep] for k, v in self.draws.items()}
+        pointwise = (log_likelihood, posterior_predictive)
+        y, obs_group = self._rows() if any(pointwise) else (None, None)
+        self._check_memory(keep, draws is not None, pointwise, max_bytes)
+        # every thin-th draw is a view of the draws; draws= equally spaced ones a copy
+        d = {k: v[:, ::thin] if draws is None else v[:, keep] for k, v in self.draws.items()}
         posterior = {"mu": d["mu"]} if "mu" in d else {}
         for name in ("tau2", "sigma2", "sigma02"):
             if name in d:
@@ -194,26 +230,11 @@ class Posterior:
                 dims[name] = ["group"]
         coords: dict[str, Any] = {"group": np.asarray(self.theta_groups)}
         groups: dict[str, Any] = {}
-        if log_likelihood or posterior_predictive:
-            y, obs_group = self._rows()
-            n_groups = int(log_likelihood) + int(posterior_predictive)
-            size = self.n_chains * keep.size * y.size * 8 * n_groups
-            if size > max_bytes:
-                per_draw = self.n_chains * y.size * 8 * n_groups
-                raise ValueError(
-                    f"the pointwise groups would take {size / 1e6:.0f} MB ({self.n_chains} "
-                    f"chains x {keep.size} draws x {y.size} observations x 8 bytes x "
-                    f"{n_groups}), more than max_bytes = {max_bytes / 1e6:.0f} MB; pass "
-                    f"draws={max(1, max_bytes // per_draw)} or fewer (or a larger thin=)"
-                )
-            means, variances = observation_moments(self, keep)
-            if log_likelihood:
-                groups["log_likelihood"] = {"y": normal_logpdf(y, means, variances)}
-            if posterior_predictive:
-                rng = np.random.default_rng(self.seed if seed is None else seed)
-                groups["posterior_predictive"] = {
-                    "y": means + np.sqrt(variances) * rng.standard_normal(means.shape)
-                }
+        if any(pointwise):
+            rng = np.random.default_rng(
+                positive_int(self.seed if seed is None else seed, "seed", 0)
+            )
+            groups = self._pointwise(y, keep, log_likelihood, rng if posterior_predictive else None)
             groups["observed_data"] = {"y": y}
             dims["y"] = ["obs"]
             coords["obs"] = np.arange(y.size)
@@ -230,6 +251,55 @@ class Posterior:
             for name in groups:
                 idata[name].coords["school"] = ("obs", school)
         return idata
+
+    def _check_memory(
+        self, keep: NDArray[np.int64], copied: bool, pointwise: tuple[bool, bool], max_bytes: float
+    ) -> None:
+        """Refuse a :meth:`to_arviz` call whose allocation (:func:`pointwise_bytes`) would be
+        above ``max_bytes``, saying how many draws fit."""
+        n_obs = 0 if self.y is None else self.y.size
+        need = pointwise_bytes(self, keep.size, copied, pointwise, n_obs)
+        if need <= max_bytes:
+            return
+        per_draw = pointwise_bytes(self, 1, True, pointwise, n_obs) - pointwise_bytes(
+            self, 0, True, pointwise, n_obs
+        )
+        fit = int((max_bytes - pointwise_bytes(self, 0, True, pointwise, n_obs)) // per_draw)
+        n_groups = sum(pointwise)
+        what = (
+            f"{n_groups} pointwise group(s) of {self.n_chains} chains x {keep.size} draws x "
+            f"{n_obs} observations x 8 bytes, with their temporaries"
+            if n_groups
+            else f"the posterior group of {self.n_chains} chains x {keep.size} draws"
+        )
+        instead = (
+            f"draws={fit} or fewer (or a larger thin=)"
+            if fit >= 1
+            else "a larger max_bytes= (even one draw per chain does not fit)"
+        )
+        _memory.check(need, what, instead, limit=max_bytes, setting="max_bytes")
+
+    def _pointwise(
+        self, y: NDArray[np.float64], keep: NDArray[np.int64], log_likelihood: bool, rng
+    ) -> dict[str, Any]:
+        """The ``log_likelihood`` and (with ``rng``) ``posterior_predictive`` groups, filled a
+        block of draws at a time (:func:`hierlib._pointwise.moment_blocks`): the same
+        numbers, bit for bit, as computing each from the whole (chains, draws, observations)
+        arrays of means and variances, without those arrays."""
+        shape = (self.n_chains, keep.size, y.size)
+        ll = np.empty(shape) if log_likelihood else None
+        rep = np.empty(shape) if rng is not None else None
+        for c, rows, means, variances in moment_blocks(self, keep, POINTWISE_BLOCK):
+            if ll is not None:
+                ll[c, rows] = normal_logpdf(y, means, variances)
+            if rep is not None:
+                rep[c, rows] = means + np.sqrt(variances) * rng.standard_normal(means.shape)
+        groups: dict[str, Any] = {}
+        if ll is not None:
+            groups["log_likelihood"] = {"y": ll}
+        if rep is not None:
+            groups["posterior_predictive"] = {"y": rep}
+        return groups
 
     def _rows(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         if self.y is None or self.obs_group is None:

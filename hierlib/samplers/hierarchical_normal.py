@@ -368,7 +368,7 @@ def hierarchical_normal(
         )
     prior, keep, hyper = _inputs.prepare(
         stats, prior, PRIORS, n_draws, n_warmup, n_chains, seed, progress, engine, keep_theta,
-        kept=(3, 1),  # mu, sigma2, tau2; theta_j of each kept group
+        kept=(3, 1, 4),  # mu, sigma2, tau2; theta_j of each kept group; sums, x, ny per chain
     )  # fmt: skip
     workers = _chains.n_workers(cores, n_chains, engine)
     hyper = hyper[:6] + (hyper[6] if len(hyper) > 6 else 0.0,)  # A^2 (0: no half-Cauchy)

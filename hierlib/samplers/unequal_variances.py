@@ -203,7 +203,8 @@ def unequal_variances(
     stats, rows = _inputs.data(y, groups, stats)  # rows (None, None) from stats=
     prior, keep, hyper = _inputs.prepare(
         stats, prior, (UnequalVariances,), n_draws, n_warmup, n_chains, seed, progress, engine,
-        keep_theta, kept=(4, 2),  # mu, tau2, sigma02, nu0; theta_j, sigma_j^2 of each kept group
+        keep_theta, kept=(4, 2, 6),  # mu, tau2, sigma02, nu0; theta_j, sigma_j^2 of each kept
+        # group; per chain: four running sums, theta and phi
         model_check=_check_groups,
     )  # fmt: skip
     workers = _chains.n_workers(cores, n_chains, engine)
