@@ -51,6 +51,7 @@ TAU_TAIL = 1e-12
 fraction of its peak at both ends."""
 _X_MAX = float(np.log(1e150))  # |log tau| on the standardised scale: tau^2 stays a double
 _N_SCAN = 346  # the scan for the mode: log tau in [-_X_MAX, _X_MAX], steps of 2
+_MAX_STEP = 0.05  # widest step of a grid stretch in log tau: more points than n_grid if needed
 _SIGMA_GRID = 241  # points of the sigma^2 grid
 
 
@@ -126,22 +127,26 @@ quadrature error falls like ``1/n_grid**2``, negligible long before this."""
 
 
 def _check_grid(n_grid: int, m: int) -> int:
-    """``n_grid`` if it is at most :data:`MAX_GRID` and the grid's arrays fit the memory limit
-    (:mod:`hierlib._memory`), else a ``ValueError``. The grid has at most ``2 n_grid`` points
-    of :math:`\\tau^2` plus the joining points; for each, the :math:`\\sigma^2` integral keeps a
-    few arrays of m values and a row of the table of 241 points."""
+    """``n_grid`` if it is at most :data:`MAX_GRID` and a grid of that many points fits the
+    memory limit (:func:`_check_grid_memory`), else a ``ValueError``."""
     if n_grid > MAX_GRID:
         raise ValueError(
             f"n_grid must be at most {MAX_GRID} (the quadrature error falls like 1/n_grid**2: "
             f"the default 1201 is accurate, and the cost grows with n_grid); got {n_grid}"
         )
-    rows = 2 * n_grid + 2 * _N_SCAN  # at most two grids of n_grid, joined, or the scan
+    _check_grid_memory(2 * n_grid + 2 * _N_SCAN, m)
+    return n_grid
+
+
+def _check_grid_memory(rows: int, m: int) -> None:
+    """``ValueError`` unless the arrays of a grid of ``rows`` points of :math:`\\tau^2` fit the
+    memory limit (:mod:`hierlib._memory`): for each point, the :math:`\\sigma^2` integral keeps
+    a few arrays of m values and a row of the table of 241 points."""
     _memory.check(
         8 * rows * (6 * m + 3 * _SIGMA_GRID) + 2**20,
         f"marginal_tau2's grid ({rows} points of tau2 x {m} groups x 8 bytes, with temporaries)",
         "a smaller n_grid=",
     )
-    return n_grid
 
 
 def marginal_tau2(
@@ -157,7 +162,9 @@ def marginal_tau2(
     is finite, where :math:`\\tau` times that density has too (so that the mean of
     :func:`tau_summary` is inside the grid). When these two stretches lie far apart, each gets
     ``n_grid`` points (joined by points one unit of :math:`\\log\\tau` apart if they do not
-    meet).
+    meet). A stretch wider than ``0.05 * n_grid`` in :math:`\\log\\tau` (a posterior spread
+    over many decades) gets more points, up to :data:`MAX_GRID`, so that no step is wider
+    than 0.05.
 
     Parameters
     ----------
@@ -167,7 +174,8 @@ def marginal_tau2(
         ``None`` is the lecture's default (flat on :math:`\\mu` and :math:`\\tau^2`,
         :math:`1/\\sigma^2`); the same propriety checks as the sampler apply.
     n_grid : int
-        Grid points (at least 50); the quadrature error falls like ``1/n_grid**2``.
+        Grid points (at least 50, at most :data:`MAX_GRID`; more are taken for a wide
+        posterior, see above); the quadrature error falls like ``1/n_grid**2``.
 
     Returns
     -------
@@ -201,7 +209,9 @@ def marginal_tau2(
         )
     # work on standardised data (scores in sd units): every grid stays inside floating point
     centre, unit, stats, prior = _standardised(stats, prior)
-    tau_std = np.exp(_log_tau_grid(stats, prior, n_grid))
+    log_tau_std = _log_tau_grid(stats, prior, n_grid)
+    _check_grid_memory(log_tau_std.size, stats.m)
+    tau_std = np.exp(log_tau_std)
     log_d = _log_post_tau2(stats, prior, tau_std**2)
     density_std = np.exp(log_d - log_d.max())
     density_std /= np.trapezoid(density_std, tau_std**2)
@@ -248,15 +258,19 @@ def _log_tau_grid(stats: GroupStats, prior: Any, n_grid: int) -> NDArray[np.floa
         xs, fs = np.concatenate([xs, local]), np.concatenate([fs, log_f(local)])
         order = np.argsort(xs)
         xs, fs = xs[order], fs[order]
+
+    def span(a: float, b: float) -> NDArray:  # n_grid points, or more for a wide stretch
+        steps = min(MAX_GRID - 1, int(np.ceil((b - a) / _MAX_STEP)))
+        return np.linspace(a, b, max(n_grid, steps + 1))
+
     lo, hi = _ends(log_f, xs, fs, "tau")
     if infinite_means(stats.m, _hyper(prior)[2])[1]:
-        return np.linspace(lo, hi, n_grid)
+        return span(lo, hi)
     lo_g, hi_g = _ends(lambda x: log_f(x) + x, xs, fs + xs, "tau times it")
     if max(hi, hi_g) - lo <= 2.0 * (hi_g - lo_g):  # much the same stretch: one grid
-        return np.linspace(lo, max(hi, hi_g), n_grid)
+        return span(lo, max(hi, hi_g))
     fill = np.arange(hi, lo_g, 1.0)  # empty unless the stretches are apart
-    return np.unique(np.concatenate([np.linspace(lo, hi, n_grid), fill,
-                                     np.linspace(lo_g, hi_g, n_grid)]))  # fmt: skip
+    return np.unique(np.concatenate([span(lo, hi), fill, span(lo_g, hi_g)]))
 
 
 def _ends(log_h, xs: NDArray, hs: NDArray, what: str) -> tuple[float, float]:
