@@ -85,8 +85,8 @@ def gibbs_sampler(stats: GroupStats, n_sweeps: int, rng: np.random.Generator) ->
 
 def _memory_bytes(m: int, n_chains: int, n_sweeps: int, n_kept: int) -> int:
     """Bytes :func:`run_chains` allocates: every chain's ``n_sweeps`` draws of
-    :math:`(\theta, \\mu, \\sigma^2, \tau^2)`, the ``n_kept`` of them stacked into the result
-    with :math:`\\sigma, \tau`, and a sweep's temporaries (a few arrays of m values)."""
+    :math:`(\\theta, \\mu, \\sigma^2, \\tau^2)`, the ``n_kept`` of them stacked into the result
+    with :math:`\\sigma, \\tau`, and a sweep's temporaries (a few arrays of m values)."""
     return 8 * (n_chains * (n_sweeps * (m + 3) + n_kept * (m + 5)) + 32 * m) + 2**16
 
 
