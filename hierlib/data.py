@@ -19,8 +19,8 @@ from numpy.typing import ArrayLike, NDArray
 from hierlib._validate import (
     RESCALE_HINT,
     as_finite_1d,
-    as_real_array,
     as_labels,
+    as_real_array,
     finite_result,
     require_type,
     same_length,
@@ -481,8 +481,8 @@ def mixed_stats(
     ``re_formula`` by ``groups`` (:class:`MixedStats`).
 
     The formulas are checked and turned into :math:`X, Z, y` exactly as
-    :func:`hierlib.reml.fit_mixed` does (statsmodels ``MixedLM.from_formula``), so
-    ``fe_names`` are the names of ``fit_mixed(...).fe_params``.
+    :func:`hierlib.reml.fit_mixed` does (:mod:`hierlib._design`: statsmodels
+    ``MixedLM.from_formula``), so ``fe_names`` are the names of ``fit_mixed(...).fe_params``.
 
     Parameters
     ----------
@@ -509,14 +509,14 @@ def mixed_stats(
 def _mixed_design(formula, data, groups, re_formula):
     """:func:`mixed_stats`, and the rows it was built from: ``(stats, X, Z, y, idx)``, ``idx``
     each row's group as an index into ``stats.groups`` (rows in the order of ``data``)."""
-    from hierlib import reml  # lazy: statsmodels and scipy are needed only here
+    from hierlib import _design  # lazy: statsmodels and patsy are needed only here
 
     re_formula = "~1" if re_formula is None else re_formula
-    used, passed = reml._mixed_inputs(formula, data, groups, re_formula)
-    model = reml._build_mixedlm(formula, data[used], passed, re_formula)
-    reml._check_design(model, repr(groups if isinstance(groups, str) else "groups"))
+    used, passed = _design._mixed_inputs(formula, data, groups, re_formula)
+    model = _design._build_mixedlm(formula, data[used], passed, re_formula)
+    _design._check_design(model, repr(groups if isinstance(groups, str) else "groups"))
     X, Z, y = (np.asarray(a, dtype=np.float64) for a in (model.exog, model.exog_re, model.endog))
-    idx = reml._group_index(model)
+    idx = _design._group_index(model)
     labels = np.asarray(model.group_labels)  # sorted, as np.unique sorts them
     # MixedLM names the random intercept after the groups column; the model calls it Intercept
     group_name = groups if isinstance(groups, str) else "Group"

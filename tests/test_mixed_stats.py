@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hierlib import data, reml
+from hierlib import _design, data
 from hierlib.data import MixedStats, mixed_stats
 
 RB = ("mathach ~ mses * cses + sector * cses", "~cses")
@@ -66,8 +66,8 @@ def test_hsb_stats_are_the_brute_force_sums_with_mixedlms_names(hsb_cov):
 
 
 def test_hsb_names_are_fit_mixeds(hsb_cov):
-    used, passed = reml._mixed_inputs(RB[0], hsb_cov, "school", RB[1])
-    model = reml._build_mixedlm(RB[0], hsb_cov[used], passed, RB[1])
+    used, passed = _design._mixed_inputs(RB[0], hsb_cov, "school", RB[1])
+    model = _design._build_mixedlm(RB[0], hsb_cov[used], passed, RB[1])
     assert mixed_stats(RB[0], hsb_cov, "school", RB[1]).fe_names == tuple(model.exog_names)
 
 
