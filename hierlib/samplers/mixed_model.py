@@ -216,11 +216,130 @@ def _draw_iw(rng, df, scale, out, low, a, ainv, q):
 
 # ------------------------------------------------------------------- the compiled sweep
 @njit(cache=True, nogil=True)
-def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0):
-    """The ASIS step: redraw :math:`L` given :math:`\\eta_j = L^{-1}b_j`, :math:`\\beta`,
-    :math:`\\sigma^2`, :math:`y`, then :math:`b_j = L\\eta_j`, :math:`\\Sigma = LL^\\top`
-    (placeholder: see the interweaving commit)."""
-    return 0
+def _pair(a, c):
+    """Position of :math:`L_{ac}` (a >= c) in vec(L): rows of the lower triangle in order."""
+    return a * (a + 1) // 2 + c
+
+
+@njit(cache=True, nogil=True)
+def asis_system(ztz, zr, eta, prec, rhs, q):
+    """The normal equations of :math:`\\operatorname{vec}(L)` given :math:`\\eta`:
+    :math:`Z_j^\\top(y_j - X_j\\beta) = Z_j^\\top Z_j L\\eta_j + Z_j^\\top e_j` is linear in the
+    :math:`q(q+1)/2` entries :math:`L_{ab}` (a >= b), with
+
+    .. math::
+        A_{(ab),(cd)} = \\sum_j \\eta_{jb}\\eta_{jd}(Z_j^\\top Z_j)_{ac}, \\quad
+        r_{(ab)} = \\sum_j \\eta_{jb}\\,[Z_j^\\top(y_j - X_j\\beta)]_a,
+
+    so the likelihood in vec(L) is :math:`\\exp\\{-(\\theta^\\top A\\theta -
+    2\\theta^\\top r)/(2\\sigma^2)\\}` (``zr`` holds :math:`Z_j^\\top(y_j - X_j\\beta)`)."""
+    d = q * (q + 1) // 2
+    for k in range(d):
+        rhs[k] = 0.0
+        for t in range(d):
+            prec[k, t] = 0.0
+    for j in range(eta.shape[0]):
+        for a in range(q):
+            for bb in range(a + 1):
+                k1 = _pair(a, bb)
+                rhs[k1] += eta[j, bb] * zr[j, a]
+                for c in range(q):
+                    for dd in range(c + 1):
+                        k2 = _pair(c, dd)
+                        if k2 <= k1:
+                            prec[k1, k2] += eta[j, bb] * eta[j, dd] * ztz[j, a, c]
+    for k1 in range(d):
+        for k2 in range(k1):
+            prec[k2, k1] = prec[k1, k2]
+
+
+@njit(cache=True, nogil=True)
+def log_prior_l(low, nu, s0, q, work, col):
+    """:math:`\\log g(L)`: the prior of :math:`\\Sigma = LL^\\top` (inverse-Wishart kernel
+    :math:`|\\Sigma|^{-(\\nu+q+1)/2}e^{-\\operatorname{tr}(S\\Sigma^{-1})/2}`; flat is
+    :math:`\\nu = -(q+1), S = 0`) times the Jacobian :math:`|d\\Sigma/dL| \\propto
+    \\prod_i |L_{ii}|^{q-i}` (i = 0..q-1), any sign of :math:`L_{ii}`; ``-inf`` for a zero
+    diagonal."""
+    val = 0.0
+    for i in range(q):
+        if low[i, i] == 0.0:
+            return -math.inf
+        val += (q - i - (nu + q + 1.0)) * math.log(abs(low[i, i]))
+    nonzero = False
+    for i in range(q):
+        for c in range(q):
+            if s0[i, c] != 0.0:
+                nonzero = True
+    if nonzero:  # tr(S (LL')^-1) = tr(L^-1 (L^-1 S)')
+        for c in range(q):
+            for i in range(q):
+                col[i] = s0[i, c]
+            _solve_lower(low, col, col, q)
+            for i in range(q):
+                work[i, c] = col[i]  # X = L^-1 S
+        tr = 0.0
+        for c in range(q):
+            for i in range(q):
+                col[i] = work[c, i]  # column c of X'
+            _solve_lower(low, col, col, q)
+            tr += col[c]
+        val -= 0.5 * tr
+    return val
+
+
+@njit(cache=True, nogil=True)
+def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, low_d, rhs,
+                theta, work, col):  # fmt: skip
+    """The ASIS step (Yu & Meng 2011) on the non-centred form :math:`b_j = L\\eta_j`.
+
+    With :math:`L = \\operatorname{chol}\\Sigma` and :math:`\\eta_j = L^{-1}b_j` held fixed,
+    redraw :math:`L \\mid \\eta, \\beta, \\sigma^2, y`. In :math:`(\\eta, L)` the joint density
+    is the likelihood, Gaussian in vec(L) (:func:`asis_system`), times
+    :math:`\\prod_j N(\\eta_j; 0, I)` (the :math:`|L|^{-m}` of :math:`p(b \\mid \\Sigma)`
+    cancels the Jacobian :math:`|L|^m` of :math:`b = L\\eta`), times :math:`g(L)`
+    (:func:`log_prior_l`). An independence Metropolis-Hastings step proposing from that
+    Gaussian accepts with probability :math:`\\min(1, g(L')/g(L))`. :math:`L` of either
+    sign on its diagonal is allowed: flipping column k of :math:`L` and entry k of every
+    :math:`\\eta_j` leaves :math:`\\Sigma = LL^\\top` and :math:`b_j` unchanged and the
+    density equal, so the step on the sign-free space leaves the posterior of
+    :math:`(\\Sigma, b)` invariant whichever branch (here the Cholesky one) it starts from.
+    Then :math:`b_j = L'\\eta_j`, :math:`\\Sigma = L'L'^\\top`. Returns 1 if accepted."""
+    q = cov.shape[0]
+    m = b.shape[0]
+    d = q * (q + 1) // 2
+    if not _chol(cov, low, q):
+        return 0
+    for j in range(m):
+        for r in range(q):
+            col[r] = b[j, r]
+        _solve_lower(low, col, col, q)
+        for r in range(q):
+            eta[j, r] = col[r]
+    asis_system(ztz, zr, eta, prec, rhs, q)
+    if not _chol(prec, low_d, d):
+        return 0
+    _chol_solve(low_d, rhs, rhs, d)  # the mean
+    _draw_mvn(rng, low_d, rhs, math.sqrt(sigma2), theta, d)
+    for a in range(q):
+        for c in range(q):
+            low_new[a, c] = theta[_pair(a, c)] if c <= a else 0.0
+    log_ratio = log_prior_l(low_new, nu, s0, q, work, col) - log_prior_l(low, nu, s0, q, work, col)
+    if not (log_ratio >= 0.0 or math.log(rng.random()) < log_ratio):
+        return 0
+    for j in range(m):
+        for a in range(q):
+            s = 0.0
+            for c in range(a + 1):
+                s += low_new[a, c] * eta[j, c]
+            b[j, a] = s
+    for a in range(q):
+        for c in range(a + 1):
+            s = 0.0
+            for t in range(c + 1):
+                s += low_new[a, t] * low_new[c, t]
+            cov[a, c] = s
+            cov[c, a] = s
+    return 1
 
 
 @njit(cache=True, nogil=True)
@@ -262,6 +381,12 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
     rhs = np.empty(p)
     mean_p = np.empty(p)
     scale_post = np.empty((q, q))
+    d = q * (q + 1) // 2  # the interweaving step's work: vec(L) and its normal equations
+    eta = np.empty((m, q))
+    prec_d = np.empty((d, d))
+    low_d = np.empty((d, d))
+    rhs_d = np.empty(d)
+    theta_d = np.empty(d)
     sigma2 = state[0]
     for it in range(n_iter):
         if not _inverse(cov, inv_cov, low_q, col_q, q):
@@ -346,7 +471,10 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
         # 1/sigma2 | beta, b, y ~ Gamma(a + n/2, b + R/2)
         sigma2 = (b_sigma + 0.5 * max(rss, 0.0)) / standard_gamma(rng, a_sigma + 0.5 * n_total)
         if param == INTERWEAVED:
-            accepted[0] += _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0)
+            accepted[0] += _interweave(
+                rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low_q, tmp_q, prec_d, low_d, rhs_d,
+                theta_d, tmp_q2, col_q,
+            )  # fmt: skip
         if start >= 0:
             row = start + it
             for r in range(p):
@@ -590,7 +718,7 @@ def mixed_model(
     _check_magnitudes(stats)
     keep = _inputs.keep_indices(stats, keep_b, "keep_b")
     p, q, m = stats.p, stats.q, stats.m
-    per_chain = q * q + q * p + 5 * q  # M_j factors, M_j^-1 C_j', v_j, zr_j, b_j, the sums
+    per_chain = q * q + q * p + 6 * q  # M_j factors, M_j^-1 C_j', v_j, zr_j, b_j, eta_j, sums
     shared = -(-(p * p + p * q + q * q + p + q + 1) // n_chains)  # the statistics, once
     _chains.check_memory(n_chains, n_draws, p + q * q + 1, keep.size * q, m, per_chain + shared)
     workers = _chains.n_workers(cores, n_chains, "numba")
