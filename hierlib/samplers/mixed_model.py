@@ -37,11 +37,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import RESCALE_HINT
+from hierlib import _memory
+from hierlib._memory import MAX_POINTWISE_BYTES
+from hierlib._pointwise import _LOG_2PI, draw_index, normal_logpdf
+from hierlib._validate import RESCALE_HINT, positive_int
 from hierlib.data import MixedStats, _mixed_design
 from hierlib.priors import MixedDefault, MixedProper
 from hierlib.samplers import _chains, _inputs
 from hierlib.samplers._kernels import njit, standard_gamma
+from hierlib.samplers._posterior import ARVIZ_MARGIN, POINTWISE_BLOCK
 
 BLOCKED, INTERWEAVED = 0, 1
 PARAMETERIZATIONS = {"blocked": BLOCKED, "interweaved": INTERWEAVED}
@@ -563,18 +567,126 @@ class MixedPosterior:
             {"mean": fe.mean(axis=0), "sd": fe.std(axis=0, ddof=1)}, index=list(self.fe_names)
         )
 
-    def to_arviz(self, log_likelihood: bool = False, posterior_predictive: bool = False, *,
-                 thin: int = 1, draws: int | None = None, seed: int | None = None):  # fmt: skip
-        """The draws as an ``arviz.InferenceData``: ``fe`` (dimension ``fixed_effect``,
-        coordinates ``fe_names``; a dimension cannot share the variable's name), ``cov_re``
-        (``re``, ``re_``), ``sd_re`` (``re``), ``sigma2``, ``sigma`` and ``b`` (``group``,
-        ``re``) when kept."""
-        from hierlib._arviz import az
-        from hierlib._pointwise import draw_index
+    @property
+    def y(self) -> NDArray[np.float64] | None:
+        """The responses, in the order of the data."""
+        return self.rows[2]
 
-        if log_likelihood or posterior_predictive:
-            raise NotImplementedError("the pointwise groups of the mixed model come next")
+    @property
+    def obs_group(self) -> NDArray[np.int64] | None:
+        """Each row's group, as an index into :attr:`groups`."""
+        return self.rows[3]
+
+    def _rows(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        if self.rows[2] is None:
+            raise ValueError("this posterior has no rows: the pointwise groups need them")
+        return self.rows[2], self.rows[3]
+
+    def _kept_b(self) -> NDArray[np.float64]:
+        """The b draws of every group, or a ``ValueError`` (``keep_b`` left some out)."""
+        if len(self.b_groups) != len(self.groups):
+            raise ValueError(
+                "the pointwise groups need the b draws of every group: sample with keep_b=None"
+            )
+        return self.draws["b"]
+
+    def _means(self, fe: NDArray, b: NDArray, rows: slice | NDArray) -> NDArray[np.float64]:
+        """:math:`x_i^\\top\\beta + z_i^\\top b_{j[i]}` for draws ``fe`` (k, p), ``b``
+        (k, m, q) and the observations ``rows``: shape (k, observations)."""
+        X, Z, _, idx = self.rows
+        out = fe @ X[rows].T
+        g = idx[rows]
+        for a in range(Z.shape[1]):
+            out += b[:, g, a] * Z[rows, a]
+        return out
+
+    def moment_bytes(self, n_kept: int) -> int:
+        """Bytes of the kept draws an observation's mean and variance are built from
+        (:func:`hierlib._pointwise.moment_bytes` for this model): beta, b of every group and
+        sigma2, per chain and kept draw."""
+        p, q, m = len(self.fe_names), len(self.re_names), len(self.groups)
+        return 8 * self.n_chains * n_kept * (p + m * q + 1)
+
+    def loglik_blocks(self, keep: NDArray[np.int64], block_bytes: int):
+        """The pointwise log-likelihood :math:`\\log N(y_i; x_i^\\top\\beta +
+        z_i^\\top b_{j[i]}, \\sigma^2)` a block of observations at a time, ``(rows, ll)``
+        with ``ll`` (observations in ``rows``, chains x kept), the draws chain after chain
+        (:func:`hierlib._pointwise.loglik_blocks` for this model)."""
+        y, _ = self._rows()
+        n_samples = self.n_chains * keep.size
+        b = self._kept_b()[:, keep].reshape(n_samples, len(self.groups), -1)
+        fe = self.draws["fe"][:, keep].reshape(n_samples, -1)
+        s2 = self.draws["sigma2"][:, keep].reshape(n_samples, 1)
+        log_s2 = np.log(s2) + _LOG_2PI
+        step = max(1, block_bytes // (8 * n_samples))
+        for start in range(0, y.size, step):
+            rows = slice(start, min(start + step, y.size))
+            ll = np.subtract(y[rows], self._means(fe, b, rows))
+            np.square(ll, out=ll)
+            ll /= s2
+            ll += log_s2
+            ll *= -0.5
+            yield rows, ll.T
+
+    def _pointwise_bytes(self, n_kept: int, pointwise: tuple[bool, bool]) -> int:
+        """Bytes :meth:`to_arviz` allocates: the kept draws it copies, and with the pointwise
+        groups chains x ``n_kept`` x observations x 8 bytes each, the temporaries of one block
+        (at most six arrays of :data:`POINTWISE_BLOCK` bytes, or of one draw's row if larger)
+        and the coordinates; plus :data:`ARVIZ_MARGIN`."""
+        rows = self.n_chains * n_kept
+        values = (
+            sum(int(np.prod(v.shape[2:])) for v in self.draws.values()) + 1 + len(self.re_names)
+        )
+        need = 8 * rows * values + ARVIZ_MARGIN
+        if any(pointwise):
+            n_obs = self.rows[2].size
+            need += 8 * rows * n_obs * sum(pointwise)
+            need += 6 * max(POINTWISE_BLOCK, 8 * n_obs) + n_obs * (8 + self.groups.itemsize)
+        return need
+
+    def to_arviz(
+        self,
+        log_likelihood: bool = False,
+        posterior_predictive: bool = False,
+        *,
+        thin: int = 1,
+        draws: int | None = None,
+        seed: int | None = None,
+        max_bytes: int = MAX_POINTWISE_BYTES,
+    ):
+        """The draws as an ``arviz.InferenceData``.
+
+        ``posterior``: ``fe`` (dimension ``fixed_effect``, coordinates ``fe_names``; a
+        dimension cannot share the variable's name), ``cov_re`` (``re``, ``re_``), ``sd_re``
+        (``re``), ``sigma2``, ``sigma`` and ``b`` (``group``, ``re``) when kept.
+
+        With ``log_likelihood=True`` or ``posterior_predictive=True`` (as
+        :meth:`hierlib.gibbs.Posterior.to_arviz`; they need every group's b, ``keep_b=None``)
+        also ``observed_data["y"]`` (dimension ``obs``, the rows in the order of the data, with
+        a ``school`` coordinate), ``log_likelihood["y"]`` :math:`\\log N(y_i;
+        x_i^\\top\\beta + z_i^\\top b_{j[i]}, \\sigma^2)` and/or
+        ``posterior_predictive["y"]``, one replicated data set per draw (``seed``, default the
+        sampler's). Then ``az.loo``, :func:`hierlib.predictive.loo` and ``az.plot_ppc`` work
+        on the result. ``thin``, ``draws``: every ``thin``-th draw, or ``draws`` equally
+        spaced per chain. ``max_bytes``: the most this call may allocate (refused before
+        allocating, naming ``draws=``).
+        """
+        from hierlib._arviz import az
+
+        max_bytes = _memory.budget(max_bytes)
         keep = draw_index(self.n_draws, thin, draws)
+        pointwise = (log_likelihood, posterior_predictive)
+        if any(pointwise):
+            y, obs_group = self._rows()
+            b_all = self._kept_b()
+        need = self._pointwise_bytes(keep.size, pointwise)
+        if need > max_bytes:
+            per_draw = self._pointwise_bytes(1, pointwise) - self._pointwise_bytes(0, pointwise)
+            fit = int((max_bytes - self._pointwise_bytes(0, pointwise)) // per_draw)
+            _memory.check(need, f"{sum(pointwise)} pointwise group(s) and the posterior of "
+                          f"{self.n_chains} chains x {keep.size} draws",
+                          f"draws={max(fit, 1)} or fewer (or a larger thin=)", limit=max_bytes,
+                          setting="max_bytes")  # fmt: skip
         d = {k: v[:, keep] for k, v in self.draws.items()}
         cov = d["cov_re"]
         posterior = {
@@ -587,14 +699,53 @@ class MixedPosterior:
         dims = {"fe": ["fixed_effect"], "cov_re": ["re", "re_"], "sd_re": ["re"]}
         re = list(self.re_names)
         coords: dict[str, Any] = {"fixed_effect": list(self.fe_names), "re": re, "re_": re}
-        if "b" in d:
+        if d["b"].shape[2]:
             posterior["b"] = d["b"]
             dims["b"] = ["group", "re"]
             coords["group"] = np.asarray(self.b_groups)
-        idata = az.from_dict(posterior=posterior, coords=coords, dims=dims)
+        groups: dict[str, Any] = {}
+        if any(pointwise):
+            rng = np.random.default_rng(
+                positive_int(self.seed if seed is None else seed, "seed", 0)
+            )
+            groups = self._pointwise(y, keep, b_all, log_likelihood,
+                                     rng if posterior_predictive else None)  # fmt: skip
+            groups["observed_data"] = {"y": y}
+            dims["y"] = ["obs"]
+            coords["obs"] = np.arange(y.size)
+        idata = az.from_dict(posterior=posterior, coords=coords, dims=dims, **groups)
         for name in idata.groups():
             idata[name].attrs.update(model=self.model, parameterization=self.parameterization)
+        if "observed_data" in groups:
+            school = np.asarray(self.groups)[obs_group]
+            for name in groups:
+                idata[name].coords["school"] = ("obs", school)
         return idata
+
+    def _pointwise(self, y, keep, b_all, log_likelihood: bool, rng) -> dict[str, Any]:
+        """The ``log_likelihood`` and (with ``rng``) ``posterior_predictive`` groups, a block
+        of draws at a time (chain after chain, draw after draw)."""
+        shape = (self.n_chains, keep.size, y.size)
+        ll = np.empty(shape) if log_likelihood else None
+        rep = np.empty(shape) if rng is not None else None
+        step = max(1, POINTWISE_BLOCK // (8 * max(y.size, 1)))
+        everyone = slice(None)
+        for c in range(self.n_chains):
+            for start in range(0, keep.size, step):
+                k = keep[start : start + step]
+                rows = slice(start, start + k.size)
+                means = self._means(self.draws["fe"][c, k], b_all[c, k], everyone)
+                var = self.draws["sigma2"][c, k][:, None]
+                if ll is not None:
+                    ll[c, rows] = normal_logpdf(y, means, var)
+                if rep is not None:
+                    rep[c, rows] = means + np.sqrt(var) * rng.standard_normal(means.shape)
+        out: dict[str, Any] = {}
+        if ll is not None:
+            out["log_likelihood"] = {"y": ll}
+        if rep is not None:
+            out["posterior_predictive"] = {"y": rep}
+        return out
 
 
 # ---------------------------------------------------------------------- the sampler
