@@ -23,6 +23,13 @@ students. Notation: :math:`A_j = Z_j^\\top Z_j`, :math:`C_j = X_j^\\top Z_j`,
    interweaving step (ASIS; Yu & Meng 2011), as model 1's interweaved sampler does for
    :math:`\\tau`: see :func:`_interweave`.
 
+Measured on the R&B model (4 chains x 5000 draws, bulk ESS per sweep): every fixed effect
+about 1 with the blocked update (0.12-0.13 for the intercept, sector and school SES when
+:math:`\\beta` is drawn given the :math:`b_j` instead: lag-1 autocorrelation 0.77); the
+variances of :math:`\\Sigma` 0.33 and 0.004 (intercept, slope) blocked, 0.67 and 0.15
+interweaved (the slope's SD is small, so the :math:`b_j` pin :math:`\\Sigma` down and the
+blocked sampler crawls), at about 60 and 65 microseconds of CPU per sweep.
+
 :func:`sweeps` is compiled with numba (``nogil``: chains run on threads); the chains are run
 by :mod:`hierlib.samplers._chains`.
 """
