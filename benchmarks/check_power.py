@@ -100,6 +100,25 @@ def measure_updates(sims: int, seed: int = 1) -> None:
                 f"rate at 1%: {at1.min():.3f}..{at1.max():.3f}, at 5%: {at5.min():.3f}.."
                 f"{at5.max():.3f} ({raw.shape[1]} tests; {time.process_time() - t0:.0f} s CPU)"
             )
+    for label, (name, what, size) in checks.POWER_CASES.items():
+        hits = sum(
+            _family_rejects(name, checks._as_prior(None), rng, (None, what, size))[0]
+            for _ in range(sims)
+        )
+        print(f"  power, {label} ({name}): {hits}/{sims} = {hits / sims:.4f}")
+    for label, (name, what, size) in checks.STRESS_POWER_CASES.items():
+        hits = sum(_family_rejects(name, SEMI, rng, (None, what, size), at=1)[0]
+                   for _ in range(sims))  # fmt: skip
+        print(f"  power at the stress prior only, {label} ({name}): {hits}/{sims} = "
+              f"{hits / sims:.4f}")  # fmt: skip
+
+
+def measure_b(sims: int, seed: int = 3) -> None:
+    """The multivariate check of ``draw_b``: false alarms and per-test calibration at the
+    four schools of ``checks.B_CONDITIONS``, then the power against
+    ``checks.B_POWER_CASES`` (each an error at one school)."""
+    rng = np.random.default_rng(seed)
+    print(f"check_update('b'): {sims} simulated checks per row, ALPHA = {checks.ALPHA}")
     t0 = time.process_time()
     alarms, raw = 0, []
     for _ in range(sims):
@@ -117,17 +136,6 @@ def measure_updates(sims: int, seed: int = 1) -> None:
         hits = sum(_family_rejects("b", None, rng, (None, what, size), at=at)[0]
                    for _ in range(sims))  # fmt: skip
         print(f"  power, {label} (b): {hits}/{sims} = {hits / sims:.4f}")
-    for label, (name, what, size) in checks.POWER_CASES.items():
-        hits = sum(
-            _family_rejects(name, checks._as_prior(None), rng, (None, what, size))[0]
-            for _ in range(sims)
-        )
-        print(f"  power, {label} ({name}): {hits}/{sims} = {hits / sims:.4f}")
-    for label, (name, what, size) in checks.STRESS_POWER_CASES.items():
-        hits = sum(_family_rejects(name, SEMI, rng, (None, what, size), at=1)[0]
-                   for _ in range(sims))  # fmt: skip
-        print(f"  power at the stress prior only, {label} ({name}): {hits}/{sims} = "
-              f"{hits / sims:.4f}")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- samplers
@@ -212,12 +220,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=2000, help="simulations per row")
     parser.add_argument("--power-sims", type=int, default=500, help="sampler power runs")
-    parser.add_argument("--only", choices=["updates", "samplers"], default=None)
+    parser.add_argument("--only", choices=["updates", "b", "samplers"], default=None)
     args = parser.parse_args()
     binom = 3 * math.sqrt(0.05 * 0.95 / args.sims)
     print(f"(3 binomial sds of a 5% rate over {args.sims} runs: {binom:.3f})")
     if args.only in (None, "updates"):
         measure_updates(args.sims)
+    if args.only in (None, "updates", "b"):
+        measure_b(args.sims)
     if args.only in (None, "samplers"):
         measure_samplers(args.sims, args.power_sims)
 
