@@ -738,10 +738,6 @@ def _as_prior(prior):
     )
 
 
-SLIPS = {name: slips(name) for name in CONDITIONS}
-"""The slips recognised under the default prior: ``SLIPS[name][key] = (law, hint)``."""
-
-
 def _b_prior(prior) -> None:
     """``None``: the law of b_j given the rest involves no prior but Σ's value (``cov_re``)."""
     if prior is not None:
@@ -749,6 +745,11 @@ def _b_prior(prior) -> None:
             "the b_j update takes no prior: b_j | rest ~ N(M⁻¹ zt_resid, σ² M⁻¹) whatever the "
             "priors on β, σ² and Σ (Σ enters as cov_re); check it with prior=None"
         )
+
+
+SLIPS = {name: slips(name) for name in (*CONDITIONS, "b")}
+"""The slips recognised under the default prior: ``SLIPS[name][key] = (law, hint)`` (for
+``"b"``, ``law`` is the tuple of the slip's laws at the schools of :data:`B_CONDITIONS`)."""
 
 
 def _b_shape_message(shape: tuple) -> str:

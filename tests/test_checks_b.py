@@ -7,14 +7,13 @@ The exact law b_j | rest ~ N(M⁻¹ zt_resid, σ² M⁻¹), M = Z_j'Z_j + σ² �
 independently of hierlib (numpy only) and compared with hierlib.conditionals.b_mixed."""
 
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats as sps
 
-from hierlib import checks, conditionals
+from hierlib import checks
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -25,18 +24,6 @@ def exact_moments(ztz, zt_resid, sigma2, cov_re):
     """The law of b_j | rest, by the textbook formula (independent of hierlib)."""
     m = ztz + sigma2 * np.linalg.inv(cov_re)
     return np.linalg.solve(m, zt_resid), sigma2 * np.linalg.inv(m)
-
-
-@pytest.fixture(autouse=True)
-def b_mixed_stand_in(monkeypatch):
-    """Until hierlib.conditionals.b_mixed exists (the sampler's branch), the textbook law."""
-    if not hasattr(conditionals, "b_mixed"):
-
-        def b_mixed(ztz, zt_resid, sigma2, cov_re):
-            mean, cov = exact_moments(ztz, zt_resid, sigma2, cov_re)
-            return types.SimpleNamespace(mean=mean, cov=cov)
-
-        monkeypatch.setattr(conditionals, "b_mixed", b_mixed, raising=False)
 
 
 @pytest.fixture
