@@ -21,7 +21,8 @@ Uniformity is tested with Pearson's chi-square over ``n_bins`` equal bins of ran
 
 :func:`run_sbc` is generic: it takes the prior sampler, the simulator and the posterior
 sampler as functions. :func:`gibbs_sbc` wires it to :mod:`hierlib.gibbs` for the course's
-models.
+models of groups, :func:`mixed_sbc` to :func:`hierlib.gibbs.mixed_model` (covariates, random
+intercepts and slopes); a quantity is a scalar, ``"theta[0]"`` or ``"cov_re[0,1]"``.
 """
 
 from __future__ import annotations
