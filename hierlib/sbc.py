@@ -415,6 +415,19 @@ def _check_quantities(model: str, quantities: Sequence[str], m: int) -> None:
         raise ValueError(f"quantity {q!r} is not a quantity of {model}; choose from {known}")
 
 
+def _group_sizes(group_sizes: ArrayLike) -> NDArray[np.int64]:
+    sizes = np.asarray(group_sizes)
+    if sizes.ndim != 1 or sizes.size < 2 or sizes.dtype.kind not in "iu" or (sizes < 1).any():
+        raise ValueError("group_sizes must list at least two positive integer group sizes")
+    return sizes
+
+
+def _draws_per_chain(n_posterior: int, thin_by: int, n_chains: int) -> int:
+    """Draws per chain so that the chains hold at least ``n_posterior * thin_by`` in all."""
+    total = positive_int(n_posterior, "n_posterior") * positive_int(thin_by, "thin_by")
+    return -(-total // positive_int(n_chains, "n_chains"))
+
+
 def gibbs_sbc(
     model: str = "hierarchical_normal",
     prior: Any | None = None,
@@ -476,12 +489,8 @@ def gibbs_sbc(
 
         sampler = getattr(gibbs, model)
     extra = {"parameterization": parameterization} if model == "hierarchical_normal" else {}
-    sizes = np.asarray(group_sizes)
-    if sizes.ndim != 1 or sizes.size < 2 or sizes.dtype.kind not in "iu" or (sizes < 1).any():
-        raise ValueError("group_sizes must list at least two positive integer group sizes")
-    thin_by = positive_int(thin_by, "thin_by")
-    n_chains = positive_int(n_chains, "n_chains")
-    n_draws = -(-n_posterior * thin_by // n_chains)  # ceil: at least L * thin_by in all
+    sizes = _group_sizes(group_sizes)
+    n_draws = _draws_per_chain(n_posterior, thin_by, n_chains)
     _check_quantities(model, default_quantities if quantities is None else quantities, sizes.size)
     trial = prior.sample(np.random.default_rng(0), m=sizes.size)
     if variance_key not in trial or "theta" not in trial:
@@ -551,9 +560,7 @@ def mixed_design(group_sizes: ArrayLike, seed: int = 0) -> pd.DataFrame:
     a school-level ``w`` ~ N(0, 1) and a student-level ``x`` ~ N(c_j, 1) whose school mean
     c_j ~ N(0, 0.5^2) is not zero, so that intercepts and slopes are correlated a posteriori
     and, with ``w`` in the fixed part, the fixed effects with the b_j."""
-    sizes = np.asarray(group_sizes)
-    if sizes.ndim != 1 or sizes.size < 2 or sizes.dtype.kind not in "iu" or (sizes < 1).any():
-        raise ValueError("group_sizes must list at least two positive integer group sizes")
+    sizes = _group_sizes(group_sizes)
     rng = np.random.default_rng(seed)
     school = np.repeat(np.arange(sizes.size), sizes)
     w, centre = rng.standard_normal(sizes.size), 0.5 * rng.standard_normal(sizes.size)
@@ -628,9 +635,7 @@ def mixed_sbc(
     m = int(design["school"].max()) + 1
     p, q = 3, 2
     prior.check_sizes(p, q)
-    thin_by = positive_int(thin_by, "thin_by")
-    n_chains = positive_int(n_chains, "n_chains")
-    n_draws = -(-positive_int(n_posterior, "n_posterior") * thin_by // n_chains)
+    n_draws = _draws_per_chain(n_posterior, thin_by, n_chains)
     chosen = list(MIXED_QUANTITIES if quantities is None else quantities)
     if isinstance(quantities, str) or not chosen:
         raise ValueError("quantities must be a non-empty list of names such as ['fe[0]', 'sigma2']")
