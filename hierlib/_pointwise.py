@@ -118,9 +118,36 @@ def moment_blocks(
             yield c, rows, per_observation(means[c, rows]), per_observation(variances[c, rows])
 
 
+def pointwise_groups(
+    shape: tuple[int, int, int], blocks, y: NDArray[np.float64], log_likelihood: bool, rng
+) -> dict[str, Any]:
+    """The ``log_likelihood`` and (with ``rng``) ``posterior_predictive`` groups of
+    ``to_arviz``, arrays of ``shape`` (chains, kept draws, observations) filled from
+    ``blocks`` of ``(chain, rows, means, variances)`` (:func:`moment_blocks`, or a model's
+    own), chain after chain and draw after draw: :math:`\\log N(y; m, v)` and
+    :math:`m + \\sqrt v\\, z`."""
+    ll = np.empty(shape) if log_likelihood else None
+    rep = np.empty(shape) if rng is not None else None
+    for c, rows, means, variances in blocks:
+        if ll is not None:
+            ll[c, rows] = normal_logpdf(y, means, variances)
+        if rep is not None:
+            rep[c, rows] = means + np.sqrt(variances) * rng.standard_normal(means.shape)
+    groups: dict[str, Any] = {}
+    if ll is not None:
+        groups["log_likelihood"] = {"y": ll}
+    if rep is not None:
+        groups["posterior_predictive"] = {"y": rep}
+    return groups
+
+
 def moment_bytes(post: Any, n_kept: int) -> int:
     """Bytes :func:`moment_blocks` and :func:`loglik_blocks` copy out of the draws: the kept
-    draws of each observation's mean and variance parameters (one per group or shared)."""
+    draws of each observation's mean and variance parameters (one per group or shared; a
+    posterior with its own ``moment_bytes``, the mixed model's, says)."""
+    own = getattr(post, "moment_bytes", None)
+    if own is not None:
+        return own(n_kept)
     d = post.draws
     per_draw = 1 if "sigma2_j" not in d else d["sigma2_j"].shape[-1]
     if "theta" in d and post.model != "complete_pooling":
@@ -140,8 +167,13 @@ def loglik_blocks(
     The same numbers, bit for bit, as :func:`normal_logpdf` of :func:`observation_moments`
     (and so as ``post.to_arviz(log_likelihood=True)``), computed from the draws by group:
     the logarithm of each variance draw is taken once per group, not once per observation,
-    and no array of every observation's draws is made.
+    and no array of every observation's draws is made. A posterior with its own
+    ``loglik_blocks`` (the mixed model's: a mean per observation) gives them itself.
     """
+    own = getattr(post, "loglik_blocks", None)
+    if own is not None:
+        yield from own(keep, block_bytes)
+        return
     y, obs_group = post._rows()
     means, variances = _moment_draws(post, keep)
     n_samples = means.shape[0] * means.shape[1]
