@@ -750,7 +750,7 @@ def plot_shrinkage_2d(
             raise ValueError("n must hold one group size (at least 1) per row of own")
         sizes = _sizes(n_arr, 10.0, 90.0)
     c0 = tuple(float(v) for v in centre)
-    ax = new_axes(ax, (9.5, 5.6))
+    ax = new_axes(ax, (11.5, 5.6))
     for k, level in enumerate(sorted(levels)):
         width, height, angle = covariance_ellipse(cov, level)
         ax.add_patch(Ellipse(c0, width, height, angle=angle, fill=False, lw=2, color="C3",
@@ -763,4 +763,6 @@ def plot_shrinkage_2d(
                label="school's own (OLS)")  # fmt: skip
     ax.scatter(b[:, 0], b[:, 1], s=12, color="C1", zorder=4, label="posterior mean")
     ax.autoscale_view()
-    return finish_axes(ax, xlabel, ylabel, title, legend="upper right")
+    finish_axes(ax, xlabel, ylabel, title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=11)  # beside the cloud
+    return ax

@@ -324,8 +324,8 @@ def mixed_vs_reml(post: HasDraws, fit: Any, prob: float = 0.95) -> pd.DataFrame:
         Columns ``posterior mean``, ``posterior sd``, ``lower``, ``upper``, ``REML``,
         ``REML SE`` (NaN for the variance parameters: REML gives no SE for them).
     """
-    require_mixed_fit(fit)
     draws = mixed_draws(post)
+    require_mixed_fit(fit)
     fe_names, re_names = list(post.fe_names), list(post.re_names)
     if list(fit.fe_params.index) != fe_names:
         raise ValueError(f"fit's fixed effects {list(fit.fe_params.index)} are not post's "
