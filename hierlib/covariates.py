@@ -671,11 +671,11 @@ def covariance_ellipse(cov: ArrayLike, level: float = 0.95) -> tuple[float, floa
     if c.shape != (2, 2) or not np.isfinite(c).all():
         raise ValueError(f"cov must be a finite 2 x 2 covariance matrix; got shape {c.shape}")
     if abs(c[0, 1] - c[1, 0]) > 1e-10 * max(abs(c[0, 1]), abs(c[1, 0]), 1e-300):
-        raise ValueError("cov must be symmetric")
+        raise ValueError("cov must be a symmetric covariance matrix")
     w, v = np.linalg.eigh(c)
     if not w[0] > 0:
         raise ValueError(
-            f"cov must be positive definite; its eigenvalues are {w[0]:.3g}, {w[1]:.3g}"
+            f"cov must be a positive definite covariance matrix; eigenvalues {w[0]:.3g}, {w[1]:.3g}"
         )
     q = -2.0 * np.log1p(-level)  # the chi-square(2) quantile
     angle = float(np.degrees(np.arctan2(v[1, 1], v[0, 1])))

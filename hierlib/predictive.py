@@ -544,15 +544,22 @@ def slope_heterogeneity(x: ArrayLike) -> Callable[..., NDArray[np.float64]]:
         if (counts < 3).any() or not (sxx > 1e-12 * max(float(np.sum(x_arr**2)), 1e-300)).all():
             raise ValueError("every school needs at least 3 members and some spread in x")
         flat = yr.reshape(-1, yr.shape[-1])
-        sums, n = _group_sums(flat, idx, m)
-        resid = flat - (sums / n)[:, idx]  # centred in each school: no cancellation
-        sxy = _group_sums(resid * dx, idx, m)[0]
-        syy = _group_sums(resid * resid, idx, m)[0]
-        slope = sxy / sxx
-        rss = np.maximum(syy - slope * sxy, 0.0)
-        s2 = rss.sum(axis=1, keepdims=True) / (idx.size - 2 * m)
-        pooled = sxy.sum(axis=1, keepdims=True) / sxx.sum()
-        out = np.sum(sxx * (slope - pooled) ** 2 / s2, axis=1)
+        with np.errstate(all="ignore"):  # overflow and 0/0 are caught below, by name
+            sums, n = _group_sums(flat, idx, m)
+            resid = flat - (sums / n)[:, idx]  # centred in each school: no cancellation
+            sxy = _group_sums(resid * dx, idx, m)[0]
+            syy = _group_sums(resid * resid, idx, m)[0]
+            slope = sxy / sxx
+            rss = np.maximum(syy - slope * sxy, 0.0)
+            s2 = rss.sum(axis=1, keepdims=True) / (idx.size - 2 * m)
+            pooled = sxy.sum(axis=1, keepdims=True) / sxx.sum()
+            out = np.sum(sxx * (slope - pooled) ** 2 / s2, axis=1)
+        finite_result(s2, "the residual variance around the schools' lines", RESCALE_HINT)
+        if not (s2 > 0).all():
+            raise ValueError(
+                "y lies exactly on each school's line in x (residual variance 0): the slopes "
+                "have no standard errors to measure their spread in"
+            )
         return finite_result(out, "the spread of the slopes", RESCALE_HINT).reshape(yr.shape[:-1])
 
     return slope_spread
