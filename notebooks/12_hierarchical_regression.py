@@ -458,10 +458,11 @@ result = checks.check_update("b_mixed", draw_b, seed=SEED)
 print(("✓ " if result.passed else "✗ ") + result.message)
 
 # %% [markdown] tags=["solution"]
-# Prediction: barely wider. The interval's variance is $\sigma^2 \approx 37$ plus the
-# variance of the school's line at that SES; at `cses = +2` the line's uncertainty grows
-# (its slope is uncertain by a few tenths, doubled), adding about 1 to 37: a width that
-# grows by a percent or two, not a factor.
+# Prediction: barely wider. The predictive variance is $\sigma^2 \approx 37$ plus the
+# variance of the school's line at that SES. Two SDs from the school's mean the line is less
+# certain (its slope's uncertainty counts twice), so the line's own interval widens
+# visibly; but its variance, a few points², is small against $\sigma^2$, and the student's
+# interval grows by a percent or so.
 
 # %% tags=["solution"]
 far = new.iloc[[1]].assign(cses=2.0).rename(index=lambda _: "SES +2 SD")
