@@ -334,9 +334,9 @@ post_ri = gibbs.mixed_model("mathach ~ mses + sector + cses", hsb, groups="schoo
                             n_draws=1000, n_warmup=500, seed=SEED)  # fmt: skip
 idatas = {
     "random intercept": post_ri.to_arviz(log_likelihood=True, posterior_predictive=True,
-                                         draws=500, seed=SEED),
+                                         draws=250, seed=SEED),
     "random slopes (R&B)": post.to_arviz(log_likelihood=True, posterior_predictive=True,
-                                         draws=500, seed=SEED),
+                                         draws=250, seed=SEED),
 }  # fmt: skip
 slope_spread = predictive.slope_heterogeneity(hsb["cses"])
 ppcs = {name: predictive.ppc(idata, slope_spread) for name, idata in idatas.items()}
@@ -370,11 +370,11 @@ for name, check in ppcs.items():
 #
 # Model 1 (one mean per school, no predictors), the random intercept with predictors, and
 # the R&B model, each scored on leaving out every one of the 7185 students (notebook 10),
-# from 2000 draws of each:
+# from 1000 draws of each (250 per chain):
 
 # %%
 post_1 = gibbs.hierarchical_normal(*hsb_arrays(), n_draws=1000, n_warmup=500, seed=SEED)
-idatas = {"model 1": post_1.to_arviz(log_likelihood=True, draws=500), **idatas}
+idatas = {"model 1": post_1.to_arviz(log_likelihood=True, draws=250), **idatas}
 loos = {name: predictive.loo(idata) for name, idata in idatas.items()}
 comparison = predictive.compare(loos)
 

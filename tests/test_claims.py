@@ -235,14 +235,14 @@ RB = "mathach ~ mses * cses + sector * cses"
 def mixed():
     """Notebook 12's fits with another seed: the R&B model, the random intercept with a
     common slope, model 1 (1000 draws per chain after 500 warm-up, as the notebook), and
-    their predictive replicates and pointwise log-likelihoods from 500 draws per chain."""
+    their predictive replicates and pointwise log-likelihoods from 250 draws per chain."""
     hsb = load_hsb_covariates()
     run = {"n_draws": 1000, "n_warmup": 500, "seed": SEED}
     rb = gibbs.mixed_model(RB, hsb, groups="school", re_formula="~cses", **run)
     ri = gibbs.mixed_model("mathach ~ mses + sector + cses", hsb, groups="school", **run)
     m1 = gibbs.hierarchical_normal(hsb["mathach"].to_numpy(), hsb["school"].to_numpy(), **run)
-    both = {"log_likelihood": True, "posterior_predictive": True, "draws": 500, "seed": SEED}
-    idatas = {"model 1": m1.to_arviz(log_likelihood=True, draws=500),
+    both = {"log_likelihood": True, "posterior_predictive": True, "draws": 250, "seed": SEED}
+    idatas = {"model 1": m1.to_arviz(log_likelihood=True, draws=250),
               "random intercept": ri.to_arviz(**both), "R&B": rb.to_arviz(**both)}  # fmt: skip
     return hsb, rb, idatas
 
@@ -266,28 +266,31 @@ def test_catholic_slopes_are_flatter_and_the_slope_sd_sits_above_reml(mixed):
 
 def test_a_common_slope_fails_the_slope_check_and_random_slopes_pass(mixed):
     """12: the random-intercept model "replicates the spread a common slope gives, about
-    160; the data's is larger" (p near 0) and the R&B model "reproduces it". From 2000
-    replicates a p-value has a binomial sd of at most 0.011: the bounds leave 4 of them."""
+    160; the data's is larger" (p near 0) and the R&B model "reproduces it". From 1000
+    replicates a p-value has a binomial sd of at most 0.016: the bounds leave 4 of them
+    around the notebook's values (0.002 and 0.77 with a stand-in run; the fit's own Monte
+    Carlo error comes on top)."""
     hsb, _, idatas = mixed
     stat = predictive.slope_heterogeneity(hsb["cses"])
     ri = predictive.ppc(idatas["random intercept"], stat)
     rb = predictive.ppc(idatas["R&B"], stat)
     assert ri["observed"] == pytest.approx(213.34, abs=0.01)
     assert 145 < np.median(ri["replicated"]) < 175  # about m - 1 = 159
-    assert ri["p_value"] < 0.05
+    assert ri["p_value"] < 0.07
     assert 0.2 < rb["p_value"] < 0.95
 
 
 def test_loo_ranks_rb_over_a_common_slope_over_model_1(mixed):
     """12: "student and school predictors buy far more than one mean per school; the slopes
-    as outcomes add a smaller but clear gain. Every Pareto k is below 0.7" (2000 draws)."""
+    as outcomes add a smaller but clear gain. Every Pareto k is below 0.7" (1000 draws)."""
     _, _, idatas = mixed
     loos = {name: predictive.loo(idata) for name, idata in idatas.items()}
     assert list(predictive.compare(loos).index) == ["R&B", "random intercept", "model 1"]
     gain = predictive.elpd_difference(loos["R&B"], loos["random intercept"])
     assert 10 < gain["diff"] < 40 and gain["z"] > 2
     assert predictive.elpd_difference(loos["random intercept"], loos["model 1"])["diff"] > 150
-    assert predictive.pareto_k_table(loos)["max k"].max() < 0.7
+    k = predictive.pareto_k_table(loos)
+    assert (k["max k"] < k["threshold"]).all() and k["max k"].max() < 0.6
 
 
 def test_a_new_students_interval_is_sigma_wide_the_schools_line_is_not(mixed):
