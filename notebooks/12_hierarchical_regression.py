@@ -382,16 +382,18 @@ comparison = predictive.compare(loos)
 # NBVAL_CHECK_OUTPUT
 columns = ["elpd_loo", "se", "p_loo", "elpd_diff", "dse"]
 print(comparison[columns].astype(float).round(1).to_string())
-print(f"largest Pareto k: {predictive.pareto_k_table(loos)['max k'].max():.2f}")
+k_hat = predictive.pareto_k_table(loos)
+top, limit = k_hat["max k"].max(), k_hat["threshold"].min()
+print(f"largest Pareto k: {top:.2f} (reliable below {limit:.2f})")
 
 # %% tags=["check"]
 assert comparison.index[0] == "random slopes (R&B)"
-assert predictive.pareto_k_table(loos)["max k"].max() < 0.7
+assert (k_hat["max k"] < k_hat["threshold"]).all() and k_hat["max k"].max() < 0.7
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Student and school predictors buy far more than one mean per school; the slopes as
-# outcomes add a smaller but clear gain. Every Pareto $\hat k$ is below 0.7: the
-# importance-sampling shortcut holds for every student.
+# outcomes add a smaller but clear gain. Every Pareto $\hat k$ is below its threshold (0.67
+# for 1000 draws; 0.7 from 2200 on): the importance-sampling shortcut holds for every student.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Predicting a new student
