@@ -718,10 +718,10 @@ def plot_shrinkage_2d(
     shrunk (intercept, slope), over the ellipses of the population
     :math:`N(\\text{centre}, \\Sigma)` that hold ``levels`` of it (:func:`covariance_ellipse`).
 
-    The arrows point into the ellipse and along its long axis: a coefficient measured
-    noisily is pulled in most, and along the direction the population varies least the
-    pull is strongest (with correlated coefficients, an intercept's pull moves the slope
-    too).
+    The arrows point into the ellipse: a coefficient the group's own data measure noisily,
+    against the population's spread in that direction, is pulled in most (for school lines,
+    the slopes: nearly vertical arrows); with correlated coefficients, pulling one in moves
+    the other too.
 
     Parameters
     ----------

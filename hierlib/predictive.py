@@ -931,7 +931,8 @@ def mixed_school_index(post: Any, school: Any) -> int:
     require_draws(post, "post", ["b"])
     if np.ndim(school) != 0:
         raise ValueError(f"school must be one group label; got {school!r}")
-    kept = np.asarray(getattr(post, "b_groups", None) or post.groups)
+    kept = getattr(post, "b_groups", None)
+    kept = np.asarray(post.groups if kept is None else kept)
     hit = np.flatnonzero(kept.astype(str) == str(school))
     if hit.size == 0:
         raise ValueError(f"school {school!r} has no kept b draws (sample it with keep_b=None)")

@@ -304,9 +304,10 @@ print("SD across the 160 schools of what sector and school SES leave over:")
 print(spread.round(2).to_string())
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# The arrows run nearly horizontally: a school's slope is estimated from the spread of SES
-# within it, so its own slope is noisy, and the model has learnt that the slopes left over
-# barely vary. The intercepts keep most of their spread.
+# The arrows run nearly vertically: each school's own slope is estimated from the spread of
+# SES within it, so it is noisy, and the model has learnt that the slopes left over barely
+# vary; they are pulled almost all the way to the line sector and school SES predict. The
+# intercepts keep most of their spread.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Same logic as 07's shrinkage of means, now in two coordinates with correlated effects:
