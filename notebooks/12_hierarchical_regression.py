@@ -339,14 +339,13 @@ print(spread.round(2).to_string())
 # %%
 post_ri = gibbs.mixed_model("mathach ~ mses + sector + cses", hsb, groups="school",
                             n_draws=1000, n_warmup=500, seed=SEED)  # fmt: skip
-idatas = {
-    "random intercept": post_ri.to_arviz(log_likelihood=True, posterior_predictive=True,
-                                         draws=250, seed=SEED),
-    "random slopes (R&B)": post.to_arviz(log_likelihood=True, posterior_predictive=True,
-                                         draws=250, seed=SEED),
-}  # fmt: skip
+fits = {"random intercept": post_ri, "random slopes (R&B)": post}
 slope_spread = predictive.slope_heterogeneity(hsb["cses"])
-ppcs = {name: predictive.ppc(idata, slope_spread) for name, idata in idatas.items()}
+ppcs = {
+    name: predictive.ppc(fit.to_arviz(posterior_predictive=True, draws=250, seed=SEED),
+                         slope_spread)
+    for name, fit in fits.items()
+}  # fmt: skip
 
 # %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), sharex=True)
@@ -381,8 +380,7 @@ for name, check in ppcs.items():
 
 # %%
 post_1 = gibbs.hierarchical_normal(*hsb_arrays(), n_draws=1000, n_warmup=500, seed=SEED)
-idatas = {"model 1": post_1.to_arviz(log_likelihood=True, draws=250), **idatas}
-loos = {name: predictive.loo(idata) for name, idata in idatas.items()}
+loos = {name: predictive.loo(fit, draws=250) for name, fit in {"model 1": post_1, **fits}.items()}
 comparison = predictive.compare(loos)
 
 # %%

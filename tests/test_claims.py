@@ -235,16 +235,17 @@ RB = "mathach ~ mses * cses + sector * cses"
 def mixed():
     """Notebook 12's fits with another seed: the R&B model, the random intercept with a
     common slope, model 1 (1000 draws per chain after 500 warm-up, as the notebook), and
-    their predictive replicates and pointwise log-likelihoods from 250 draws per chain."""
+    their replicates and PSIS-LOO from 250 draws per chain, as the notebook."""
     hsb = load_hsb_covariates()
     run = {"n_draws": 1000, "n_warmup": 500, "seed": SEED}
     rb = gibbs.mixed_model(RB, hsb, groups="school", re_formula="~cses", **run)
     ri = gibbs.mixed_model("mathach ~ mses + sector + cses", hsb, groups="school", **run)
     m1 = gibbs.hierarchical_normal(hsb["mathach"].to_numpy(), hsb["school"].to_numpy(), **run)
-    both = {"log_likelihood": True, "posterior_predictive": True, "draws": 250, "seed": SEED}
-    idatas = {"model 1": m1.to_arviz(log_likelihood=True, draws=250),
-              "random intercept": ri.to_arviz(**both), "R&B": rb.to_arviz(**both)}  # fmt: skip
-    return hsb, rb, idatas
+    return hsb, rb, {"model 1": m1, "random intercept": ri, "R&B": rb}
+
+
+def _replicates(fit):
+    return fit.to_arviz(posterior_predictive=True, draws=250, seed=SEED)
 
 
 def test_catholic_slopes_are_flatter_and_the_slope_sd_sits_above_reml(mixed):
@@ -270,10 +271,10 @@ def test_a_common_slope_fails_the_slope_check_and_random_slopes_pass(mixed):
     replicates a p-value has a binomial sd of at most 0.016: the bounds leave 4 of them
     around the notebook's values (0.002 and 0.77 with a stand-in run; the fit's own Monte
     Carlo error comes on top)."""
-    hsb, _, idatas = mixed
+    hsb, _, fits = mixed
     stat = predictive.slope_heterogeneity(hsb["cses"])
-    ri = predictive.ppc(idatas["random intercept"], stat)
-    rb = predictive.ppc(idatas["R&B"], stat)
+    ri = predictive.ppc(_replicates(fits["random intercept"]), stat)
+    rb = predictive.ppc(_replicates(fits["R&B"]), stat)
     assert ri["observed"] == pytest.approx(213.34, abs=0.01)
     assert 145 < np.median(ri["replicated"]) < 175  # about m - 1 = 159
     assert ri["p_value"] < 0.07
@@ -283,8 +284,8 @@ def test_a_common_slope_fails_the_slope_check_and_random_slopes_pass(mixed):
 def test_loo_ranks_rb_over_a_common_slope_over_model_1(mixed):
     """12: "student and school predictors buy far more than one mean per school; the slopes
     as outcomes add a smaller but clear gain. Every Pareto k is below 0.7" (1000 draws)."""
-    _, _, idatas = mixed
-    loos = {name: predictive.loo(idata) for name, idata in idatas.items()}
+    _, _, fits = mixed
+    loos = {name: predictive.loo(fit, draws=250) for name, fit in fits.items()}
     assert list(predictive.compare(loos).index) == ["R&B", "random intercept", "model 1"]
     gain = predictive.elpd_difference(loos["R&B"], loos["random intercept"])
     assert 10 < gain["diff"] < 40 and gain["z"] > 2
