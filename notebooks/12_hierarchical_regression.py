@@ -382,7 +382,8 @@ for name, check in ppcs.items():
 
 # %%
 post_1 = gibbs.hierarchical_normal(*hsb_arrays(), n_draws=1000, n_warmup=500, seed=SEED)
-loos = {name: predictive.loo(fit, draws=250) for name, fit in {"model 1": post_1, **fits}.items()}
+three = {"model 1": post_1, **fits}
+loos = {name: predictive.loo(fit, draws=250) for name, fit in three.items()}
 comparison = predictive.compare(loos)
 
 # %%
