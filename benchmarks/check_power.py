@@ -80,6 +80,24 @@ def _family_rejects(name, prior, rng, error=None, at=0):
     return checks._family(pvalues) < checks.ALPHA, pvalues
 
 
+def _false_alarms(name, prior, label, rng, sims):
+    """One row: ``sims`` simulated checks of a correct update, its false alarms and the range
+    of each test's rejection rate at 1% and 5%."""
+    t0 = time.process_time()
+    alarms, raw = 0, []
+    for _ in range(sims):
+        rejected, pv = _family_rejects(name, prior, rng)
+        alarms += rejected
+        raw.append(np.concatenate([np.atleast_1d(v) for q in pv for v in q.values()]))
+    raw = np.array(raw)
+    at1, at5 = (raw < 0.01).mean(axis=0), (raw < 0.05).mean(axis=0)
+    print(
+        f"  {name:>6} {label:>14}: false alarms {alarms}/{sims}; per-test rejection "
+        f"rate at 1%: {at1.min():.3f}..{at1.max():.3f}, at 5%: {at5.min():.3f}.."
+        f"{at5.max():.3f} ({raw.shape[1]} tests; {time.process_time() - t0:.0f} s CPU)"
+    )
+
+
 def measure_updates(sims: int, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
     print(f"check_update: {sims} simulated checks per row, ALPHA = {checks.ALPHA}")
@@ -87,19 +105,7 @@ def measure_updates(sims: int, seed: int = 1) -> None:
         for label, prior in (("default", None), ("semi-conjugate", SEMI)):
             if name == "theta" and prior is not None:
                 continue
-            t0 = time.process_time()
-            alarms, raw = 0, []
-            for _ in range(sims):
-                rejected, pv = _family_rejects(name, checks._as_prior(prior), rng)
-                alarms += rejected
-                raw.append(np.concatenate([np.atleast_1d(v) for q in pv for v in q.values()]))
-            raw = np.array(raw)
-            at1, at5 = (raw < 0.01).mean(axis=0), (raw < 0.05).mean(axis=0)
-            print(
-                f"  {name:>6} {label:>14}: false alarms {alarms}/{sims}; per-test rejection "
-                f"rate at 1%: {at1.min():.3f}..{at1.max():.3f}, at 5%: {at5.min():.3f}.."
-                f"{at5.max():.3f} ({raw.shape[1]} tests; {time.process_time() - t0:.0f} s CPU)"
-            )
+            _false_alarms(name, checks._as_prior(prior), label, rng, sims)
     for label, (name, what, size) in checks.POWER_CASES.items():
         hits = sum(
             _family_rejects(name, checks._as_prior(None), rng, (None, what, size))[0]
@@ -119,19 +125,7 @@ def measure_b(sims: int, seed: int = 3) -> None:
     ``checks.B_POWER_CASES`` (each an error at one school)."""
     rng = np.random.default_rng(seed)
     print(f"check_update('b'): {sims} simulated checks per row, ALPHA = {checks.ALPHA}")
-    t0 = time.process_time()
-    alarms, raw = 0, []
-    for _ in range(sims):
-        rejected, pv = _family_rejects("b", None, rng)
-        alarms += rejected
-        raw.append(np.concatenate([np.atleast_1d(v) for q in pv for v in q.values()]))
-    raw = np.array(raw)
-    at1, at5 = (raw < 0.01).mean(axis=0), (raw < 0.05).mean(axis=0)
-    print(
-        f"  {'b':>6} {'(4 schools)':>14}: false alarms {alarms}/{sims}; per-test rejection "
-        f"rate at 1%: {at1.min():.3f}..{at1.max():.3f}, at 5%: {at5.min():.3f}..{at5.max():.3f}"
-        f" ({raw.shape[1]} tests; {time.process_time() - t0:.0f} s CPU)"
-    )
+    _false_alarms("b", None, "(4 schools)", rng, sims)
     for label, (what, size, at) in checks.B_POWER_CASES.items():
         hits = sum(_family_rejects("b", None, rng, (None, what, size), at=at)[0]
                    for _ in range(sims))  # fmt: skip

@@ -7,14 +7,16 @@ The exact law b_j | rest ~ N(M⁻¹ zt_resid, σ² M⁻¹), M = Z_j'Z_j + σ² �
 independently of hierlib (numpy only) and compared with hierlib.conditionals.b_mixed."""
 
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy import stats as sps
 
-from hierlib import checks, conditionals
+from hierlib import checks
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -25,18 +27,6 @@ def exact_moments(ztz, zt_resid, sigma2, cov_re):
     """The law of b_j | rest, by the textbook formula (independent of hierlib)."""
     m = ztz + sigma2 * np.linalg.inv(cov_re)
     return np.linalg.solve(m, zt_resid), sigma2 * np.linalg.inv(m)
-
-
-@pytest.fixture(autouse=True)
-def b_mixed_stand_in(monkeypatch):
-    """Until hierlib.conditionals.b_mixed exists (the sampler's branch), the textbook law."""
-    if not hasattr(conditionals, "b_mixed"):
-
-        def b_mixed(ztz, zt_resid, sigma2, cov_re):
-            mean, cov = exact_moments(ztz, zt_resid, sigma2, cov_re)
-            return types.SimpleNamespace(mean=mean, cov=cov)
-
-        monkeypatch.setattr(conditionals, "b_mixed", b_mixed, raising=False)
 
 
 @pytest.fixture
@@ -340,3 +330,31 @@ def test_a_small_error_at_one_school_is_caught(error):
     rng = np.random.default_rng(25)
     hits = sum(check_power._family_rejects("b", None, rng, (None, *error))[0] for _ in range(50))
     assert hits >= 47
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, np.nan, [1.0, np.inf], "ab", [], [1.0, 2.0, 3.0], True, {"a": 1}, object(),
+     [1e308, -1e308], np.eye(2), 1 + 2j],
+)  # fmt: skip
+def test_any_return_value_gives_a_verdict_never_a_traceback(value, calls):
+    calls(200)
+    r = checks.check_update("b", lambda rng, ztz, zt_resid, sigma2, cov_re: value)
+    assert isinstance(r, checks.CheckResult) and not r.passed
+    assert r.message.startswith("draw_b") and "Traceback" not in r.message
+
+
+@settings(max_examples=50, deadline=None, database=None, derandomize=True)
+@given(
+    mean=hnp.arrays(np.float64, 2, elements=st.floats(-1e3, 1e3)),
+    sds=hnp.arrays(np.float64, 2, elements=st.floats(1e-2, 1e2)),
+    corr=st.floats(-0.99, 0.99),
+    z=hnp.arrays(np.float64, (5, 2), elements=st.floats(-5, 5)),
+)
+def test_whitening_undoes_the_cholesky_map(mean, sds, corr, z):
+    """u = L⁻¹(x - m) for x = m + L z gives back z, for any mean and covariance: the tests
+    see iid N(0, 1) coordinates exactly when the draws follow the law."""
+    cov = np.outer(sds, sds) * np.array([[1.0, corr], [corr, 1.0]])
+    law = checks._MvLaw(mean, cov)
+    x = mean + z @ np.linalg.cholesky(cov).T
+    np.testing.assert_allclose(law.whiten(x), z, atol=1e-6 * (1 + np.abs(mean).max() / sds.min()))
