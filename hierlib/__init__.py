@@ -16,7 +16,8 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.covariates` -- predictors at both levels (student SES, school SES, sector):
   one OLS line per school, the contextual effect, variance explained and the conditional ICC,
   the random-slope likelihood-ratio test with its boundary correction, shrinkage of
-  intercepts and slopes.
+  intercepts and slopes (also in two dimensions, with the ellipse of the random effects'
+  covariance).
 - :mod:`hierlib.priors` -- the priors of both models (the lecture's default, flat on tau,
   half-Cauchy, semi-conjugate, unequal variances), as Gamma pseudo-counts for the samplers;
   the mixed model's (flat, or normal, inverse gamma and inverse Wishart).
@@ -40,11 +41,13 @@ Each module maps to one idea of the lecture:
 - :mod:`hierlib.sbc` -- simulation-based calibration of the samplers (rank uniformity).
 - :mod:`hierlib.exact` -- exact posteriors: :math:`p(\\tau^2 \\mid y)` on a grid, complete and
   no pooling.
-- :mod:`hierlib.predictive` -- posterior predictive checks, prediction of a new student or
-  school, PSIS-LOO and leave-one-school-out.
+- :mod:`hierlib.predictive` -- posterior predictive checks (the spread of the school
+  variances, of the within-school slopes), prediction of a new student or school (a mixed
+  model's too), PSIS-LOO and leave-one-school-out.
 - :mod:`hierlib.propriety` -- why the reference prior on tau^2 gives an improper posterior.
 - :mod:`hierlib.posterior` -- reading a posterior: sd and ICC draws, credible intervals,
-  Bayes vs REML and prior-sensitivity tables, checking a derived full conditional.
+  Bayes vs REML (model 1 and a mixed model) and prior-sensitivity tables, checking a derived
+  full conditional.
 - :mod:`hierlib.shrinkage` -- posterior means pulled towards the overall mean, more for small
   schools; empirical Bayes; the means at a given tau with mu integrated out.
 - :mod:`hierlib.shrinkage_explorer` -- the interactive figure of notebook 07: drag tau and

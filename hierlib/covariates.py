@@ -14,8 +14,9 @@ fits:
 - :func:`lr_test_random_effect` -- the likelihood-ratio test of a random slope, with the
   boundary correction (a 50:50 mixture of :math:`\\chi^2` distributions);
 - the figures: :func:`plot_school_lines`, :func:`plot_slopes_by_size`,
-  :func:`plot_within_between`, :func:`plot_fixed_lines` and
-  :func:`plot_coefficient_shrinkage`.
+  :func:`plot_within_between`, :func:`plot_fixed_lines`,
+  :func:`plot_coefficient_shrinkage` and :func:`plot_shrinkage_2d` (arrows from each school's
+  own intercept and slope to its shrunk ones, over the ellipse of :func:`covariance_ellipse`).
 
 The fits are statsmodels ``MixedLMResults``; matplotlib is imported only by the plots.
 """
@@ -27,10 +28,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
-from hierlib._validate import as_finite_1d, as_labels, require_type, same_length
+from hierlib._validate import (
+    as_finite_1d,
+    as_labels,
+    as_real_array,
+    probability,
+    require_type,
+    same_length,
+)
 from hierlib.marginal import icc
 from hierlib.reml import MIXED_LOGLIK_TOL, MixedOptimum, fixed_effects_cov, require_mixed_fit
 
@@ -636,3 +644,125 @@ def plot_coefficient_shrinkage(
             xlabel=f"school's own OLS {unit}", ylabel=f"mixed-model {col} (BLUP)", title=title,
         )  # fmt: skip
     return np.asarray(axes)
+
+
+def covariance_ellipse(cov: ArrayLike, level: float = 0.95) -> tuple[float, float, float]:
+    """The ellipse holding probability ``level`` of a bivariate normal with covariance
+    ``cov``: :math:`\\{u : u^\\top\\Sigma^{-1}u \\le c\\}`, :math:`c = \\chi^2_{2}` quantile
+    :math:`= -2\\log(1 - \\text{level})`. With the eigenvalues
+    :math:`\\lambda_1 \\ge \\lambda_2` of :math:`\\Sigma` and the first eigenvector
+    :math:`v_1`, its full axes are :math:`2\\sqrt{c\\lambda_1}` and :math:`2\\sqrt{c\\lambda_2}`
+    and the long one points along :math:`v_1`.
+
+    Returns
+    -------
+    (float, float, float)
+        Width (long axis), height (short axis) and the long axis' angle in degrees from the
+        x axis, in (-90, 90]: what ``matplotlib.patches.Ellipse`` takes.
+
+    Raises
+    ------
+    ValueError
+        ``cov`` is not a finite symmetric positive definite 2 x 2 matrix, or ``level`` is not
+        in (0, 1).
+    """
+    level = probability(level, "level")
+    c = as_real_array(cov, "cov")
+    if c.shape != (2, 2) or not np.isfinite(c).all():
+        raise ValueError(f"cov must be a finite 2 x 2 covariance matrix; got shape {c.shape}")
+    if abs(c[0, 1] - c[1, 0]) > 1e-10 * max(abs(c[0, 1]), abs(c[1, 0]), 1e-300):
+        raise ValueError("cov must be a symmetric covariance matrix")
+    w, v = np.linalg.eigh(c)
+    if not w[0] > 0:
+        raise ValueError(
+            f"cov must be a positive definite covariance matrix; eigenvalues {w[0]:.3g}, {w[1]:.3g}"
+        )
+    q = -2.0 * np.log1p(-level)  # the chi-square(2) quantile
+    angle = float(np.degrees(np.arctan2(v[1, 1], v[0, 1])))
+    angle = angle - 180.0 if angle > 90 else angle + 180.0 if angle <= -90 else angle
+    return float(2 * np.sqrt(q * w[1])), float(2 * np.sqrt(q * w[0])), angle
+
+
+def _pairs(values: Any, name: str) -> NDArray:
+    """``values`` as a finite (m, 2) float array: an array, or a DataFrame with the columns
+    ``intercept`` and ``slope``."""
+    if isinstance(values, pd.DataFrame):
+        missing = [c for c in ("intercept", "slope") if c not in values.columns]
+        if missing:
+            raise ValueError(f"{name} needs the columns 'intercept' and 'slope'; has no {missing}")
+        values = values[["intercept", "slope"]].to_numpy(dtype=np.float64)
+    arr = as_real_array(values, name)
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
+        raise ValueError(
+            f"{name} needs one (intercept, slope) row per group; got shape {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite; got NaN or infinite entries")
+    return arr
+
+
+def plot_shrinkage_2d(
+    own: Any,
+    shrunk: Any,
+    cov: ArrayLike,
+    n: ArrayLike | None = None,
+    ax: Axes | None = None,
+    *,
+    centre: tuple[float, float] = (0.0, 0.0),
+    levels: tuple[float, ...] = (0.5, 0.95),
+    xlabel: str = "intercept (points)",
+    ylabel: str = "slope (points per SD)",
+    title: str | None = "Each school pulled from its own line towards the population's",
+) -> Axes:
+    """Shrinkage in two dimensions: each group's own (intercept, slope) -- an arrow -- to its
+    shrunk (intercept, slope), over the ellipses of the population
+    :math:`N(\\text{centre}, \\Sigma)` that hold ``levels`` of it (:func:`covariance_ellipse`).
+
+    The arrows point into the ellipse: a coefficient the group's own data measure noisily,
+    against the population's spread in that direction, is pulled in most (for school lines,
+    the slopes: nearly vertical arrows); with correlated coefficients, pulling one in moves
+    the other too.
+
+    Parameters
+    ----------
+    own, shrunk : pandas.DataFrame or array_like, shape (m, 2)
+        Per group (intercept, slope): its own estimate (e.g. OLS) and the shrunk one
+        (posterior mean); DataFrames need the columns ``intercept`` and ``slope``.
+    cov : array_like, shape (2, 2)
+        :math:`\\Sigma`, e.g. the posterior mean of the random effects' covariance.
+    n : array_like, shape (m,), optional
+        Group sizes: the own estimates are drawn with areas growing with :math:`n_j`.
+    centre : (float, float)
+        The population's centre (0 for random effects).
+    """
+    from matplotlib.patches import Ellipse
+
+    from hierlib.plots import finish_axes, new_axes
+    from hierlib.shrinkage import _sizes
+
+    a, b = _pairs(own, "own"), _pairs(shrunk, "shrunk")
+    if a.shape != b.shape:
+        raise ValueError(f"own and shrunk must hold the same groups; got {a.shape} and {b.shape}")
+    sizes = np.full(a.shape[0], 30.0)
+    if n is not None:
+        n_arr = as_finite_1d(n, "n")
+        if n_arr.size != a.shape[0] or (n_arr < 1).any():
+            raise ValueError("n must hold one group size (at least 1) per row of own")
+        sizes = _sizes(n_arr, 10.0, 90.0)
+    c0 = tuple(float(v) for v in centre)
+    ax = new_axes(ax, (11.5, 5.6))
+    for k, level in enumerate(sorted(levels)):
+        width, height, angle = covariance_ellipse(cov, level)
+        ax.add_patch(Ellipse(c0, width, height, angle=angle, fill=False, lw=2, color="C3",
+                             ls="-" if k == len(levels) - 1 else "--",
+                             label=f"{100 * level:g}% of the population N(0, Σ)"))  # fmt: skip
+    d = b - a
+    ax.quiver(a[:, 0], a[:, 1], d[:, 0], d[:, 1], angles="xy", scale_units="xy", scale=1,
+              color="0.45", width=0.0025, alpha=0.7, zorder=2)  # fmt: skip
+    ax.scatter(a[:, 0], a[:, 1], s=sizes, facecolor="none", edgecolor="C0", lw=0.9, zorder=3,
+               label="school's own (OLS)")  # fmt: skip
+    ax.scatter(b[:, 0], b[:, 1], s=12, color="C1", zorder=4, label="posterior mean")
+    ax.autoscale_view()
+    finish_axes(ax, xlabel, ylabel, title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=11)  # beside the cloud
+    return ax

@@ -37,6 +37,7 @@ from hierlib._validate import (
     require_mapping,
 )
 from hierlib.plots import new_axes
+from hierlib.reml import fixed_effects_cov, require_mixed_fit
 
 PARAMETERS = ("mu", "sigma", "tau", "icc")
 """The quantities the lecture summarises, in the order tables show them."""
@@ -267,6 +268,83 @@ def bayes_vs_reml(
     out["REML"] = [_reml_value(reml, k) for k in table.index]
     out["posterior mean - REML"] = out["posterior mean"] - out["REML"]
     out.index = [LABELS.get(k, k) for k in table.index]
+    return out
+
+
+def mixed_draws(post: HasDraws) -> dict[str, NDArray[np.float64]]:
+    """Draws of what a mixed-model posterior (:func:`hierlib.gibbs.mixed_model`) is read by,
+    each of shape (chains, draws): every fixed effect (by ``post.fe_names``), the standard
+    deviation of every random effect, :math:`\\sqrt{\\Sigma_{kk}}` (``"sd(<name>)"``), the
+    correlation of every pair, :math:`\\Sigma_{kl}/\\sqrt{\\Sigma_{kk}\\Sigma_{ll}}`
+    (``"corr(<name>, <name>)"``), and the residual sd :math:`\\sigma` (``"sigma"``).
+
+    Raises
+    ------
+    TypeError
+        ``post`` is not a posterior.
+    ValueError
+        No ``fe``, ``cov_re`` or ``sigma2`` draws, or names that do not match their shapes.
+    """
+    require_draws(post, "post", ["fe", "cov_re", "sigma2"])
+    fe = as_real_array(post.draws["fe"], "post.draws['fe']")
+    cov = as_real_array(post.draws["cov_re"], "post.draws['cov_re']")
+    fe_names, re_names = list(post.fe_names), list(post.re_names)
+    if fe.shape[-1] != len(fe_names) or cov.shape[-2:] != (len(re_names),) * 2:
+        raise ValueError(
+            f"post has {fe.shape[-1]} fixed effects and a {cov.shape[-2:]} covariance for the "
+            f"names {fe_names} and {re_names}"
+        )
+    out = {name: fe[..., k] for k, name in enumerate(fe_names)}
+    sd = np.sqrt(_positive_draws(np.diagonal(cov, axis1=-2, axis2=-1), "the variances of cov_re"))
+    for k, name in enumerate(re_names):
+        out[f"sd({name})"] = sd[..., k]
+    for k, a in enumerate(re_names):
+        for ll in range(k + 1, len(re_names)):
+            out[f"corr({a}, {re_names[ll]})"] = cov[..., k, ll] / (sd[..., k] * sd[..., ll])
+    out["sigma"] = np.sqrt(_positive_draws(post.draws["sigma2"], "sigma2"))
+    return out
+
+
+def mixed_vs_reml(post: HasDraws, fit: Any, prob: float = 0.95) -> pd.DataFrame:
+    """A mixed model's posterior next to its REML fit, one row per quantity of
+    :func:`mixed_draws`: posterior mean, sd and equal-tailed ``prob`` interval, the REML
+    estimate and, for the fixed effects, its standard error as R's ``lme`` reports it
+    (:func:`hierlib.reml.fixed_effects_cov`).
+
+    Parameters
+    ----------
+    post : mixed-model posterior
+    fit : statsmodels MixedLMResults
+        :func:`hierlib.reml.fit_mixed` of the same formulas and data (same fixed-effect names;
+        its random effects in the order of ``post.re_names``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``posterior mean``, ``posterior sd``, ``lower``, ``upper``, ``REML``,
+        ``REML SE`` (NaN for the variance parameters: REML gives no SE for them).
+    """
+    draws = mixed_draws(post)
+    require_mixed_fit(fit)
+    fe_names, re_names = list(post.fe_names), list(post.re_names)
+    if list(fit.fe_params.index) != fe_names:
+        raise ValueError(f"fit's fixed effects {list(fit.fe_params.index)} are not post's "
+                         f"{fe_names}: fit the same formula")  # fmt: skip
+    cov = np.asarray(fit.cov_re, dtype=np.float64)
+    if cov.shape != (len(re_names),) * 2:
+        raise ValueError(f"fit has {cov.shape[0]} random effects, post {len(re_names)}")
+    sd = np.sqrt(np.diag(cov))
+    reml = dict(fit.fe_params.astype(float))
+    reml |= {f"sd({name})": sd[k] for k, name in enumerate(re_names)}
+    for k, a in enumerate(re_names):
+        for ll in range(k + 1, len(re_names)):
+            reml[f"corr({a}, {re_names[ll]})"] = cov[k, ll] / (sd[k] * sd[ll])
+    reml["sigma"] = float(np.sqrt(fit.scale))
+    table = interval_table(draws, list(draws), prob)
+    out = table.rename(columns={"mean": "posterior mean", "sd": "posterior sd"})
+    out["REML"] = [reml[k] for k in out.index]
+    se = np.sqrt(np.diag(fixed_effects_cov(fit)))
+    out["REML SE"] = pd.Series(dict(zip(fe_names, se, strict=True))).reindex(out.index)
     return out
 
 

@@ -45,6 +45,7 @@ from hierlib._pointwise import draw_index, loglik_blocks, moment_bytes
 from hierlib._pointwise import normal_logpdf as _normal_logpdf  # the unchecked fast path
 from hierlib._psis import BLOCK_BYTES, psis_loo, psis_loo_blocks
 from hierlib._validate import (
+    RESCALE_HINT,
     HasDraws,
     as_finite_1d,
     as_labels,
@@ -500,6 +501,70 @@ def largest_mean(y: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float
     return group_means(y, obs_group, m).max(axis=-1)
 
 
+def slope_heterogeneity(x: ArrayLike) -> Callable[..., NDArray[np.float64]]:
+    """The statistic "how much the within-school slopes on ``x`` differ", as a function
+    ``T(y, obs_group, m)`` that :func:`ppc` takes.
+
+    In each school :math:`j` the least-squares slope of :math:`y` on :math:`x` is
+    :math:`\\hat b_j = S_{xy,j}/S_{xx,j}` (:func:`hierlib.covariates.ols_by_group`), with
+    sampling variance :math:`s^2/S_{xx,j}`, :math:`s^2` the pooled within-school residual
+    variance :math:`\\sum_j (S_{yy,j} - \\hat b_j S_{xy,j})/(N - 2m)`. The statistic is their
+    spread, each slope measured in its own standard errors (Raudenbush & Bryk's test of
+    homogeneous slopes):
+
+    .. math::
+        T(y) = \\sum_j \\frac{(\\hat b_j - \\bar b)^2}{s^2/S_{xx,j}}, \\qquad
+        \\bar b = \\frac{\\sum_j S_{xx,j}\\hat b_j}{\\sum_j S_{xx,j}} .
+
+    If every school has the same slope (normal errors) :math:`T \\approx \\chi^2_{m-1}`,
+    about :math:`m - 1`; slopes that really differ make it larger. The plain standard
+    deviation of the :math:`\\hat b_j` would be dominated by the noisiest (smallest) schools.
+
+    Parameters
+    ----------
+    x : array_like of float, shape (n,)
+        The predictor, one value per observation, in the order of the data (e.g. ``cses``);
+        it must vary within every school of at least 3 students.
+
+    Returns
+    -------
+    callable
+        ``T(y, obs_group, m)`` for data sets ``y`` of shape (..., n): one value per data set.
+    """
+    x_arr = as_finite_1d(x, "x")
+
+    def slope_spread(y: ArrayLike, obs_group: ArrayLike, m: int) -> NDArray[np.float64]:
+        yr, idx = _replicates(y, obs_group, m)
+        if idx.size != x_arr.size:
+            raise ValueError(f"x has {x_arr.size} values for {idx.size} observations")
+        counts = np.bincount(idx, minlength=m)
+        xbar = np.bincount(idx, weights=x_arr, minlength=m) / np.maximum(counts, 1)
+        dx = x_arr - xbar[idx]
+        sxx = np.bincount(idx, weights=dx * dx, minlength=m)
+        if (counts < 3).any() or not (sxx > 1e-12 * max(float(np.sum(x_arr**2)), 1e-300)).all():
+            raise ValueError("every school needs at least 3 members and some spread in x")
+        flat = yr.reshape(-1, yr.shape[-1])
+        with np.errstate(all="ignore"):  # overflow and 0/0 are caught below, by name
+            sums, n = _group_sums(flat, idx, m)
+            resid = flat - (sums / n)[:, idx]  # centred in each school: no cancellation
+            sxy = _group_sums(resid * dx, idx, m)[0]
+            syy = _group_sums(resid * resid, idx, m)[0]
+            slope = sxy / sxx
+            rss = np.maximum(syy - slope * sxy, 0.0)
+            s2 = rss.sum(axis=1, keepdims=True) / (idx.size - 2 * m)
+            pooled = sxy.sum(axis=1, keepdims=True) / sxx.sum()
+            out = np.sum(sxx * (slope - pooled) ** 2 / s2, axis=1)
+        finite_result(s2, "the residual variance around the schools' lines", RESCALE_HINT)
+        if not (s2 > 0).all():
+            raise ValueError(
+                "y lies exactly on each school's line in x (residual variance 0): the slopes "
+                "have no standard errors to measure their spread in"
+            )
+        return finite_result(out, "the spread of the slopes", RESCALE_HINT).reshape(yr.shape[:-1])
+
+    return slope_spread
+
+
 STATISTICS: dict[str, Callable[..., NDArray[np.float64]]] = {
     "sd of s_j^2": spread_of_variances,
     "smallest school mean": smallest_mean,
@@ -834,6 +899,115 @@ def prediction_table(
     rows["new student, new school"] = _interval(
         new_school + sigma * rng.standard_normal(sigma.size), prob
     )
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out["width"] = out["upper"] - out["lower"]
+    return out
+
+
+def _design_rows(rows: Any, names: tuple[str, ...], name: str) -> tuple[NDArray, list[str]]:
+    """``rows`` (a DataFrame with the columns ``names``, or an array of shape (k, len(names))
+    or (len(names),)) as a float array (k, len(names)) and the rows' labels."""
+    if isinstance(rows, pd.DataFrame):
+        if list(rows.columns) != list(names):
+            raise ValueError(f"{name} must have the columns {list(names)} (reml.design_matrices); "
+                             f"got {list(rows.columns)}")  # fmt: skip
+        labels = [str(i) for i in rows.index]
+        arr = rows.to_numpy(dtype=np.float64)
+    else:
+        arr = np.atleast_2d(as_real_array(rows, name))
+        labels = [str(i) for i in range(arr.shape[0])]
+    if arr.ndim != 2 or arr.shape[1] != len(names) or arr.shape[0] == 0:
+        raise ValueError(f"{name} needs one row of {len(names)} values per prediction ({names}); "
+                         f"got shape {arr.shape}")  # fmt: skip
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite; got NaN or infinite entries")
+    return arr, labels
+
+
+def mixed_school_index(post: Any, school: Any) -> int:
+    """Position of ``school`` (one group label) among the groups of a mixed-model posterior
+    whose :math:`b_j` draws were kept (``post.b_groups`` where only some were, else
+    ``post.groups``)."""
+    require_draws(post, "post", ["b"])
+    if np.ndim(school) != 0:
+        raise ValueError(f"school must be one group label; got {school!r}")
+    kept = getattr(post, "b_groups", None)
+    kept = np.asarray(post.groups if kept is None else kept)
+    hit = np.flatnonzero(kept.astype(str) == str(school))
+    if hit.size == 0:
+        raise ValueError(f"school {school!r} has no kept b draws (sample it with keep_b=None)")
+    return int(hit[0])
+
+
+def predict_new_student_mixed(
+    post: Any, school: Any, x_new: Any, z_new: Any, rng: np.random.Generator
+) -> tuple[NDArray, NDArray]:
+    """Draws of a new student of school ``school`` under a mixed-model posterior
+    (:func:`hierlib.gibbs.mixed_model`), one per posterior draw (chains pooled):
+
+    .. math::
+        \\eta^{(s)} = \\tilde x^\\top\\beta^{(s)} + \\tilde z^\\top b_j^{(s)}, \\qquad
+        \\tilde y^{(s)} = \\eta^{(s)} + \\sigma^{(s)}\\varepsilon^{(s)}, \\quad
+        \\varepsilon^{(s)} \\sim N(0, 1):
+
+    :math:`\\eta` is the school's expected score for a student with predictors
+    :math:`(\\tilde x, \\tilde z)` (its line, uncertain through :math:`\\beta` and
+    :math:`b_j`), :math:`\\tilde y` one new student's score (plus the within-school spread).
+
+    Parameters
+    ----------
+    post : mixed-model posterior
+        With draws ``fe`` (chains, draws, p), ``b`` (chains, draws, m, q), ``sigma2``.
+    school : group label
+    x_new, z_new : pandas.DataFrame or array_like
+        The new students' fixed- and random-effect rows, (k, p) and (k, q), e.g. from
+        :func:`hierlib.reml.design_matrices` (as DataFrames their columns must be
+        ``post.fe_names`` and ``post.re_names``).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        :math:`\\eta` and :math:`\\tilde y`, each of shape (chains x draws, k).
+    """
+    require_draws(post, "post", ["fe", "b", "sigma2"])
+    j = mixed_school_index(post, school)
+    _require_rng(rng)
+    x, _ = _design_rows(x_new, tuple(post.fe_names), "x_new")
+    z, _ = _design_rows(z_new, tuple(post.re_names), "z_new")
+    if x.shape[0] != z.shape[0]:
+        raise ValueError(f"x_new has {x.shape[0]} rows and z_new {z.shape[0]}: one each")
+    fe = np.asarray(post.draws["fe"], dtype=np.float64)
+    fe = fe.reshape(-1, fe.shape[-1])
+    b = np.asarray(post.draws["b"], dtype=np.float64)[:, :, j]
+    b = b.reshape(-1, b.shape[-1])
+    sigma = np.sqrt(np.asarray(post.draws["sigma2"], dtype=np.float64).ravel())
+    eta = fe @ x.T + b @ z.T
+    y_new = eta + sigma[:, None] * rng.standard_normal(eta.shape)
+    return eta, y_new
+
+
+def mixed_prediction_table(
+    post: Any, school: Any, x_new: Any, z_new: Any, rng: np.random.Generator,
+    prob: float = 0.95,
+) -> pd.DataFrame:  # fmt: skip
+    """Posterior mean and ``prob`` interval of :func:`predict_new_student_mixed`: for each new
+    student (a row of ``x_new``), the school's expected score at those predictors and one new
+    student's score.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows per student (``"<label>: school's line"`` and ``"<label>: new student"``,
+        labels from ``x_new``'s index), columns ``mean``, ``lower``, ``upper``, ``width``.
+    """
+    prob = probability(prob)
+    eta, y_new = predict_new_student_mixed(post, school, x_new, z_new, rng)
+    _, labels = _design_rows(x_new, tuple(post.fe_names), "x_new")
+    rows = {}
+    for k, label in enumerate(labels):
+        rows[f"{label}: school's line"] = _interval(eta[:, k], prob)
+        rows[f"{label}: new student"] = _interval(y_new[:, k], prob)
     out = pd.DataFrame.from_dict(rows, orient="index")
     out["width"] = out["upper"] - out["lower"]
     return out

@@ -1066,3 +1066,61 @@ def fixed_effects_cov(fit) -> pd.DataFrame:
     finite_result(cov, "the covariance of the fixed effects", MIXED_RESCALE_HINT)
     names = list(model.exog_names)
     return pd.DataFrame(cov, index=names, columns=names)
+
+
+def design_matrices(
+    formula: str, data: pd.DataFrame, new: pd.DataFrame | None = None, re_formula: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fixed-effect rows :math:`x^\\top` and random-effect rows :math:`z^\\top` of the
+    mixed model ``formula``/``re_formula`` fitted to ``data``, evaluated at the rows of
+    ``new``: what a prediction :math:`x^\\top\\beta + z^\\top b_j` needs.
+
+    The columns are the ones :func:`fit_mixed` and ``MixedLM`` build from ``data`` (same
+    names and order, as ``fit.fe_params``; a categorical's reference level from ``data``), so
+    ``new`` need only hold the predictors: e.g. ``mses``, ``sector`` and ``cses`` of a new
+    student (the response is not needed).
+
+    Parameters
+    ----------
+    formula, re_formula : str
+        As for :func:`fit_mixed` (``re_formula`` None: a random intercept).
+    data : pandas.DataFrame
+        The data the model is fitted to.
+    new : pandas.DataFrame, optional
+        The rows to evaluate (default: ``data`` itself).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        :math:`X` (columns: the fixed-effect names) and :math:`Z` (the random-effect names),
+        one row per row of ``new``, indexed like it.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`fit_mixed` for the formulas and ``data``; ``new`` not a DataFrame, or
+        lacking a predictor, or holding a category ``data`` does not have.
+    """
+    import patsy
+
+    used, _ = _mixed_inputs(formula, data, np.arange(len(data)), re_formula)
+    how = "one row per prediction, with the model's predictors"
+    rows = data if new is None else require_type(new, pd.DataFrame, "new", how,
+                                                 label="pandas DataFrame")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # patsy/pandas deprecations
+        x_info = patsy.dmatrices(formula, data[used], return_type="dataframe")[1].design_info
+        z_info = patsy.dmatrix(re_formula or "~1", data[used], return_type="dataframe").design_info
+    out = []
+    for info in (x_info, z_info):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                (mat,) = patsy.build_design_matrices([info], rows, return_type="dataframe")
+        except (patsy.PatsyError, KeyError, NameError, ValueError, TypeError) as err:
+            raise ValueError(f"new cannot be evaluated by the model's formulas: {err}") from err
+        if len(mat) != len(rows):
+            raise ValueError("new has missing values in a predictor of the model: fill them")
+        mat = mat.set_axis(rows.index, axis=0)
+        out.append(mat.astype(np.float64))
+    return out[0], out[1]

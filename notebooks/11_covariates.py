@@ -435,7 +435,9 @@ print(sds.round(2).to_string())
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The intercepts (school means) move a little; the slopes are pulled in hard, to a spread
 # of 0.43 from 1.63, and the small schools the most: a slope is estimated from the spread
-# of SES within one school, so it is far noisier than a mean.
+# of SES within one school, so it is far noisier than a mean. Next,
+# [12 · hierarchical regression](12_hierarchical_regression.ipynb)
+# ([page](12_hierarchical_regression.html)) fits these models by Gibbs sampling.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Same logic as notebook 07's shrinkage of means: the BLUP is a precision-weighted average

@@ -143,3 +143,37 @@ def test_wrong_kinds_raise_named_errors(a, b, c):
     assert attempt(covariates.fitted_lines, c, "x") is None
     assert attempt(covariates.variance_explained, a, b) is None
     assert attempt(covariates.lr_test_random_effect, b, c) is None
+
+
+@FAST
+@given(datasets(), st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=60), st.integers(1, 3))
+def test_slope_heterogeneity_is_finite_or_refused(data, xs, copies):
+    """The predictive check's slope statistic (notebook 12): one finite, non-negative value
+    per data set, the same for y shifted, or a named refusal (a group too small or flat in x,
+    no residual spread)."""
+    from hierlib import predictive
+
+    y, groups = data
+    x = np.resize(np.asarray(xs), y.size)
+    labels, idx = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    stat = attempt(predictive.slope_heterogeneity, x)
+    if stat is None:
+        return
+    rows = np.stack([y] * copies)
+    t = attempt(stat, rows, idx, labels.size)
+    if t is not None:
+        assert t.shape == (copies,) and finite(t) and (t >= 0).all()
+        np.testing.assert_allclose(t, t[0])
+
+
+@FAST
+@given(st.lists(st.floats(-1e150, 1e150), min_size=4, max_size=4), st.floats(0.001, 0.999))
+def test_covariance_ellipse_is_finite_or_refused(entries, level):
+    """Axes of the 2-D shrinkage figure's ellipse: finite, width >= height >= 0 and an angle
+    in (-90, 90], or a named refusal (not symmetric, not positive definite)."""
+    a = np.array(entries).reshape(2, 2)
+    for cov in (a, a @ a.T, (a + a.T) / 2):
+        out = attempt(covariates.covariance_ellipse, cov, level)
+        if out is not None:
+            width, height, angle = out
+            assert finite(out) and width >= height >= 0 and -90 < angle <= 90

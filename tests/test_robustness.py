@@ -609,6 +609,24 @@ POSTERIOR_CALLS = {  # name -> (argument named in the message, call)
         "post",
         lambda p, fits: predictive.variance_spread_checks(p),
     ),
+    "posterior.mixed_draws": ("post", lambda p, fits: posterior.mixed_draws(p)),
+    "posterior.mixed_vs_reml": (
+        "post",
+        lambda p, fits: posterior.mixed_vs_reml(p, fits[2].full),
+    ),
+    "predictive.mixed_school_index": ("post", lambda p, fits: predictive.mixed_school_index(p, 0)),
+    "predictive.predict_new_student_mixed": (
+        "post",
+        lambda p, fits: predictive.predict_new_student_mixed(
+            p, 0, [1.0], [1.0], np.random.default_rng(0)
+        ),
+    ),
+    "predictive.mixed_prediction_table": (
+        "post",
+        lambda p, fits: predictive.mixed_prediction_table(
+            p, 0, [1.0], [1.0], np.random.default_rng(0)
+        ),
+    ),
     "unequal.plot_mean_shrinkage_compare": (
         "equal",
         lambda p, fits: unequal.plot_mean_shrinkage_compare(TWO_GROUPS, p, fits[1]),
@@ -719,6 +737,9 @@ AXES_CALLS = {
     "covariates.plot_fixed_lines": lambda ax, f: covariates.plot_fixed_lines(
         f[2].full, "x", pd.DataFrame({"z": [0.0, 1.0]}), ax=ax
     ),
+    "covariates.plot_shrinkage_2d": lambda ax, f: covariates.plot_shrinkage_2d(
+        f[2].ols, f[2].ols, np.eye(2), ax=ax
+    ),
 }
 
 
@@ -798,10 +819,27 @@ MIXED_FIT_CALLS = {  # (function, argument) -> call with a wrong object in that 
     ("covariates.variance_explained", "fit"): lambda w, m: covariates.variance_explained(
         m.restricted, w
     ),
+    ("posterior.mixed_vs_reml", "fit"): lambda w, m: posterior.mixed_vs_reml(
+        _mixed_post(m.full), w
+    ),
     ("reml.fixed_effects_cov", "fit"): lambda w, m: reml.fixed_effects_cov(w),
     ("reml.require_mixed_fit", "fit"): lambda w, m: reml.require_mixed_fit(w),
 }
 MIXED_FIT_ARGS = ("fit", "base", "full", "restricted")
+
+
+def _mixed_post(fit) -> SimpleNamespace:
+    """A mixed-model posterior of one chain of two draws, both at the REML fit ``fit``."""
+    b = np.stack([np.asarray(v) for v in fit.random_effects.values()])
+    draws = {"fe": np.tile(fit.fe_params.to_numpy(), (1, 2, 1)),
+             "cov_re": np.tile(np.asarray(fit.cov_re), (1, 2, 1, 1)),
+             "sigma2": np.full((1, 2), float(fit.scale)),
+             "b": np.tile(b, (1, 2, 1, 1))}  # fmt: skip
+    return SimpleNamespace(draws=draws, fe_names=tuple(fit.fe_params.index),
+                           re_names=tuple(fit.model.data.exog_re_names),
+                           groups=np.asarray(list(fit.random_effects)))  # fmt: skip
+
+
 # There `fit` is a function that refits the model (a callable), not a mixed-model fit; in
 # predictive.loo it is a sampler's posterior or an InferenceData (checked in OTHER_OBJECTS).
 FIT_IS_A_FUNCTION = {"predictive.loo_refit", "predictive.loso_refit", "sbc.run_sbc"}
