@@ -93,8 +93,8 @@ by the Cholesky factor of the exact covariance, :math:`u = L^{-1}(x - m)`, iid
 = 2e-4. Power (:math:`z_{\\alpha/72} = 4.54`): a whitened coordinate 0.05 sd off, or the two
 correlated 0.05, at a single school is caught with probability
 :math:`\\Phi(0.05\\sqrt{20000} - 4.54) = 0.994`, a whitened sd 5% off with probability above
-0.9999. Measured by simulation (2026-12-03, 2000 simulated checks per row,
-``benchmarks/check_power.py --only b``): 0 false alarms in 2000, each of the 36 tests'
+0.9999. Measured by simulation (2026-12-03, 2000 simulated checks per row):
+0 false alarms in 2000, each of the 36 tests'
 rejection rate at 1% 0.006 to 0.015 and at 5% 0.043 to 0.058 (uniform p-values); power
 (:data:`B_POWER_CASES`, each error at one school only): 0.995 against a whitened coordinate
 0.05 sd off at the typical school and at the nearly singular one, 0.9975 and 0.995 against a
