@@ -104,10 +104,12 @@ rng = np.random.default_rng(SEED)
 #   \frac{1}{\sigma^2},$$
 #
 # $y_j$, $X_j$, $Z_j$ being school $j$'s rows. With $q = 1$ random effect and formula
-# `mathach ~ 1` this is exactly model 1 with the lecture's prior (notebook 05). The
-# posterior is proper when $m > 2q + k$, $k$ the fixed effects the school effects could
-# absorb (the intercept, the school predictors and their products with `cses`: $k = 6$
-# here), far below our 160 schools; the next slide shows where the $2q$ comes from.
+# `mathach ~ 1` this is exactly model 1 with the lecture's prior (notebook 05). Here
+# $q = 2$ random effects (intercept and `cses` slope) and $p = 6$ fixed effects. The
+# posterior needs enough schools: the next slide shows where $m > 2q$ comes from, and the
+# fixed effects the school effects could absorb (the intercept, the school predictors and
+# their products with `cses`: $k = 6$ here) cost a few more; `hierlib` asks for
+# $m > 2q + k$, a safe sufficient condition, far below our 160 schools.
 
 # %% slideshow={"slide_type": "skip"}
 hsb = load_hsb_covariates()
@@ -197,7 +199,7 @@ assert wrong > 0.5  # the check can fail: IW(m, S_b) is not this prior's conditi
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Fitting the model
 #
-# `gibbs.mixed_model` runs those updates, compiled, on each school's sums
+# `gibbs.mixed_model` samples from these conditionals, compiled, on each school's sums
 # ($X_j^\top X_j$, $X_j^\top Z_j$, $Z_j^\top Z_j$, $X_j^\top y_j$, $Z_j^\top y_j$,
 # $y_j^\top y_j$): a sweep costs nothing per student. Four chains, 500 warm-up sweeps, 1000
 # kept each.
@@ -240,15 +242,16 @@ draws = posterior.mixed_draws(post)
 gap = "sector[T.Catholic]:cses"
 reference = {gap: fit.fe_params[gap], "sd(cses)": table.loc["sd(cses)", "REML"]}
 axes = posterior.plot_marginals(draws, [gap, "sd(cses)"], reference=reference)
-axes[0, 0].set_xlabel("Catholic minus Public SES slope (points per SD)")
-axes[0, 1].set_xlabel("SD of the school slopes left over (points per SD)")
+axes[0, 0].set_xlabel("Catholic minus Public SES slope (points per unit of SES)")
+axes[0, 1].set_xlabel("SD of the school slopes left over (points per unit of SES)")
 axes[0, 0].figure.suptitle("Catholic slopes are flatter beyond doubt; the slope SD sits above "
                            "REML's estimate", y=1.03)  # fmt: skip
 plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"P(Catholic slope flatter | y) = {np.mean(draws[gap] < 0):.3f}")
+flatter = np.mean(draws[gap] < 0)
+print("P(Catholic slope flatter | y) " + (f"= {flatter:.3f}" if flatter < 0.999 else "> 0.999"))
 sd_slope = draws["sd(cses)"]
 print(f"slope SD: posterior median {np.median(sd_slope):.2f}, mean {sd_slope.mean():.2f}, "
       f"REML {table.loc['sd(cses)', 'REML']:.2f}")  # fmt: skip
@@ -261,11 +264,12 @@ print(f"P(slope SD > REML's estimate | y) = {above:.2f}")
 # - The data say little about the slopes left over: notebook 11's likelihood-ratio test could
 #   not tell their variance from 0. A wide likelihood lets the prior show, as with 8
 #   schools in notebook 05.
-# - $p(\Sigma) \propto 1$ is flat on the **variance** $\Sigma_{11}$, so on the SD it is
-#   $p(\text{sd}) \propto \text{sd}$: it leans towards larger SDs, as the flat $p(\tau^2)$
-#   did with 8 schools.
-# - REML's 0.32 is a mode-like point of a likelihood that is skewed to the right; the
-#   posterior mean averages over that long right tail.
+# - $p(\Sigma) \propto 1$ is flat on the **variances and the covariance**; written in the
+#   two SDs and the correlation it is $p(s_1, s_2, \rho) \propto s_1^2 s_2^2$ (the
+#   Jacobian of $\Sigma_{11} = s_1^2$, $\Sigma_{22} = s_2^2$, $\Sigma_{12} = \rho s_1 s_2$):
+#   it leans towards larger SDs, even more than the flat $p(\tau^2)$ did with 8 schools.
+# - So the whole posterior sits higher, not only its mean: median and mean agree, and
+#   most of the posterior mass lies above REML's 0.32.
 #
 # The fixed effects, estimated from all 7185 students, hardly notice.
 
@@ -296,7 +300,8 @@ cov_mean = post.draws["cov_re"].mean(axis=(0, 1))
 # %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
 ax = covariates.plot_shrinkage_2d(
     own, shrunk, cov_mean, n=ols["n"],
-    xlabel="intercept minus predicted (points)", ylabel="slope minus predicted (points per SD)",
+    xlabel="intercept minus predicted (points)",
+    ylabel="slope minus predicted (points per unit of SES)",
     title="Slopes are pulled in far harder than intercepts",
 )  # fmt: skip
 plt.show()
@@ -331,7 +336,11 @@ print(spread.round(2).to_string())
 # slope** should get wrong: the spread of the 160 within-school OLS slopes, each slope
 # measured in its own standard errors (Raudenbush & Bryk's homogeneity statistic),
 #
-# $$T(y) = \sum_j \frac{(\hat b_j - \bar b)^2}{s^2/S_{xx,j}} .$$
+# $$T(y) = \sum_j \frac{(\hat b_j - \bar b)^2}{s^2/S_{xx,j}} ,$$
+#
+# $\hat b_j$ school $j$'s own OLS slope on `cses`, $S_{xx,j} = \sum_i \text{cses}_{ij}^2$,
+# $s^2$ the pooled within-school residual variance, so $s^2/S_{xx,j}$ is the slope's squared
+# standard error, and $\bar b$ the mean of the $\hat b_j$ weighted by $S_{xx,j}$.
 #
 # Why weighted: the plain SD of the $\hat b_j$ is dominated by the small schools, whose
 # slopes are mostly noise. If every school had the same slope, $T \approx \chi^2_{159}$.
@@ -354,7 +363,7 @@ fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), sharex=True)
 for ax, (name, check) in zip(axes, ppcs.items(), strict=True):
     predictive.plot_ppc_statistic(check, ax, xlabel="T: weighted spread of the OLS slopes",
                                   title=name)  # fmt: skip
-fig.suptitle("One common slope cannot produce the slopes' spread; random slopes can", y=1.02)
+fig.suptitle("One common slope cannot produce the slopes' spread; the R&B model can", y=1.02)
 plt.show()
 
 # %%
@@ -402,29 +411,29 @@ assert (k_hat["max k"] < k_hat["threshold"]).all() and k_hat["max k"].max() < 0.
 # Student and school predictors buy far more than one mean per school (about 210 log
 # units); the slopes as outcomes add a smaller but clear gain (about 22, nearly 3 standard
 # errors). Every Pareto $\hat k$ is below its threshold (0.67
-# for 1000 draws; 0.7 from 2200 on): the importance-sampling shortcut holds for every student.
+# for 1000 draws; 0.7 from about 2150 on): the importance-sampling shortcut holds for every student.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Predicting a new student
 #
-# A new student of school 8367 (the smallest, Public), one SD of SES below, at, and above the
-# school's mean: $\tilde y = \tilde x^\top\beta + \tilde z^\top b_j + e$, one draw per
-# posterior draw. The school's line is uncertain through $\beta$ and $b_j$; a student adds
-# $\sigma$.
+# A new student of school 8367 (the smallest, Public), one unit of SES below, at, and above
+# the school's mean (`cses` = −1, 0, +1; a unit is about 1.4 of this school's SDs of SES):
+# $\tilde y = \tilde x^\top\beta + \tilde z^\top b_j + e$, one draw per posterior draw. The
+# school's line is uncertain through $\beta$ and $b_j$; a student adds $\sigma$.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 school = "8367"
 at = schools.loc[school]
 new = pd.DataFrame({"mses": at["mses"], "sector": at["sector"], "cses": [-1.0, 0.0, 1.0]},
-                   index=["SES -1 SD", "SES at the mean", "SES +1 SD"])  # fmt: skip
+                   index=["cses = -1", "cses = 0", "cses = +1"])  # fmt: skip
 x_new, z_new = reml.design_matrices(formula, hsb, new, re_formula="~cses")
 prediction = predictive.mixed_prediction_table(post, school, x_new, z_new, rng)
 print(prediction.round(1).to_string())
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# The school's line is known to a few points; one new student's score is not: the
-# within-school spread $\sigma \approx 6$ dominates the predictive interval.
+# The school's line is known to within a few points; one new student's score is known far
+# less well.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
@@ -471,12 +480,12 @@ print(("✓ " if result.passed else "✗ ") + result.message)
 # %% [markdown] tags=["solution"]
 # Prediction: barely wider. The predictive variance is $\sigma^2 \approx 37$ plus the
 # variance of the school's line at that SES. Two SDs from the school's mean the line is less
-# certain (its slope's uncertainty counts twice), so the line's own interval widens by about
+# certain (the slope's variance enters four times over), so the line's own interval widens by about
 # half; but its variance, a few points², is small against $\sigma^2$: the student's interval
 # changes by less than the Monte Carlo noise of its ends.
 
 # %% tags=["solution"]
-far = new.iloc[[1]].assign(cses=2.0).rename(index=lambda _: "SES +2 SD")
+far = new.iloc[[1]].assign(cses=2.0).rename(index=lambda _: "cses = +2")
 x_far, z_far = reml.design_matrices(formula, hsb, pd.concat([new.iloc[[1]], far]),
                                     re_formula="~cses")  # fmt: skip
 print(predictive.mixed_prediction_table(post, school, x_far, z_far, rng).round(1).to_string())
