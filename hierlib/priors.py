@@ -620,7 +620,10 @@ class MixedDefault:
     :math:`k` be the number of fixed effects the random effects can absorb (the dimension of
     the span of :math:`X` inside that of the block-diagonal :math:`Z`: the intercept, the
     group-level predictors and their products with the random slopes; :math:`k = 1` for
-    ``"y ~ 1"``, 6 for the R&B model). The posterior is proper when :math:`m > 2q + k`:
+    ``"y ~ 1"``, 6 for the R&B model). The posterior is proper when :math:`m > 2q + k` (a
+    sufficient condition, the one checked; when every random effect has the same :math:`r`
+    group-level predictors, as in the R&B model with :math:`r = 3`, :math:`m > 2q + r` is
+    enough):
 
     - :math:`\\Sigma \\mid b` above is a distribution only when :math:`m - q - 1 > q - 1`,
       i.e. :math:`m > 2q`: each group's :math:`b_j` is one draw from :math:`N(0, \\Sigma)`,
@@ -629,8 +632,8 @@ class MixedDefault:
     - with :math:`b` and :math:`\\beta` integrated out, as one eigenvalue :math:`\\lambda`
       of :math:`\\Sigma` grows the likelihood falls like :math:`\\lambda^{-(m - k)/2}` (each
       group contributes :math:`\\lambda^{-1/2}`, and each absorbed fixed effect, integrated
-      under its flat prior, gives one back), while the flat prior's volume grows like
-      :math:`\\lambda^{q-1}\\,d\\lambda`; the integral converges when :math:`(m-k)/2 > q`.
+      under its flat prior, gives at most one back), while the flat prior's volume grows
+      like :math:`\\lambda^{q-1}\\,d\\lambda`; the integral converges when :math:`(m-k)/2 > q`.
       For :math:`q = 1`, ``"y ~ 1"``: :math:`m \\ge 4` groups, the lecture's condition;
     - :math:`1/\\sigma^2` needs residual spread once :math:`X` and every :math:`Z_j` are
       fitted (else the posterior piles up at :math:`\\sigma^2 = 0`).
