@@ -251,7 +251,8 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 flatter = np.mean(draws[gap] < 0)
-print("P(Catholic slope flatter | y) " + (f"= {flatter:.3f}" if flatter < 0.999 else "> 0.999"))
+shown = f"= {flatter:.3f}" if flatter < 0.999 else "> 0.999"
+print(f"P(Catholic slope flatter | y) {shown}")
 sd_slope = draws["sd(cses)"]
 print(f"slope SD: posterior median {np.median(sd_slope):.2f}, mean {sd_slope.mean():.2f}, "
       f"REML {table.loc['sd(cses)', 'REML']:.2f}")  # fmt: skip

@@ -22,10 +22,11 @@ def graded(tmp_path_factory):
     assert sorted(p.name for p in written) == [
         "correct.ipynb", "loops.ipynb", "raises.ipynb", "wrong.ipynb",
     ]  # fmt: skip
-    # a short limit per cell (the slowest other cell, the imports, takes a few seconds), so
-    # that the looping submission is stopped soon; two submissions at a time
+    # a short limit per cell (the slowest other cell, the imports, takes a few seconds; 15 s
+    # was once too short for one under the load of a full test run), so that the looping
+    # submission is stopped soon; two submissions at a time
     cmd = [sys.executable, "-m", "hierlib.grade", str(tmp / "submissions"), "--out",
-           str(tmp / "grades"), "--cell-timeout", "15", "--timeout", "400",
+           str(tmp / "grades"), "--cell-timeout", "25", "--timeout", "400",
            "--jobs", "2"]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
