@@ -417,12 +417,19 @@ def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, l
     d = q * (q + 1) // 2
     if not _chol(cov, low, q):
         return 0
-    for j in range(m):
-        for r in range(q):
-            col[r] = b[j, r]
-        _solve_lower(low, col, col, q)
-        for r in range(q):
-            eta[j, r] = col[r]
+    if q == 2:  # eta_j = L^-1 b_j written out
+        i00, l10, i11 = 1.0 / low[0, 0], low[1, 0], 1.0 / low[1, 1]
+        for j in range(m):
+            e0 = b[j, 0] * i00
+            eta[j, 0] = e0
+            eta[j, 1] = (b[j, 1] - l10 * e0) * i11
+    else:
+        for j in range(m):
+            for r in range(q):
+                col[r] = b[j, r]
+            _solve_lower(low, col, col, q)
+            for r in range(q):
+                eta[j, r] = col[r]
     asis_system(ztz, zr, eta, prec, rhs, q)
     if not _chol(prec, low_d, d):
         return 0
@@ -434,12 +441,18 @@ def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, l
     log_ratio = log_prior_l(low_new, nu, s0, q, work, col) - log_prior_l(low, nu, s0, q, work, col)
     if not (log_ratio >= 0.0 or math.log(rng.random()) < log_ratio):
         return 0
-    for j in range(m):
-        for a in range(q):
-            s = 0.0
-            for c in range(a + 1):
-                s += low_new[a, c] * eta[j, c]
-            b[j, a] = s
+    if q == 2:  # b_j = L' eta_j written out
+        n00, n10, n11 = low_new[0, 0], low_new[1, 0], low_new[1, 1]
+        for j in range(m):
+            b[j, 0] = n00 * eta[j, 0]
+            b[j, 1] = n10 * eta[j, 0] + n11 * eta[j, 1]
+    else:
+        for j in range(m):
+            for a in range(q):
+                s = 0.0
+                for c in range(a + 1):
+                    s += low_new[a, c] * eta[j, c]
+                b[j, a] = s
     for a in range(q):
         for c in range(a + 1):
             s = 0.0
