@@ -28,8 +28,8 @@ about 1 with the blocked update (0.12-0.13 for the intercept, sector and school 
 :math:`\\beta` is drawn given the :math:`b_j` instead: lag-1 autocorrelation 0.77); the
 variances of :math:`\\Sigma` 0.37 and 0.009 (intercept, slope) blocked, 0.71 and 0.16
 interweaved (the slope's SD is small, so the :math:`b_j` pin :math:`\\Sigma` down and the
-blocked sampler crawls), at about 19 and 23 microseconds of CPU per sweep (one chain,
-load average 3.7; 63 and 74 before the sweep wrote out its q = 2 algebra in closed form:
+blocked sampler crawls), at about 19 and 22 microseconds of CPU per sweep (one chain,
+load average 4; 52-63 and 60-74 before the sweep wrote out its q = 2 algebra in closed form:
 :func:`_school_beta_q2`, :func:`_school_b_q2`).
 
 :func:`sweeps` is compiled with numba (``nogil``: chains run on threads); the chains are run
