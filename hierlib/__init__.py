@@ -2,7 +2,8 @@
 
 Each module maps to one idea of the lecture:
 
-- :mod:`hierlib.data` -- the HSB math scores and per-group sufficient statistics.
+- :mod:`hierlib.data` -- the HSB math scores and per-group sufficient statistics (of the
+  normal models, and the cross-products of the mixed model).
 - :mod:`hierlib.explore` -- looking at grouped data: group means against size with the noise
   funnel, within-group spread, standard error of a group mean.
 - :mod:`hierlib.plots` -- the shared figure style.
@@ -62,7 +63,8 @@ observation's mean, variance and log density under a posterior's draws: below bo
 samplers and :mod:`hierlib.predictive`), ``_psis`` (PSIS-LOO of every observation at once, as
 ArviZ computes it one observation at a time), ``_arviz`` (ArviZ, imported on first use),
 ``_guard`` (running a student's function under a time limit with its prints hidden and the
-global random state restored: below :mod:`hierlib.checks`).
+global random state restored: below :mod:`hierlib.checks`), ``_design`` (the design of a
+mixed model from formulas, and its checks: below :mod:`hierlib.reml` and :mod:`hierlib.data`).
 """
 
 __version__ = "0.1.0"

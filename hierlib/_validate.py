@@ -275,3 +275,23 @@ def require_draws(post: Any, name: str = "post", keys: Iterable[str] = ()) -> An
 
 
 _POSTERIOR_HOW = "from gibbs.hierarchical_normal, gibbs.unequal_variances or hierlib.exact"
+
+
+def spd_matrix(value: Any, name: str, size: int | None = None) -> NDArray[np.float64]:
+    """``value`` as a symmetric positive-definite float matrix (``size`` x ``size`` if
+    given), else ``ValueError`` naming ``name``: not square, NaN or infinite entries, not
+    symmetric (to 1e-10 relative), or not positive definite (its Cholesky factor fails)."""
+    arr = np.atleast_2d(as_real_array(value, name, "a square matrix"))
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{name} must be a square matrix; got shape {arr.shape}")
+    if size is not None and arr.shape[0] != size:
+        raise ValueError(f"{name} must be {size} x {size}; got {arr.shape[0]} x {arr.shape[1]}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} has NaN or infinite entries")
+    if not np.allclose(arr, arr.T, rtol=1e-10, atol=1e-12 * float(np.abs(arr).max())):
+        raise ValueError(f"{name} must be symmetric")
+    try:
+        np.linalg.cholesky(arr)
+    except np.linalg.LinAlgError as err:
+        raise ValueError(f"{name} must be positive definite") from err
+    return np.array((arr + arr.T) / 2, dtype=np.float64)

@@ -1,4 +1,5 @@
-"""Full conditional distributions of the hierarchical normal models, derived (lecture: Gibbs).
+"""Full conditional distributions of the hierarchical normal models and of the mixed model,
+derived (lecture: Gibbs).
 
 Each function returns the parameters of one full conditional (a :class:`Normal` or a
 :class:`Gamma`, with a ``logpdf``), computed from the group sufficient statistics
@@ -39,7 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib.data import GroupStats, require_stats
+from hierlib.data import GroupStats, MixedStats, require_mixed_stats, require_stats
+from hierlib.priors import InverseWishart, MixedDefault, MixedProper
 
 FloatArray = NDArray[np.float64]
 
@@ -372,8 +374,176 @@ def log_joint_unequal(
     )
 
 
+# ------------------------------------------------------------------------- the mixed model
+# y_j = X_j beta + Z_j b_j + e_j, b_j ~ N_q(0, Sigma), e_j ~ N(0, sigma2 I), on the per-group
+# cross-products of hierlib.data.MixedStats. Notation: A_j = Z_j'Z_j, C_j = X_j'Z_j,
+# M_j = A_j + sigma2 Sigma^{-1}; the prior's terms are (beta0, P0) for beta (P0 = 0: flat),
+# Gamma pseudo-counts (a, b) on 1/sigma2 and the inverse-Wishart kernel (nu, S) of Sigma
+# (hierlib.priors.MixedDefault: P0 = 0, a = b = 0, nu = -(q + 1), S = 0).
+@dataclass(frozen=True)
+class MultivariateNormal:
+    """A multivariate normal :math:`N(\\text{mean}, \\text{cov})`."""
+
+    mean: FloatArray
+    cov: FloatArray
+
+    def logpdf(self, x: ArrayLike) -> float | FloatArray:
+        """Normalised log density at ``x`` (one point, or one per row)."""
+        from scipy import stats  # lazy: the samplers do not need scipy
+
+        return stats.multivariate_normal.logpdf(x, self.mean, self.cov)
+
+
+def _mixed_prior(prior) -> MixedDefault | MixedProper:
+    """``prior``, with ``None`` meaning :class:`hierlib.priors.MixedDefault`."""
+    if prior is None:
+        return MixedDefault()
+    if not isinstance(prior, MixedDefault | MixedProper):
+        raise TypeError(
+            f"prior must be None, priors.MixedDefault or priors.MixedProper; got "
+            f"{type(prior).__name__}"
+        )
+    return prior
+
+
+def _normal_from_precision(precision: FloatArray, rhs: FloatArray) -> MultivariateNormal:
+    """:math:`N(P^{-1}r, P^{-1})` from the precision :math:`P` and :math:`r = P \\times` mean."""
+    cov = np.linalg.inv(precision)
+    cov = (cov + cov.T) / 2
+    return MultivariateNormal(cov @ rhs, cov)
+
+
+def b_mixed(
+    ztz: ArrayLike, zt_resid: ArrayLike, sigma2: float, cov_re: ArrayLike
+) -> MultivariateNormal:
+    """:math:`b_j \\mid \\beta, \\sigma^2, \\Sigma, y` (independent over the groups), from
+    ``ztz`` :math:`= Z_j^\\top Z_j` and ``zt_resid`` :math:`= Z_j^\\top(y_j - X_j\\beta)
+    = Z_j^\\top y_j - C_j^\\top\\beta`.
+
+    .. math::
+        e^{-\\frac{1}{2\\sigma^2}\\lVert r_j - Z_j b\\rVert^2 - \\frac12 b^\\top\\Sigma^{-1}b}
+        \\propto e^{-\\frac{1}{2\\sigma^2}(b^\\top M_j b - 2 b^\\top Z_j^\\top r_j)}
+        \\ \\Rightarrow\\ N\\big(M_j^{-1} Z_j^\\top r_j,\\ \\sigma^2 M_j^{-1}\\big),
+        \\quad M_j = Z_j^\\top Z_j + \\sigma^2\\Sigma^{-1}.
+    """
+    a = np.atleast_2d(np.asarray(ztz, dtype=float))
+    m_j = a + sigma2 * np.linalg.inv(np.atleast_2d(np.asarray(cov_re, dtype=float)))
+    return _normal_from_precision(m_j / sigma2, np.asarray(zt_resid, dtype=float) / sigma2)
+
+
+def _m_solves(stats: MixedStats, sigma2: float, cov_re: ArrayLike):
+    """:math:`M_j^{-1}C_j^\\top` (m, q, p) and :math:`M_j^{-1}Z_j^\\top y_j` (m, q)."""
+    m_j = stats.ztz + sigma2 * np.linalg.inv(np.asarray(cov_re, dtype=float))
+    w = np.linalg.solve(m_j, np.swapaxes(stats.xtz, 1, 2))
+    u = np.linalg.solve(m_j, stats.zty[:, :, None])[:, :, 0]
+    return w, u
+
+
+def beta_mixed(stats: MixedStats, sigma2: float, cov_re: ArrayLike, prior=None):
+    """:math:`\\beta \\mid \\Sigma, \\sigma^2, y` with every :math:`b_j` integrated out
+    (:math:`y_j \\sim N(X_j\\beta, V_j)`, :math:`V_j = \\sigma^2 I + Z_j\\Sigma Z_j^\\top`),
+    by Woodbury on the cross-products: :math:`V_j^{-1} = (I - Z_j M_j^{-1}Z_j^\\top)/\\sigma^2`,
+
+    .. math::
+        \\beta \\mid \\cdot \\sim N(P^{-1}r, P^{-1}), \\quad
+        P = \\tfrac{1}{\\sigma^2}\\textstyle\\sum_j (X_j^\\top X_j - C_j M_j^{-1}C_j^\\top) + P_0,
+        \\quad r = \\tfrac{1}{\\sigma^2}\\sum_j (X_j^\\top y_j - C_j M_j^{-1}Z_j^\\top y_j)
+        + P_0\\beta_0 .
+    """
+    stats = require_mixed_stats(stats)
+    beta0, p0 = _mixed_prior(prior).beta_terms(stats.p)
+    w, u = _m_solves(stats, sigma2, cov_re)
+    g = np.sum(stats.xtx - stats.xtz @ w, axis=0)
+    h = np.sum(stats.xty - (stats.xtz @ u[:, :, None])[:, :, 0], axis=0)
+    return _normal_from_precision(g / sigma2 + p0, h / sigma2 + p0 @ beta0)
+
+
+def beta_given_b(stats: MixedStats, b: ArrayLike, sigma2: float, prior=None):
+    """:math:`\\beta \\mid b, \\sigma^2, y` (the regression of :math:`y_j - Z_j b_j` on
+    :math:`X_j`):
+
+    .. math::
+        N(P^{-1}r, P^{-1}), \\quad P = \\tfrac{1}{\\sigma^2}\\textstyle\\sum_j X_j^\\top X_j + P_0,
+        \\quad r = \\tfrac{1}{\\sigma^2}\\sum_j (X_j^\\top y_j - C_j b_j) + P_0\\beta_0 .
+    """
+    stats = require_mixed_stats(stats)
+    beta0, p0 = _mixed_prior(prior).beta_terms(stats.p)
+    bb = np.asarray(b, dtype=float).reshape(stats.m, stats.q)
+    rhs = np.sum(stats.xty - (stats.xtz @ bb[:, :, None])[:, :, 0], axis=0)
+    return _normal_from_precision(stats.xtx.sum(axis=0) / sigma2 + p0, rhs / sigma2 + p0 @ beta0)
+
+
+def residual_ss(stats: MixedStats, beta: ArrayLike, b: ArrayLike) -> float:
+    """:math:`\\sum_j \\lVert y_j - X_j\\beta - Z_j b_j\\rVert^2` from the cross-products
+    (:class:`hierlib.data.MixedStats` expands it)."""
+    stats = require_mixed_stats(stats)
+    be = np.asarray(beta, dtype=float)
+    bb = np.asarray(b, dtype=float).reshape(stats.m, stats.q)
+    xtx = stats.xtx.sum(axis=0)
+    fixed = stats.yty.sum() - 2 * be @ stats.xty.sum(axis=0) + be @ xtx @ be
+    zr = stats.zty - np.einsum("jpq,p->jq", stats.xtz, be)  # Z_j'(y_j - X_j beta)
+    return float(fixed - 2 * np.sum(bb * zr) + np.einsum("jq,jqr,jr->", bb, stats.ztz, bb))
+
+
+def sigma2_mixed(stats: MixedStats, beta: ArrayLike, b: ArrayLike, prior=None) -> Gamma:
+    """:math:`1/\\sigma^2 \\mid \\beta, b, y`: with :math:`\\lambda = 1/\\sigma^2`,
+    :math:`\\lambda^{a-1}e^{-b\\lambda}\\,\\lambda^{n/2}e^{-\\lambda R/2}`,
+    :math:`R = \\sum_j\\lVert y_j - X_j\\beta - Z_j b_j\\rVert^2`, so
+
+    .. math::
+        \\lambda \\mid \\cdot \\sim \\text{Gamma}(a + n/2,\\ b + R/2)
+
+    (default prior: Gamma(n/2, R/2); use ``.logpdf_of_inverse`` for :math:`\\sigma^2`).
+    """
+    a, rate = _mixed_prior(prior).sigma_terms()
+    return Gamma(a + require_mixed_stats(stats).n_total / 2, rate + residual_ss(stats, beta, b) / 2)
+
+
+def cov_re_mixed(b: ArrayLike, prior=None) -> InverseWishart:
+    """:math:`\\Sigma \\mid b` (``b`` of shape (m, q)): the prior kernel
+    :math:`|\\Sigma|^{-(\\nu+q+1)/2}e^{-\\operatorname{tr}(S\\Sigma^{-1})/2}` times
+    :math:`\\prod_j |\\Sigma|^{-1/2}e^{-b_j^\\top\\Sigma^{-1}b_j/2}` is
+
+    .. math::
+        \\Sigma \\mid b \\sim \\text{IW}\\big(\\nu + m,\\ S + \\textstyle\\sum_j b_j b_j^\\top\\big)
+
+    (default prior, flat: :math:`\\text{IW}(m - q - 1, \\sum_j b_j b_j^\\top)`, a
+    distribution only for :math:`m > 2q`).
+    """
+    bb = np.atleast_2d(np.asarray(b, dtype=float))
+    m, q = bb.shape
+    nu, scale = _mixed_prior(prior).cov_terms(q)
+    return InverseWishart(nu + m, scale + bb.T @ bb)
+
+
+def log_joint_mixed(
+    stats: MixedStats, beta: ArrayLike, b: ArrayLike, sigma2: float, cov_re: ArrayLike, prior=None
+) -> float:
+    """Log joint density of the mixed model (up to a constant for an improper prior):
+    :math:`\\log p(y \\mid \\beta, b, \\sigma^2) + \\sum_j \\log N(b_j; 0, \\Sigma)
+    + \\log p(\\beta, \\sigma^2, \\Sigma)`, the likelihood
+    :math:`-\\frac n2\\log(2\\pi\\sigma^2) - R/(2\\sigma^2)` from the cross-products
+    (:func:`residual_ss`) and the rest with scipy densities."""
+    from scipy import stats as sps  # lazy: the samplers do not need scipy
+
+    stats = require_mixed_stats(stats)
+    bb = np.asarray(b, dtype=float).reshape(stats.m, stats.q)
+    r = residual_ss(stats, beta, bb)
+    loglik = -0.5 * stats.n_total * math.log(2 * math.pi * sigma2) - r / (2 * sigma2)
+    lp_b = np.sum(sps.multivariate_normal.logpdf(bb, np.zeros(stats.q), cov_re))
+    return float(loglik + lp_b + _mixed_prior(prior).logpdf(beta, sigma2, cov_re))
+
+
 __all__ = [
     "Gamma",
+    "MultivariateNormal",
+    "b_mixed",
+    "beta_given_b",
+    "beta_mixed",
+    "cov_re_mixed",
+    "log_joint_mixed",
+    "residual_ss",
+    "sigma2_mixed",
     "cauchy_aux_precision",
     "Normal",
     "delta_offset",

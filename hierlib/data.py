@@ -20,6 +20,7 @@ from hierlib._validate import (
     RESCALE_HINT,
     as_finite_1d,
     as_labels,
+    as_real_array,
     finite_result,
     require_type,
     same_length,
@@ -371,3 +372,181 @@ def load_hsb_covariates(data_dir: Path | None = None) -> pd.DataFrame:
     out["mses"] = out.groupby("school", sort=False)["ses"].transform("mean")
     out["cses"] = out["ses"] - out["mses"]
     return out[list(COVARIATE_COLUMNS)]
+
+
+# ------------------------------------------------------------------- the mixed model
+@dataclass(frozen=True)
+class MixedStats:
+    """Per-group sufficient statistics of the linear mixed model
+    :math:`y_j = X_j\\beta + Z_j b_j + e_j` (:func:`mixed_stats`).
+
+    Everything the Gibbs sampler of :mod:`hierlib.samplers.mixed_model` needs: with them a
+    sweep costs O(m) in the groups and nothing in the students, since for any
+    :math:`\\beta, b_j`
+
+    .. math::
+        \\lVert y_j - X_j\\beta - Z_j b_j\\rVert^2 = y_j^\\top y_j
+        - 2\\beta^\\top X_j^\\top y_j - 2 b_j^\\top Z_j^\\top y_j + \\beta^\\top X_j^\\top X_j\\beta
+        + 2\\beta^\\top X_j^\\top Z_j b_j + b_j^\\top Z_j^\\top Z_j b_j .
+
+    Attributes
+    ----------
+    groups : ndarray, shape (m,)
+        The group labels, sorted as ``np.unique`` sorts them; every array below is in this
+        order.
+    n : ndarray of int64, shape (m,)
+        Rows (students) per group.
+    xtx, xtz, ztz : ndarray, shapes (m, p, p), (m, p, q), (m, q, q)
+        :math:`X_j^\\top X_j`, :math:`X_j^\\top Z_j`, :math:`Z_j^\\top Z_j`.
+    xty, zty, yty : ndarray, shapes (m, p), (m, q), (m,)
+        :math:`X_j^\\top y_j`, :math:`Z_j^\\top y_j`, :math:`y_j^\\top y_j`.
+    fe_names, re_names : tuple of str
+        The columns of :math:`X` (as statsmodels ``MixedLM``'s ``fe_params`` names them) and
+        of :math:`Z` (e.g. ``("Intercept", "cses")``).
+
+    Raises
+    ------
+    ValueError
+        At construction, when the shapes disagree, an entry is NaN or infinite, a group
+        size is not a whole number >= 1, a label repeats, or the names do not match p and q.
+    """
+
+    groups: NDArray
+    n: NDArray[np.int64]
+    xtx: NDArray[np.float64]
+    xtz: NDArray[np.float64]
+    ztz: NDArray[np.float64]
+    xty: NDArray[np.float64]
+    zty: NDArray[np.float64]
+    yty: NDArray[np.float64]
+    fe_names: tuple[str, ...]
+    re_names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        groups = as_labels(self.groups, "groups")
+        n = as_finite_1d(self.n, "n")
+        m = groups.size
+        if (n < 1).any() or (n != np.round(n)).any():
+            raise ValueError("n must hold whole group sizes of at least 1")
+        if np.unique(groups).size != m:
+            raise ValueError("groups must be distinct: one entry per group")
+        p, q = len(self.fe_names), len(self.re_names)
+        if p < 1 or q < 1:
+            raise ValueError("a mixed model needs at least one fixed and one random effect")
+        shapes = {"n": (m,), "xtx": (m, p, p), "xtz": (m, p, q), "ztz": (m, q, q),
+                  "xty": (m, p), "zty": (m, q), "yty": (m,)}  # fmt: skip
+        for name, shape in shapes.items():
+            arr = np.asarray(as_real_array(getattr(self, name), name), dtype=np.float64)
+            if arr.shape != shape:
+                raise ValueError(f"{name} must have shape {shape} (m, p, q from groups, "
+                                 f"fe_names, re_names); got {arr.shape}")  # fmt: skip
+            if not np.isfinite(arr).all():
+                raise ValueError(f"{name} has NaN or infinite entries; {RESCALE_HINT}")
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "groups", groups)
+        object.__setattr__(self, "n", n.astype(np.int64))
+        object.__setattr__(self, "fe_names", tuple(str(s) for s in self.fe_names))
+        object.__setattr__(self, "re_names", tuple(str(s) for s in self.re_names))
+
+    @property
+    def m(self) -> int:
+        """Number of groups."""
+        return int(self.n.size)
+
+    @property
+    def p(self) -> int:
+        """Number of fixed effects."""
+        return len(self.fe_names)
+
+    @property
+    def q(self) -> int:
+        """Number of random effects per group."""
+        return len(self.re_names)
+
+    @property
+    def n_total(self) -> int:
+        """Number of rows :math:`n = \\sum_j n_j`."""
+        return int(self.n.sum())
+
+
+def require_mixed_stats(stats: Any, name: str = "stats") -> MixedStats:
+    """``stats`` if it is a :class:`MixedStats`, else a ``TypeError`` naming ``name``."""
+    return require_type(stats, MixedStats, name, "build one with data.mixed_stats(...)")
+
+
+def mixed_stats(
+    formula: str, data: pd.DataFrame, groups: str | ArrayLike, re_formula: str | None = "~1"
+) -> MixedStats:
+    """Per-group sufficient statistics of the mixed model ``formula`` with random effects
+    ``re_formula`` by ``groups`` (:class:`MixedStats`).
+
+    The formulas are checked and turned into :math:`X, Z, y` exactly as
+    :func:`hierlib.reml.fit_mixed` does (:mod:`hierlib._design`: statsmodels
+    ``MixedLM.from_formula``), so ``fe_names`` are the names of ``fit_mixed(...).fe_params``.
+
+    Parameters
+    ----------
+    formula : str
+        Response and fixed effects, e.g. ``"mathach ~ mses * cses + sector * cses"``.
+    data : pandas.DataFrame
+        One row per observation.
+    groups : str or array_like
+        The grouping column's name, or one label per row.
+    re_formula : str, optional
+        Random effects (default ``"~1"``, a random intercept; ``None`` means the same).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`hierlib.reml.fit_mixed` for its arguments and design (a column missing or
+        with NaN, a formula that does not parse, collinear or constant terms, a random slope
+        constant within every group, no group with more rows than random effects, a
+        response fitted exactly), and for cross-products that overflow.
+    """
+    return _mixed_design(formula, data, groups, re_formula)[0]
+
+
+def _mixed_design(formula, data, groups, re_formula):
+    """:func:`mixed_stats`, and the rows it was built from: ``(stats, X, Z, y, idx)``, ``idx``
+    each row's group as an index into ``stats.groups`` (rows in the order of ``data``)."""
+    from hierlib import _design  # lazy: statsmodels and patsy are needed only here
+
+    re_formula = "~1" if re_formula is None else re_formula
+    used, passed = _design._mixed_inputs(formula, data, groups, re_formula)
+    model = _design._build_mixedlm(formula, data[used], passed, re_formula)
+    _design._check_design(model, repr(groups if isinstance(groups, str) else "groups"))
+    X, Z, y = (np.asarray(a, dtype=np.float64) for a in (model.exog, model.exog_re, model.endog))
+    idx = _design._group_index(model)
+    labels = np.asarray(model.group_labels)  # sorted, as np.unique sorts them
+    # MixedLM names the random intercept after the groups column; the model calls it Intercept
+    group_name = groups if isinstance(groups, str) else "Group"
+    re_names = ["Intercept" if s == group_name else s for s in model.data.exog_re_names]
+    stats = _cross_products(X, Z, y, idx, labels, model.exog_names, re_names)
+    return stats, X, Z, y, idx
+
+
+def _cross_products(X, Z, y, idx, labels, fe_names, re_names) -> MixedStats:
+    """The per-group cross-products of rows ``X, Z, y`` with groups ``idx`` (sums over the
+    rows of each group, in one pass per statistic)."""
+    m = labels.size
+    order = np.argsort(idx, kind="stable")
+    n = np.bincount(idx, minlength=m)
+    starts = np.concatenate([[0], np.cumsum(n)[:-1]])
+    Xs, Zs, ys = X[order], Z[order], y[order]
+
+    def sums(a):
+        return np.add.reduceat(a, starts, axis=0)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = {
+            "xtx": sums(Xs[:, :, None] * Xs[:, None, :]),
+            "xtz": sums(Xs[:, :, None] * Zs[:, None, :]),
+            "ztz": sums(Zs[:, :, None] * Zs[:, None, :]),
+            "xty": sums(Xs * ys[:, None]),
+            "zty": sums(Zs * ys[:, None]),
+            "yty": sums(ys * ys),
+        }
+    for name, arr in out.items():
+        finite_result(arr, f"a cross-product of the design ({name})", RESCALE_HINT)
+    return MixedStats(groups=labels, n=n.astype(np.int64), fe_names=tuple(fe_names),
+                      re_names=tuple(re_names), **out)  # fmt: skip

@@ -19,6 +19,11 @@ Model 2 (unequal variances): :math:`Y_{ij} \\sim N(\\theta_j, \\sigma_j^2)`,
 :math:`1/\\sigma_j^2 \\sim \\text{Gamma}(\\nu_0/2, \\nu_0\\sigma_0^2/2)`, with the prior
 :class:`UnequalVariances` on :math:`(\\mu, \\tau^2, \\sigma_0^2, \\nu_0)`.
 
+The mixed model (:func:`hierlib.gibbs.mixed_model`): :math:`y_j = X_j\\beta + Z_j b_j + e_j`,
+:math:`b_j \\sim N_q(0, \\Sigma)`, with :class:`MixedDefault` (flat :math:`\\beta` and
+:math:`\\Sigma`, :math:`1/\\sigma^2`) or :class:`MixedProper` (normal, inverse gamma and
+:class:`InverseWishart`).
+
 Every prior is described to the samplers as "Gamma pseudo-counts" on the precisions, so one
 sampler serves every prior: a prior :math:`p(\\lambda) \\propto \\lambda^{a-1} e^{-b\\lambda}`
 on a precision :math:`\\lambda` (``a`` may be 0 or -1 for the improper choices; the flat prior
@@ -37,8 +42,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import finite_scalar, positive
+from hierlib._validate import finite_scalar, positive, spd_matrix
 
 _REFERENCE_TAU2_MESSAGE = (
     "the reference prior p(tau2) ∝ 1/tau2 gives an improper posterior: near tau2 = 0 the "
@@ -507,3 +513,286 @@ class UnequalVariances:
         else:
             lp += float(stats.gamma.logpdf(sigma02, self.a / 2, scale=2 / self.b))
         return lp
+
+
+# ------------------------------------------------------------------- the mixed model
+@dataclass(frozen=True)
+class InverseWishart:
+    """The inverse-Wishart law of a :math:`q \\times q` covariance matrix :math:`\\Sigma`
+    (Hoff 2009, section 7.3), the proper prior of the random effects' covariance:
+
+    .. math::
+        p(\\Sigma) \\propto |\\Sigma|^{-(\\nu + q + 1)/2}
+        \\exp\\{-\\tfrac12 \\operatorname{tr}(S\\,\\Sigma^{-1})\\}, \\qquad
+        E[\\Sigma] = S / (\\nu - q - 1) \\ (\\nu > q + 1),
+
+    ``df`` :math:`= \\nu`, ``scale`` :math:`= S`; :math:`\\Sigma^{-1}` is then
+    Wishart(:math:`\\nu, S^{-1}`). It is also the law of :math:`\\Sigma \\mid b` in the mixed
+    model (:func:`hierlib.conditionals.cov_re_mixed`).
+
+    Parameters
+    ----------
+    df : float
+        Degrees of freedom, :math:`\\nu > q - 1` (else the density does not integrate).
+    scale : array_like, shape (q, q)
+        Symmetric positive definite.
+    """
+
+    df: float
+    scale: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        scale = spd_matrix(self.scale, "scale")
+        df = finite_scalar(self.df, "df")
+        q = scale.shape[0]
+        if not df > q - 1:
+            raise ValueError(
+                f"df must be above q - 1 = {q - 1} for a {q} x {q} inverse Wishart (below it "
+                f"the density does not integrate); got {df:g}"
+            )
+        object.__setattr__(self, "df", df)
+        object.__setattr__(self, "scale", scale)
+
+    proper = True
+
+    @property
+    def q(self) -> int:
+        """The dimension :math:`q`."""
+        return int(self.scale.shape[0])
+
+    def sample(self, rng: np.random.Generator) -> NDArray[np.float64]:
+        """One draw of :math:`\\Sigma` (Bartlett: :math:`\\Sigma^{-1} = F A A^\\top F^\\top`,
+        :math:`FF^\\top = S^{-1}`, :math:`A` lower triangular with :math:`A_{ii}^2 \\sim
+        \\chi^2_{\\nu - i + 1}` and standard normals below the diagonal)."""
+        q = self.q
+        a = np.tril(rng.standard_normal((q, q)), -1)
+        a[np.diag_indices(q)] = np.sqrt(2.0 * rng.standard_gamma((self.df - np.arange(q)) / 2))
+        t = np.linalg.cholesky(self.scale) @ np.linalg.inv(a).T  # Sigma = T T'
+        return t @ t.T
+
+    def logpdf(self, cov: ArrayLike) -> float:
+        """Normalised log density at ``cov`` (scipy); ``-inf`` for a matrix that is not
+        symmetric positive definite, ``ValueError`` for NaN, infinite or a wrong shape."""
+        from scipy import stats
+
+        c = _covariance_argument(cov, self.q)
+        if c is None:
+            return -np.inf
+        return float(stats.invwishart.logpdf(c, self.df, self.scale))
+
+
+def _covariance_argument(cov: ArrayLike, q: int) -> NDArray[np.float64] | None:
+    """``cov`` as a q x q float matrix, ``None`` when it is not symmetric positive definite
+    (outside the support); ``ValueError`` for NaN, infinite entries or a wrong shape."""
+    c = np.atleast_2d(np.asarray(cov, dtype=np.float64))
+    if c.shape != (q, q):
+        raise ValueError(f"cov_re must be {q} x {q}; got shape {c.shape}")
+    if not np.isfinite(c).all():
+        raise ValueError("cov_re has NaN or infinite entries")
+    try:
+        return spd_matrix(c, "cov_re")
+    except ValueError:
+        return None
+
+
+def _beta_argument(beta: ArrayLike, p: int | None = None) -> NDArray[np.float64]:
+    b = np.atleast_1d(np.asarray(beta, dtype=np.float64))
+    if b.ndim != 1 or (p is not None and b.size != p):
+        raise ValueError(f"beta must be a vector of {p} fixed effects; got shape {b.shape}")
+    if not np.isfinite(b).all():
+        raise ValueError("beta has NaN or infinite entries")
+    return b
+
+
+@dataclass(frozen=True)
+class MixedDefault:
+    """The default prior of the mixed model (``prior=None`` of
+    :func:`hierlib.gibbs.mixed_model`): flat on :math:`\\beta`,
+    :math:`p(\\sigma^2) \\propto 1/\\sigma^2` and flat on :math:`\\Sigma`,
+    :math:`p(\\beta, \\sigma^2, \\Sigma) \\propto 1/\\sigma^2`.
+
+    A flat :math:`\\Sigma` is the inverse-Wishart kernel with :math:`\\nu = -(q+1)`,
+    :math:`S = 0`, so :math:`\\Sigma \\mid b \\sim \\text{IW}(m - q - 1, \\sum_j b_j b_j^\\top)`.
+    With :math:`q = 1` and ``"y ~ 1"`` this is the lecture's default prior of model 1 (flat
+    :math:`\\mu` and :math:`\\tau^2`, :math:`1/\\sigma^2`).
+
+    **When the posterior is proper** (checked by the sampler, :meth:`check_data`): let
+    :math:`k` be the number of fixed effects the random effects can absorb (the dimension of
+    the span of :math:`X` inside that of the block-diagonal :math:`Z`: the intercept, the
+    group-level predictors and their products with the random slopes; :math:`k = 1` for
+    ``"y ~ 1"``, 6 for the R&B model). The posterior is proper when :math:`m > 2q + k`:
+
+    - :math:`\\Sigma \\mid b` above is a distribution only when :math:`m - q - 1 > q - 1`,
+      i.e. :math:`m > 2q`: each group's :math:`b_j` is one draw from :math:`N(0, \\Sigma)`,
+      and a flat density on the :math:`q(q+1)/2` entries of :math:`\\Sigma` needs more than
+      :math:`2q` of them before its tail integrates;
+    - with :math:`b` and :math:`\\beta` integrated out, as one eigenvalue :math:`\\lambda`
+      of :math:`\\Sigma` grows the likelihood falls like :math:`\\lambda^{-(m - k)/2}` (each
+      group contributes :math:`\\lambda^{-1/2}`, and each absorbed fixed effect, integrated
+      under its flat prior, gives one back), while the flat prior's volume grows like
+      :math:`\\lambda^{q-1}\\,d\\lambda`; the integral converges when :math:`(m-k)/2 > q`.
+      For :math:`q = 1`, ``"y ~ 1"``: :math:`m \\ge 4` groups, the lecture's condition;
+    - :math:`1/\\sigma^2` needs residual spread once :math:`X` and every :math:`Z_j` are
+      fitted (else the posterior piles up at :math:`\\sigma^2 = 0`).
+
+    Use :class:`MixedProper` (proper priors) for simulation-based calibration.
+    """
+
+    proper = False
+
+    def beta_terms(self, p: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(mean, precision)`` of the normal prior of :math:`\\beta` (precision 0: flat)."""
+        return np.zeros(p), np.zeros((p, p))
+
+    def sigma_terms(self) -> tuple[float, float]:
+        """Gamma pseudo-counts ``(a, b)`` on :math:`1/\\sigma^2`: :math:`p(\\lambda) \\propto
+        \\lambda^{a-1}e^{-b\\lambda}` (here 0, 0: :math:`1/\\sigma^2`)."""
+        return 0.0, 0.0
+
+    def cov_terms(self, q: int) -> tuple[float, NDArray[np.float64]]:
+        """``(nu, S)`` of the inverse-Wishart kernel of :math:`\\Sigma` (here
+        :math:`-(q+1), 0`: flat)."""
+        return -(q + 1.0), np.zeros((q, q))
+
+    def check_data(self, m: int, q: int, absorbed: int, residual: float) -> None:
+        """``ValueError`` where the posterior would be improper (class docstring): fewer than
+        :math:`2q + k + 1` groups (``absorbed`` :math:`= k`), or no residual spread
+        (``residual``: the residual sum of squares of :math:`y` on :math:`X` and every
+        :math:`Z_j`, relative to :math:`y^\\top y`)."""
+        need = 2 * q + absorbed + 1
+        if m < need:
+            raise ValueError(
+                f"the default prior (flat on beta and Sigma) needs at least 2q + k + 1 = {need} "
+                f"groups for a proper posterior (q = {q} random effects, k = {absorbed} fixed "
+                f"effects the random effects can absorb); got {m}. Use fewer random effects or "
+                "group-level predictors, or a proper prior (priors.MixedProper)"
+            )
+        if not residual > 1e-12:
+            raise ValueError(
+                "the default prior p(sigma2) ∝ 1/sigma2 needs residual spread: y is fitted "
+                "exactly by the fixed and random effects (each group's rows lie on its own "
+                "line), so the posterior of sigma2 piles up at 0; use a proper prior"
+            )
+
+    def sample(self, rng: np.random.Generator, p: int, q: int, m: int | None = None) -> dict:
+        """Refused: an improper prior has no draws."""
+        raise _improper("priors.MixedDefault")
+
+    def logpdf(self, beta: ArrayLike, sigma2: float, cov_re: ArrayLike) -> float:
+        """Log prior density up to a constant: :math:`-\\log\\sigma^2`; ``-inf`` outside the
+        support (:math:`\\sigma^2 \\le 0`, :math:`\\Sigma` not positive definite)."""
+        _beta_argument(beta)
+        s2 = finite_scalar(sigma2, "sigma2")
+        c = np.atleast_2d(np.asarray(cov_re, dtype=np.float64))
+        if s2 <= 0 or _covariance_argument(c, c.shape[0]) is None:
+            return -np.inf
+        return -float(np.log(s2))
+
+
+@dataclass(frozen=True)
+class MixedProper:
+    """A proper (semi-conjugate) prior of the mixed model, Hoff's (2009, ch. 11) choice:
+
+    .. math::
+        \\beta \\sim N_p(\\beta_0, V_0), \\quad
+        1/\\sigma^2 \\sim \\text{Gamma}(\\nu_0/2,\\ \\nu_0\\sigma_0^2/2), \\quad
+        \\Sigma \\sim \\text{IW}(\\nu, S)
+
+    (Gamma with shape and **rate**). Every full conditional stays conjugate, the posterior is
+    proper for any data, and :meth:`sample` draws from it (simulation-based calibration).
+
+    Parameters
+    ----------
+    beta_mean : array_like, shape (p,)
+        :math:`\\beta_0`.
+    beta_cov : array_like, shape (p, p)
+        :math:`V_0`, symmetric positive definite.
+    nu0, sigma02 : float
+        Prior "sample size" and prior guess of :math:`\\sigma^2` (both > 0).
+    cov_re : InverseWishart
+        The prior of :math:`\\Sigma`.
+    """
+
+    beta_mean: NDArray[np.float64]
+    beta_cov: NDArray[np.float64]
+    nu0: float
+    sigma02: float
+    cov_re: InverseWishart
+
+    def __post_init__(self) -> None:
+        mean = _beta_argument(self.beta_mean)
+        object.__setattr__(self, "beta_mean", mean)
+        object.__setattr__(self, "beta_cov", spd_matrix(self.beta_cov, "beta_cov", mean.size))
+        object.__setattr__(self, "nu0", positive(self.nu0, "nu0"))
+        object.__setattr__(self, "sigma02", positive(self.sigma02, "sigma02"))
+        if not isinstance(self.cov_re, InverseWishart):
+            raise TypeError(
+                "cov_re must be a priors.InverseWishart(df, scale); got "
+                f"{type(self.cov_re).__name__}"
+            )
+
+    proper = True
+
+    @property
+    def p(self) -> int:
+        """Number of fixed effects the prior is for."""
+        return int(self.beta_mean.size)
+
+    @property
+    def q(self) -> int:
+        """Number of random effects the prior is for."""
+        return self.cov_re.q
+
+    def check_sizes(self, p: int, q: int) -> None:
+        """``ValueError`` unless the prior is for ``p`` fixed and ``q`` random effects."""
+        if (p, q) != (self.p, self.q):
+            raise ValueError(
+                f"the prior is for {self.p} fixed and {self.q} random effects (beta_mean, "
+                f"cov_re.scale); the model has {p} and {q}"
+            )
+
+    def beta_terms(self, p: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(mean, precision)`` of the normal prior of :math:`\\beta`."""
+        self.check_sizes(p, self.q)
+        return self.beta_mean.copy(), np.linalg.inv(self.beta_cov)
+
+    def sigma_terms(self) -> tuple[float, float]:
+        """Gamma pseudo-counts on :math:`1/\\sigma^2`: :math:`(\\nu_0/2, \\nu_0\\sigma_0^2/2)`."""
+        return self.nu0 / 2, self.nu0 * self.sigma02 / 2
+
+    def cov_terms(self, q: int) -> tuple[float, NDArray[np.float64]]:
+        """``(nu, S)`` of the inverse-Wishart prior of :math:`\\Sigma`."""
+        self.check_sizes(self.p, q)
+        return self.cov_re.df, self.cov_re.scale.copy()
+
+    def check_data(self, m: int, q: int, absorbed: int, residual: float) -> None:
+        """A proper prior gives a proper posterior; two groups are asked for."""
+        _require_groups(m, 2, "a mixed model")
+
+    def sample(self, rng: np.random.Generator, p: int, q: int, m: int | None = None) -> dict:
+        """One prior draw of ``beta`` (p,), ``sigma2`` and ``cov_re`` (q, q), and with ``m``
+        the random effects ``b`` (m, q), :math:`b_j \\sim N(0, \\Sigma)`."""
+        self.check_sizes(p, q)
+        out = {
+            "beta": self.beta_mean
+            + np.linalg.cholesky(self.beta_cov) @ rng.standard_normal(self.p),
+            "sigma2": 1.0 / (rng.standard_gamma(self.nu0 / 2) / (self.nu0 * self.sigma02 / 2)),
+            "cov_re": self.cov_re.sample(rng),
+        }
+        if m is not None:
+            out["b"] = rng.standard_normal((m, q)) @ np.linalg.cholesky(out["cov_re"]).T
+        return out
+
+    def logpdf(self, beta: ArrayLike, sigma2: float, cov_re: ArrayLike) -> float:
+        """Normalised log prior density (scipy); ``-inf`` outside the support."""
+        from scipy import stats
+
+        b = _beta_argument(beta, self.p)
+        s2 = finite_scalar(sigma2, "sigma2")
+        if s2 <= 0:
+            return -np.inf
+        return float(
+            stats.multivariate_normal.logpdf(b, self.beta_mean, self.beta_cov)
+            + stats.invgamma.logpdf(s2, self.nu0 / 2, scale=self.nu0 * self.sigma02 / 2)
+            + self.cov_re.logpdf(cov_re)
+        )
