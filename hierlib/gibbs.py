@@ -8,6 +8,10 @@
 - :func:`unequal_variances` -- model 2, :math:`Y_{ij} \\sim N(\\theta_j, \\sigma_j^2)` with
   :math:`1/\\sigma_j^2 \\sim \\text{Gamma}(\\nu_0/2, \\nu_0\\sigma_0^2/2)`
   (:mod:`hierlib.samplers.unequal_variances`).
+- :func:`mixed_model` -- the linear mixed model :math:`y_j = X_j\\beta + Z_j b_j + e_j`,
+  :math:`b_j \\sim N_q(0, \\Sigma)`: varying intercepts and slopes with predictors at both
+  levels, from formulas (:mod:`hierlib.samplers.mixed_model`), returning a
+  :class:`MixedPosterior`.
 
 The full conditionals and their derivations are in :mod:`hierlib.conditionals`. The sweeps
 work on the group sufficient statistics only (O(m) per sweep, whatever the number of
@@ -46,10 +50,12 @@ import types
 from hierlib import _memory
 from hierlib.samplers import _chains
 from hierlib.samplers import hierarchical_normal as _equal_variances
+from hierlib.samplers import mixed_model as _mixed_model
 from hierlib.samplers import unequal_variances as _unequal_variances
 from hierlib.samplers._chains import available_cores
 from hierlib.samplers._posterior import MAX_POINTWISE_BYTES, InfiniteMeanWarning, Posterior
 from hierlib.samplers.hierarchical_normal import hierarchical_normal
+from hierlib.samplers.mixed_model import MixedPosterior, mixed_model
 from hierlib.samplers.unequal_variances import unequal_variances
 
 __all__ = [
@@ -57,14 +63,16 @@ __all__ = [
     "MAX_POINTWISE_BYTES",
     "PROGRESS_DELAY",  # noqa: F822
     "InfiniteMeanWarning",
+    "MixedPosterior",
     "Posterior",
     "available_cores",
     "hierarchical_normal",
+    "mixed_model",
     "unequal_variances",
     "warm_up",
 ]
 
-MODELS = (_equal_variances, _unequal_variances)
+MODELS = (_equal_variances, _unequal_variances, _mixed_model)
 """The model modules of :mod:`hierlib.samplers`, each with its sampler and ``warm_up()``."""
 
 

@@ -43,7 +43,7 @@ from hierlib import (
     textbook,
     unequal,
 )
-from hierlib.data import GroupStats, group_stats, require_stats
+from hierlib.data import GroupStats, group_stats, require_mixed_stats, require_stats
 from hierlib.samplers import _chains, _posterior
 
 REPO = Path(__file__).resolve().parents[1]
@@ -535,6 +535,23 @@ STATS_CALLS = {
 # line by line (no input checks; textbook.run_chains checks and calls it).
 STATS_UNCHECKED = {"textbook.gibbs_sampler"}
 GROUP_STATS_ARGS = {"s": "s", "stats": "stats", "stats_": "stats_"}
+_B, _C = np.zeros((2, 1)), np.eye(1)
+MIXED_STATS_CALLS = {  # the mixed model's functions take a data.MixedStats instead
+    "conditionals.beta_given_b": lambda s: conditionals.beta_given_b(s, _B, 1.0),
+    "conditionals.beta_mixed": lambda s: conditionals.beta_mixed(s, 1.0, _C),
+    "conditionals.log_joint_mixed": lambda s: conditionals.log_joint_mixed(s, [0.0], _B, 1.0, _C),
+    "conditionals.residual_ss": lambda s: conditionals.residual_ss(s, [0.0], _B),
+    "conditionals.sigma2_mixed": lambda s: conditionals.sigma2_mixed(s, [0.0], _B),
+    "data.require_mixed_stats": require_mixed_stats,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXED_STATS_CALLS))
+@pytest.mark.parametrize("wrong", [{"n": [2, 2]}, [2, 2], pd.DataFrame({"n": [2, 2]}), None,
+                                   group_stats([1.0, 2.0], [0, 1])])  # fmt: skip
+def test_wrong_object_for_mixed_stats_is_a_type_error(name, wrong):
+    with pytest.raises(TypeError, match=r"^stats must be a data\.MixedStats .*; got "):
+        MIXED_STATS_CALLS[name](wrong)
 
 
 @pytest.mark.parametrize("name", sorted(STATS_CALLS))
@@ -909,7 +926,7 @@ def test_every_function_taking_group_stats_posteriors_or_axes_is_listed_here():
     takes = {arg: {n for n in functions if arg in _params(n)} for arg in (*GROUP_STATS_ARGS,
              "post", "posts", "ax")}  # fmt: skip
     stats_takers = set().union(*(takes[a] for a in GROUP_STATS_ARGS))
-    assert stats_takers == set(STATS_CALLS) | STATS_UNCHECKED
+    assert stats_takers == set(STATS_CALLS) | STATS_UNCHECKED | set(MIXED_STATS_CALLS)
     posterior_takers = {n for n in takes["post"] | takes["posts"]
                         if n.split(".")[0] not in POSTERIOR_ELSEWHERE}  # fmt: skip
     listed = {n for n in POSTERIOR_CALLS if n != "unequal.plot_mean_shrinkage_compare"}

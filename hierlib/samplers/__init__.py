@@ -8,6 +8,9 @@ built, each idea in one module:
   parameterisations: its prepare step, its compiled sweep and the numpy reference sweep, and
   the :class:`~hierlib.samplers._posterior.Posterior` it returns.
 - :mod:`~hierlib.samplers.unequal_variances` -- model 2 (a variance per group): the same.
+- :mod:`~hierlib.samplers.mixed_model` -- the linear mixed model (varying intercepts and
+  slopes, predictors at both levels) on per-group cross-products: its prepare step, its
+  blocked and interweaved sweep, and its :class:`~hierlib.samplers.mixed_model.MixedPosterior`.
 - :mod:`~hierlib.samplers._chains` -- the chain machinery every model shares: one
   ``SeedSequence`` stream per chain, chains on threads, the memory guard on the kept draws,
   warm-up then sampling in chunks, the progress bar, the errors of a sweep that stopped,

@@ -123,24 +123,28 @@ def check_magnitudes(stats: GroupStats) -> None:
         )
 
 
-def keep_indices(stats: GroupStats, keep_theta: ArrayLike | None) -> NDArray[np.int64]:
-    """Indices (into ``stats.labels``) of the groups whose draws are kept, sorted.
+def keep_indices(
+    stats: Any, keep_theta: ArrayLike | None, name: str = "keep_theta"
+) -> NDArray[np.int64]:
+    """Indices (into ``stats.labels``, or ``stats.groups`` of a
+    :class:`hierlib.data.MixedStats`) of the groups whose draws are kept, sorted.
 
-    ``keep_theta`` is a list of group labels, or a boolean mask with one entry per group
-    (in the sorted order of ``stats.labels``); a boolean array of another length is refused
-    rather than read as the labels 0 and 1.
+    ``keep_theta`` (the argument ``name``) is a list of group labels, or a boolean mask with
+    one entry per group (in the sorted order of the labels); a boolean array of another
+    length is refused rather than read as the labels 0 and 1.
     """
+    labels = stats.labels if hasattr(stats, "labels") else stats.groups
     if keep_theta is None:
         return np.arange(stats.m, dtype=np.int64)
     if isinstance(keep_theta, str | bytes):
         keep_theta = [keep_theta]
     wanted = np.atleast_1d(np.asarray(keep_theta))
     if wanted.ndim != 1:
-        raise ValueError(f"keep_theta must be a 1-d array of group labels; got {wanted.shape}")
+        raise ValueError(f"{name} must be a 1-d array of group labels; got {wanted.shape}")
     if wanted.dtype.kind == "b":
         if wanted.size != stats.m:
             raise ValueError(
-                f"keep_theta is a boolean mask of length {wanted.size}, but there are {stats.m} "
+                f"{name} is a boolean mask of length {wanted.size}, but there are {stats.m} "
                 "groups: give one True/False per group (in sorted label order) or a list of "
                 "group labels"
             )
@@ -148,14 +152,14 @@ def keep_indices(stats: GroupStats, keep_theta: ArrayLike | None) -> NDArray[np.
     if wanted.size == 0:
         return np.zeros(0, dtype=np.int64)
     try:
-        pos = np.searchsorted(stats.labels, wanted)
+        pos = np.searchsorted(labels, wanted)
     except TypeError as err:
-        raise ValueError("keep_theta labels are not of the same type as the group labels") from err
+        raise ValueError(f"{name} labels are not of the same type as the group labels") from err
     pos = np.clip(pos, 0, stats.m - 1)
-    missing = stats.labels[pos] != wanted
+    missing = labels[pos] != wanted
     if np.any(missing):
         bad = ", ".join(map(repr, wanted[missing][:5].tolist()))
-        raise ValueError(f"keep_theta names groups that are not in the data: {bad}")
+        raise ValueError(f"{name} names groups that are not in the data: {bad}")
     return np.unique(pos).astype(np.int64)
 
 

@@ -1,0 +1,642 @@
+"""The mixed model (varying intercepts and slopes): its prepare step, its compiled sweep and
+its posterior, behind :func:`hierlib.gibbs.mixed_model`.
+
+:math:`y_j = X_j\\beta + Z_j b_j + e_j`, :math:`b_j \\sim N_q(0, \\Sigma)`,
+:math:`e_j \\sim N(0, \\sigma^2 I)`, on the per-group cross-products of
+:class:`hierlib.data.MixedStats` only: a sweep costs O(m) in the groups and nothing in the
+students. Notation: :math:`A_j = Z_j^\\top Z_j`, :math:`C_j = X_j^\\top Z_j`,
+:math:`M_j = A_j + \\sigma^2\\Sigma^{-1}`. One sweep, each line a full conditional of
+:mod:`hierlib.conditionals`:
+
+1. :math:`\\beta \\mid \\Sigma, \\sigma^2, y` with every :math:`b_j` integrated out
+   (:func:`~hierlib.conditionals.beta_mixed`, Woodbury on the cross-products), then
+   :math:`b_j \\mid \\beta, \\Sigma, \\sigma^2, y` (:func:`~hierlib.conditionals.b_mixed`):
+   together one draw of :math:`(\\beta, b) \\mid \\Sigma, \\sigma^2, y`, a *blocked* update.
+   With a group-level predictor in :math:`X` (school SES, sector) :math:`\\beta` and the
+   :math:`b_j` are strongly correlated a posteriori, and drawing :math:`\\beta \\mid b`
+   instead would crawl;
+2. :math:`\\Sigma \\mid b \\sim \\text{IW}(\\nu + m, S + \\sum_j b_jb_j^\\top)`
+   (:func:`~hierlib.conditionals.cov_re_mixed`; Bartlett's decomposition, :func:`_draw_iw`);
+3. :math:`1/\\sigma^2 \\mid \\beta, b, y \\sim \\text{Gamma}(a + n/2, b + R/2)`
+   (:func:`~hierlib.conditionals.sigma2_mixed`);
+4. ``parameterization="interweaved"`` (the default) adds an ancillarity-sufficiency
+   interweaving step (ASIS; Yu & Meng 2011), as model 1's interweaved sampler does for
+   :math:`\\tau`: see :func:`_interweave`.
+
+:func:`sweeps` is compiled with numba (``nogil``: chains run on threads); the chains are run
+by :mod:`hierlib.samplers._chains`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from hierlib._validate import RESCALE_HINT
+from hierlib.data import MixedStats, _mixed_design
+from hierlib.priors import MixedDefault, MixedProper
+from hierlib.samplers import _chains, _inputs
+from hierlib.samplers._kernels import njit, standard_gamma
+
+BLOCKED, INTERWEAVED = 0, 1
+PARAMETERIZATIONS = {"blocked": BLOCKED, "interweaved": INTERWEAVED}
+PRIORS = (MixedDefault, MixedProper)
+"""The priors the mixed model takes (``None``: the first)."""
+
+
+# ------------------------------------------------------------- small dense linear algebra
+@njit(cache=True, nogil=True)
+def _chol(a, out, k):
+    """Lower Cholesky factor of the k x k matrix ``a`` into ``out``; False if ``a`` is not
+    (numerically) positive definite."""
+    for i in range(k):
+        for j in range(i + 1):
+            s = a[i, j]
+            for t in range(j):
+                s -= out[i, t] * out[j, t]
+            if i == j:
+                if not s > 0.0:
+                    return False
+                out[i, i] = math.sqrt(s)
+            else:
+                out[i, j] = s / out[j, j]
+        for j in range(i + 1, k):
+            out[i, j] = 0.0
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _solve_lower(low, b, x, k):
+    """x = L^{-1} b (forward substitution; ``x`` may be ``b``)."""
+    for i in range(k):
+        s = b[i]
+        for t in range(i):
+            s -= low[i, t] * x[t]
+        x[i] = s / low[i, i]
+
+
+@njit(cache=True, nogil=True)
+def _solve_upper(low, b, x, k):
+    """x = L'^{-1} b (back substitution with the transpose of L; ``x`` may be ``b``)."""
+    for i in range(k - 1, -1, -1):
+        s = b[i]
+        for t in range(i + 1, k):
+            s -= low[t, i] * x[t]
+        x[i] = s / low[i, i]
+
+
+@njit(cache=True, nogil=True)
+def _chol_solve(low, b, x, k):
+    """x = (L L')^{-1} b."""
+    _solve_lower(low, b, x, k)
+    _solve_upper(low, x, x, k)
+
+
+@njit(cache=True, nogil=True)
+def _inverse(a, out, low, col, k):
+    """``out`` = a^{-1} for a symmetric positive definite ``a`` (False if it is not)."""
+    if not _chol(a, low, k):
+        return False
+    for c in range(k):
+        for i in range(k):
+            col[i] = 1.0 if i == c else 0.0
+        _chol_solve(low, col, col, k)
+        for i in range(k):
+            out[i, c] = col[i]
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _draw_mvn(rng, low, mean, scale, out, k):
+    """out = mean + scale * L'^{-1} z: a draw from N(mean, scale^2 (L L')^{-1}) given the
+    Cholesky factor L of the precision."""
+    for i in range(k):
+        out[i] = rng.standard_normal()
+    _solve_upper(low, out, out, k)
+    for i in range(k):
+        out[i] = mean[i] + scale * out[i]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _chol_into(a, out, j, k):
+    """:func:`_chol` of the k x k matrix ``a`` into ``out[j]`` (no view made: the sweep
+    calls this once per group and sweep)."""
+    for i in range(k):
+        for c in range(i + 1):
+            s = a[i, c]
+            for t in range(c):
+                s -= out[j, i, t] * out[j, c, t]
+            if i == c:
+                if not s > 0.0:
+                    return False
+                out[j, i, i] = math.sqrt(s)
+            else:
+                out[j, i, c] = s / out[j, c, c]
+        for c in range(i + 1, k):
+            out[j, i, c] = 0.0
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _solve_at(low, j, x, k):
+    """x = (L_j L_j')^{-1} x in place, L_j = ``low[j]`` (forward then back substitution)."""
+    for i in range(k):
+        s = x[i]
+        for t in range(i):
+            s -= low[j, i, t] * x[t]
+        x[i] = s / low[j, i, i]
+    for i in range(k - 1, -1, -1):
+        s = x[i]
+        for t in range(i + 1, k):
+            s -= low[j, t, i] * x[t]
+        x[i] = s / low[j, i, i]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _noise_at(rng, low, j, scale, x, k):
+    """x += scale * L_j'^{-1} z, z standard normal: the noise of a draw from
+    N(x, scale^2 (L_j L_j')^{-1})."""
+    for i in range(k - 1, -1, -1):
+        s = rng.standard_normal()
+        for t in range(i + 1, k):
+            s -= low[j, t, i] * x[k + t]
+        x[k + i] = s / low[j, i, i]
+    for i in range(k):
+        x[i] += scale * x[k + i]
+
+
+@njit(cache=True, nogil=True)
+def _draw_iw(rng, df, scale, out, low, a, ainv, q):
+    """One draw of :math:`\\Sigma \\sim \\text{IW}(\\nu, S)` into ``out`` (Bartlett).
+
+    :math:`S = UU^\\top` (Cholesky), :math:`A` lower triangular with :math:`A_{ii} =
+    \\sqrt{\\chi^2_{\\nu - i}}` (i = 0..q-1) and standard normals below the diagonal, so
+    that :math:`AA^\\top \\sim W(\\nu, I)` and :math:`\\Sigma^{-1} = U^{-\\top}AA^\\top U^{-1}
+    \\sim W(\\nu, S^{-1})`; then :math:`\\Sigma = TT^\\top`, :math:`T = UA^{-\\top}`. Every
+    loop runs q steps; a scale that is not positive definite raises ``ValueError``."""
+    if not _chol(scale, low, q):
+        raise ValueError(
+            "Sigma | b: the scale S + sum_j b_j b_j' is not positive definite (the random "
+            "effects are degenerate: too few groups for the random effects, or a variance "
+            "that underflowed)"
+        )
+    for i in range(q):
+        for j in range(q):
+            a[i, j] = 0.0
+            ainv[i, j] = 0.0
+        a[i, i] = math.sqrt(2.0 * standard_gamma(rng, 0.5 * (df - i)))
+        for j in range(i):
+            a[i, j] = rng.standard_normal()
+    for c in range(q):  # A^{-1}, column by column (lower triangular)
+        for i in range(q):
+            s = 1.0 if i == c else 0.0
+            for t in range(i):
+                s -= a[i, t] * ainv[t, c]
+            ainv[i, c] = s / a[i, i]
+    # T = U A^{-T} (into a), Sigma = T T'
+    for i in range(q):
+        for j in range(q):
+            s = 0.0
+            for t in range(q):
+                s += low[i, t] * ainv[j, t]
+            a[i, j] = s
+    for i in range(q):
+        for j in range(i + 1):
+            s = 0.0
+            for t in range(q):
+                s += a[i, t] * a[j, t]
+            out[i, j] = s
+            out[j, i] = s
+
+
+# ------------------------------------------------------------------- the compiled sweep
+@njit(cache=True, nogil=True)
+def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0):
+    """The ASIS step: redraw :math:`L` given :math:`\\eta_j = L^{-1}b_j`, :math:`\\beta`,
+    :math:`\\sigma^2`, :math:`y`, then :math:`b_j = L\\eta_j`, :math:`\\Sigma = LL^\\top`
+    (placeholder: see the interweaving commit)."""
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, state, beta, b,
+           cov, n_iter, start, keep, out_fe, out_cov, out_s2, out_b, acc, accepted):  # fmt: skip
+    """Run ``n_iter`` sweeps of the mixed model (module docstring for the scan).
+
+    ``totals = (n, sum_j y_j'y_j)``; ``hyper = (a_sigma, b_sigma, nu)``, ``beta0, p0`` the
+    prior mean and precision of beta (0: flat), ``s0`` the inverse-Wishart scale (0: flat).
+    ``state = [sigma2]``; ``beta`` (p), ``b`` (m, q) and ``cov`` (q, q) are updated in place.
+    Sweep ``i`` is stored at row ``start + i`` of the outputs (``out_b``: the groups
+    ``keep``) and the b_j are summed into ``acc`` (sum, sum of squares; (2, m q)), unless
+    ``start < 0`` (warm-up). ``accepted[0]`` counts the interweaving step's acceptances.
+    Every loop is bounded by m, p, q or ``n_iter``.
+    """
+    m, p, q = xtz.shape[0], xtz.shape[1], xtz.shape[2]
+    n_total, yty_total = totals[0], totals[1]
+    a_sigma, b_sigma, nu = hyper[0], hyper[1], hyper[2]
+    xtx_total = np.zeros((p, p))
+    xty_total = np.zeros(p)
+    for j in range(m):
+        for r in range(p):
+            xty_total[r] += xty[j, r]
+            for c in range(p):
+                xtx_total[r, c] += xtx[j, r, c]
+    m_low = np.empty((m, q, q))  # Cholesky factors of M_j
+    w = np.empty((m, q, p))  # M_j^{-1} C_j'
+    v = np.empty((m, q))  # M_j^{-1} Z_j'y_j
+    zr = np.empty((m, q))  # Z_j'(y_j - X_j beta)
+    inv_cov = np.empty((q, q))
+    mq = np.empty((q, q))
+    low_q = np.empty((q, q))
+    tmp_q = np.empty((q, q))
+    tmp_q2 = np.empty((q, q))
+    col_q = np.empty(q)
+    col2 = np.empty(2 * q)
+    prec = np.empty((p, p))
+    low_p = np.empty((p, p))
+    rhs = np.empty(p)
+    mean_p = np.empty(p)
+    scale_post = np.empty((q, q))
+    sigma2 = state[0]
+    for it in range(n_iter):
+        if not _inverse(cov, inv_cov, low_q, col_q, q):
+            raise ValueError("Sigma is not positive definite (a variance underflowed)")
+        # beta | Sigma, sigma2, y (b integrated out): P = sum_j (X'X_j - C_j M_j^-1 C_j')/s2
+        # + P0, rhs = sum_j (X'y_j - C_j M_j^-1 Z'y_j)/s2 + P0 beta0
+        for r in range(p):
+            rhs[r] = 0.0
+            for c in range(p):
+                prec[r, c] = xtx_total[r, c]
+        for j in range(m):
+            for r in range(q):
+                for c in range(q):
+                    mq[r, c] = ztz[j, r, c] + sigma2 * inv_cov[r, c]
+            if not _chol_into(mq, m_low, j, q):
+                raise ValueError("M_j = Z_j'Z_j + sigma2 Sigma^-1 is not positive definite")
+            for c in range(p):
+                for r in range(q):
+                    col_q[r] = xtz[j, c, r]
+                _solve_at(m_low, j, col_q, q)
+                for r in range(q):
+                    w[j, r, c] = col_q[r]
+            for r in range(q):
+                col_q[r] = zty[j, r]
+            _solve_at(m_low, j, col_q, q)
+            for r in range(q):
+                v[j, r] = col_q[r]
+            for r in range(p):
+                s = xty[j, r]
+                for t in range(q):
+                    s -= xtz[j, r, t] * v[j, t]
+                rhs[r] += s
+                for c in range(r + 1):
+                    s = 0.0
+                    for t in range(q):
+                        s += xtz[j, r, t] * w[j, t, c]
+                    prec[r, c] -= s
+        for r in range(p):
+            s = 0.0
+            for c in range(p):
+                s += p0[r, c] * beta0[c]
+            rhs[r] = rhs[r] / sigma2 + s
+            for c in range(r + 1):
+                prec[r, c] = prec[r, c] / sigma2 + p0[r, c]
+                prec[c, r] = prec[r, c]
+        if not _chol(prec, low_p, p):
+            raise ValueError("beta: the marginal precision is not positive definite")
+        _chol_solve(low_p, rhs, mean_p, p)
+        _draw_mvn(rng, low_p, mean_p, 1.0, beta, p)
+        # b_j | beta, Sigma, sigma2, y ~ N(M_j^-1 Z_j'(y_j - X_j beta), sigma2 M_j^-1), the
+        # mean M_j^-1 Z'y_j - (M_j^-1 C_j') beta; and the residual sum of squares R
+        sd = math.sqrt(sigma2)
+        for r in range(q):
+            for c in range(q):
+                scale_post[r, c] = s0[r, c]
+        rss = yty_total
+        for r in range(p):
+            s = 0.0
+            for c in range(p):
+                s += xtx_total[r, c] * beta[c]
+            rss += beta[r] * (s - 2.0 * xty_total[r])
+        for j in range(m):
+            for r in range(q):
+                s = v[j, r]
+                t_ = zty[j, r]
+                for c in range(p):
+                    s -= w[j, r, c] * beta[c]
+                    t_ -= xtz[j, c, r] * beta[c]
+                col2[r] = s
+                zr[j, r] = t_
+            _noise_at(rng, m_low, j, sd, col2, q)
+            for r in range(q):
+                b[j, r] = col2[r]
+            for r in range(q):
+                s = 0.0
+                for c in range(q):
+                    s += ztz[j, r, c] * b[j, c]
+                    scale_post[r, c] += b[j, r] * b[j, c]
+                rss += b[j, r] * (s - 2.0 * zr[j, r])
+        # Sigma | b ~ IW(nu + m, S + sum_j b_j b_j')
+        _draw_iw(rng, nu + m, scale_post, cov, low_q, tmp_q, tmp_q2, q)
+        # 1/sigma2 | beta, b, y ~ Gamma(a + n/2, b + R/2)
+        sigma2 = (b_sigma + 0.5 * max(rss, 0.0)) / standard_gamma(rng, a_sigma + 0.5 * n_total)
+        if param == INTERWEAVED:
+            accepted[0] += _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0)
+        if start >= 0:
+            row = start + it
+            for r in range(p):
+                out_fe[row, r] = beta[r]
+            for r in range(q):
+                for c in range(q):
+                    out_cov[row, r, c] = cov[r, c]
+            out_s2[row] = sigma2
+            for k in range(keep.size):
+                for r in range(q):
+                    out_b[row, k, r] = b[keep[k], r]
+            for j in range(m):
+                for r in range(q):
+                    acc[0, j * q + r] += b[j, r]
+                    acc[1, j * q + r] += b[j, r] * b[j, r]
+    state[0] = sigma2
+
+
+# ------------------------------------------------------------------------ the posterior
+@dataclass(repr=False)
+class MixedPosterior:
+    """Draws of the mixed model's Gibbs sampler (after warm-up), and what produced them.
+
+    Attributes
+    ----------
+    draws : dict of str to ndarray
+        ``"fe"`` (chains, draws, p), ``"cov_re"`` (chains, draws, q, q), ``"sigma2"``
+        (chains, draws), and ``"b"`` (chains, draws, len(b_groups), q) for the kept groups.
+    fe_names, re_names : tuple of str
+        The fixed effects (as MixedLM's ``fe_params`` names them) and the random effects.
+    groups : ndarray
+        Every group label, sorted; ``b_groups`` the labels of the kept ``b`` draws.
+    b_mean, b_sd : ndarray, shape (m, q)
+        Posterior mean and sd of every :math:`b_j` (accumulated while sampling, kept or not).
+    stats : MixedStats
+        The sufficient statistics the sampler ran on.
+    elapsed : float
+        Seconds spent sampling, warm-up included (compilation excluded).
+    acceptance : float
+        Acceptance rate of the interweaving step (NaN for ``"blocked"``).
+    prior, parameterization, seed
+        What produced the draws.
+    rows : tuple
+        ``(X, Z, y, obs_group)``, the rows the statistics were built from (for the pointwise
+        groups of :meth:`to_arviz`).
+    """
+
+    draws: dict[str, NDArray[np.float64]]
+    fe_names: tuple[str, ...]
+    re_names: tuple[str, ...]
+    groups: NDArray
+    b_groups: NDArray
+    b_mean: NDArray[np.float64]
+    b_sd: NDArray[np.float64]
+    stats: MixedStats
+    elapsed: float
+    acceptance: float
+    prior: Any
+    parameterization: str
+    seed: int
+    rows: tuple[Any, ...] = field(default=(None, None, None, None))
+    model: str = "mixed_model"
+    engine: str = "numba"
+
+    def __repr__(self) -> str:
+        return (
+            f"MixedPosterior({self.parameterization}, {self.n_chains} chains x {self.n_draws} "
+            f"draws, p = {len(self.fe_names)}, q = {len(self.re_names)}, {self.stats.m} groups, "
+            f"{self.elapsed:.2f} s)"
+        )
+
+    @property
+    def n_chains(self) -> int:
+        """Number of chains."""
+        return int(self.draws["sigma2"].shape[0])
+
+    @property
+    def n_draws(self) -> int:
+        """Draws per chain (after warm-up)."""
+        return int(self.draws["sigma2"].shape[1])
+
+    def fe_frame(self) -> pd.DataFrame:
+        """Posterior mean and sd of each fixed effect, indexed by ``fe_names``."""
+        fe = self.draws["fe"].reshape(-1, len(self.fe_names))
+        return pd.DataFrame(
+            {"mean": fe.mean(axis=0), "sd": fe.std(axis=0, ddof=1)}, index=list(self.fe_names)
+        )
+
+    def to_arviz(self, log_likelihood: bool = False, posterior_predictive: bool = False, *,
+                 thin: int = 1, draws: int | None = None, seed: int | None = None):  # fmt: skip
+        """The draws as an ``arviz.InferenceData``: ``fe`` (dimension ``fixed_effect``,
+        coordinates ``fe_names``; a dimension cannot share the variable's name), ``cov_re``
+        (``re``, ``re_``), ``sd_re`` (``re``), ``sigma2``, ``sigma`` and ``b`` (``group``,
+        ``re``) when kept."""
+        from hierlib._arviz import az
+        from hierlib._pointwise import draw_index
+
+        if log_likelihood or posterior_predictive:
+            raise NotImplementedError("the pointwise groups of the mixed model come next")
+        keep = draw_index(self.n_draws, thin, draws)
+        d = {k: v[:, keep] for k, v in self.draws.items()}
+        cov = d["cov_re"]
+        posterior = {
+            "fe": d["fe"],
+            "cov_re": cov,
+            "sd_re": np.sqrt(np.diagonal(cov, axis1=2, axis2=3)),
+            "sigma2": d["sigma2"],
+            "sigma": np.sqrt(d["sigma2"]),
+        }
+        dims = {"fe": ["fixed_effect"], "cov_re": ["re", "re_"], "sd_re": ["re"]}
+        re = list(self.re_names)
+        coords: dict[str, Any] = {"fixed_effect": list(self.fe_names), "re": re, "re_": re}
+        if "b" in d:
+            posterior["b"] = d["b"]
+            dims["b"] = ["group", "re"]
+            coords["group"] = np.asarray(self.b_groups)
+        idata = az.from_dict(posterior=posterior, coords=coords, dims=dims)
+        for name in idata.groups():
+            idata[name].attrs.update(model=self.model, parameterization=self.parameterization)
+        return idata
+
+
+# ---------------------------------------------------------------------- the sampler
+def _absorbed_and_residual(stats: MixedStats) -> tuple[int, float]:
+    """``k``, the number of fixed effects the random effects can absorb (the dimension of
+    the span of X inside that of the block-diagonal Z: p minus the rank of
+    :math:`X^\\top(I - P_Z)X = \\sum_j X_j^\\top X_j - C_j A_j^{+} C_j^\\top`), and the
+    residual sum of squares of y on X and every Z_j relative to y'y (see
+    :class:`hierlib.priors.MixedDefault`)."""
+    a_pinv = np.linalg.pinv(stats.ztz, hermitian=True)
+    g = np.sum(stats.xtx - stats.xtz @ a_pinv @ np.swapaxes(stats.xtz, 1, 2), axis=0)
+    h = np.sum(stats.xty - (stats.xtz @ a_pinv @ stats.zty[:, :, None])[:, :, 0], axis=0)
+    r_y = float(np.sum(stats.yty - np.einsum("jq,jqr,jr->j", stats.zty, a_pinv, stats.zty)))
+    scale = np.sqrt(np.maximum(np.diag(stats.xtx.sum(axis=0)), 1e-300))
+    g_scaled = g / np.outer(scale, scale)
+    eig = np.linalg.eigvalsh((g_scaled + g_scaled.T) / 2)
+    rank = int(np.sum(eig > 1e-9 * max(1.0, float(eig.max(initial=0.0)))))
+    rss = r_y - float(h @ np.linalg.pinv(g, hermitian=True) @ h)
+    return stats.p - rank, rss / max(float(stats.yty.sum()), 1e-300)
+
+
+def _check_magnitudes(stats: MixedStats) -> None:
+    """Refuse cross-products the sweep cannot combine in floating point (its sums of
+    squares reach about n max|y|^2)."""
+    big = max(float(np.max(np.abs(a))) for a in (stats.xtx, stats.ztz, stats.yty))
+    if not big * stats.m < 1e300:
+        raise ValueError(f"the data are out of the range the sampler can compute with; "
+                         f"{RESCALE_HINT}")  # fmt: skip
+
+
+def _prior_terms(prior, stats: MixedStats):
+    beta0, p0 = prior.beta_terms(stats.p)
+    a_sigma, b_sigma = prior.sigma_terms()
+    nu, s0 = prior.cov_terms(stats.q)
+    return np.array([a_sigma, b_sigma, nu]), beta0, p0, s0
+
+
+def start_values(stats: MixedStats, rng: np.random.Generator):
+    """Dispersed starting values of :math:`(\\sigma^2, \\Sigma)` around OLS (the sweep
+    draws :math:`\\beta` and the :math:`b_j` first, from them): :math:`\\sigma^2` the OLS
+    residual variance times :math:`e^{0.1z}`, and :math:`\\Sigma` diagonal, each variance a
+    tenth of :math:`\\sigma^2` over the mean square of its column times :math:`e^{z}`."""
+    xtx, xty = stats.xtx.sum(axis=0), stats.xty.sum(axis=0)
+    beta = np.linalg.lstsq(xtx, xty, rcond=None)[0]
+    rss = float(stats.yty.sum() - 2 * beta @ xty + beta @ xtx @ beta)
+    s2 = max(rss, 1e-12 * float(stats.yty.sum())) / max(stats.n_total - stats.p, 1)
+    z = rng.standard_normal(1 + stats.q)
+    col_ms = np.maximum(np.diagonal(stats.ztz.sum(axis=0)) / stats.n_total, 1e-300)
+    cov = np.diag(0.1 * s2 / col_ms * np.exp(z[1:]))
+    return s2 * float(np.exp(0.1 * z[0])), cov
+
+
+def mixed_model(
+    formula: str,
+    data: pd.DataFrame,
+    groups: str | ArrayLike = "school",
+    re_formula: str | None = "~1",
+    prior: MixedDefault | MixedProper | None = None,
+    n_draws: int = 2000,
+    n_warmup: int = 500,
+    n_chains: int = 4,
+    seed: int = 0,
+    cores: int | None = None,
+    keep_b: ArrayLike | None = None,
+    progress: bool | None = None,
+    parameterization: str = "interweaved",
+) -> MixedPosterior:
+    """Gibbs sampler for the linear mixed model (varying intercepts and slopes).
+
+    .. math::
+        y_{ij} = x_{ij}^\\top\\beta + z_{ij}^\\top b_j + e_{ij}, \\quad
+        b_j \\sim N_q(0, \\Sigma), \\quad e_{ij} \\sim N(0, \\sigma^2), \\quad
+        (\\beta, \\sigma^2, \\Sigma) \\sim \\text{prior}
+
+    (the R&B model: ``"mathach ~ mses * cses + sector * cses"``, ``re_formula="~cses"``).
+
+    Parameters
+    ----------
+    formula, data, groups, re_formula
+        As :func:`hierlib.reml.fit_mixed` (the same checks; the design from statsmodels
+        ``MixedLM``, so ``fe_names`` are its ``fe_params`` names). ``re_formula`` defaults to
+        ``"~1"``, a random intercept.
+    prior : priors.MixedDefault or priors.MixedProper, optional
+        ``None``: :class:`~hierlib.priors.MixedDefault` (flat :math:`\\beta` and
+        :math:`\\Sigma`, :math:`1/\\sigma^2`), proper only with enough groups (its docstring
+        says which; checked here).
+    n_draws, n_warmup, n_chains, seed, cores, progress
+        As :func:`hierlib.gibbs.hierarchical_normal`: draws kept per chain, sweeps discarded
+        first, chains (each its own stream, on ``cores`` threads, bit-identical to
+        ``cores=1``), the seed, the progress bar.
+    keep_b : array_like of group labels, or boolean mask, optional
+        The groups whose :math:`b_j` draws are kept (``None``: every group; ``[]``: none).
+        The posterior mean and sd of every :math:`b_j` are returned anyway.
+    parameterization : {"interweaved", "blocked"}
+        ``"blocked"``: the blocked Gibbs sweep; ``"interweaved"`` (default) adds the ASIS
+        step on :math:`\\Sigma` (module docstring).
+
+    Returns
+    -------
+    MixedPosterior
+
+    Raises
+    ------
+    ValueError
+        Bad data or formulas (as :func:`hierlib.data.mixed_stats`), an improper posterior
+        under the default prior, bad run arguments, a run too large for
+        ``gibbs.MAX_DRAWS_BYTES``, a sampler that left floating point.
+    TypeError
+        ``data`` not a DataFrame, a formula not a string, a prior of another kind.
+    """
+    stats, X, Z, y, idx = _mixed_design(formula, data, groups, re_formula)
+    if parameterization not in PARAMETERIZATIONS:
+        raise ValueError(
+            f"parameterization must be 'interweaved' or 'blocked'; got {parameterization!r}"
+        )
+    prior = _inputs.check_prior(prior, PRIORS, MixedDefault())
+    if isinstance(prior, MixedProper):
+        prior.check_sizes(stats.p, stats.q)
+    _chains.check_run(n_draws, n_warmup, n_chains, seed, progress, "numba")
+    prior.check_data(stats.m, stats.q, *_absorbed_and_residual(stats))
+    _check_magnitudes(stats)
+    keep = _inputs.keep_indices(stats, keep_b, "keep_b")
+    p, q, m = stats.p, stats.q, stats.m
+    per_chain = q * q + q * p + 5 * q  # M_j factors, M_j^-1 C_j', v_j, zr_j, b_j, the sums
+    shared = -(-(p * p + p * q + q * q + p + q + 1) // n_chains)  # the statistics, once
+    _chains.check_memory(n_chains, n_draws, p + q * q + 1, keep.size * q, m, per_chain + shared)
+    workers = _chains.n_workers(cores, n_chains, "numba")
+    hyper, beta0, p0, s0 = _prior_terms(prior, stats)
+    param = PARAMETERIZATIONS[parameterization]
+    totals = np.array([float(stats.n_total), float(stats.yty.sum())])
+    sweep = _chains.guarded(sweeps, "mixed_model")
+    out_fe = np.empty((n_chains, n_draws, p))
+    out_cov = np.empty((n_chains, n_draws, q, q))
+    out_s2 = np.empty((n_chains, n_draws))
+    out_b = np.empty((n_chains, n_draws, keep.size, q))
+    accepted = np.zeros((n_chains, 1))
+    st = stats
+
+    def init_chain(c, rng, acc_c):
+        s2, cov = start_values(st, rng)
+        state = np.array([s2])
+        beta, b = np.zeros(p), np.zeros((m, q))
+        return lambda k, start: sweep(
+            rng, param, st.xtx, st.xtz, st.ztz, st.xty, st.zty, totals, hyper, beta0, p0, s0,
+            state, beta, b, cov, k, start, keep, out_fe[c], out_cov[c], out_s2[c], out_b[c],
+            acc_c, accepted[c],
+        )  # fmt: skip
+
+    acc, elapsed = _chains.run_chains(
+        init_chain, 2, m * q, n_chains, n_warmup, n_draws, seed, progress, workers
+    )
+    draws = {"fe": out_fe, "cov_re": out_cov, "sigma2": out_s2, "b": out_b}
+    _chains.check_finite(draws, "mixed_model")
+    b_mean, b_sd = _chains.moments(acc, n_chains * n_draws, np.zeros(m * q))
+    n_asis = n_chains * (n_warmup + n_draws)
+    return MixedPosterior(
+        draws=draws, fe_names=stats.fe_names, re_names=stats.re_names, groups=stats.groups,
+        b_groups=stats.groups[keep], b_mean=b_mean.reshape(m, q), b_sd=b_sd.reshape(m, q),
+        stats=stats, elapsed=elapsed,
+        acceptance=float(accepted.sum() / n_asis) if param == INTERWEAVED else math.nan,
+        prior=prior, parameterization=parameterization, seed=seed, rows=(X, Z, y, idx),
+    )  # fmt: skip
+
+
+def warm_up() -> None:
+    """Compile :func:`sweeps` (or load it from numba's cache): one draw of a tiny model."""
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(8), 4)
+    x = rng.normal(size=g.size)
+    df = pd.DataFrame({"y": x + rng.normal(size=g.size), "x": x, "g": g})
+    for param in PARAMETERIZATIONS:
+        mixed_model("y ~ x", df, "g", "~x", n_draws=1, n_warmup=0, n_chains=1,
+                    parameterization=param)  # fmt: skip
