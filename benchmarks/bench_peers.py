@@ -305,6 +305,29 @@ def print_rb(table: pd.DataFrame, load: float) -> None:
               + f"; smallest {min(r.values()):,.1f}x")  # fmt: skip
 
 
+def model1(gibbs_draws: int, nuts_draws: int) -> None:
+    """The first table: model 1 (mu, tau, sigma) on HSB."""
+    y, g = hsb_arrays()
+    stats = group_stats(y, g)
+    print(f"data: HSB, m = {stats.m} schools, n = {stats.n_total} students; the default prior")
+    print("4 chains each; Gibbs 1000 warm-up sweeps, NUTS 1000 tuning steps; wall seconds\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # ArviZ's once-a-day refactor notice
+        rows = hierlib_rows(y, g, gibbs_draws)
+        rows.append(nuts_row(y, g, sufficient=False, draws=nuts_draws))
+        rows.append(nuts_row(y, g, sufficient=True, draws=nuts_draws))
+        rows.append(textbook_row(stats, gibbs_draws))
+    table = pd.DataFrame(rows).set_index("sampler")
+    pd.set_option("display.width", 200)
+    print(table.to_string(float_format=lambda v: f"{v:,.3f}" if abs(v) < 100 else f"{v:,.0f}"))
+    best = table.loc[table.index[0]]
+    print("\nhierlib (centered) ESS/s over each, per quantity:")
+    for label in table.index[1:]:
+        r = {k: best[f"ESS/s {k}"] / table.loc[label, f"ESS/s {k}"] for k in NAMES}
+        ratios = ", ".join(f"{k} {v:,.1f}x" if v < 10 else f"{k} {v:,.0f}x" for k, v in r.items())
+        print(f"  {label}: {ratios}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer draws (smoke run)")
@@ -329,29 +352,6 @@ def main() -> None:
             load = os.getloadavg()[0]
             print_rb(rb_table(gibbs_draws, nuts_draws, not args.no_pymc), load)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
-
-
-def model1(gibbs_draws: int, nuts_draws: int) -> None:
-    """The first table: model 1 (mu, tau, sigma) on HSB."""
-    y, g = hsb_arrays()
-    stats = group_stats(y, g)
-    print(f"data: HSB, m = {stats.m} schools, n = {stats.n_total} students; the default prior")
-    print("4 chains each; Gibbs 1000 warm-up sweeps, NUTS 1000 tuning steps; wall seconds\n")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # ArviZ's once-a-day refactor notice
-        rows = hierlib_rows(y, g, gibbs_draws)
-        rows.append(nuts_row(y, g, sufficient=False, draws=nuts_draws))
-        rows.append(nuts_row(y, g, sufficient=True, draws=nuts_draws))
-        rows.append(textbook_row(stats, gibbs_draws))
-    table = pd.DataFrame(rows).set_index("sampler")
-    pd.set_option("display.width", 200)
-    print(table.to_string(float_format=lambda v: f"{v:,.3f}" if abs(v) < 100 else f"{v:,.0f}"))
-    best = table.loc[table.index[0]]
-    print("\nhierlib (centered) ESS/s over each, per quantity:")
-    for label in table.index[1:]:
-        r = {k: best[f"ESS/s {k}"] / table.loc[label, f"ESS/s {k}"] for k in NAMES}
-        ratios = ", ".join(f"{k} {v:,.1f}x" if v < 10 else f"{k} {v:,.0f}x" for k, v in r.items())
-        print(f"  {label}: {ratios}")
 
 
 if __name__ == "__main__":
