@@ -305,6 +305,44 @@ def print_rb(table: pd.DataFrame, load: float) -> None:
               + f"; smallest {min(r.values()):,.1f}x")  # fmt: skip
 
 
+def rb_agreement(gibbs_draws: int, nuts_draws: int) -> None:
+    """The PyMC model is hierlib's posterior: posterior means of a long blocked Gibbs run and
+    of a long nutpie run (sufficient statistics), each with its Monte Carlo standard error
+    (ArviZ ``mcse``), and their difference in units of the combined MCSE."""
+    import arviz as az
+    import nutpie
+
+    frame = load_hsb_covariates()
+    d = rb_model.design(frame)
+    stats = mixed_stats(rb_model.FORMULA, frame, rb_model.GROUPS, rb_model.RE_FORMULA)
+    post = gibbs.mixed_model(
+        rb_model.FORMULA, frame, groups=rb_model.GROUPS, re_formula=rb_model.RE_FORMULA,
+        parameterization="blocked", n_draws=gibbs_draws, n_warmup=1000, n_chains=4,
+        seed=SEED + 1, keep_b=[], progress=False,
+    )  # fmt: skip
+    compiled = nutpie.compile_pymc_model(rb_pymc_model(d, stats))
+    idata = nutpie.sample(compiled, draws=nuts_draws, tune=1000, chains=4, seed=SEED + 1,
+                          progress_bar=False)  # fmt: skip
+    runs = {"Gibbs": rb_model.hierlib_quantities(post), "nutpie": _nutpie_quantities(idata, d)}
+    summary = {}
+    for label, q in runs.items():
+        i = az.from_dict(posterior=q)
+        summary[label] = (az.mcse(i, method="mean"), az.ess(i, method="bulk"))
+    print(f"\nagreement: {gibbs_draws} Gibbs (blocked) and {nuts_draws} nutpie draws x 4 chains")
+    for k in runs["Gibbs"]:
+        cells, means = [], []
+        for label, q in runs.items():
+            mean, mcse, e = (
+                float(np.mean(q[k])),
+                float(summary[label][0][k]),
+                float(summary[label][1][k]),
+            )
+            means.append((mean, mcse))
+            cells.append(f"{label} {mean:.4f} ± {mcse:.4f} (sd {np.std(q[k]):.4f}, ESS {e:,.0f})")
+        z = (means[0][0] - means[1][0]) / np.hypot(means[0][1], means[1][1])
+        print(f"  {k}: " + "; ".join(cells) + f"; z = {z:+.2f}")
+
+
 def model1(gibbs_draws: int, nuts_draws: int) -> None:
     """The first table: model 1 (mu, tau, sigma) on HSB."""
     y, g = hsb_arrays()
@@ -333,7 +371,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer draws (smoke run)")
     parser.add_argument("--only", choices=["model1", "rb"], help="one of the two tables")
     parser.add_argument("--no-pymc", action="store_true", help="R&B: skip PyMC's own NUTS")
+    parser.add_argument(
+        "--agreement", action="store_true", help="only: long runs, PyMC model = hierlib's?"
+    )
     args = parser.parse_args()
+    if args.agreement:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            rb_agreement(100_000 if not args.quick else 10_000, 5000 if not args.quick else 1000)
+        return
     gibbs_draws = 2000 if args.quick else 5000
     nuts_draws = 500 if args.quick else 1000
     import nutpie
