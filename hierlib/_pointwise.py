@@ -120,7 +120,11 @@ def moment_blocks(
 
 def moment_bytes(post: Any, n_kept: int) -> int:
     """Bytes :func:`moment_blocks` and :func:`loglik_blocks` copy out of the draws: the kept
-    draws of each observation's mean and variance parameters (one per group or shared)."""
+    draws of each observation's mean and variance parameters (one per group or shared; a
+    posterior with its own ``moment_bytes``, the mixed model's, says)."""
+    own = getattr(post, "moment_bytes", None)
+    if own is not None:
+        return own(n_kept)
     d = post.draws
     per_draw = 1 if "sigma2_j" not in d else d["sigma2_j"].shape[-1]
     if "theta" in d and post.model != "complete_pooling":
@@ -140,8 +144,13 @@ def loglik_blocks(
     The same numbers, bit for bit, as :func:`normal_logpdf` of :func:`observation_moments`
     (and so as ``post.to_arviz(log_likelihood=True)``), computed from the draws by group:
     the logarithm of each variance draw is taken once per group, not once per observation,
-    and no array of every observation's draws is made.
+    and no array of every observation's draws is made. A posterior with its own
+    ``loglik_blocks`` (the mixed model's: a mean per observation) gives them itself.
     """
+    own = getattr(post, "loglik_blocks", None)
+    if own is not None:
+        yield from own(keep, block_bytes)
+        return
     y, obs_group = post._rows()
     means, variances = _moment_draws(post, keep)
     n_samples = means.shape[0] * means.shape[1]

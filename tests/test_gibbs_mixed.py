@@ -151,12 +151,12 @@ def test_keep_b_keeps_the_named_groups_and_summarises_all(small_frame):
 
 def test_memory_guard_counts_draws_and_each_chains_work_arrays(small_frame, monkeypatch):
     """The limit falls exactly where the draws (p + q^2 + 1 values per draw and q per kept
-    group) and each chain's work arrays (q^2 + qp + 5q per group, plus its share of the
+    group) and each chain's work arrays (q^2 + qp + 6q per group, plus its share of the
     statistics) need it, and a refused run allocates nothing (a run of 10^10 draws is refused
     at once)."""
     s = data.mixed_stats("y ~ x + w", small_frame, "g", "~x")
     p, q, m = s.p, s.q, s.m
-    work = q * q + q * p + 5 * q + -(-(p * p + p * q + q * q + p + q + 1) // 2)
+    work = q * q + q * p + 6 * q + -(-(p * p + p * q + q * q + p + q + 1) // 2)
     need = _chains.memory_need(2, 50, p + q * q + 1 + m * q, m, work)[1]
     run = dict(n_chains=2, n_draws=50, n_warmup=0)
     monkeypatch.setattr(gibbs, "MAX_DRAWS_BYTES", need)

@@ -37,11 +37,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from hierlib._validate import RESCALE_HINT
+from hierlib import _memory
+from hierlib._memory import MAX_POINTWISE_BYTES
+from hierlib._pointwise import _LOG_2PI, draw_index, normal_logpdf
+from hierlib._validate import RESCALE_HINT, positive_int
 from hierlib.data import MixedStats, _mixed_design
 from hierlib.priors import MixedDefault, MixedProper
 from hierlib.samplers import _chains, _inputs
 from hierlib.samplers._kernels import njit, standard_gamma
+from hierlib.samplers._posterior import ARVIZ_MARGIN, POINTWISE_BLOCK
 
 BLOCKED, INTERWEAVED = 0, 1
 PARAMETERIZATIONS = {"blocked": BLOCKED, "interweaved": INTERWEAVED}
@@ -216,11 +220,130 @@ def _draw_iw(rng, df, scale, out, low, a, ainv, q):
 
 # ------------------------------------------------------------------- the compiled sweep
 @njit(cache=True, nogil=True)
-def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0):
-    """The ASIS step: redraw :math:`L` given :math:`\\eta_j = L^{-1}b_j`, :math:`\\beta`,
-    :math:`\\sigma^2`, :math:`y`, then :math:`b_j = L\\eta_j`, :math:`\\Sigma = LL^\\top`
-    (placeholder: see the interweaving commit)."""
-    return 0
+def _pair(a, c):
+    """Position of :math:`L_{ac}` (a >= c) in vec(L): rows of the lower triangle in order."""
+    return a * (a + 1) // 2 + c
+
+
+@njit(cache=True, nogil=True)
+def asis_system(ztz, zr, eta, prec, rhs, q):
+    """The normal equations of :math:`\\operatorname{vec}(L)` given :math:`\\eta`:
+    :math:`Z_j^\\top(y_j - X_j\\beta) = Z_j^\\top Z_j L\\eta_j + Z_j^\\top e_j` is linear in the
+    :math:`q(q+1)/2` entries :math:`L_{ab}` (a >= b), with
+
+    .. math::
+        A_{(ab),(cd)} = \\sum_j \\eta_{jb}\\eta_{jd}(Z_j^\\top Z_j)_{ac}, \\quad
+        r_{(ab)} = \\sum_j \\eta_{jb}\\,[Z_j^\\top(y_j - X_j\\beta)]_a,
+
+    so the likelihood in vec(L) is :math:`\\exp\\{-(\\theta^\\top A\\theta -
+    2\\theta^\\top r)/(2\\sigma^2)\\}` (``zr`` holds :math:`Z_j^\\top(y_j - X_j\\beta)`)."""
+    d = q * (q + 1) // 2
+    for k in range(d):
+        rhs[k] = 0.0
+        for t in range(d):
+            prec[k, t] = 0.0
+    for j in range(eta.shape[0]):
+        for a in range(q):
+            for bb in range(a + 1):
+                k1 = _pair(a, bb)
+                rhs[k1] += eta[j, bb] * zr[j, a]
+                for c in range(q):
+                    for dd in range(c + 1):
+                        k2 = _pair(c, dd)
+                        if k2 <= k1:
+                            prec[k1, k2] += eta[j, bb] * eta[j, dd] * ztz[j, a, c]
+    for k1 in range(d):
+        for k2 in range(k1):
+            prec[k2, k1] = prec[k1, k2]
+
+
+@njit(cache=True, nogil=True)
+def log_prior_l(low, nu, s0, q, work, col):
+    """:math:`\\log g(L)`: the prior of :math:`\\Sigma = LL^\\top` (inverse-Wishart kernel
+    :math:`|\\Sigma|^{-(\\nu+q+1)/2}e^{-\\operatorname{tr}(S\\Sigma^{-1})/2}`; flat is
+    :math:`\\nu = -(q+1), S = 0`) times the Jacobian :math:`|d\\Sigma/dL| \\propto
+    \\prod_i |L_{ii}|^{q-i}` (i = 0..q-1), any sign of :math:`L_{ii}`; ``-inf`` for a zero
+    diagonal."""
+    val = 0.0
+    for i in range(q):
+        if low[i, i] == 0.0:
+            return -math.inf
+        val += (q - i - (nu + q + 1.0)) * math.log(abs(low[i, i]))
+    nonzero = False
+    for i in range(q):
+        for c in range(q):
+            if s0[i, c] != 0.0:
+                nonzero = True
+    if nonzero:  # tr(S (LL')^-1) = tr(L^-1 (L^-1 S)')
+        for c in range(q):
+            for i in range(q):
+                col[i] = s0[i, c]
+            _solve_lower(low, col, col, q)
+            for i in range(q):
+                work[i, c] = col[i]  # X = L^-1 S
+        tr = 0.0
+        for c in range(q):
+            for i in range(q):
+                col[i] = work[c, i]  # column c of X'
+            _solve_lower(low, col, col, q)
+            tr += col[c]
+        val -= 0.5 * tr
+    return val
+
+
+@njit(cache=True, nogil=True)
+def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, low_d, rhs,
+                theta, work, col):  # fmt: skip
+    """The ASIS step (Yu & Meng 2011) on the non-centred form :math:`b_j = L\\eta_j`.
+
+    With :math:`L = \\operatorname{chol}\\Sigma` and :math:`\\eta_j = L^{-1}b_j` held fixed,
+    redraw :math:`L \\mid \\eta, \\beta, \\sigma^2, y`. In :math:`(\\eta, L)` the joint density
+    is the likelihood, Gaussian in vec(L) (:func:`asis_system`), times
+    :math:`\\prod_j N(\\eta_j; 0, I)` (the :math:`|L|^{-m}` of :math:`p(b \\mid \\Sigma)`
+    cancels the Jacobian :math:`|L|^m` of :math:`b = L\\eta`), times :math:`g(L)`
+    (:func:`log_prior_l`). An independence Metropolis-Hastings step proposing from that
+    Gaussian accepts with probability :math:`\\min(1, g(L')/g(L))`. :math:`L` of either
+    sign on its diagonal is allowed: flipping column k of :math:`L` and entry k of every
+    :math:`\\eta_j` leaves :math:`\\Sigma = LL^\\top` and :math:`b_j` unchanged and the
+    density equal, so the step on the sign-free space leaves the posterior of
+    :math:`(\\Sigma, b)` invariant whichever branch (here the Cholesky one) it starts from.
+    Then :math:`b_j = L'\\eta_j`, :math:`\\Sigma = L'L'^\\top`. Returns 1 if accepted."""
+    q = cov.shape[0]
+    m = b.shape[0]
+    d = q * (q + 1) // 2
+    if not _chol(cov, low, q):
+        return 0
+    for j in range(m):
+        for r in range(q):
+            col[r] = b[j, r]
+        _solve_lower(low, col, col, q)
+        for r in range(q):
+            eta[j, r] = col[r]
+    asis_system(ztz, zr, eta, prec, rhs, q)
+    if not _chol(prec, low_d, d):
+        return 0
+    _chol_solve(low_d, rhs, rhs, d)  # the mean
+    _draw_mvn(rng, low_d, rhs, math.sqrt(sigma2), theta, d)
+    for a in range(q):
+        for c in range(q):
+            low_new[a, c] = theta[_pair(a, c)] if c <= a else 0.0
+    log_ratio = log_prior_l(low_new, nu, s0, q, work, col) - log_prior_l(low, nu, s0, q, work, col)
+    if not (log_ratio >= 0.0 or math.log(rng.random()) < log_ratio):
+        return 0
+    for j in range(m):
+        for a in range(q):
+            s = 0.0
+            for c in range(a + 1):
+                s += low_new[a, c] * eta[j, c]
+            b[j, a] = s
+    for a in range(q):
+        for c in range(a + 1):
+            s = 0.0
+            for t in range(c + 1):
+                s += low_new[a, t] * low_new[c, t]
+            cov[a, c] = s
+            cov[c, a] = s
+    return 1
 
 
 @njit(cache=True, nogil=True)
@@ -262,6 +385,12 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
     rhs = np.empty(p)
     mean_p = np.empty(p)
     scale_post = np.empty((q, q))
+    d = q * (q + 1) // 2  # the interweaving step's work: vec(L) and its normal equations
+    eta = np.empty((m, q))
+    prec_d = np.empty((d, d))
+    low_d = np.empty((d, d))
+    rhs_d = np.empty(d)
+    theta_d = np.empty(d)
     sigma2 = state[0]
     for it in range(n_iter):
         if not _inverse(cov, inv_cov, low_q, col_q, q):
@@ -346,7 +475,10 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
         # 1/sigma2 | beta, b, y ~ Gamma(a + n/2, b + R/2)
         sigma2 = (b_sigma + 0.5 * max(rss, 0.0)) / standard_gamma(rng, a_sigma + 0.5 * n_total)
         if param == INTERWEAVED:
-            accepted[0] += _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0)
+            accepted[0] += _interweave(
+                rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low_q, tmp_q, prec_d, low_d, rhs_d,
+                theta_d, tmp_q2, col_q,
+            )  # fmt: skip
         if start >= 0:
             row = start + it
             for r in range(p):
@@ -435,18 +567,126 @@ class MixedPosterior:
             {"mean": fe.mean(axis=0), "sd": fe.std(axis=0, ddof=1)}, index=list(self.fe_names)
         )
 
-    def to_arviz(self, log_likelihood: bool = False, posterior_predictive: bool = False, *,
-                 thin: int = 1, draws: int | None = None, seed: int | None = None):  # fmt: skip
-        """The draws as an ``arviz.InferenceData``: ``fe`` (dimension ``fixed_effect``,
-        coordinates ``fe_names``; a dimension cannot share the variable's name), ``cov_re``
-        (``re``, ``re_``), ``sd_re`` (``re``), ``sigma2``, ``sigma`` and ``b`` (``group``,
-        ``re``) when kept."""
-        from hierlib._arviz import az
-        from hierlib._pointwise import draw_index
+    @property
+    def y(self) -> NDArray[np.float64] | None:
+        """The responses, in the order of the data."""
+        return self.rows[2]
 
-        if log_likelihood or posterior_predictive:
-            raise NotImplementedError("the pointwise groups of the mixed model come next")
+    @property
+    def obs_group(self) -> NDArray[np.int64] | None:
+        """Each row's group, as an index into :attr:`groups`."""
+        return self.rows[3]
+
+    def _rows(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        if self.rows[2] is None:
+            raise ValueError("this posterior has no rows: the pointwise groups need them")
+        return self.rows[2], self.rows[3]
+
+    def _kept_b(self) -> NDArray[np.float64]:
+        """The b draws of every group, or a ``ValueError`` (``keep_b`` left some out)."""
+        if len(self.b_groups) != len(self.groups):
+            raise ValueError(
+                "the pointwise groups need the b draws of every group: sample with keep_b=None"
+            )
+        return self.draws["b"]
+
+    def _means(self, fe: NDArray, b: NDArray, rows: slice | NDArray) -> NDArray[np.float64]:
+        """:math:`x_i^\\top\\beta + z_i^\\top b_{j[i]}` for draws ``fe`` (k, p), ``b``
+        (k, m, q) and the observations ``rows``: shape (k, observations)."""
+        X, Z, _, idx = self.rows
+        out = fe @ X[rows].T
+        g = idx[rows]
+        for a in range(Z.shape[1]):
+            out += b[:, g, a] * Z[rows, a]
+        return out
+
+    def moment_bytes(self, n_kept: int) -> int:
+        """Bytes of the kept draws an observation's mean and variance are built from
+        (:func:`hierlib._pointwise.moment_bytes` for this model): beta, b of every group and
+        sigma2, per chain and kept draw."""
+        p, q, m = len(self.fe_names), len(self.re_names), len(self.groups)
+        return 8 * self.n_chains * n_kept * (p + m * q + 1)
+
+    def loglik_blocks(self, keep: NDArray[np.int64], block_bytes: int):
+        """The pointwise log-likelihood :math:`\\log N(y_i; x_i^\\top\\beta +
+        z_i^\\top b_{j[i]}, \\sigma^2)` a block of observations at a time, ``(rows, ll)``
+        with ``ll`` (observations in ``rows``, chains x kept), the draws chain after chain
+        (:func:`hierlib._pointwise.loglik_blocks` for this model)."""
+        y, _ = self._rows()
+        n_samples = self.n_chains * keep.size
+        b = self._kept_b()[:, keep].reshape(n_samples, len(self.groups), -1)
+        fe = self.draws["fe"][:, keep].reshape(n_samples, -1)
+        s2 = self.draws["sigma2"][:, keep].reshape(n_samples, 1)
+        log_s2 = np.log(s2) + _LOG_2PI
+        step = max(1, block_bytes // (8 * n_samples))
+        for start in range(0, y.size, step):
+            rows = slice(start, min(start + step, y.size))
+            ll = np.subtract(y[rows], self._means(fe, b, rows))
+            np.square(ll, out=ll)
+            ll /= s2
+            ll += log_s2
+            ll *= -0.5
+            yield rows, ll.T
+
+    def _pointwise_bytes(self, n_kept: int, pointwise: tuple[bool, bool]) -> int:
+        """Bytes :meth:`to_arviz` allocates: the kept draws it copies, and with the pointwise
+        groups chains x ``n_kept`` x observations x 8 bytes each, the temporaries of one block
+        (at most six arrays of :data:`POINTWISE_BLOCK` bytes, or of one draw's row if larger)
+        and the coordinates; plus :data:`ARVIZ_MARGIN`."""
+        rows = self.n_chains * n_kept
+        values = (
+            sum(int(np.prod(v.shape[2:])) for v in self.draws.values()) + 1 + len(self.re_names)
+        )
+        need = 8 * rows * values + ARVIZ_MARGIN
+        if any(pointwise):
+            n_obs = self.rows[2].size
+            need += 8 * rows * n_obs * sum(pointwise)
+            need += 6 * max(POINTWISE_BLOCK, 8 * n_obs) + n_obs * (8 + self.groups.itemsize)
+        return need
+
+    def to_arviz(
+        self,
+        log_likelihood: bool = False,
+        posterior_predictive: bool = False,
+        *,
+        thin: int = 1,
+        draws: int | None = None,
+        seed: int | None = None,
+        max_bytes: int = MAX_POINTWISE_BYTES,
+    ):
+        """The draws as an ``arviz.InferenceData``.
+
+        ``posterior``: ``fe`` (dimension ``fixed_effect``, coordinates ``fe_names``; a
+        dimension cannot share the variable's name), ``cov_re`` (``re``, ``re_``), ``sd_re``
+        (``re``), ``sigma2``, ``sigma`` and ``b`` (``group``, ``re``) when kept.
+
+        With ``log_likelihood=True`` or ``posterior_predictive=True`` (as
+        :meth:`hierlib.gibbs.Posterior.to_arviz`; they need every group's b, ``keep_b=None``)
+        also ``observed_data["y"]`` (dimension ``obs``, the rows in the order of the data, with
+        a ``school`` coordinate), ``log_likelihood["y"]`` :math:`\\log N(y_i;
+        x_i^\\top\\beta + z_i^\\top b_{j[i]}, \\sigma^2)` and/or
+        ``posterior_predictive["y"]``, one replicated data set per draw (``seed``, default the
+        sampler's). Then ``az.loo``, :func:`hierlib.predictive.loo` and ``az.plot_ppc`` work
+        on the result. ``thin``, ``draws``: every ``thin``-th draw, or ``draws`` equally
+        spaced per chain. ``max_bytes``: the most this call may allocate (refused before
+        allocating, naming ``draws=``).
+        """
+        from hierlib._arviz import az
+
+        max_bytes = _memory.budget(max_bytes)
         keep = draw_index(self.n_draws, thin, draws)
+        pointwise = (log_likelihood, posterior_predictive)
+        if any(pointwise):
+            y, obs_group = self._rows()
+            b_all = self._kept_b()
+        need = self._pointwise_bytes(keep.size, pointwise)
+        if need > max_bytes:
+            per_draw = self._pointwise_bytes(1, pointwise) - self._pointwise_bytes(0, pointwise)
+            fit = int((max_bytes - self._pointwise_bytes(0, pointwise)) // per_draw)
+            _memory.check(need, f"{sum(pointwise)} pointwise group(s) and the posterior of "
+                          f"{self.n_chains} chains x {keep.size} draws",
+                          f"draws={max(fit, 1)} or fewer (or a larger thin=)", limit=max_bytes,
+                          setting="max_bytes")  # fmt: skip
         d = {k: v[:, keep] for k, v in self.draws.items()}
         cov = d["cov_re"]
         posterior = {
@@ -459,14 +699,53 @@ class MixedPosterior:
         dims = {"fe": ["fixed_effect"], "cov_re": ["re", "re_"], "sd_re": ["re"]}
         re = list(self.re_names)
         coords: dict[str, Any] = {"fixed_effect": list(self.fe_names), "re": re, "re_": re}
-        if "b" in d:
+        if d["b"].shape[2]:
             posterior["b"] = d["b"]
             dims["b"] = ["group", "re"]
             coords["group"] = np.asarray(self.b_groups)
-        idata = az.from_dict(posterior=posterior, coords=coords, dims=dims)
+        groups: dict[str, Any] = {}
+        if any(pointwise):
+            rng = np.random.default_rng(
+                positive_int(self.seed if seed is None else seed, "seed", 0)
+            )
+            groups = self._pointwise(y, keep, b_all, log_likelihood,
+                                     rng if posterior_predictive else None)  # fmt: skip
+            groups["observed_data"] = {"y": y}
+            dims["y"] = ["obs"]
+            coords["obs"] = np.arange(y.size)
+        idata = az.from_dict(posterior=posterior, coords=coords, dims=dims, **groups)
         for name in idata.groups():
             idata[name].attrs.update(model=self.model, parameterization=self.parameterization)
+        if "observed_data" in groups:
+            school = np.asarray(self.groups)[obs_group]
+            for name in groups:
+                idata[name].coords["school"] = ("obs", school)
         return idata
+
+    def _pointwise(self, y, keep, b_all, log_likelihood: bool, rng) -> dict[str, Any]:
+        """The ``log_likelihood`` and (with ``rng``) ``posterior_predictive`` groups, a block
+        of draws at a time (chain after chain, draw after draw)."""
+        shape = (self.n_chains, keep.size, y.size)
+        ll = np.empty(shape) if log_likelihood else None
+        rep = np.empty(shape) if rng is not None else None
+        step = max(1, POINTWISE_BLOCK // (8 * max(y.size, 1)))
+        everyone = slice(None)
+        for c in range(self.n_chains):
+            for start in range(0, keep.size, step):
+                k = keep[start : start + step]
+                rows = slice(start, start + k.size)
+                means = self._means(self.draws["fe"][c, k], b_all[c, k], everyone)
+                var = self.draws["sigma2"][c, k][:, None]
+                if ll is not None:
+                    ll[c, rows] = normal_logpdf(y, means, var)
+                if rep is not None:
+                    rep[c, rows] = means + np.sqrt(var) * rng.standard_normal(means.shape)
+        out: dict[str, Any] = {}
+        if ll is not None:
+            out["log_likelihood"] = {"y": ll}
+        if rep is not None:
+            out["posterior_predictive"] = {"y": rep}
+        return out
 
 
 # ---------------------------------------------------------------------- the sampler
@@ -590,7 +869,7 @@ def mixed_model(
     _check_magnitudes(stats)
     keep = _inputs.keep_indices(stats, keep_b, "keep_b")
     p, q, m = stats.p, stats.q, stats.m
-    per_chain = q * q + q * p + 5 * q  # M_j factors, M_j^-1 C_j', v_j, zr_j, b_j, the sums
+    per_chain = q * q + q * p + 6 * q  # M_j factors, M_j^-1 C_j', v_j, zr_j, b_j, eta_j, sums
     shared = -(-(p * p + p * q + q * q + p + q + 1) // n_chains)  # the statistics, once
     _chains.check_memory(n_chains, n_draws, p + q * q + 1, keep.size * q, m, per_chain + shared)
     workers = _chains.n_workers(cores, n_chains, "numba")
