@@ -117,14 +117,18 @@ def gibbs_table(quick: bool) -> pd.DataFrame:
                 rows.append({
                     "data": f"{label} (n = {len(frame)})", "sampler": param, "quantity": name,
                     "µs/sweep": cost, "ESS/sweep": e / (chains * n_draws), "ESS/s": e / seconds,
+                    "acceptance": post.acceptance,
                 })  # fmt: skip
     return pd.DataFrame(rows).set_index(["data", "sampler", "quantity"])
 
 
 def print_gibbs(table: pd.DataFrame) -> None:
     print("\ngibbs.mixed_model, R&B model, default prior: CPU µs per sweep per chain")
-    cost = table["µs/sweep"].groupby(level=["data", "sampler"], sort=False).first()
-    print(cost.unstack("sampler").to_string(float_format=lambda v: f"{v:.2f}"))
+    first = table.groupby(level=["data", "sampler"], sort=False).first()
+    print(first["µs/sweep"].unstack("sampler").to_string(float_format=lambda v: f"{v:.2f}"))
+    print("acceptance rate of the interweaving step: " + ", ".join(
+        f"{k[0]} {v:.3f}" for k, v in first["acceptance"].items() if k[1] == "interweaved"
+    ))  # fmt: skip
     print("\nbulk ESS per kept sweep and per second (4 chains x 6000 sweeps at that cost)")
     wide = table[["ESS/sweep", "ESS/s"]].unstack("sampler")
     wide = wide.reindex(table.index.droplevel("sampler").unique())

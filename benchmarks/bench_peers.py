@@ -201,15 +201,19 @@ def rb_pymc_model(d: rb_model.Design, stats: MixedStats | None = None):
     return model
 
 
-def rb_row(label: str, seconds: float, compile_s: float, draws: int, q: dict) -> dict:
-    """One row of the R&B table: seconds, then bulk ESS/s and the posterior mean of each."""
+def rb_row(label: str, seconds: float, cpu: float, compile_s: float, draws: int, q: dict) -> dict:
+    """One row of the R&B table: wall and CPU seconds of sampling, then bulk ESS per wall
+    second, bulk ESS per CPU second (all threads of this process: robust to other jobs on
+    the machine; NaN where the sampler runs in other processes), mean and sd of each."""
     e = rb_model.bulk_ess(q)
     return {
         "sampler": label,
         "draws": draws,
         "compile s": compile_s,
         "seconds": seconds,
+        "CPU s": cpu,
         **{f"ESS/s {k}": e[k] / seconds for k in q},
+        **{f"ESS/CPU s {k}": e[k] / cpu for k in q},
         **{f"mean {k}": float(np.mean(v)) for k, v in q.items()},
         **{f"sd {k}": float(np.std(v)) for k, v in q.items()},
     }
@@ -221,12 +225,14 @@ def rb_hierlib_rows(frame: pd.DataFrame, draws: int) -> list[dict]:
         run = dict(groups=rb_model.GROUPS, re_formula=rb_model.RE_FORMULA, keep_b=[])
         gibbs.mixed_model(rb_model.FORMULA, frame, parameterization=param, n_draws=10,
                           n_warmup=0, n_chains=1, progress=False, **run)  # fmt: skip
+        c0 = time.process_time()
         post = gibbs.mixed_model(
             rb_model.FORMULA, frame, parameterization=param, n_draws=draws, n_warmup=1000,
             n_chains=4, seed=SEED, cores=2, progress=False, **run,
         )  # fmt: skip
+        cpu = time.process_time() - c0
         q = rb_model.hierlib_quantities(post)
-        rows.append(rb_row(f"hierlib Gibbs, {param} (2 cores)", post.elapsed, 0.0, draws, q))
+        rows.append(rb_row(f"hierlib Gibbs, {param} (2 cores)", post.elapsed, cpu, 0.0, draws, q))
     return rows
 
 
@@ -242,14 +248,15 @@ def rb_nuts_row(d: rb_model.Design, stats: MixedStats | None, draws: int) -> dic
     compiled = nutpie.compile_pymc_model(rb_pymc_model(d, stats))
     nutpie.sample(compiled, draws=20, tune=20, chains=1, seed=1, progress_bar=False)  # warm
     compile_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     idata = nutpie.sample(
         compiled, draws=draws, tune=1000, chains=4, cores=2, seed=SEED, progress_bar=False
     )
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     label = "sufficient-statistic" if stats is not None else "full-data"
     q = _nutpie_quantities(idata, d)
-    return rb_row(f"NUTS (nutpie), {label}, non-centred (2 cores)", seconds, compile_s, draws, q)
+    return rb_row(f"NUTS (nutpie), {label}, non-centred (2 cores)", seconds, cpu, compile_s,
+                  draws, q)  # fmt: skip
 
 
 def rb_pymc_row(d: rb_model.Design, stats: MixedStats | None, draws: int) -> dict:
@@ -267,8 +274,8 @@ def rb_pymc_row(d: rb_model.Design, stats: MixedStats | None, draws: int) -> dic
     seconds = float(idata.posterior.attrs["sampling_time"])
     label = "sufficient-statistic" if stats is not None else "full-data"
     q = _nutpie_quantities(idata, d)
-    return rb_row(f"NUTS (PyMC), {label}, non-centred (2 cores)", seconds, total - seconds,
-                  draws, q)  # fmt: skip
+    return rb_row(f"NUTS (PyMC), {label}, non-centred (2 cores)", seconds, np.nan,
+                  total - seconds, draws, q)  # fmt: skip
 
 
 def rb_table(gibbs_draws: int, nuts_draws: int, with_pymc: bool) -> pd.DataFrame:
@@ -286,23 +293,29 @@ def rb_table(gibbs_draws: int, nuts_draws: int, with_pymc: bool) -> pd.DataFrame
 def print_rb(table: pd.DataFrame, load: float) -> None:
     names = [c[len("ESS/s ") :] for c in table.columns if c.startswith("ESS/s ")]
     short = {"sector[T.Catholic]": "sector", "sector[T.Catholic]:cses": "sector:cses"}
-    cols = ["draws", "compile s", "seconds"] + [f"ESS/s {k}" for k in names]
+    cols = ["draws", "compile s", "seconds", "CPU s"] + [f"ESS/s {k}" for k in names]
     shown = table[cols].rename(columns=lambda c: c.replace("ESS/s ", "").replace(
         "sector[T.Catholic]", "sector"))  # fmt: skip
     print(f"\nR&B model (load average {load:.1f} at its start): bulk ESS per second")
     print(shown.to_string(float_format=lambda v: f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"))
+    per_cpu = table[[f"ESS/CPU s {k}" for k in names]].rename(
+        columns=lambda c: c.replace("ESS/CPU s ", "").replace("sector[T.Catholic]", "sector")
+    )
+    print("\nbulk ESS per CPU second (all threads of the process; PyMC runs in others)")
+    print(per_cpu.to_string(float_format=lambda v: f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"))
     print("\nposterior mean (sd) of each, per sampler:")
     for label in table.index:
         cells = [f"{short.get(k, k)} {table.loc[label, f'mean {k}']:.3f} "
                  f"({table.loc[label, f'sd {k}']:.3f})" for k in names]  # fmt: skip
         print(f"  {label}: " + ", ".join(cells))
     nuts = [i for i in table.index if i.startswith("NUTS (nutpie)")]
-    best_nuts = table.loc[nuts, [f"ESS/s {k}" for k in names]].max()
-    print("\nhierlib ESS/s over the best nutpie row's, per quantity (target: >= 10x each):")
-    for label in [i for i in table.index if i.startswith("hierlib")]:
-        r = {k: table.loc[label, f"ESS/s {k}"] / best_nuts[f"ESS/s {k}"] for k in names}
-        print(f"  {label}: " + ", ".join(f"{short.get(k, k)} {v:,.1f}x" for k, v in r.items())
-              + f"; smallest {min(r.values()):,.1f}x")  # fmt: skip
+    for unit in ("ESS/s", "ESS/CPU s"):
+        best_nuts = table.loc[nuts, [f"{unit} {k}" for k in names]].max()
+        print(f"\nhierlib {unit} over the best nutpie row's, per quantity (target: >= 10x each):")
+        for label in [i for i in table.index if i.startswith("hierlib")]:
+            r = {k: table.loc[label, f"{unit} {k}"] / best_nuts[f"{unit} {k}"] for k in names}
+            print(f"  {label}: " + ", ".join(f"{short.get(k, k)} {v:,.1f}x" for k, v in r.items())
+                  + f"; smallest {min(r.values()):,.1f}x")  # fmt: skip
 
 
 def rb_agreement(gibbs_draws: int, nuts_draws: int) -> None:
