@@ -18,15 +18,17 @@ Each module maps to one idea of the lecture:
   the random-slope likelihood-ratio test with its boundary correction, shrinkage of
   intercepts and slopes.
 - :mod:`hierlib.priors` -- the priors of both models (the lecture's default, flat on tau,
-  half-Cauchy, semi-conjugate, unequal variances), as Gamma pseudo-counts for the samplers.
-- :mod:`hierlib.gibbs` -- the Gibbs samplers of model 1 (three parameterisations) and model
-  2 (unequal variances), and the :class:`~hierlib.gibbs.Posterior` they return. Built in
+  half-Cauchy, semi-conjugate, unequal variances), as Gamma pseudo-counts for the samplers;
+  the mixed model's (flat, or normal, inverse gamma and inverse Wishart).
+- :mod:`hierlib.gibbs` -- the Gibbs samplers of model 1 (three parameterisations), model
+  2 (unequal variances) and the mixed model (varying intercepts and slopes with predictors,
+  ``mixed_model``), and the :class:`~hierlib.gibbs.Posterior` they return. Built in
   :mod:`hierlib.samplers`: one module per model (``hierarchical_normal``,
-  ``unequal_variances``: its prepare step, its sweeps, its posterior) over one shared chain
-  machinery (``_chains``: streams, threads, memory guard, warm-up, progress); that package
-  says how a new model plugs in.
-- :mod:`hierlib.conditionals` -- the full conditionals of both models, derived, as the
-  distributions the sweeps draw from.
+  ``unequal_variances``, ``mixed_model``: its prepare step, its sweeps, its posterior) over
+  one shared chain machinery (``_chains``: streams, threads, memory guard, warm-up,
+  progress); that package says how a new model plugs in.
+- :mod:`hierlib.conditionals` -- the full conditionals of both models and of the mixed model,
+  derived, as the distributions the sweeps draw from.
 - :mod:`hierlib.diagnostics` -- MCMC diagnostics (ArviZ): summary table with ESS and R-hat,
   ESS per second, labelled trace/rank/autocorrelation plots.
 - :mod:`hierlib.textbook` -- the Gibbs sampler of model 1 as twenty readable lines of numpy

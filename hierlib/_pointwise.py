@@ -118,6 +118,29 @@ def moment_blocks(
             yield c, rows, per_observation(means[c, rows]), per_observation(variances[c, rows])
 
 
+def pointwise_groups(
+    shape: tuple[int, int, int], blocks, y: NDArray[np.float64], log_likelihood: bool, rng
+) -> dict[str, Any]:
+    """The ``log_likelihood`` and (with ``rng``) ``posterior_predictive`` groups of
+    ``to_arviz``, arrays of ``shape`` (chains, kept draws, observations) filled from
+    ``blocks`` of ``(chain, rows, means, variances)`` (:func:`moment_blocks`, or a model's
+    own), chain after chain and draw after draw: :math:`\\log N(y; m, v)` and
+    :math:`m + \\sqrt v\\, z`."""
+    ll = np.empty(shape) if log_likelihood else None
+    rep = np.empty(shape) if rng is not None else None
+    for c, rows, means, variances in blocks:
+        if ll is not None:
+            ll[c, rows] = normal_logpdf(y, means, variances)
+        if rep is not None:
+            rep[c, rows] = means + np.sqrt(variances) * rng.standard_normal(means.shape)
+    groups: dict[str, Any] = {}
+    if ll is not None:
+        groups["log_likelihood"] = {"y": ll}
+    if rep is not None:
+        groups["posterior_predictive"] = {"y": rep}
+    return groups
+
+
 def moment_bytes(post: Any, n_kept: int) -> int:
     """Bytes :func:`moment_blocks` and :func:`loglik_blocks` copy out of the draws: the kept
     draws of each observation's mean and variance parameters (one per group or shared; a

@@ -115,3 +115,31 @@ def test_proper_prior_of_the_wrong_size_is_refused():
         proper().beta_terms(3)
     with pytest.raises(ValueError, match="the model has 2 and 1"):
         proper().sample(np.random.default_rng(0), 2, 1)
+
+
+def test_the_compiled_inverse_wishart_draw_has_the_law_of_the_prior_class():
+    """The sweep's Bartlett draw (numba) against the moments of IW(nu, S), q = 3: the mean
+    S/(nu - q - 1) and the variance of each entry (Press 1982: Var(Sigma_ab) =
+    ((nu - q + 1) S_ab^2 + (nu - q - 1) S_aa S_bb) / ((nu - q)(nu - q - 1)^2 (nu - q - 3))).
+    20000 draws at nu = 12: 4.5 standard errors per entry for the means (false alarm 7e-6
+    each), 15% for the variances (their standard error is about 3%); a chi-square with one
+    degree of freedom too few (nu - i - 1) moves the mean by 10%."""
+    from hierlib.samplers import mixed_model as mm
+
+    q, nu = 3, 12.0
+    scale = np.array([[2.0, 0.5, -0.3], [0.5, 1.0, 0.2], [-0.3, 0.2, 0.7]])
+    rng = np.random.default_rng(5)
+    work = [np.empty((q, q)) for _ in range(4)]
+    draws = np.empty((20000, q, q))
+    for k in range(draws.shape[0]):
+        mm._draw_iw(rng, nu, scale, work[0], work[1], work[2], work[3], q)
+        draws[k] = work[0]
+    mean = scale / (nu - q - 1)
+    d = np.diag(scale)
+    var = ((nu - q + 1) * scale**2 + (nu - q - 1) * np.outer(d, d)) / (
+        (nu - q) * (nu - q - 1) ** 2 * (nu - q - 3)
+    )
+    se = np.sqrt(var / draws.shape[0])
+    assert np.all(np.abs(draws.mean(axis=0) - mean) < 4.5 * se)
+    np.testing.assert_allclose(draws.var(axis=0), var, rtol=0.15)
+    np.testing.assert_allclose(draws, np.swapaxes(draws, 1, 2))

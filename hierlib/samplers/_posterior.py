@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from hierlib import _memory
 from hierlib._memory import MAX_POINTWISE_BYTES
-from hierlib._pointwise import draw_index, moment_blocks, moment_bytes, normal_logpdf
+from hierlib._pointwise import draw_index, moment_blocks, moment_bytes, pointwise_groups
 from hierlib._validate import positive_int
 from hierlib.data import GroupStats
 
@@ -48,6 +48,44 @@ def pointwise_bytes(
         need += 8 * rows * n_obs * sum(pointwise) + moment_bytes(post, n_kept)
         need += 8 * max(POINTWISE_BLOCK, 8 * n_obs) + n_obs * (8 + np.asarray(post.groups).itemsize)
     return need
+
+
+def inference_data(
+    post: Any,
+    posterior: dict,
+    coords: dict,
+    dims: dict,
+    blocks,
+    keep: NDArray[np.int64],
+    pointwise: tuple[bool, bool],
+    seed: int | None,
+):
+    """``to_arviz``'s ``arviz.InferenceData``, for every model: the ``posterior`` group (with
+    ``coords`` and ``dims``) and, with ``pointwise`` = (log likelihood, replicated data),
+    those groups filled from ``blocks()`` (an iterator of ``(chain, rows, means,
+    variances)``, :func:`hierlib._pointwise.pointwise_groups`; the replicated data from
+    ``default_rng(seed)``, the sampler's seed by default), ``observed_data["y"]`` and the
+    ``obs`` dimension with each observation's ``school``; every group's attributes name the
+    model and parameterization."""
+    from hierlib._arviz import az
+
+    groups: dict[str, Any] = {}
+    if any(pointwise):
+        y, obs_group = post._rows()
+        rng = np.random.default_rng(positive_int(post.seed if seed is None else seed, "seed", 0))
+        shape = (post.n_chains, keep.size, y.size)
+        groups = pointwise_groups(shape, blocks(), y, pointwise[0], rng if pointwise[1] else None)
+        groups["observed_data"] = {"y": y}
+        dims["y"] = ["obs"]
+        coords["obs"] = np.arange(y.size)
+    idata = az.from_dict(posterior=posterior, coords=coords, dims=dims, **groups)
+    for name in idata.groups():
+        idata[name].attrs.update(model=post.model, parameterization=post.parameterization)
+    if "observed_data" in groups:
+        school = np.asarray(post.groups)[obs_group]
+        for name in groups:
+            idata[name].coords["school"] = ("obs", school)
+    return idata
 
 
 class InfiniteMeanWarning(UserWarning):
@@ -207,7 +245,6 @@ class Posterior:
             Counted too: the copies of the kept draws (``draws=``) and of the observations'
             parameters, and a margin for ArviZ's own objects (:func:`pointwise_bytes`).
         """
-        from hierlib._arviz import az
 
         max_bytes = _memory.budget(max_bytes)
         keep = draw_index(self.n_draws, thin, draws)
@@ -229,28 +266,10 @@ class Posterior:
                 posterior[name] = d[name]
                 dims[name] = ["group"]
         coords: dict[str, Any] = {"group": np.asarray(self.theta_groups)}
-        groups: dict[str, Any] = {}
-        if any(pointwise):
-            rng = np.random.default_rng(
-                positive_int(self.seed if seed is None else seed, "seed", 0)
-            )
-            groups = self._pointwise(y, keep, log_likelihood, rng if posterior_predictive else None)
-            groups["observed_data"] = {"y": y}
-            dims["y"] = ["obs"]
-            coords["obs"] = np.arange(y.size)
-        idata = az.from_dict(
-            posterior=posterior,
-            coords=coords,
-            dims=dims,
-            **groups,
-        )
-        for name in idata.groups():
-            idata[name].attrs.update(model=self.model, parameterization=self.parameterization)
-        if "observed_data" in groups:
-            school = np.asarray(self.groups)[obs_group]
-            for name in groups:
-                idata[name].coords["school"] = ("obs", school)
-        return idata
+        return inference_data(
+            self, posterior, coords, dims, lambda: moment_blocks(self, keep, POINTWISE_BLOCK),
+            keep, pointwise, seed,
+        )  # fmt: skip
 
     def _check_memory(
         self, keep: NDArray[np.int64], copied: bool, pointwise: tuple[bool, bool], max_bytes: float
@@ -278,28 +297,6 @@ class Posterior:
             else "a larger max_bytes= (even one draw per chain does not fit)"
         )
         _memory.check(need, what, instead, limit=max_bytes, setting="max_bytes")
-
-    def _pointwise(
-        self, y: NDArray[np.float64], keep: NDArray[np.int64], log_likelihood: bool, rng
-    ) -> dict[str, Any]:
-        """The ``log_likelihood`` and (with ``rng``) ``posterior_predictive`` groups, filled a
-        block of draws at a time (:func:`hierlib._pointwise.moment_blocks`): the same
-        numbers, bit for bit, as computing each from the whole (chains, draws, observations)
-        arrays of means and variances, without those arrays."""
-        shape = (self.n_chains, keep.size, y.size)
-        ll = np.empty(shape) if log_likelihood else None
-        rep = np.empty(shape) if rng is not None else None
-        for c, rows, means, variances in moment_blocks(self, keep, POINTWISE_BLOCK):
-            if ll is not None:
-                ll[c, rows] = normal_logpdf(y, means, variances)
-            if rep is not None:
-                rep[c, rows] = means + np.sqrt(variances) * rng.standard_normal(means.shape)
-        groups: dict[str, Any] = {}
-        if ll is not None:
-            groups["log_likelihood"] = {"y": ll}
-        if rep is not None:
-            groups["posterior_predictive"] = {"y": rep}
-        return groups
 
     def _rows(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         if self.y is None or self.obs_group is None:

@@ -23,6 +23,13 @@ students. Notation: :math:`A_j = Z_j^\\top Z_j`, :math:`C_j = X_j^\\top Z_j`,
    interweaving step (ASIS; Yu & Meng 2011), as model 1's interweaved sampler does for
    :math:`\\tau`: see :func:`_interweave`.
 
+Measured on the R&B model (4 chains x 5000 draws, bulk ESS per sweep): every fixed effect
+about 1 with the blocked update (0.12-0.13 for the intercept, sector and school SES when
+:math:`\\beta` is drawn given the :math:`b_j` instead: lag-1 autocorrelation 0.77); the
+variances of :math:`\\Sigma` 0.33 and 0.004 (intercept, slope) blocked, 0.67 and 0.15
+interweaved (the slope's SD is small, so the :math:`b_j` pin :math:`\\Sigma` down and the
+blocked sampler crawls), at about 60 and 65 microseconds of CPU per sweep.
+
 :func:`sweeps` is compiled with numba (``nogil``: chains run on threads); the chains are run
 by :mod:`hierlib.samplers._chains`.
 """
@@ -39,13 +46,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from hierlib import _memory
 from hierlib._memory import MAX_POINTWISE_BYTES
-from hierlib._pointwise import _LOG_2PI, draw_index, normal_logpdf
-from hierlib._validate import RESCALE_HINT, positive_int
+from hierlib._pointwise import _LOG_2PI, draw_index
+from hierlib._validate import RESCALE_HINT
 from hierlib.data import MixedStats, _mixed_design
 from hierlib.priors import MixedDefault, MixedProper
 from hierlib.samplers import _chains, _inputs
 from hierlib.samplers._kernels import njit, standard_gamma
-from hierlib.samplers._posterior import ARVIZ_MARGIN, POINTWISE_BLOCK
+from hierlib.samplers._posterior import ARVIZ_MARGIN, POINTWISE_BLOCK, inference_data
 
 BLOCKED, INTERWEAVED = 0, 1
 PARAMETERIZATIONS = {"blocked": BLOCKED, "interweaved": INTERWEAVED}
@@ -671,14 +678,11 @@ class MixedPosterior:
         spaced per chain. ``max_bytes``: the most this call may allocate (refused before
         allocating, naming ``draws=``).
         """
-        from hierlib._arviz import az
 
         max_bytes = _memory.budget(max_bytes)
         keep = draw_index(self.n_draws, thin, draws)
         pointwise = (log_likelihood, posterior_predictive)
-        if any(pointwise):
-            y, obs_group = self._rows()
-            b_all = self._kept_b()
+        b_all = self._kept_b() if any(pointwise) else None
         need = self._pointwise_bytes(keep.size, pointwise)
         if need > max_bytes:
             per_draw = self._pointwise_bytes(1, pointwise) - self._pointwise_bytes(0, pointwise)
@@ -703,49 +707,20 @@ class MixedPosterior:
             posterior["b"] = d["b"]
             dims["b"] = ["group", "re"]
             coords["group"] = np.asarray(self.b_groups)
-        groups: dict[str, Any] = {}
-        if any(pointwise):
-            rng = np.random.default_rng(
-                positive_int(self.seed if seed is None else seed, "seed", 0)
-            )
-            groups = self._pointwise(y, keep, b_all, log_likelihood,
-                                     rng if posterior_predictive else None)  # fmt: skip
-            groups["observed_data"] = {"y": y}
-            dims["y"] = ["obs"]
-            coords["obs"] = np.arange(y.size)
-        idata = az.from_dict(posterior=posterior, coords=coords, dims=dims, **groups)
-        for name in idata.groups():
-            idata[name].attrs.update(model=self.model, parameterization=self.parameterization)
-        if "observed_data" in groups:
-            school = np.asarray(self.groups)[obs_group]
-            for name in groups:
-                idata[name].coords["school"] = ("obs", school)
-        return idata
+        blocks = (lambda: self._moment_blocks(keep, b_all)) if any(pointwise) else None
+        return inference_data(self, posterior, coords, dims, blocks, keep, pointwise, seed)
 
-    def _pointwise(self, y, keep, b_all, log_likelihood: bool, rng) -> dict[str, Any]:
-        """The ``log_likelihood`` and (with ``rng``) ``posterior_predictive`` groups, a block
-        of draws at a time (chain after chain, draw after draw)."""
-        shape = (self.n_chains, keep.size, y.size)
-        ll = np.empty(shape) if log_likelihood else None
-        rep = np.empty(shape) if rng is not None else None
-        step = max(1, POINTWISE_BLOCK // (8 * max(y.size, 1)))
-        everyone = slice(None)
+    def _moment_blocks(self, keep: NDArray[np.int64], b_all: NDArray[np.float64]):
+        """``(chain, rows, means, variances)`` a block of draws at a time, as
+        :func:`hierlib._pointwise.moment_blocks` gives them for the other models: the means
+        :math:`x_i^\\top\\beta + z_i^\\top b_{j[i]}` (kept draws in ``rows``, n) and the
+        variances :math:`\\sigma^2` (a column)."""
+        step = max(1, POINTWISE_BLOCK // (8 * max(self.rows[2].size, 1)))
         for c in range(self.n_chains):
             for start in range(0, keep.size, step):
                 k = keep[start : start + step]
-                rows = slice(start, start + k.size)
-                means = self._means(self.draws["fe"][c, k], b_all[c, k], everyone)
-                var = self.draws["sigma2"][c, k][:, None]
-                if ll is not None:
-                    ll[c, rows] = normal_logpdf(y, means, var)
-                if rep is not None:
-                    rep[c, rows] = means + np.sqrt(var) * rng.standard_normal(means.shape)
-        out: dict[str, Any] = {}
-        if ll is not None:
-            out["log_likelihood"] = {"y": ll}
-        if rep is not None:
-            out["posterior_predictive"] = {"y": rep}
-        return out
+                means = self._means(self.draws["fe"][c, k], b_all[c, k], slice(None))
+                yield c, slice(start, start + k.size), means, self.draws["sigma2"][c, k][:, None]
 
 
 # ---------------------------------------------------------------------- the sampler
