@@ -33,6 +33,8 @@ SEMI = priors.SemiConjugate(mu0=10.0, g20=4.0, eta0=4.0, t20=9.0, nu0=10.0, s20=
 def _draw(law, rng, n, error=None):
     """``n`` draws of ``law`` (calls x schools), with a 5% error applied."""
     kind, what, size = error if error else (None, None, 1.0)
+    if isinstance(law, checks._MvLaw):
+        return _draw_mv(law, rng, n, what, size)
     if law.kind == "normal":
         mean, sd = np.atleast_1d(law.a), np.atleast_1d(law.b)
         z = rng.standard_normal((n, mean.size))
@@ -54,14 +56,46 @@ def _draw(law, rng, n, error=None):
     return x * size if what == "scale" else x
 
 
+def _draw_mv(law, rng, n, what, size):
+    """``n`` draws (calls x q) of a multivariate normal law, with an error in its whitened
+    coordinates z: the first shifted by ``size`` ("shift_one"), its sd times ``size``
+    ("spread"), or the first two correlated by ``size`` ("corr")."""
+    z = rng.standard_normal((n, law.mean.size))
+    if what == "shift_one":
+        z[:, 0] += size
+    if what == "spread":
+        z[:, 0] *= size
+    if what == "corr":
+        z[:, 1] = size * z[:, 0] + math.sqrt(1 - size**2) * z[:, 1]
+    return law.mean + z @ np.linalg.cholesky(law.cov).T
+
+
 def _family_rejects(name, prior, rng, error=None, at=0):
     """One simulated check: (rejected, raw p-values); ``error`` applied at the ``at``-th prior
     tested (0: the prior given, 1: the stress prior)."""
     pvalues = []
-    for k, (_, p, n_calls) in enumerate(checks._condition_sets(name, prior)):
-        law = checks._exact(name, p)
-        pvalues.append(checks._tests(_draw(law, rng, n_calls, error if k == at else None), law))
+    for k, s in enumerate(checks._condition_sets(name, prior)):
+        x = _draw(s.law, rng, s.n_calls, error if k == at else None)
+        pvalues.append(checks._tests(x, s.law))
     return checks._family(pvalues) < checks.ALPHA, pvalues
+
+
+def _false_alarms(name, prior, label, rng, sims):
+    """One row: ``sims`` simulated checks of a correct update, its false alarms and the range
+    of each test's rejection rate at 1% and 5%."""
+    t0 = time.process_time()
+    alarms, raw = 0, []
+    for _ in range(sims):
+        rejected, pv = _family_rejects(name, prior, rng)
+        alarms += rejected
+        raw.append(np.concatenate([np.atleast_1d(v) for q in pv for v in q.values()]))
+    raw = np.array(raw)
+    at1, at5 = (raw < 0.01).mean(axis=0), (raw < 0.05).mean(axis=0)
+    print(
+        f"  {name:>6} {label:>14}: false alarms {alarms}/{sims}; per-test rejection "
+        f"rate at 1%: {at1.min():.3f}..{at1.max():.3f}, at 5%: {at5.min():.3f}.."
+        f"{at5.max():.3f} ({raw.shape[1]} tests; {time.process_time() - t0:.0f} s CPU)"
+    )
 
 
 def measure_updates(sims: int, seed: int = 1) -> None:
@@ -71,19 +105,7 @@ def measure_updates(sims: int, seed: int = 1) -> None:
         for label, prior in (("default", None), ("semi-conjugate", SEMI)):
             if name == "theta" and prior is not None:
                 continue
-            t0 = time.process_time()
-            alarms, raw = 0, []
-            for _ in range(sims):
-                rejected, pv = _family_rejects(name, checks._as_prior(prior), rng)
-                alarms += rejected
-                raw.append(np.concatenate([np.atleast_1d(v) for q in pv for v in q.values()]))
-            raw = np.array(raw)
-            at1, at5 = (raw < 0.01).mean(axis=0), (raw < 0.05).mean(axis=0)
-            print(
-                f"  {name:>6} {label:>14}: false alarms {alarms}/{sims}; per-test rejection "
-                f"rate at 1%: {at1.min():.3f}..{at1.max():.3f}, at 5%: {at5.min():.3f}.."
-                f"{at5.max():.3f} ({raw.shape[1]} tests; {time.process_time() - t0:.0f} s CPU)"
-            )
+            _false_alarms(name, checks._as_prior(prior), label, rng, sims)
     for label, (name, what, size) in checks.POWER_CASES.items():
         hits = sum(
             _family_rejects(name, checks._as_prior(None), rng, (None, what, size))[0]
@@ -95,6 +117,19 @@ def measure_updates(sims: int, seed: int = 1) -> None:
                    for _ in range(sims))  # fmt: skip
         print(f"  power at the stress prior only, {label} ({name}): {hits}/{sims} = "
               f"{hits / sims:.4f}")  # fmt: skip
+
+
+def measure_b(sims: int, seed: int = 3) -> None:
+    """The multivariate check of ``draw_b``: false alarms and per-test calibration at the
+    four schools of ``checks.B_CONDITIONS``, then the power against
+    ``checks.B_POWER_CASES`` (each an error at one school)."""
+    rng = np.random.default_rng(seed)
+    print(f"check_update('b'): {sims} simulated checks per row, ALPHA = {checks.ALPHA}")
+    _false_alarms("b", None, "(4 schools)", rng, sims)
+    for label, (what, size, at) in checks.B_POWER_CASES.items():
+        hits = sum(_family_rejects("b", None, rng, (None, what, size), at=at)[0]
+                   for _ in range(sims))  # fmt: skip
+        print(f"  power, {label} (b): {hits}/{sims} = {hits / sims:.4f}")
 
 
 # --------------------------------------------------------------------------- samplers
@@ -179,12 +214,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=2000, help="simulations per row")
     parser.add_argument("--power-sims", type=int, default=500, help="sampler power runs")
-    parser.add_argument("--only", choices=["updates", "samplers"], default=None)
+    parser.add_argument("--only", choices=["updates", "b", "samplers"], default=None)
     args = parser.parse_args()
     binom = 3 * math.sqrt(0.05 * 0.95 / args.sims)
     print(f"(3 binomial sds of a 5% rate over {args.sims} runs: {binom:.3f})")
     if args.only in (None, "updates"):
         measure_updates(args.sims)
+    if args.only in (None, "updates", "b"):
+        measure_b(args.sims)
     if args.only in (None, "samplers"):
         measure_samplers(args.sims, args.power_sims)
 

@@ -68,6 +68,46 @@ too large (a wrong Gamma shape); with the error at the stress prior only (Hoff's
 right): 0.999 against a 0.1-sd shift of mu, 1.000 against sigma2 10% too large and tau2 10%
 too small.
 
+**The b_j update of the mixed model** (notebook 12). In :math:`y_{ij} = x_{ij}^T\\beta +
+z_{ij}^T b_j + e_{ij}`, :math:`b_j \\sim N_q(0, \\Sigma)`, :math:`e_{ij} \\sim N(0, \\sigma^2)`, a
+student writes the draw of one school's :math:`b_j`::
+
+    def draw_b(rng, ztz, zt_resid, sigma2, cov_re): ...  # -> array of shape (q,)
+
+with ``ztz`` :math:`= Z_j^TZ_j`, ``zt_resid`` :math:`= Z_j^T(y_j - X_j\\beta)`, ``cov_re``
+:math:`= \\Sigma`; the exact law (:func:`hierlib.conditionals.b_mixed`) is
+:math:`N(M^{-1}Z_j^T(y_j - X_j\\beta), \\sigma^2M^{-1})`, :math:`M = Z_j^TZ_j +
+\\sigma^2\\Sigma^{-1}`, whatever the priors on :math:`\\beta, \\sigma^2, \\Sigma`
+(``check_update("b", draw_b)``, no ``prior``; ``"b_mixed"`` is the same check). It is called
+:data:`N_CALLS` = 20,000 times at each of the four schools of :data:`B_CONDITIONS` (q = 2,
+intercept and SES slope: a typical HSB school, a small one under a Σ of correlation 0.95, one
+whose ``ztz`` is not diagonal, one whose ``ztz`` is nearly singular under a vague Σ; the exact
+posterior correlation of intercept and slope runs from 0.2 to -0.94). The draws are whitened
+by the Cholesky factor of the exact covariance, :math:`u = L^{-1}(x - m)`, iid
+:math:`N(0, I_2)` under the exact law, and tested per school: the *location* and the
+*variance* of each whitened coordinate (normal and :math:`\\chi^2` tests), their
+*correlation* (the exact t-test; the three together pin the whole covariance), the *shape*
+(Kolmogorov-Smirnov tests of the squared Mahalanobis distance :math:`|u|^2` against
+:math:`\\chi^2_2` and of each coordinate against N(0, 1)) and the *independence across calls*
+(lag-1 correlation): 9 tests a school, 36 in the Bonferroni family, the same :data:`ALPHA`
+= 2e-4. Power (:math:`z_{\\alpha/72} = 4.54`): a whitened coordinate 0.05 sd off, or the two
+correlated 0.05, at a single school is caught with probability
+:math:`\\Phi(0.05\\sqrt{20000} - 4.54) = 0.994`, a whitened sd 5% off with probability above
+0.9999. Measured by simulation (2026-12-03, 2000 simulated checks per row,
+``benchmarks/check_power.py --only b``): 0 false alarms in 2000, each of the 36 tests'
+rejection rate at 1% 0.006 to 0.015 and at 5% 0.043 to 0.058 (uniform p-values); power
+(:data:`B_POWER_CASES`, each error at one school only): 0.995 against a whitened coordinate
+0.05 sd off at the typical school and at the nearly singular one, 0.9975 and 0.995 against a
+whitened correlation of 0.05 at the typical and the strongly correlated school, 1.000 against
+a whitened sd 5% too large or too small. Slips named (:func:`slips`): Σ where
+:math:`\\Sigma^{-1}` belongs, the :math:`\\sigma^2` of :math:`M` left out, the covariance
+:math:`M^{-1}` without :math:`\\sigma^2` or with :math:`\\sigma`, the mean :math:`\\sigma^2`
+times too large (the precision form's slip) or without :math:`M^{-1}`, draws from the prior,
+the school's least-squares fit (no prior), the transposed Cholesky factor (of the covariance
+or of :math:`M`), intercept and slope drawn independently, or swapped; a return of the wrong
+shape (a matrix from ``*`` where ``@`` belongs, a column) and the mean alone have messages of
+their own. A slip is named when its laws fit the draws at all four schools.
+
 **How it explains.** A failing update is tested against each slip of :func:`slips` (the laws
 the classic mistakes draw from); when one fits, the message names it with a hint. Otherwise
 the message says which test failed and by how much: the location (in sds, or "5% too large"
@@ -102,7 +142,7 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import special
@@ -114,6 +154,8 @@ from hierlib.priors import Default, HalfCauchy, SemiConjugate
 
 __all__ = [
     "ALPHA",
+    "B_CONDITIONS",
+    "B_POWER_CASES",
     "CONDITIONS",
     "CheckResult",
     "N_CALLS",
@@ -170,6 +212,18 @@ POWER_CASES = {
 }
 """The 5% errors whose detection rate the docstring states (measured by simulation)."""
 
+B_POWER_CASES = {
+    "0.05 sd off in one whitened coordinate, at the typical school": ("shift_one", 0.05, 0),
+    "0.05 sd off in one whitened coordinate, at the nearly singular school": (
+        "shift_one", 0.05, 3),
+    "whitened coordinates correlated 0.05, at the typical school": ("corr", 0.05, 0),
+    "whitened correlation 0.05, at the strongly correlated school": ("corr", 0.05, 1),
+    "one whitened sd 5% too large, at the typical school": ("spread", 1.05, 0),
+    "one whitened sd 5% too small, at the uncentred school": ("spread", 1 / 1.05, 2),
+}  # fmt: skip
+"""The small errors of ``draw_b`` (at one school of :data:`B_CONDITIONS`) whose detection rate
+the docstring states (measured by simulation)."""
+
 STRESS_POWER_CASES = {
     "location shifted by 0.1 sd": ("mu", "shift", 0.1),
     "sigma2 10% too large": ("sigma2", "scale", 1.1),
@@ -183,7 +237,10 @@ _SIGNATURES = {
     "sigma2": "draw_sigma2(rng, theta, n, ybar, ss)",
     "mu": "draw_mu(rng, theta, tau2)",
     "tau2": "draw_tau2(rng, theta, mu)",
+    "b": "draw_b(rng, ztz, zt_resid, sigma2, cov_re)",
 }
+_ALIASES = {"b_mixed": "b"}  # hierlib.conditionals' name of b_j's law
+_UPDATES = ("theta", "sigma2", "mu", "tau2", "b")
 _MY_FILES = (__file__, _guard.__file__)
 
 
@@ -194,7 +251,8 @@ class CheckResult:
     Attributes
     ----------
     name : str
-        The update checked (``"theta"``, ``"mu"``, ``"sigma2"``, ``"tau2"``) or ``"sampler"``.
+        The update checked (``"theta"``, ``"mu"``, ``"sigma2"``, ``"tau2"``, ``"b"``) or
+        ``"sampler"``.
     passed : bool
         True when the draws fit the exact law.
     message : str
@@ -497,10 +555,15 @@ def _mu_slips(prior) -> dict[str, tuple[_Law, str]]:
     return {k: (_Law(*law), hint) for k, (law, hint) in out.items()}
 
 
-def slips(name: str, prior=None) -> dict[str, tuple[_Law, str]]:
+def slips(name: str, prior=None) -> dict[str, tuple[Any, str]]:
     """The classic slips of update ``name`` under ``prior``: ``{key: (law, hint)}``, each law
     the distribution the slip draws from at :data:`CONDITIONS`. Slips that coincide with the
-    exact law for this prior are left out."""
+    exact law for this prior are left out. For ``"b"`` (no prior), ``law`` is a tuple: the
+    slip's law at each school of :data:`B_CONDITIONS`."""
+    name = _ALIASES.get(name, name)
+    if name == "b":
+        _b_prior(prior)
+        return _b_slips()
     prior = _as_prior(prior)
     table = {
         "theta": lambda: _theta_slips(),
@@ -520,6 +583,155 @@ def _same_law(a: _Law, b: _Law) -> bool:
     )
 
 
+# --------------------------------------------------------------------------- b_j (mixed model)
+_SIGMA_RB = np.array([[2.379, 0.192], [0.192, 0.101]])  # the R&B model's REML Sigma
+_SIGMA2_RB = 36.72  # and its REML sigma2 (statsmodels MixedLM, nlme: the same to 3 digits)
+
+
+def _b_condition(label: str, ztz, zt_resid, sigma2: float, cov_re) -> dict[str, Any]:
+    return {"label": label, "ztz": np.array(ztz, dtype=float),
+            "zt_resid": np.array(zt_resid, dtype=float), "sigma2": float(sigma2),
+            "cov_re": np.array(cov_re, dtype=float)}  # fmt: skip
+
+
+B_CONDITIONS: tuple[dict[str, Any], ...] = (
+    _b_condition(
+        "a typical school (47 students, SES centred within the school)",
+        [[47.0, 0.0], [0.0, 18.1003]], [-4.5109, 0.2709], _SIGMA2_RB, _SIGMA_RB,
+    ),
+    _b_condition(
+        "a small school under a strongly correlated Σ (14 students, correlation 0.95)",
+        [[14.0, 0.0], [0.0, 7.4181]], [-107.9612, -20.1865], _SIGMA2_RB,
+        [[4.0, 1.14], [1.14, 0.36]],
+    ),
+    _b_condition(
+        "a school with SES not centred (19 students: Z_j'Z_j not diagonal)",
+        [[19.0, -11.292], [-11.292, 11.5733]], [25.101, -22.546], 30.0, _SIGMA_RB,
+    ),
+    _b_condition(
+        "a school whose students' SES hardly varies (8 students: Z_j'Z_j nearly singular) "
+        "under a vague Σ",
+        [[8.0, 6.4], [6.4, 5.14]], [10.0, 8.1], _SIGMA2_RB, [[100.0, 0.0], [0.0, 100.0]],
+    ),
+)  # fmt: skip
+"""The schools ``draw_b`` is called at (``ztz``, ``zt_resid``, ``sigma2``, ``cov_re``, q = 2:
+intercept and SES slope). Sets 1 and 2 are HSB schools 1224 and 8367 with ``Z = [1, cses]``,
+residuals at the R&B model's REML fixed effects, sigma2 and Sigma (set 2 with a Sigma of
+correlation 0.95); set 3 is school 9292 with raw SES (so ``ztz`` has off-diagonal terms); set 4
+is a made-up school of 8 students with SES 0.80 +- 0.05 (``ztz`` of determinant 0.16) under a
+vague Sigma = 100 I, where the posterior correlation of intercept and slope is -0.94."""
+_Q_B = 2
+_SHAPES = {"theta": (_M,), "b": (_Q_B,)}
+"""The shape of one call's draw of the updates that return an array."""
+
+
+@dataclass(frozen=True)
+class _MvLaw:
+    """A multivariate normal law :math:`N(\\text{mean}, \\text{cov})` of one call's draw."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+
+    def whiten(self, x: np.ndarray) -> np.ndarray:
+        """:math:`L^{-1}(x - \\text{mean})` row by row, :math:`LL^T` = cov (Cholesky): iid
+        N(0, 1) coordinates when ``x`` follows the law."""
+        chol = np.linalg.cholesky(self.cov)
+        return np.linalg.solve(chol, (x - self.mean).T).T
+
+
+def _b_values(c: dict[str, Any]) -> tuple:
+    return c["ztz"], c["zt_resid"], c["sigma2"], c["cov_re"]
+
+
+def _b_laws() -> list[_MvLaw]:
+    """The exact law of b_j at each school of :data:`B_CONDITIONS`."""
+    laws = []
+    for c in B_CONDITIONS:
+        d = conditionals.b_mixed(*_b_values(c))
+        laws.append(_MvLaw(np.asarray(d.mean, dtype=float), np.asarray(d.cov, dtype=float)))
+    return laws
+
+
+def _b_slip_moments(c: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(mean, covariance) each slip of ``draw_b`` draws from at school ``c``."""
+    a, r, s2, sigma = _b_values(c)
+    inv = np.linalg.inv
+    m_mat = a + s2 * inv(sigma)
+    mean, cov = inv(m_mat) @ r, s2 * inv(m_mat)
+    chol, chol_m = np.linalg.cholesky(cov), np.linalg.cholesky(m_mat)
+
+    def with_m(other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return inv(other) @ r, s2 * inv(other)
+
+    return {
+        "sigma_not_inverted": with_m(a + s2 * sigma),
+        "sigma2_missing_in_m": with_m(a + inv(sigma)),
+        "cov_missing_sigma2": (mean, inv(m_mat)),
+        "cov_sigma_not_sigma2": (mean, math.sqrt(s2) * inv(m_mat)),
+        "mean_times_sigma2": (s2 * mean, cov),
+        "mean_without_inverse": (r, cov),
+        "prior_draw": (np.zeros_like(r), sigma),
+        "prior_ignored": (inv(a) @ r, s2 * inv(a)),
+        "transposed_cholesky": (mean, chol.T @ chol),
+        "precision_cholesky_not_transposed": (mean, s2 * inv(chol_m.T @ chol_m)),
+        "independent_coordinates": (mean, np.diag(np.diag(cov))),
+        "coordinates_swapped": (mean[::-1], cov[::-1, ::-1]),
+    }
+
+
+_B_HINTS = {
+    "sigma_not_inverted": "the prior's part of M is sigma2 times the *inverse* of Σ: M = ztz + "
+    "sigma2 * np.linalg.inv(cov_re), not ztz + sigma2 * cov_re.",
+    "sigma2_missing_in_m": "M = Z_j'Z_j + σ² Σ⁻¹: the sigma2 in front of inv(cov_re) is "
+    "missing (or, in the precision form ztz/sigma2 + inv(cov_re), the division of ztz by "
+    "sigma2).",
+    "cov_missing_sigma2": "the covariance of b_j is σ² M⁻¹: multiply inv(M) by sigma2.",
+    "cov_sigma_not_sigma2": "the covariance of b_j is σ² M⁻¹ with σ² = sigma2 itself (a "
+    "variance), not its square root.",
+    "mean_times_sigma2": "the mean of b_j is M⁻¹ Z_j'(y_j - X_j β) = np.linalg.solve(M, "
+    "zt_resid), with no sigma2 in front (in the precision form P = ztz/sigma2 + inv(cov_re) "
+    "it is solve(P, zt_resid / sigma2)).",
+    "mean_without_inverse": "the mean of b_j is M⁻¹ Z_j'(y_j - X_j β): np.linalg.solve(M, "
+    "zt_resid), not zt_resid itself.",
+    "prior_draw": "your draws follow the prior N(0, Σ) and ignore the school's data: b_j | "
+    "rest ~ N(M⁻¹ zt_resid, σ² M⁻¹) with M = ztz + sigma2 * inv(cov_re).",
+    "prior_ignored": "your draws ignore the prior N(0, Σ): they are centred at the school's "
+    "least-squares fit (Z_j'Z_j)⁻¹ Z_j'r_j. The prior adds σ² Σ⁻¹ to Z_j'Z_j (M = ztz + "
+    "sigma2 * inv(cov_re)), which shrinks b_j towards 0.",
+    "transposed_cholesky": "a draw is mean + L z with L the *lower* Cholesky factor of the "
+    "covariance (L Lᵀ = σ² M⁻¹, as np.linalg.cholesky gives it) and z = "
+    "rng.standard_normal(2): yours uses its transpose (Lᵀ z, or z @ L; scipy.linalg.cholesky "
+    "gives the upper factor unless lower=True).",
+    "precision_cholesky_not_transposed": "with the Cholesky factor L of M (L Lᵀ = M), a draw "
+    "is mean + sqrt(sigma2) * solve(Lᵀ, z), not solve(L, z).",
+    "independent_coordinates": "your intercept and slope are drawn independently (the right "
+    "spreads, no correlation): draw them jointly from N(mean, σ² M⁻¹), e.g. mean + L z with "
+    "L = np.linalg.cholesky(sigma2 * np.linalg.inv(M)) and z = rng.standard_normal(2).",
+    "coordinates_swapped": "your draws come out as (slope, intercept): return them in the "
+    "order of Z's columns (intercept first), the order of ztz and zt_resid.",
+}
+
+
+def _b_slips() -> dict[str, tuple[tuple[_MvLaw, ...], str]]:
+    """``{key: (law at each school of B_CONDITIONS, hint)}``, leaving out a slip that draws
+    from the exact law at every school."""
+    moments = [_b_slip_moments(c) for c in B_CONDITIONS]
+    right = _b_laws()
+    out = {}
+    for key, hint in _B_HINTS.items():
+        laws = tuple(_MvLaw(*m[key]) for m in moments)
+        if not all(_same_mv(s, e) for s, e in zip(laws, right, strict=True)):
+            out[key] = (laws, hint)
+    return out
+
+
+def _same_mv(a: _MvLaw, b: _MvLaw) -> bool:
+    return bool(
+        np.allclose(a.mean, b.mean, rtol=1e-9, atol=0)
+        and np.allclose(a.cov, b.cov, rtol=1e-9, atol=0)
+    )
+
+
 # --------------------------------------------------------------------------- arguments
 def _as_prior(prior):
     if prior is None:
@@ -532,8 +744,30 @@ def _as_prior(prior):
     )
 
 
-SLIPS = {name: slips(name) for name in CONDITIONS}
-"""The slips recognised under the default prior: ``SLIPS[name][key] = (law, hint)``."""
+def _b_prior(prior) -> None:
+    """``None``: the law of b_j given the rest involves no prior but Σ's value (``cov_re``)."""
+    if prior is not None:
+        raise ValueError(
+            "the b_j update takes no prior: b_j | rest ~ N(M⁻¹ zt_resid, σ² M⁻¹) whatever the "
+            "priors on β, σ² and Σ (Σ enters as cov_re); check it with prior=None"
+        )
+
+
+SLIPS = {name: slips(name) for name in (*CONDITIONS, "b")}
+"""The slips recognised under the default prior: ``SLIPS[name][key] = (law, hint)`` (for
+``"b"``, ``law`` is the tuple of the slip's laws at the schools of :data:`B_CONDITIONS`)."""
+
+
+def _b_shape_message(shape: tuple) -> str:
+    hint = ""
+    if shape == (_Q_B, _Q_B):
+        hint = " (a matrix: is there a * where @ belongs, e.g. inv(M) * zt_resid?)"
+    elif shape in ((_Q_B, 1), (1, _Q_B)):
+        hint = " (a column or a row: draw z = rng.standard_normal(2), not (2, 1), or .ravel())"
+    return (
+        f"draw_b must return one draw of b_j, an array of shape ({_Q_B},) (intercept, slope); "
+        f"yours has shape {shape}{hint}."
+    )
 
 
 def _as_rng(seed: Any) -> np.random.Generator:
@@ -556,7 +790,7 @@ def _clone(rng: np.random.Generator) -> np.random.Generator:
 
 
 def _takes_prior(name: str, prior) -> bool:
-    return name != "theta" and isinstance(prior, SemiConjugate)
+    return name in ("sigma2", "mu", "tau2") and isinstance(prior, SemiConjugate)
 
 
 def _signature(name: str, prior) -> str:
@@ -564,13 +798,31 @@ def _signature(name: str, prior) -> str:
     return base[:-1] + ", prior)" if _takes_prior(name, prior) else base
 
 
-def _condition_sets(name: str, prior) -> list[tuple[str, Any, int]]:
-    """(label, prior, number of calls) of each prior the update is tested at."""
-    sets = [("", prior, N_CALLS)]
+class _Set(NamedTuple):
+    """One set of values an update is called at: ``label`` (words for the messages, empty
+    for the first set of a scalar update), the ``prior`` given, the number of calls, the
+    arguments after ``rng`` (``values``) and the exact law of the draws there."""
+
+    label: str
+    prior: Any
+    n_calls: int
+    values: tuple
+    law: Any
+
+
+def _condition_sets(name: str, prior) -> list[_Set]:
+    """The sets of values the update is tested at: for the scalar updates, each prior (the
+    one given, and :data:`STRESS_PRIOR`); for ``b``, each school of :data:`B_CONDITIONS`."""
+    if name == "b":
+        return [
+            _Set(f" at {c['label']}", None, N_CALLS, _b_values(c), law)
+            for c, law in zip(B_CONDITIONS, _b_laws(), strict=True)
+        ]
+    sets = [_Set("", prior, N_CALLS, _args(name, prior), _exact(name, prior))]
     if _takes_prior(name, prior) and prior != STRESS_PRIOR:
-        sets.append(
-            (" at the check's stronger prior (checks.STRESS_PRIOR)", STRESS_PRIOR, N_STRESS)
-        )
+        label = " at the check's stronger prior (checks.STRESS_PRIOR)"
+        stress = _args(name, STRESS_PRIOR)
+        sets.append(_Set(label, STRESS_PRIOR, N_STRESS, stress, _exact(name, STRESS_PRIOR)))
     return sets
 
 
@@ -661,6 +913,9 @@ def _validated(name: str, out: Any) -> np.ndarray:
                 f"draw_theta must return one draw of every theta_j, an array of shape ({_M},) "
                 f"for {_M} schools; yours has shape {arr.shape}."
             )
+    elif name == "b":
+        if arr.shape != (_Q_B,):
+            raise _Stop(_b_shape_message(arr.shape))
     elif arr.size != 1:
         raise _Stop(f"draw_{name} must return one number; yours returned shape {arr.shape}.")
     _refuse_non_finite(name, arr.reshape(1, -1))
@@ -688,7 +943,8 @@ def _fill(name: str, fn: Callable, rng, args: tuple, out: np.ndarray, clock: _Cl
     later call stops the loop, so the first bad value is still the one reported); any other
     return value goes through :func:`_validated`."""
     label = f"draw_{name}"
-    scalar = name != "theta"
+    scalar = name not in _SHAPES
+    shape = _SHAPES.get(name)
     tick = clock.tick
     done = 0
     try:
@@ -697,7 +953,7 @@ def _fill(name: str, fn: Callable, rng, args: tuple, out: np.ndarray, clock: _Cl
             kind = type(r)
             if scalar and (kind is float or kind is np.float64):
                 out[i, 0] = r
-            elif not scalar and kind is np.ndarray and r.dtype == np.float64 and r.shape == (_M,):
+            elif not scalar and kind is np.ndarray and r.dtype == np.float64 and r.shape == shape:
                 out[i] = r
             else:
                 out[i] = _validated(name, r)
@@ -800,15 +1056,15 @@ def _args(name: str, prior) -> tuple:
 def _collect(name: str, fn: Callable, sets, seed) -> tuple[list[np.ndarray], _guard.Guard]:
     """Run the update at every condition set inside a guard; a rule broken is a _Stop."""
     rng = _as_rng(seed)
-    calls = [_guard_args(_args(name, p)) for _, p, _ in sets]
-    clock = _Clock(TIME_BUDGET, sum(n + 2 for *_, n in sets))
+    calls = [_guard_args(s.values) for s in sets]
+    clock = _Clock(TIME_BUDGET, sum(s.n_calls + 2 for s in sets))
     guard = _guard.Guard(clock.deadline)
     draws: list[np.ndarray] = []
     stop: _Stop | None = None
     with guard:
         try:
-            for args, (_, p, n) in zip(calls, sets, strict=True):
-                draws.append(_draws_at(name, fn, args, _args(name, p), rng, clock, n))
+            for args, s in zip(calls, sets, strict=True):
+                draws.append(_draws_at(name, fn, args, s.values, rng, clock, s.n_calls))
         except _Stop as err:
             stop = err
         except _guard.Timeout:
@@ -820,8 +1076,8 @@ def _collect(name: str, fn: Callable, sets, seed) -> tuple[list[np.ndarray], _gu
             "Python's random module: draw only with the `rng` passed in, and never reseed "
             "anything inside an update."
         )
-    for (_, p, _), args in zip(sets, calls, strict=True):
-        if stop is None and not _unchanged(args, _args(name, p)):
+    for s, args in zip(sets, calls, strict=True):
+        if stop is None and not _unchanged(args, s.values):
             stop = _Stop(f"{label} changed its input arrays: work on copies, never in place.")
     if stop is not None:
         raise _Stop(str(stop) + _printed_note(guard), stop.status)
@@ -860,7 +1116,10 @@ def _two_sided(cdf: Any) -> Any:
 
 
 def _tests(x: np.ndarray, law: _Law) -> dict[str, Any]:
-    """Raw p-values of the tests (module docstring) of draws ``x`` (calls x schools)."""
+    """Raw p-values of the tests (module docstring) of draws ``x`` (calls x schools, or
+    calls x coordinates for a multivariate law)."""
+    if isinstance(law, _MvLaw):
+        return _mv_tests(x, law)
     u = law.standardise(x)
     n, m = u.shape
     p: dict[str, Any] = {"location": _two_sided_normal(np.sqrt(n) * u.mean(axis=0))}
@@ -883,6 +1142,32 @@ def _tests(x: np.ndarray, law: _Law) -> dict[str, Any]:
         zeta = c.sum(axis=1) / np.sqrt(m)
         p["together"] = float(_two_sided(sps.chi2.cdf(np.sum(zeta**2), n - 1)))
     return p
+
+
+def _mv_tests(x: np.ndarray, law: _MvLaw) -> dict[str, Any]:
+    """Raw p-values of the tests of multivariate draws ``x`` (calls x q) on their whitened
+    values :math:`u = L^{-1}(x - m)`, iid :math:`N(0, I_q)` under the law: the location and
+    the variance of each coordinate (normal and :math:`\\chi^2`), each pair's correlation (the
+    exact t-test), the squared Mahalanobis distance :math:`|u|^2` against :math:`\\chi^2_q` and
+    each coordinate against N(0, 1) (Kolmogorov-Smirnov), and the lag-1 correlation of calls."""
+    u = law.whiten(x)
+    n, q = u.shape
+    p: dict[str, Any] = {"location": _two_sided_normal(np.sqrt(n) * u.mean(axis=0))}
+    p["spread"] = _two_sided(sps.chi2.cdf((n - 1) * u.var(axis=0, ddof=1), n - 1))
+    r = np.clip(np.corrcoef(u.T)[np.triu_indices(q, 1)], -1.0, 1.0)
+    with np.errstate(divide="ignore"):
+        t = r * np.sqrt((n - 2) / (1 - r * r))
+    p["correlation"] = 2 * sps.t.sf(np.abs(t), n - 2)
+    distance = sps.chi2.cdf(np.sum(u * u, axis=1), q)
+    p["distance"] = float(sps.kstest(distance, "uniform", method="asymp").pvalue)
+    p["shape"] = np.array(
+        [sps.kstest(special.ndtr(u[:, i]), "uniform", method="asymp").pvalue for i in range(q)]
+    )
+    c = (u - u.mean(axis=0)) / u.std(axis=0)
+    lag = float(np.sum(c[1:] * c[:-1]) / (n * q))
+    p["serial"] = float(_two_sided_normal(lag * np.sqrt((n - 1) * q)))
+    # a NaN statistic (draws degenerate in some direction) is a failed test, never a pass
+    return {key: np.nan_to_num(v, nan=0.0) for key, v in p.items()}
 
 
 def _n_tests(p: dict[str, Any]) -> int:
@@ -928,6 +1213,12 @@ def _off(r: float) -> str:
     )
 
 
+_SERIAL_WORDS = (
+    "draws of consecutive calls are correlated: each call must draw afresh with rng, not keep "
+    "or reuse an earlier draw"
+)
+
+
 def _describe(name: str, x: np.ndarray, law: _Law, p: dict[str, Any], cut: float) -> str:
     """What the failing tests say about the draws, in words (``cut``: the raw p-value below
     which a test failed)."""
@@ -967,10 +1258,7 @@ def _describe(name: str, x: np.ndarray, law: _Law, p: dict[str, Any], cut: float
             "mean and sd, or rng.standard_normal(m)), not one number shared by all"
         )
     if fails["serial"].any():
-        parts.append(
-            "draws of consecutive calls are correlated: each call must draw afresh with rng, "
-            "not keep or reuse an earlier draw"
-        )
+        parts.append(_SERIAL_WORDS)
     if not parts:
         return (
             "the shape of their distribution is off (KS test), although their location and "
@@ -985,13 +1273,15 @@ def check_update(name: str, fn: Callable | None, prior=None, seed: Any = 0) -> C
 
     Parameters
     ----------
-    name : {"theta", "mu", "sigma2", "tau2"}
-        Which update ``fn`` is (signatures in the module docstring).
+    name : {"theta", "mu", "sigma2", "tau2", "b"}
+        Which update ``fn`` is (signatures in the module docstring); ``"b"`` (also
+        ``"b_mixed"``) is the update of one school's b_j in the mixed model (notebook 12).
     fn : callable or None
         The student's update; ``None`` (or one raising ``NotImplementedError``) counts as not
         written yet.
     prior : None, priors.Default or priors.SemiConjugate
-        The prior the update samples under; ``None`` is the lecture's default. Under a
+        The prior the update samples under; ``None`` is the lecture's default (and the only
+        value for ``"b"``, whose conditional holds under any prior on β, σ², Σ). Under a
         ``SemiConjugate`` prior ``draw_mu``, ``draw_sigma2`` and ``draw_tau2`` take it as their
         last argument and are tested at ``prior`` (:data:`N_CALLS` calls) and at
         :data:`STRESS_PRIOR` (:data:`N_STRESS` calls).
@@ -1010,20 +1300,22 @@ def check_update(name: str, fn: Callable | None, prior=None, seed: Any = 0) -> C
     Raises
     ------
     ValueError
-        ``name`` is not one of the four updates, or ``seed`` is a bad value.
+        ``name`` is not one of the five updates, ``seed`` is a bad value, or a prior is
+        given for ``"b"``.
     TypeError
         ``prior`` or ``seed`` is of the wrong kind.
     """
-    if name not in CONDITIONS:
-        raise ValueError(f"name must be one of {sorted(CONDITIONS)}; got {name!r}")
-    prior = _as_prior(prior)
+    name = _ALIASES.get(name, name) if isinstance(name, str) else name
+    if name not in _UPDATES:
+        raise ValueError(f"name must be one of {sorted(_UPDATES)}; got {name!r}")
+    prior = _b_prior(prior) if name == "b" else _as_prior(prior)
     _as_rng(seed if not isinstance(seed, np.random.Generator) else None)  # validate early
     label = f"draw_{name}"
     if fn is None:
         return CheckResult(name, False, f"{label} is not written yet.", "not written")
     sets = _condition_sets(name, prior)
     try:
-        _check_callable(label, fn, _args(name, prior), _signature(name, prior))
+        _check_callable(label, fn, sets[0].values, _signature(name, prior))
         draws, guard = _collect(name, fn, sets, seed)
     except _Stop as stop:
         return CheckResult(name, False, str(stop), stop.status)
@@ -1038,7 +1330,9 @@ def check_update(name: str, fn: Callable | None, prior=None, seed: Any = 0) -> C
 
 def _verdict(name: str, draws: list[np.ndarray], sets, prior) -> CheckResult:
     """The tests at every condition set and, when they fail, the slip that fits."""
-    laws = [_exact(name, p) for _, p, _ in sets]
+    if name == "b":
+        return _verdict_b(draws, sets)
+    laws = [s.law for s in sets]
     pvalues = [_tests(x, law) for x, law in zip(draws, laws, strict=True)]
     p = _family(pvalues)
     n_tests = sum(_n_tests(q) for q in pvalues)
@@ -1053,9 +1347,9 @@ def _verdict(name: str, draws: list[np.ndarray], sets, prior) -> CheckResult:
             f"{_fmt_p(min(_min_p(q) for q in pvalues))}).", "passed", p, None, {"p": pvalues},
         )  # fmt: skip
     k = next(i for i, q in enumerate(pvalues) if _min_p(q) * n_tests < ALPHA)
-    where, x = sets[k][0], draws[k]
+    where, x = sets[k].label, draws[k]
     what = _describe(name, x, laws[k], pvalues[k], ALPHA / n_tests)
-    candidates = dict(slips(name, sets[k][1]))
+    candidates = dict(slips(name, sets[k].prior))
     if k > 0 and not _same_law(laws[0], laws[k]):
         candidates["ignores_prior_argument"] = (
             laws[0],
@@ -1063,14 +1357,91 @@ def _verdict(name: str, draws: list[np.ndarray], sets, prior) -> CheckResult:
             "mu0, g20, eta0, t20, nu0, s20 from the `prior` argument.",
         )
     fits = {key: _family([_tests(x, law)]) for key, (law, _) in candidates.items()}
-    best = max(fits, key=fits.get) if fits else None
     details = {"p": pvalues, "slip_p": fits}
-    if best is not None and fits[best] >= ALPHA:
-        hint = candidates[best][1]
-        message = f"{label} is not right{where}: {what}. Hint: {hint}"
-        return CheckResult(name, False, message, "wrong", p, best, details)
+    named = _named_slip(name, where, what, p, fits, candidates, details)
+    if named is not None:
+        return named
     best = "one_draw_for_all" if "pairs" in pvalues[k] and _shared_draw(x, laws[k]) else None
     message = f"{label} is not right{where}: {what} (adjusted p {_eq(p)})."
+    return CheckResult(name, False, message, "wrong", p, best, details)
+
+
+_B_WORDS = ("the intercept b_j[0]", "the slope b_j[1]")
+
+
+def _describe_b(x: np.ndarray, law: _MvLaw, p: dict[str, Any], cut: float) -> str:
+    """What the failing tests say about draws of b_j, in words: the location, the spreads and
+    the correlation of intercept and slope against the exact ones."""
+    fails = {key: np.atleast_1d(v) < cut for key, v in p.items()}
+    sd = np.sqrt(np.diag(law.cov))
+    parts = []
+    if fails["location"].any():
+        off = (x.mean(axis=0) - law.mean) / sd
+        i = int(np.argmax(np.abs(off)))
+        side = "above" if off[i] > 0 else "below"
+        parts.append(f"{_B_WORDS[i]} is centred {abs(off[i]):.2f} sds {side} its exact mean")
+    if fails["spread"].any() or fails["correlation"].any():
+        mine = np.cov(x.T)
+        said = len(parts)
+        for i, ratio in enumerate(np.sqrt(np.diag(mine)) / sd):
+            if abs(math.log(ratio)) > 0.02:
+                parts.append(f"the spread of {_B_WORDS[i]} is {_off(float(ratio))}")
+        r_mine = mine[0, 1] / math.sqrt(mine[0, 0] * mine[1, 1])
+        r_exact = law.cov[0, 1] / (sd[0] * sd[1])
+        if abs(r_mine - r_exact) > 0.02:
+            parts.append(
+                f"the correlation of intercept and slope is {r_mine:.2f} where the exact law "
+                f"has {r_exact:.2f}"
+            )
+        if len(parts) == said:
+            parts.append("the covariance of intercept and slope is off")
+    if fails["serial"].any():
+        parts.append(_SERIAL_WORDS)
+    if not parts:
+        return (
+            "the shape of their distribution is off (KS tests of the whitened draws and of "
+            "their squared Mahalanobis distance), although their location and covariance pass "
+            "their tests"
+        )
+    return "; ".join(parts)
+
+
+def _verdict_b(draws: list[np.ndarray], sets: list[_Set]) -> CheckResult:
+    """The tests at every school and, when they fail, the slip whose laws fit the draws at
+    every school."""
+    pvalues = [_tests(x, s.law) for x, s in zip(draws, sets, strict=True)]
+    p = _family(pvalues)
+    n_tests = sum(_n_tests(q) for q in pvalues)
+    if p >= ALPHA:
+        return CheckResult(
+            "b", True, f"draw_b passed: {N_CALLS:,} draws at each of {len(sets)} schools fit "
+            f"the exact full conditional N(M⁻¹ zt_resid, σ² M⁻¹) ({n_tests} tests of location, "
+            f"covariance, shape and independence; smallest p-value "
+            f"{_fmt_p(min(_min_p(q) for q in pvalues))}).", "passed", p, None, {"p": pvalues},
+        )  # fmt: skip
+    k = next(i for i, q in enumerate(pvalues) if _min_p(q) * n_tests < ALPHA)
+    what = _describe_b(draws[k], sets[k].law, pvalues[k], ALPHA / n_tests)
+    candidates = _b_slips()
+    fits = {
+        key: _family([_tests(x, law) for x, law in zip(draws, laws, strict=True)])
+        for key, (laws, _) in candidates.items()
+    }
+    where, details = sets[k].label, {"p": pvalues, "slip_p": fits}
+    named = _named_slip("b", where, what, p, fits, candidates, details)
+    if named is not None:
+        return named
+    message = f"draw_b is not right{where}: {what} (adjusted p {_eq(p)})."
+    return CheckResult("b", False, message, "wrong", p, None, details)
+
+
+def _named_slip(name: str, where: str, what: str, p: float, fits: dict[str, float],
+                candidates: dict, details: dict) -> CheckResult | None:  # fmt: skip
+    """The verdict of a failed update with the hint of the slip that fits best, when one fits
+    (its Bonferroni-adjusted p-value at least :data:`ALPHA`); None when none does."""
+    best = max(fits, key=fits.get) if fits else None
+    if best is None or fits[best] < ALPHA:
+        return None
+    message = f"draw_{name} is not right{where}: {what}. Hint: {candidates[best][1]}"
     return CheckResult(name, False, message, "wrong", p, best, details)
 
 

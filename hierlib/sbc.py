@@ -21,11 +21,13 @@ Uniformity is tested with Pearson's chi-square over ``n_bins`` equal bins of ran
 
 :func:`run_sbc` is generic: it takes the prior sampler, the simulator and the posterior
 sampler as functions. :func:`gibbs_sbc` wires it to :mod:`hierlib.gibbs` for the course's
-models.
+models of groups, :func:`mixed_sbc` to :func:`hierlib.gibbs.mixed_model` (covariates, random
+intercepts and slopes); a quantity is a scalar, ``"theta[0]"`` or ``"cov_re[0,1]"``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -52,9 +54,15 @@ __all__ = [
     "UNEQUAL_PRIOR",
     "MODELS",
     "gibbs_sbc",
+    "MIXED_PRIOR",
+    "MIXED_FORMULA",
+    "MIXED_QUANTITIES",
+    "mixed_design",
+    "simulate_mixed",
+    "mixed_sbc",
 ]
 
-_SELECTOR = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(\[(?P<index>\d+)\])?$")
+_SELECTOR = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(\[(?P<index>\d+(\s*,\s*\d+)*)\])?$")
 
 
 def thin(draws: ArrayLike, n_keep: int) -> NDArray[np.float64]:
@@ -228,28 +236,40 @@ class SBCResult:
         return axes[0]
 
 
-def _parse(selector: str) -> tuple[str, int | None]:
+def _parse(selector: str) -> tuple[str, tuple[int, ...] | None]:
+    """``"mu"`` -> ("mu", None), ``"theta[0]"`` -> ("theta", (0,)), ``"cov_re[0,1]"`` ->
+    ("cov_re", (0, 1))."""
     match = _SELECTOR.match(selector)
     if match is None:
-        raise ValueError(f"quantity {selector!r} is not of the form 'name' or 'name[index]'")
+        raise ValueError(
+            f"quantity {selector!r} is not of the form 'name', 'name[index]' or 'name[i,j]'"
+        )
     index = match.group("index")
-    return match.group("name"), None if index is None else int(index)
+    return match.group("name"), None if index is None else tuple(int(i) for i in index.split(","))
 
 
-def _pick(values: Any, name: str, index: int | None, what: str, scalar: bool) -> Any:
+def _pick(values: Any, name: str, index: tuple[int, ...] | None, what: str, scalar: bool) -> Any:
+    """The element ``name[index]`` of a prior draw (``scalar``) or, over the last axes, of
+    posterior draws."""
     if name not in values:
         raise ValueError(f"{what} has no {name!r}; it has {sorted(values)}")
     arr = np.asarray(values[name], dtype=np.float64)
     if index is None:
         if scalar and arr.size != 1:
-            raise ValueError(f"{what}: {name!r} is a vector; name one element, e.g. '{name}[0]'")
+            example = f"{name}[{', '.join('0' * arr.ndim)}]".replace(" ", "")
+            raise ValueError(f"{what}: {name!r} is not a scalar; name one element, e.g. "
+                             f"'{example}'")  # fmt: skip
         return float(arr.reshape(-1)[0]) if scalar else arr
-    if arr.ndim == 0 or (scalar and arr.ndim != 1):
-        raise ValueError(f"{what}: {name!r} is a scalar; drop the index [{index}]")
-    size = arr.shape[-1]
-    if index >= size:
-        raise ValueError(f"{what}: {name}[{index}] does not exist ({name} has {size} elements)")
-    return float(arr[index]) if scalar else arr[..., index]
+    written = ",".join(map(str, index))
+    if arr.ndim == 0 or (scalar and arr.ndim != len(index)) or arr.ndim < len(index):
+        if arr.ndim == 0:
+            raise ValueError(f"{what}: {name!r} is a scalar; drop the index [{written}]")
+        raise ValueError(f"{what}: {name!r} needs {arr.ndim} indices, not [{written}]")
+    shape = arr.shape[-len(index) :]
+    if any(i >= size for i, size in zip(index, shape, strict=True)):
+        has = f"{shape[0]} elements" if len(shape) == 1 else f"shape {shape}"
+        raise ValueError(f"{what}: {name}[{written}] does not exist ({name} has {has})")
+    return float(arr[index]) if scalar else arr[(Ellipsis, *index)]
 
 
 def run_sbc(
@@ -385,14 +405,27 @@ def _check_quantities(model: str, quantities: Sequence[str], m: int) -> None:
     vectors = {name for name, index in parsed if index is not None}
     for q in quantities:
         name, index = _parse(q)
-        if name in scalars and index is None or name in vectors and index is not None:
-            if index is not None and index >= m:
+        if name in scalars and index is None or name in vectors and index and len(index) == 1:
+            if index is not None and index[0] >= m:
                 raise ValueError(
                     f"quantity {q!r} does not exist: there are {m} groups (indices 0..{m - 1})"
                 )
             continue
         known = sorted(scalars) + [f"{v}[j]" for v in sorted(vectors)]
         raise ValueError(f"quantity {q!r} is not a quantity of {model}; choose from {known}")
+
+
+def _group_sizes(group_sizes: ArrayLike) -> NDArray[np.int64]:
+    sizes = np.asarray(group_sizes)
+    if sizes.ndim != 1 or sizes.size < 2 or sizes.dtype.kind not in "iu" or (sizes < 1).any():
+        raise ValueError("group_sizes must list at least two positive integer group sizes")
+    return sizes
+
+
+def _draws_per_chain(n_posterior: int, thin_by: int, n_chains: int) -> int:
+    """Draws per chain so that the chains hold at least ``n_posterior * thin_by`` in all."""
+    total = positive_int(n_posterior, "n_posterior") * positive_int(thin_by, "thin_by")
+    return -(-total // positive_int(n_chains, "n_chains"))
 
 
 def gibbs_sbc(
@@ -456,12 +489,8 @@ def gibbs_sbc(
 
         sampler = getattr(gibbs, model)
     extra = {"parameterization": parameterization} if model == "hierarchical_normal" else {}
-    sizes = np.asarray(group_sizes)
-    if sizes.ndim != 1 or sizes.size < 2 or sizes.dtype.kind not in "iu" or (sizes < 1).any():
-        raise ValueError("group_sizes must list at least two positive integer group sizes")
-    thin_by = positive_int(thin_by, "thin_by")
-    n_chains = positive_int(n_chains, "n_chains")
-    n_draws = -(-n_posterior * thin_by // n_chains)  # ceil: at least L * thin_by in all
+    sizes = _group_sizes(group_sizes)
+    n_draws = _draws_per_chain(n_posterior, thin_by, n_chains)
     _check_quantities(model, default_quantities if quantities is None else quantities, sizes.size)
     trial = prior.sample(np.random.default_rng(0), m=sizes.size)
     if variance_key not in trial or "theta" not in trial:
@@ -501,3 +530,147 @@ def gibbs_sbc(
         seed=seed,
         check_ess=check_ess,
     )
+
+
+# ------------------------------------------------------------------ the mixed model
+MIXED_PRIOR = priors.MixedProper(
+    beta_mean=np.zeros(3),
+    beta_cov=np.diag([4.0, 1.0, 1.0]),
+    nu0=4.0,
+    sigma02=1.0,
+    cov_re=priors.InverseWishart(df=6.0, scale=np.diag([3.0, 0.75])),
+)
+"""Proper prior for SBC of :func:`hierlib.gibbs.mixed_model` on :data:`MIXED_FORMULA` (p = 3,
+q = 2): beta ~ N(0, diag(4, 1, 1)), 1/sigma2 ~ Gamma(2, rate 2), Sigma ~ IW(6, diag(3, 0.75)),
+whose mean is diag(1, 0.25) (intercept sd 1, slope sd 0.5) and whose correlation ranges over
+(-1, 1) (its 5% and 95% quantiles: -0.66 and 0.67)."""
+
+MIXED_FORMULA = ("y ~ w + x", "~x")
+"""The model SBC checks: a school-level predictor ``w`` and a student-level ``x`` in the fixed
+part, a random intercept and a random slope of ``x``."""
+
+MIXED_QUANTITIES = (
+    "fe[0]", "fe[1]", "fe[2]", "cov_re[0,0]", "cov_re[1,1]", "cov_re[0,1]", "sigma2", "b[0,1]",
+)  # fmt: skip
+"""Every fixed effect, Sigma's diagonal and off-diagonal, sigma2, and the first school's slope."""
+
+
+def mixed_design(group_sizes: ArrayLike, seed: int = 0) -> pd.DataFrame:
+    """The covariates of SBC's simulated schools (fixed over the replications): ``school``,
+    a school-level ``w`` ~ N(0, 1) and a student-level ``x`` ~ N(c_j, 1) whose school mean
+    c_j ~ N(0, 0.5^2) is not zero, so that intercepts and slopes are correlated a posteriori
+    and, with ``w`` in the fixed part, the fixed effects with the b_j."""
+    sizes = _group_sizes(group_sizes)
+    rng = np.random.default_rng(seed)
+    school = np.repeat(np.arange(sizes.size), sizes)
+    w, centre = rng.standard_normal(sizes.size), 0.5 * rng.standard_normal(sizes.size)
+    x = centre[school] + rng.standard_normal(school.size)
+    return pd.DataFrame({"school": school, "w": w[school], "x": x})
+
+
+def simulate_mixed(
+    rng: np.random.Generator, design: pd.DataFrame, params: Mapping[str, Any]
+) -> NDArray[np.float64]:
+    """:math:`y_{ij} = x_{ij}^T\\beta + z_{ij}^T b_j + e_{ij}`, :math:`e_{ij} \\sim N(0,
+    \\sigma^2)`, with :math:`x_{ij} = (1, w_j, x_{ij})`, :math:`z_{ij} = (1, x_{ij})` and the
+    prior draw's ``fe``, ``b`` (m, q) and ``sigma2``."""
+    n = len(design)
+    x = np.column_stack([np.ones(n), design["w"], design["x"]])
+    z = np.column_stack([np.ones(n), design["x"]])
+    b = np.asarray(params["b"])[design["school"].to_numpy()]
+    noise = math.sqrt(float(params["sigma2"])) * rng.standard_normal(n)
+    return x @ np.asarray(params["fe"]) + np.sum(z * b, axis=1) + noise
+
+
+def mixed_sbc(
+    prior: Any | None = None,
+    *,
+    parameterization: str = "interweaved",
+    group_sizes: ArrayLike = (4, 5, 6, 6, 7, 8, 8, 9, 10, 12, 14, 16),
+    n_reps: int = 200,
+    n_posterior: int = 99,
+    n_bins: int = 10,
+    thin_by: int = 5,
+    n_warmup: int = 300,
+    n_chains: int = 1,
+    seed: int = 0,
+    quantities: Sequence[str] | None = None,
+    check_ess: bool = False,
+    sampler: Callable[..., Any] | None = None,
+) -> SBCResult:
+    """SBC of :func:`hierlib.gibbs.mixed_model` on small simulated data sets.
+
+    Each replication draws :math:`\\beta, \\sigma^2, \\Sigma` and the m schools'
+    :math:`b_j \\sim N(0, \\Sigma)` from the proper ``prior`` (``prior.sample(rng, p, q,
+    m)``), simulates the students' :math:`y` on the fixed covariates of
+    :func:`mixed_design` (:func:`simulate_mixed`), fits :data:`MIXED_FORMULA` by the sampler
+    for ``n_posterior * thin_by`` draws after ``n_warmup`` warm-up sweeps per chain, and ranks
+    the truth among ``n_posterior`` draws thinned by ``thin_by`` (:func:`run_sbc`).
+
+    Parameters
+    ----------
+    prior : priors.MixedProper, optional
+        Default :data:`MIXED_PRIOR`; for p = 3 fixed and q = 2 random effects.
+    parameterization : {"interweaved", "blocked"}
+        Passed to the sampler.
+    group_sizes : sequence of int
+        Students per school (default: 12 schools of 4 to 16, 105 students).
+    quantities : sequence of str, optional
+        Default :data:`MIXED_QUANTITIES`; any element of ``fe`` (p,), ``cov_re`` (q, q),
+        ``b`` (m, q) or ``sigma2``, e.g. ``"cov_re[0,1]"``.
+    sampler : callable, optional
+        Replaces :func:`hierlib.gibbs.mixed_model` (same signature), e.g. a deliberately
+        broken one.
+    n_reps, n_posterior, n_bins, thin_by, n_warmup, n_chains, seed, check_ess
+        As in :func:`gibbs_sbc`.
+    """
+    if prior is None:
+        prior = MIXED_PRIOR
+    if not isinstance(prior, priors.MixedProper):
+        raise TypeError(
+            "prior must be a priors.MixedProper (SBC draws from it: a proper prior); got "
+            f"{type(prior).__name__}"
+        )
+    design = mixed_design(group_sizes)
+    m = int(design["school"].max()) + 1
+    p, q = 3, 2
+    prior.check_sizes(p, q)
+    n_draws = _draws_per_chain(n_posterior, thin_by, n_chains)
+    chosen = list(MIXED_QUANTITIES if quantities is None else quantities)
+    if isinstance(quantities, str) or not chosen:
+        raise ValueError("quantities must be a non-empty list of names such as ['fe[0]', 'sigma2']")
+    trial = _mixed_prior_draw(prior, np.random.default_rng(0), p, q, m)
+    for name, index in map(_parse, chosen):  # a bad quantity is named before any sampling
+        _pick(trial, name, index, "the mixed model", scalar=True)
+    if sampler is None:
+        from hierlib import gibbs
+
+        sampler = gibbs.mixed_model
+    formula, re_formula = MIXED_FORMULA
+
+    def fit(y: NDArray[np.float64], fit_seed: int) -> Mapping[str, ArrayLike]:
+        post = sampler(
+            formula, design.assign(y=y), groups="school", re_formula=re_formula, prior=prior,
+            n_draws=n_draws, n_warmup=n_warmup, n_chains=n_chains, seed=fit_seed,
+            parameterization=parameterization,
+        )  # fmt: skip
+        return post.draws
+
+    return run_sbc(
+        lambda rng: _mixed_prior_draw(prior, rng, p, q, m),
+        lambda rng, params: simulate_mixed(rng, design, params),
+        fit,
+        chosen,
+        n_reps=n_reps,
+        n_posterior=n_posterior,
+        n_bins=n_bins,
+        seed=seed,
+        check_ess=check_ess,
+    )
+
+
+def _mixed_prior_draw(prior, rng: np.random.Generator, p: int, q: int, m: int) -> dict:
+    """A prior draw under the names of the sampler's draws (``fe`` for beta)."""
+    draw = dict(prior.sample(rng, p, q, m))
+    draw["fe"] = draw.pop("beta")
+    return draw

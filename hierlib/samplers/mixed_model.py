@@ -26,9 +26,11 @@ students. Notation: :math:`A_j = Z_j^\\top Z_j`, :math:`C_j = X_j^\\top Z_j`,
 Measured on the R&B model (4 chains x 5000 draws, bulk ESS per sweep): every fixed effect
 about 1 with the blocked update (0.12-0.13 for the intercept, sector and school SES when
 :math:`\\beta` is drawn given the :math:`b_j` instead: lag-1 autocorrelation 0.77); the
-variances of :math:`\\Sigma` 0.33 and 0.004 (intercept, slope) blocked, 0.67 and 0.15
+variances of :math:`\\Sigma` 0.37 and 0.009 (intercept, slope) blocked, 0.71 and 0.16
 interweaved (the slope's SD is small, so the :math:`b_j` pin :math:`\\Sigma` down and the
-blocked sampler crawls), at about 60 and 65 microseconds of CPU per sweep.
+blocked sampler crawls), at about 19 and 22 microseconds of CPU per sweep (one chain,
+load average 4; 52-63 and 60-74 before the sweep wrote out its q = 2 algebra in closed form:
+:func:`_school_beta_q2`, :func:`_school_b_q2`).
 
 :func:`sweeps` is compiled with numba (``nogil``: chains run on threads); the chains are run
 by :mod:`hierlib.samplers._chains`.
@@ -226,6 +228,70 @@ def _draw_iw(rng, df, scale, out, low, a, ainv, q):
 
 
 # ------------------------------------------------------------------- the compiled sweep
+@njit(cache=True, nogil=True, inline="always")
+def _school_beta_q2(ztz, xtz, zty, xty, inv_cov, sigma2, fac, j, rhs, prec, p):
+    """The beta step's share of group j at q = 2, in closed form (no loops over q): the
+    Cholesky factor :math:`L_j` of :math:`M_j = A_j + \\sigma^2\\Sigma^{-1}`, then
+    :math:`M_j^{-1} = L_j^{-\\top}L_j^{-1}`; ``rhs`` -= :math:`C_jM_j^{-1}Z_j^\\top y_j`
+    (after += :math:`X_j^\\top y_j`), ``prec`` -= :math:`C_jM_j^{-1}C_j^\\top` (lower
+    triangle). ``fac[j]`` keeps :math:`(1/L_{00}, L_{10}, 1/L_{11}, (M_j^{-1})_{00},
+    (M_j^{-1})_{10}, (M_j^{-1})_{11})` for the b_j step. False if :math:`M_j` is not
+    positive definite."""
+    a00 = ztz[j, 0, 0] + sigma2 * inv_cov[0, 0]
+    a10 = ztz[j, 1, 0] + sigma2 * inv_cov[1, 0]
+    a11 = ztz[j, 1, 1] + sigma2 * inv_cov[1, 1]
+    if not a00 > 0.0:
+        return False
+    l00 = math.sqrt(a00)
+    l10 = a10 / l00
+    s = a11 - l10 * l10
+    if not s > 0.0:
+        return False
+    r00 = 1.0 / l00
+    r11 = 1.0 / math.sqrt(s)
+    r10 = -l10 * r00 * r11  # L^{-1} = [[r00, 0], [r10, r11]]
+    n00 = r00 * r00 + r10 * r10
+    n10 = r10 * r11
+    n11 = r11 * r11
+    fac[j, 0], fac[j, 1], fac[j, 2] = r00, l10, r11
+    fac[j, 3], fac[j, 4], fac[j, 5] = n00, n10, n11
+    v0 = n00 * zty[j, 0] + n10 * zty[j, 1]
+    v1 = n10 * zty[j, 0] + n11 * zty[j, 1]
+    for r in range(p):
+        c0, c1 = xtz[j, r, 0], xtz[j, r, 1]
+        rhs[r] += xty[j, r] - c0 * v0 - c1 * v1
+        w0 = n00 * c0 + n10 * c1  # row r of C_j M_j^{-1}
+        w1 = n10 * c0 + n11 * c1
+        for c in range(r + 1):
+            prec[r, c] -= w0 * xtz[j, c, 0] + w1 * xtz[j, c, 1]
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _school_b_q2(rng, ztz, xtz, zty, beta, fac, sd, b, zr, j, sums, p):
+    """The b_j draw of group j at q = 2 (``fac`` from :func:`_school_beta_q2`):
+    :math:`r_j = Z_j^\\top(y_j - X_j\\beta)` into ``zr[j]``, :math:`b_j = M_j^{-1}r_j +
+    \\sigma L_j^{-\\top}z` (z standard normal, drawn last entry first as
+    :func:`_noise_at`); ``sums`` += :math:`(b_{j0}^2, b_{j0}b_{j1}, b_{j1}^2, b_j^\\top
+    A_jb_j - 2b_j^\\top r_j)`."""
+    t0, t1 = zty[j, 0], zty[j, 1]
+    for c in range(p):
+        t0 -= xtz[j, c, 0] * beta[c]
+        t1 -= xtz[j, c, 1] * beta[c]
+    zr[j, 0], zr[j, 1] = t0, t1
+    x1 = rng.standard_normal() * fac[j, 2]
+    x0 = (rng.standard_normal() - fac[j, 1] * x1) * fac[j, 0]
+    b0 = fac[j, 3] * t0 + fac[j, 4] * t1 + sd * x0
+    b1 = fac[j, 4] * t0 + fac[j, 5] * t1 + sd * x1
+    b[j, 0], b[j, 1] = b0, b1
+    sums[0] += b0 * b0
+    sums[1] += b0 * b1
+    sums[2] += b1 * b1
+    sums[3] += b0 * (ztz[j, 0, 0] * b0 + ztz[j, 0, 1] * b1 - 2.0 * t0) + b1 * (
+        ztz[j, 1, 0] * b0 + ztz[j, 1, 1] * b1 - 2.0 * t1
+    )
+
+
 @njit(cache=True, nogil=True)
 def _pair(a, c):
     """Position of :math:`L_{ac}` (a >= c) in vec(L): rows of the lower triangle in order."""
@@ -244,6 +310,37 @@ def asis_system(ztz, zr, eta, prec, rhs, q):
 
     so the likelihood in vec(L) is :math:`\\exp\\{-(\\theta^\\top A\\theta -
     2\\theta^\\top r)/(2\\sigma^2)\\}` (``zr`` holds :math:`Z_j^\\top(y_j - X_j\\beta)`)."""
+    if q == 2:
+        _asis_system_q2(ztz, zr, eta, prec, rhs)
+        return
+    _asis_system_general(ztz, zr, eta, prec, rhs, q)
+
+
+@njit(cache=True, nogil=True)
+def _asis_system_q2(ztz, zr, eta, prec, rhs):
+    """:func:`asis_system` at q = 2 written out: vec(L) = (L00, L10, L11), six sums."""
+    s0 = s1 = s2 = s3 = s4 = s5 = r0 = r1 = r2 = 0.0
+    for j in range(eta.shape[0]):
+        e0, e1 = eta[j, 0], eta[j, 1]
+        e00, e01 = e0 * e0, e0 * e1
+        s0 += e00 * ztz[j, 0, 0]
+        s1 += e00 * ztz[j, 1, 0]
+        s2 += e00 * ztz[j, 1, 1]
+        s3 += e01 * ztz[j, 1, 0]
+        s4 += e01 * ztz[j, 1, 1]
+        s5 += e1 * e1 * ztz[j, 1, 1]
+        r0 += e0 * zr[j, 0]
+        r1 += e0 * zr[j, 1]
+        r2 += e1 * zr[j, 1]
+    prec[0, 0], prec[1, 0], prec[1, 1] = s0, s1, s2
+    prec[2, 0], prec[2, 1], prec[2, 2] = s3, s4, s5
+    prec[0, 1], prec[0, 2], prec[1, 2] = s1, s3, s4
+    rhs[0], rhs[1], rhs[2] = r0, r1, r2
+
+
+@njit(cache=True, nogil=True)
+def _asis_system_general(ztz, zr, eta, prec, rhs, q):
+    """:func:`asis_system` for any q (loops over the pairs of entries of L)."""
     d = q * (q + 1) // 2
     for k in range(d):
         rhs[k] = 0.0
@@ -320,12 +417,19 @@ def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, l
     d = q * (q + 1) // 2
     if not _chol(cov, low, q):
         return 0
-    for j in range(m):
-        for r in range(q):
-            col[r] = b[j, r]
-        _solve_lower(low, col, col, q)
-        for r in range(q):
-            eta[j, r] = col[r]
+    if q == 2:  # eta_j = L^-1 b_j written out
+        i00, l10, i11 = 1.0 / low[0, 0], low[1, 0], 1.0 / low[1, 1]
+        for j in range(m):
+            e0 = b[j, 0] * i00
+            eta[j, 0] = e0
+            eta[j, 1] = (b[j, 1] - l10 * e0) * i11
+    else:
+        for j in range(m):
+            for r in range(q):
+                col[r] = b[j, r]
+            _solve_lower(low, col, col, q)
+            for r in range(q):
+                eta[j, r] = col[r]
     asis_system(ztz, zr, eta, prec, rhs, q)
     if not _chol(prec, low_d, d):
         return 0
@@ -337,12 +441,18 @@ def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, l
     log_ratio = log_prior_l(low_new, nu, s0, q, work, col) - log_prior_l(low, nu, s0, q, work, col)
     if not (log_ratio >= 0.0 or math.log(rng.random()) < log_ratio):
         return 0
-    for j in range(m):
-        for a in range(q):
-            s = 0.0
-            for c in range(a + 1):
-                s += low_new[a, c] * eta[j, c]
-            b[j, a] = s
+    if q == 2:  # b_j = L' eta_j written out
+        n00, n10, n11 = low_new[0, 0], low_new[1, 0], low_new[1, 1]
+        for j in range(m):
+            b[j, 0] = n00 * eta[j, 0]
+            b[j, 1] = n10 * eta[j, 0] + n11 * eta[j, 1]
+    else:
+        for j in range(m):
+            for a in range(q):
+                s = 0.0
+                for c in range(a + 1):
+                    s += low_new[a, c] * eta[j, c]
+                b[j, a] = s
     for a in range(q):
         for c in range(a + 1):
             s = 0.0
@@ -376,9 +486,12 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
             xty_total[r] += xty[j, r]
             for c in range(p):
                 xtx_total[r, c] += xtx[j, r, c]
-    m_low = np.empty((m, q, q))  # Cholesky factors of M_j
-    w = np.empty((m, q, p))  # M_j^{-1} C_j'
-    v = np.empty((m, q))  # M_j^{-1} Z_j'y_j
+    general = 0 if q == 2 else m  # q = 2: closed forms, fac instead of m_low, w, v
+    m_low = np.empty((general, q, q))  # Cholesky factors of M_j
+    w = np.empty((general, q, p))  # M_j^{-1} C_j'
+    v = np.empty((general, q))  # M_j^{-1} Z_j'y_j
+    fac = np.empty((m if q == 2 else 0, 6))  # see _school_beta_q2
+    sums = np.zeros(4)
     zr = np.empty((m, q))  # Z_j'(y_j - X_j beta)
     inv_cov = np.empty((q, q))
     mq = np.empty((q, q))
@@ -409,6 +522,10 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
             for c in range(p):
                 prec[r, c] = xtx_total[r, c]
         for j in range(m):
+            if q == 2:
+                if not _school_beta_q2(ztz, xtz, zty, xty, inv_cov, sigma2, fac, j, rhs, prec, p):
+                    raise ValueError("M_j = Z_j'Z_j + sigma2 Sigma^-1 is not positive definite")
+                continue
             for r in range(q):
                 for c in range(q):
                     mq[r, c] = ztz[j, r, c] + sigma2 * inv_cov[r, c]
@@ -459,7 +576,11 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
             for c in range(p):
                 s += xtx_total[r, c] * beta[c]
             rss += beta[r] * (s - 2.0 * xty_total[r])
+        sums[0] = sums[1] = sums[2] = sums[3] = 0.0
         for j in range(m):
+            if q == 2:
+                _school_b_q2(rng, ztz, xtz, zty, beta, fac, sd, b, zr, j, sums, p)
+                continue
             for r in range(q):
                 s = v[j, r]
                 t_ = zty[j, r]
@@ -477,6 +598,12 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
                     s += ztz[j, r, c] * b[j, c]
                     scale_post[r, c] += b[j, r] * b[j, c]
                 rss += b[j, r] * (s - 2.0 * zr[j, r])
+        if q == 2:
+            scale_post[0, 0] += sums[0]
+            scale_post[1, 0] += sums[1]
+            scale_post[0, 1] += sums[1]
+            scale_post[1, 1] += sums[2]
+            rss += sums[3]
         # Sigma | b ~ IW(nu + m, S + sum_j b_j b_j')
         _draw_iw(rng, nu + m, scale_post, cov, low_q, tmp_q, tmp_q2, q)
         # 1/sigma2 | beta, b, y ~ Gamma(a + n/2, b + R/2)
