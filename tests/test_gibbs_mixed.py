@@ -163,8 +163,10 @@ def test_memory_guard_counts_draws_and_each_chains_work_arrays(small_frame, monk
     monkeypatch.setattr(gibbs, "MAX_DRAWS_BYTES", need)
     gibbs.mixed_model("y ~ x + w", small_frame, "g", "~x", **run)
     monkeypatch.setattr(gibbs, "MAX_DRAWS_BYTES", need - 1)
-    with pytest.raises(ValueError, match="MAX_DRAWS_BYTES"):
+    with pytest.raises(ValueError, match="MAX_DRAWS_BYTES") as refused:
         gibbs.mixed_model("y ~ x + w", small_frame, "g", "~x", **run)
+    assert "keep_b= a few group labels" in str(refused.value)  # this sampler's argument
+    assert "keep_theta" not in str(refused.value)
     monkeypatch.undo()
     with pytest.raises(ValueError, match="of kept draws.*MAX_DRAWS_BYTES"):
         gibbs.mixed_model("y ~ x", small_frame, "g", "~x", n_draws=10**10)

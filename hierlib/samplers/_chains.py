@@ -102,9 +102,10 @@ def memory_need(n_chains: int, n_draws: int, kept: int, m: int, work: int) -> tu
 
 
 def check_memory(n_chains: int, n_draws: int, n_scalars: int, n_vectors: int, m: int = 0,
-                 work: int = 0) -> None:  # fmt: skip
+                 work: int = 0, effects: str = "theta") -> None:  # fmt: skip
     """Refuse runs whose kept draws and work arrays (:func:`memory_need`) would need more
-    than the memory limit (:data:`hierlib._memory.MAX_BYTES`, ``gibbs.MAX_DRAWS_BYTES``)."""
+    than the memory limit (:data:`hierlib._memory.MAX_BYTES`, ``gibbs.MAX_DRAWS_BYTES``);
+    the message names the sampler's argument ``keep_<effects>=``."""
     kept = n_scalars + n_vectors
     draws, need = memory_need(n_chains, n_draws, kept, m, work)
     _memory.check(
@@ -112,8 +113,8 @@ def check_memory(n_chains: int, n_draws: int, n_scalars: int, n_vectors: int, m:
         f"this run ({n_chains} chains x {n_draws} draws x {kept} values x 8 bytes: "
         f"{_memory.size_text(draws)} of kept draws, and {n_chains} chains' work arrays of "
         f"{work} x {m} values)",
-        "keep_theta= a few group labels (or [] for none; posterior means and sds of every "
-        "theta_j are returned anyway), or fewer n_draws or n_chains",
+        f"keep_{effects}= a few group labels (or [] for none; posterior means and sds of "
+        f"every {effects}_j are returned anyway), or fewer n_draws or n_chains",
     )
 
 

@@ -954,9 +954,10 @@ def mixed_model(
     ValueError
         Bad data or formulas (as :func:`hierlib.data.mixed_stats`), an improper posterior
         under the default prior, bad run arguments, a run too large for
-        ``gibbs.MAX_DRAWS_BYTES``, a sampler that left floating point.
+        ``gibbs.MAX_DRAWS_BYTES``, a sampler that left floating point, a prior of another
+        kind (as the other samplers).
     TypeError
-        ``data`` not a DataFrame, a formula not a string, a prior of another kind.
+        ``data`` not a DataFrame, a formula not a string.
     """
     stats, X, Z, y, idx = _mixed_design(formula, data, groups, re_formula)
     if parameterization not in PARAMETERIZATIONS:
@@ -973,7 +974,9 @@ def mixed_model(
     p, q, m = stats.p, stats.q, stats.m
     per_chain = q * q + q * p + 6 * q  # M_j factors, M_j^-1 C_j', v_j, zr_j, b_j, eta_j, sums
     shared = -(-(p * p + p * q + q * q + p + q + 1) // n_chains)  # the statistics, once
-    _chains.check_memory(n_chains, n_draws, p + q * q + 1, keep.size * q, m, per_chain + shared)
+    _chains.check_memory(
+        n_chains, n_draws, p + q * q + 1, keep.size * q, m, per_chain + shared, effects="b"
+    )
     workers = _chains.n_workers(cores, n_chains, "numba")
     hyper, beta0, p0, s0 = _prior_terms(prior, stats)
     param = PARAMETERIZATIONS[parameterization]
