@@ -322,7 +322,8 @@ def mixed_vs_reml(post: HasDraws, fit: Any, prob: float = 0.95) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``posterior mean``, ``posterior sd``, ``lower``, ``upper``, ``REML``,
-        ``REML SE`` (NaN for the variance parameters: REML gives no SE for them).
+        ``REML SE`` (NaN for the variance parameters: REML gives no SE for them). A REML
+        correlation is NaN where one of its SDs is 0 (the fit on its boundary).
     """
     draws = mixed_draws(post)
     require_mixed_fit(fit)
@@ -338,7 +339,8 @@ def mixed_vs_reml(post: HasDraws, fit: Any, prob: float = 0.95) -> pd.DataFrame:
     reml |= {f"sd({name})": sd[k] for k, name in enumerate(re_names)}
     for k, a in enumerate(re_names):
         for ll in range(k + 1, len(re_names)):
-            reml[f"corr({a}, {re_names[ll]})"] = cov[k, ll] / (sd[k] * sd[ll])
+            scale = sd[k] * sd[ll]  # 0 on REML's boundary: the correlation is undefined
+            reml[f"corr({a}, {re_names[ll]})"] = cov[k, ll] / scale if scale > 0 else np.nan
     reml["sigma"] = float(np.sqrt(fit.scale))
     table = interval_table(draws, list(draws), prob)
     out = table.rename(columns={"mean": "posterior mean", "sd": "posterior sd"})
