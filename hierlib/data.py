@@ -525,27 +525,38 @@ def _mixed_design(formula, data, groups, re_formula):
     return stats, X, Z, y, idx
 
 
+def _sums_by_group(
+    a: NDArray, idx: NDArray[np.int64], m: int, axis: int = 0
+) -> tuple[NDArray, NDArray[np.int64]]:
+    """Per-group sums of ``a`` along ``axis``, :math:`\\sum_{i:\\,idx_i = j} a_i` for
+    :math:`j = 0, \\dots, m-1`, and the group sizes :math:`n_j` (one stable sort, one
+    ``np.add.reduceat`` pass). ``ValueError`` if a group has no entry."""
+    n = np.bincount(idx, minlength=m)
+    if (n == 0).any():
+        raise ValueError("every group index 0..m-1 needs at least one observation")
+    order = np.argsort(idx, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(n)[:-1]))
+    return np.add.reduceat(np.take(a, order, axis=axis), starts, axis=axis), n
+
+
 def _cross_products(X, Z, y, idx, labels, fe_names, re_names) -> MixedStats:
     """The per-group cross-products of rows ``X, Z, y`` with groups ``idx`` (sums over the
-    rows of each group, in one pass per statistic)."""
+    rows of each group, :func:`_sums_by_group`)."""
     m = labels.size
-    order = np.argsort(idx, kind="stable")
-    n = np.bincount(idx, minlength=m)
-    starts = np.concatenate([[0], np.cumsum(n)[:-1]])
-    Xs, Zs, ys = X[order], Z[order], y[order]
 
     def sums(a):
-        return np.add.reduceat(a, starts, axis=0)
+        return _sums_by_group(a, idx, m)[0]
 
     with np.errstate(over="ignore", invalid="ignore"):
         out = {
-            "xtx": sums(Xs[:, :, None] * Xs[:, None, :]),
-            "xtz": sums(Xs[:, :, None] * Zs[:, None, :]),
-            "ztz": sums(Zs[:, :, None] * Zs[:, None, :]),
-            "xty": sums(Xs * ys[:, None]),
-            "zty": sums(Zs * ys[:, None]),
-            "yty": sums(ys * ys),
+            "xtx": sums(X[:, :, None] * X[:, None, :]),
+            "xtz": sums(X[:, :, None] * Z[:, None, :]),
+            "ztz": sums(Z[:, :, None] * Z[:, None, :]),
+            "xty": sums(X * y[:, None]),
+            "zty": sums(Z * y[:, None]),
+            "yty": sums(y * y),
         }
+    n = np.bincount(idx, minlength=m)
     for name, arr in out.items():
         finite_result(arr, f"a cross-product of the design ({name})", RESCALE_HINT)
     return MixedStats(groups=labels, n=n.astype(np.int64), fe_names=tuple(fe_names),

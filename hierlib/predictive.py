@@ -59,6 +59,7 @@ from hierlib._validate import (
     require_type,
     same_length,
 )
+from hierlib.data import _sums_by_group
 from hierlib.marginal import school_loglik  # a school with theta_j integrated out
 
 
@@ -420,13 +421,10 @@ def pareto_k_table(loos: dict[str, Any]) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------- predictive checks
 def _group_sums(flat: NDArray, idx: NDArray[np.int64], m: int) -> tuple[NDArray, NDArray]:
-    """Per-group sums along the last axis of ``flat`` (rows: data sets), and group sizes."""
-    n = np.bincount(idx, minlength=m)
-    if (n == 0).any():
-        raise ValueError("every group index 0..m-1 needs at least one observation")
-    order = np.argsort(idx, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(n)[:-1]))
-    return np.add.reduceat(flat[:, order], starts, axis=1), n.astype(np.float64)
+    """Per-group sums along the last axis of ``flat`` (rows: data sets), and group sizes
+    (float): :func:`hierlib.data._sums_by_group` along axis 1."""
+    sums, n = _sums_by_group(flat, idx, m, axis=1)
+    return sums, n.astype(np.float64)
 
 
 def _replicates(y_rep: ArrayLike, obs_group: ArrayLike, m: int) -> tuple[NDArray, NDArray]:
