@@ -61,12 +61,15 @@ lab: setup
 
 # The venvs are filled by uv (pinned here; it is a tool, not a dependency of the course): the
 # same pins as pip would install, in a fraction of pip's time (about 30 s against 3 min here).
+# --compile-bytecode: uv, unlike pip, leaves the .pyc files to the first import, and where
+# PYTHONDONTWRITEBYTECODE is set (as on the course machine) every import recompiles: importing
+# matplotlib, pandas, statsmodels, numba and ArviZ took 16 s instead of 4 s.
 UV := "uv==0.13.9"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3" $(UV)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e ".[course,dev]"
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c requirements.lock -e ".[course,dev]"
 	$(BIN)/python -c "import hierlib.gibbs; hierlib.gibbs.warm_up()"  # compile the numba sweeps once
 	touch $(STAMP)
 
@@ -143,7 +146,7 @@ PEERS_PINS := "pymc==5.28.5" "nutpie==0.16.8"
 $(PEERS)/.installed: pyproject.toml requirements.lock
 	rm -rf $(PEERS) && $(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/python -m pip install --quiet --upgrade "pip==26.3" $(UV)
-	$(PEERS)/bin/uv pip install --quiet --python $(PEERS)/bin/python -c requirements.lock -e . $(PEERS_PINS)
+	$(PEERS)/bin/uv pip install --quiet --compile-bytecode --python $(PEERS)/bin/python -c requirements.lock -e . $(PEERS_PINS)
 	touch $@
 
 bench-peers: $(PEERS)/.installed
@@ -160,7 +163,7 @@ test-lower:
 	rm -rf $(LOWER) build/dist build/lib build/bdist.* && $(PYTHON) -m venv $(LOWER)
 	$(LOWER)/bin/python -m pip install --quiet "pip==26.3" $(UV)
 	$(LOWER)/bin/python -m pip wheel --quiet --no-deps -w build/dist .
-	$(LOWER)/bin/uv pip install --quiet --python $(LOWER)/bin/python -c requirements-lower.txt \
+	$(LOWER)/bin/uv pip install --quiet --compile-bytecode --python $(LOWER)/bin/python -c requirements-lower.txt \
 	    "$$(ls build/dist/hierlib-*.whl)[test]"
 	cd $(LOWER) && bin/python -c "import hierlib, hierlib.data as d; \
 	    assert 'site-packages' in hierlib.__file__ and d.DATA_DIR.parent.name == 'hierlib'; \
