@@ -9,6 +9,12 @@ machine, announcing its 1.x refactor: a red box under a notebook cell, shown on 
 machine, about a version the course does not use. Only that one message is silenced,
 only around the import; every other warning still shows. The course pins ArviZ 0.23.x
 (ArviZ 1.x needs Python 3.12), so the notice does not apply to it.
+
+ArviZ's diagnostics (ESS, R-hat) run their variances through numba when it is installed,
+compiled in memory (no cache) at the first call in each process: about 0.6 s here, spent in
+every notebook, on arrays of a few thousand draws that numpy handles in milliseconds. Loading
+ArviZ through :func:`load` switches that off (``arviz.Numba.disable_numba()``; the numbers
+are the same, to 1e-15; ``arviz.Numba.enable_numba()`` switches it back on).
 """
 
 import functools
@@ -25,6 +31,7 @@ def load() -> ModuleType:
         )
         import arviz
 
+    arviz.Numba.disable_numba()
     return arviz
 
 

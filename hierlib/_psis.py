@@ -42,6 +42,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from hierlib.samplers._kernels import njit
+
 BLOCK_BYTES = 2**20
 """Observations are smoothed in blocks of about this many bytes of log weights (32
 observations of 4000 draws): every pass over a block runs in the processor's cache, and the
@@ -86,21 +88,63 @@ def gpd_fit(tail: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.
     :math:`w_b \\propto e^{L(b)}`; :math:`\\hat b = \\sum w_b b`, :math:`\\hat k = k(\\hat b)`,
     :math:`\\hat\\sigma = -\\hat k/\\hat b`; then the prior: :math:`\\hat k \\leftarrow
     (n\\hat k + 5)/(n + 10)`.
+
+    Compiled (:func:`_gpd_fit_rows`): the profile is :math:`m \\times n` logarithms per row,
+    most of a LOO's time, and numpy's version built them as one (rows, m, n) array (on HSB
+    with 1000 draws it took 0.8 s per model here, the loop 0.5 s).
     """
     n = tail.shape[1]
     m_est = 30 + int(n**0.5)
     grid = 1 - np.sqrt(m_est / (np.arange(1, m_est + 1, dtype=float) - 0.5))
-    b = grid / (_PRIOR_BS * tail[:, int(n / 4 + 0.5) - 1])[:, None]
-    b += 1 / tail[:, -1:]
-    k_grid = np.log1p(-b[:, :, None] * tail[:, None, :]).mean(axis=2)
-    len_scale = n * (np.log(-(b / k_grid)) - k_grid - 1)
-    weights = 1 / np.exp(len_scale[:, None, :] - len_scale[:, :, None]).sum(axis=2)
-    weights = np.where(weights >= 10 * np.finfo(float).eps, weights, 0.0)  # negligible: out
-    weights /= weights.sum(axis=1, keepdims=True)
-    b_post = np.sum(b * weights, axis=1)
-    k_post = np.log1p(-b_post[:, None] * tail).mean(axis=1)
-    sigma = -k_post / b_post
-    return (n * k_post + _PRIOR_K * 0.5) / (n + _PRIOR_K), sigma
+    k, sigma = np.empty(tail.shape[0]), np.empty(tail.shape[0])
+    _gpd_fit_rows(np.ascontiguousarray(tail, dtype=float), grid, k, sigma)
+    return k, sigma
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _gpd_fit_rows(tail, grid, k_out, sigma_out):  # pragma: no cover - compiled
+    """:func:`gpd_fit` of each row of ``tail`` on the grid ``grid`` (of :math:`1 - b/b_0`
+    values), into ``k_out`` and ``sigma_out``. The weights are ArviZ's
+    :math:`w_b = 1/\\sum_{b'} e^{L(b') - L(b)}`, those below :math:`10\\varepsilon` set to 0."""
+    rows, n = tail.shape
+    m_est = grid.size
+    b = np.empty(m_est)
+    len_scale = np.empty(m_est)
+    w = np.empty(m_est)
+    quartile = int(n / 4 + 0.5) - 1
+    negligible = 10 * np.finfo(np.float64).eps
+    for r in range(rows):
+        x = tail[r]
+        scale, top = _PRIOR_BS * x[quartile], 1.0 / x[n - 1]
+        for g in range(m_est):
+            bg = grid[g] / scale + top
+            s = 0.0
+            for i in range(n):
+                s += np.log1p(-bg * x[i])
+            kg = s / n
+            b[g] = bg
+            len_scale[g] = n * (np.log(-(bg / kg)) - kg - 1.0)
+        total = 0.0
+        for g in range(m_est):
+            acc = 0.0
+            for h in range(m_est):
+                acc += np.exp(len_scale[h] - len_scale[g])
+            w[g] = 1.0 / acc if 1.0 / acc >= negligible else 0.0
+            total += w[g]
+        b_post = 0.0
+        for g in range(m_est):
+            b_post += b[g] * (w[g] / total)
+        s = 0.0
+        for i in range(n):
+            s += np.log1p(-b_post * x[i])
+        k_post = s / n
+        sigma_out[r] = -k_post / b_post
+        k_out[r] = (n * k_post + _PRIOR_K * 0.5) / (n + _PRIOR_K)
+
+
+def warm_up() -> None:
+    """Compile :func:`_gpd_fit_rows` (or load it from numba's cache)."""
+    gpd_fit(np.linspace(0.1, 1.0, 8)[None, :])
 
 
 def gpd_quantiles(

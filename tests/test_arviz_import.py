@@ -37,3 +37,25 @@ def test_other_warnings_still_show(tmp_path):
         "import hierlib._arviz as h, warnings; h.load(); warnings.warn('still here', FutureWarning)"
     )
     assert "still here" in _stderr_of(code, tmp_path)
+
+
+def test_diagnostics_run_without_compiling_arviz_numba_kernels():
+    # ArviZ's numba variances are compiled in memory in every process (about 0.6 s per
+    # notebook); hierlib switches them off and the ESS is the same as with them on
+    import numpy as np
+
+    from hierlib._arviz import az, load
+
+    load()
+    assert az.Numba.numba_flag is False
+    draws = az.convert_to_dataset(
+        np.random.default_rng(3).standard_normal((4, 500, 3)).cumsum(axis=1)
+    )
+    plain = az.ess(draws).x.values
+    try:
+        az.Numba.enable_numba()
+        compiled = az.ess(draws).x.values
+    finally:
+        az.Numba.disable_numba()
+    np.testing.assert_allclose(plain, compiled, rtol=1e-12)
+    assert np.all(plain < 100)  # a random walk: far fewer effective draws than 2000
