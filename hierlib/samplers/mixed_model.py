@@ -56,8 +56,8 @@ from hierlib.samplers import _chains, _inputs
 from hierlib.samplers._kernels import njit, standard_gamma
 from hierlib.samplers._posterior import ARVIZ_MARGIN, POINTWISE_BLOCK, inference_data
 
-BLOCKED, INTERWEAVED = 0, 1
-PARAMETERIZATIONS = {"blocked": BLOCKED, "interweaved": INTERWEAVED}
+BLOCKED, INTERWEAVED, COLLAPSED = 0, 1, 2
+PARAMETERIZATIONS = {"blocked": BLOCKED, "interweaved": INTERWEAVED, "collapsed": COLLAPSED}
 PRIORS = (MixedDefault, MixedProper)
 """The priors the mixed model takes (``None``: the first)."""
 
@@ -229,14 +229,11 @@ def _draw_iw(rng, df, scale, out, low, a, ainv, q):
 
 # ------------------------------------------------------------------- the compiled sweep
 @njit(cache=True, nogil=True, inline="always")
-def _school_beta_q2(ztz, xtz, zty, xty, inv_cov, sigma2, fac, j, rhs, prec, p):
-    """The beta step's share of group j at q = 2, in closed form (no loops over q): the
-    Cholesky factor :math:`L_j` of :math:`M_j = A_j + \\sigma^2\\Sigma^{-1}`, then
-    :math:`M_j^{-1} = L_j^{-\\top}L_j^{-1}`; ``rhs`` -= :math:`C_jM_j^{-1}Z_j^\\top y_j`
-    (after += :math:`X_j^\\top y_j`), ``prec`` -= :math:`C_jM_j^{-1}C_j^\\top` (lower
-    triangle). ``fac[j]`` keeps :math:`(1/L_{00}, L_{10}, 1/L_{11}, (M_j^{-1})_{00},
-    (M_j^{-1})_{10}, (M_j^{-1})_{11})` for the b_j step. False if :math:`M_j` is not
-    positive definite."""
+def _school_m_q2(ztz, inv_cov, sigma2, fac, j):
+    """``fac[j]`` = :math:`(1/L_{00}, L_{10}, 1/L_{11}, (M_j^{-1})_{00}, (M_j^{-1})_{10},
+    (M_j^{-1})_{11})`, :math:`L_j` the Cholesky factor of :math:`M_j = A_j +
+    \\sigma^2\\Sigma^{-1}` at q = 2 in closed form; False if :math:`M_j` is not positive
+    definite."""
     a00 = ztz[j, 0, 0] + sigma2 * inv_cov[0, 0]
     a10 = ztz[j, 1, 0] + sigma2 * inv_cov[1, 0]
     a11 = ztz[j, 1, 1] + sigma2 * inv_cov[1, 1]
@@ -250,11 +247,23 @@ def _school_beta_q2(ztz, xtz, zty, xty, inv_cov, sigma2, fac, j, rhs, prec, p):
     r00 = 1.0 / l00
     r11 = 1.0 / math.sqrt(s)
     r10 = -l10 * r00 * r11  # L^{-1} = [[r00, 0], [r10, r11]]
-    n00 = r00 * r00 + r10 * r10
-    n10 = r10 * r11
-    n11 = r11 * r11
     fac[j, 0], fac[j, 1], fac[j, 2] = r00, l10, r11
-    fac[j, 3], fac[j, 4], fac[j, 5] = n00, n10, n11
+    fac[j, 3], fac[j, 4], fac[j, 5] = r00 * r00 + r10 * r10, r10 * r11, r11 * r11
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _school_beta_q2(ztz, xtz, zty, xty, inv_cov, sigma2, fac, j, rhs, prec, p):
+    """The beta step's share of group j at q = 2, in closed form (no loops over q): the
+    Cholesky factor :math:`L_j` of :math:`M_j = A_j + \\sigma^2\\Sigma^{-1}`, then
+    :math:`M_j^{-1} = L_j^{-\\top}L_j^{-1}`; ``rhs`` -= :math:`C_jM_j^{-1}Z_j^\\top y_j`
+    (after += :math:`X_j^\\top y_j`), ``prec`` -= :math:`C_jM_j^{-1}C_j^\\top` (lower
+    triangle). ``fac[j]`` keeps :math:`(1/L_{00}, L_{10}, 1/L_{11}, (M_j^{-1})_{00},
+    (M_j^{-1})_{10}, (M_j^{-1})_{11})` for the b_j step. False if :math:`M_j` is not
+    positive definite."""
+    if not _school_m_q2(ztz, inv_cov, sigma2, fac, j):
+        return False
+    n00, n10, n11 = fac[j, 3], fac[j, 4], fac[j, 5]
     v0 = n00 * zty[j, 0] + n10 * zty[j, 1]
     v1 = n10 * zty[j, 0] + n11 * zty[j, 1]
     for r in range(p):
@@ -463,9 +472,250 @@ def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, l
     return 1
 
 
+# ------------------------------------------- the collapsed Metropolis-Hastings step on Sigma
+COLLAPSED_STEPS = 4
+"""Random-walk Metropolis-Hastings steps on :math:`\\Sigma` per sweep in
+``parameterization="collapsed"`` (:func:`_collapsed_step`)."""
+
+TARGET_ACCEPT = 0.3
+"""The acceptance rate the warm-up tunes the collapsed step's proposal scale to."""
+
+_MH_HEAD = 5  # mh[0:5] = steps, warm-up sweeps, warm-up sweeps done, log scale, draws seen
+
+
+def mh_size(q: int) -> int:
+    """Length of a chain's state array of the collapsed step (:func:`mh_state`)."""
+    d = q * (q + 1) // 2
+    return _MH_HEAD + d + 2 * d * d
+
+
+def mh_state(cov: NDArray[np.float64], n_steps: int, n_warmup: int) -> NDArray[np.float64]:
+    """A chain's state of the collapsed step: ``[K, n_warmup, t, log s, n, mean (d), M2
+    (d x d), C (d x d)]``: K steps a sweep, the warm-up sweeps planned and done, the log of
+    the proposal's scale, the running mean and sum of squared deviations (Welford) of the
+    warm-up's :math:`\\theta` draws, and the Cholesky factor C of the proposal's covariance
+    (:math:`\\theta' = \\theta + sCz`). C starts diagonal: sd 0.1 for each
+    :math:`\\log L_{ii}` and :math:`0.1\\,L_{aa}` for :math:`L_{ac}`, a < c, at the chain's
+    starting :math:`\\Sigma`."""
+    q = cov.shape[0]
+    d = q * (q + 1) // 2
+    out = np.zeros(mh_size(q))
+    out[0], out[1] = n_steps, n_warmup
+    low = np.linalg.cholesky(cov)
+    c = out[_MH_HEAD + d + d * d :].reshape(d, d)
+    for a in range(q):
+        for b in range(a + 1):
+            k = a * (a + 1) // 2 + b
+            c[k, k] = 0.1 if a == b else 0.1 * low[a, a]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _theta_to_low(theta, low, q):
+    """L from :math:`\\theta` = (rows of L's lower triangle, :math:`\\log L_{ii}` on the
+    diagonal); False if a :math:`\\log L_{ii}` is out of [-300, 300] (outside the range of
+    floating point once squared and multiplied)."""
+    for a in range(q):
+        for c in range(q):
+            if c < a:
+                low[a, c] = theta[_pair(a, c)]
+            elif c == a:
+                t = theta[_pair(a, a)]
+                if not abs(t) <= 300.0:
+                    return False
+                low[a, a] = math.exp(t)
+            else:
+                low[a, c] = 0.0
+    return True
+
+
+@njit(cache=True, nogil=True)
+def collapsed_log_target(theta, ztz, zr, sigma2, nu, s0, low, work, col, mq, low_m):
+    """:math:`\\log p(\\Sigma \\mid \\beta, \\sigma^2, y)` in :math:`\\theta`, every
+    :math:`b_j` integrated out, up to a constant (``-inf`` off the support).
+
+    :math:`\\Sigma = LL^\\top`, :math:`\\theta` = vec(L) with :math:`\\log L_{ii}` for the
+    diagonal (:func:`_theta_to_low`). :math:`y_j \\mid \\beta, \\Sigma, \\sigma^2 \\sim
+    N(X_j\\beta, V_j)`, :math:`V_j = \\sigma^2 I + Z_j\\Sigma Z_j^\\top`, with
+    :math:`|V_j| = \\sigma^{2(n_j - q)}|\\Sigma||M_j|` and :math:`V_j^{-1} =
+    \\sigma^{-2}(I - Z_jM_j^{-1}Z_j^\\top)` (:math:`M_j = A_j + \\sigma^2\\Sigma^{-1}`), so
+    with :math:`r_j = Z_j^\\top(y_j - X_j\\beta)` (``zr``)
+
+    .. math::
+        \\log p(\\Sigma \\mid \\beta, \\sigma^2, y) = \\log p(\\Sigma) - \\tfrac m2\\log|\\Sigma|
+        - \\tfrac12\\textstyle\\sum_j \\log|M_j|
+        + \\sum_j r_j^\\top M_j^{-1} r_j / (2\\sigma^2) + \\text{const},
+
+    plus the log Jacobian of :math:`\\theta \\mapsto \\Sigma`: :math:`\\log|d\\Sigma/dL|`
+    (:func:`log_prior_l` has it with the prior) and :math:`\\sum_i \\log L_{ii}` for the
+    logs. :math:`\\log|\\Sigma| = 2\\sum_i \\log L_{ii}`. At q = 2 every group's share is in
+    closed form (:math:`|M_j|` and :math:`r_j^\\top M_j^{-1}r_j` of a 2 x 2 matrix); other q
+    factor each :math:`M_j = L_{M}L_{M}^\\top`, :math:`r_j^\\top M_j^{-1}r_j =
+    \\lVert L_M^{-1}r_j\\rVert^2`. ``low, work, mq, low_m`` (q x q) and ``col`` (q) are
+    work arrays."""
+    q = low.shape[0]
+    m = zr.shape[0]
+    if not _theta_to_low(theta, low, q):
+        return -math.inf
+    log_diag = 0.0
+    for i in range(q):
+        log_diag += theta[_pair(i, i)]
+    val = log_prior_l(low, nu, s0, q, work, col) + log_diag - m * log_diag
+    half_s2 = 0.5 / sigma2
+    log_det = 0.0
+    quad = 0.0
+    if q == 2:  # P = sigma2 Sigma^-1 = sigma2 L'^-1 L^-1 written out
+        l00, l10, l11 = low[0, 0], low[1, 0], low[1, 1]
+        i11 = sigma2 / (l11 * l11)
+        p11 = i11
+        p10 = -l10 / l00 * i11
+        p00 = sigma2 / (l00 * l00) + l10 * l10 / (l00 * l00) * i11
+        for first in range(0, m, 8):  # one log per 8 groups: the product of their |M_j|
+            prod = 1.0
+            for j in range(first, min(first + 8, m)):
+                m00 = ztz[j, 0, 0] + p00
+                m10 = ztz[j, 1, 0] + p10
+                m11 = ztz[j, 1, 1] + p11
+                det = m00 * m11 - m10 * m10
+                if not (det > 0.0 and m00 > 0.0):
+                    return -math.inf
+                r0, r1 = zr[j, 0], zr[j, 1]
+                quad += (r0 * r0 * m11 - 2.0 * r0 * r1 * m10 + r1 * r1 * m00) / det
+                if 1e-30 < det < 1e30:  # 8 of them multiply within floating point
+                    prod *= det
+                else:
+                    log_det += math.log(det)
+            log_det += math.log(prod)
+        return val - 0.5 * log_det + half_s2 * quad
+    for c in range(q):  # work = L^-1, column by column; then mq = sigma2 L'^-1 L^-1
+        for i in range(q):
+            col[i] = 1.0 if i == c else 0.0
+        _solve_lower(low, col, col, q)
+        for i in range(q):
+            work[i, c] = col[i]
+    for a in range(q):
+        for c in range(q):
+            s = 0.0
+            for t in range(q):
+                s += work[t, a] * work[t, c]
+            mq[a, c] = sigma2 * s
+    for j in range(m):
+        for a in range(q):
+            for c in range(q):
+                work[a, c] = ztz[j, a, c] + mq[a, c]
+        if not _chol(work, low_m, q):
+            return -math.inf
+        for a in range(q):
+            col[a] = zr[j, a]
+            log_det += 2.0 * math.log(low_m[a, a])
+        _solve_lower(low_m, col, col, q)
+        for a in range(q):
+            quad += col[a] * col[a]
+    return val - 0.5 * log_det + half_s2 * quad
+
+
+@njit(cache=True, nogil=True)
+def _adapt(mh, theta, n_acc, q, scratch):
+    """One warm-up sweep's adaptation of the collapsed step's proposal (state in ``mh``,
+    :func:`mh_state`). Robbins-Monro on the log scale: :math:`\\log s \\mathrel{+}=
+    (\\hat a - a^*)/t^{0.6}`, :math:`\\hat a` this sweep's acceptance fraction,
+    :math:`a^*` = :data:`TARGET_ACCEPT`. From a fifth of the warm-up on, the draws of
+    :math:`\\theta` are summed (Welford); from 10d of them on, the proposal's covariance is
+    :math:`2.38^2/d` times their covariance (Haario et al. 2001; Roberts & Rosenthal 2001;
+    the log scale restarts at 0 when it first is), refactored every sweep. Loops of d;
+    ``scratch`` (d) is a work array."""
+    d = q * (q + 1) // 2
+    t = mh[2] + 1.0
+    mh[2] = t
+    mh[3] += (n_acc / mh[0] - TARGET_ACCEPT) / t**0.6
+    if t <= 0.2 * mh[1]:
+        return
+    n = mh[4] + 1.0
+    mh[4] = n
+    o_mean, o_m2, o_c = _MH_HEAD, _MH_HEAD + d, _MH_HEAD + d + d * d
+    for i in range(d):  # Welford: delta = x - mean; mean += delta / n; M2 += delta (x - mean)'
+        scratch[i] = theta[i] - mh[o_mean + i]
+        mh[o_mean + i] += scratch[i] / n
+    for i in range(d):
+        for c in range(d):
+            mh[o_m2 + i * d + c] += scratch[i] * (theta[c] - mh[o_mean + c])
+    if n < 10.0 * d:
+        return
+    if n < 10.0 * d + 0.5:
+        mh[3] = 0.0
+    f = 2.38 * 2.38 / d / (n - 1.0)
+    for i in range(d):  # Cholesky of f * M2 (+ a ridge of 1e-10 of its diagonal) into C
+        for c in range(i + 1):
+            s = f * 0.5 * (mh[o_m2 + i * d + c] + mh[o_m2 + c * d + i])
+            if i == c:
+                s *= 1.0 + 1e-10
+            for k in range(c):
+                s -= mh[o_c + i * d + k] * mh[o_c + c * d + k]
+            if i == c:
+                if not s > 0.0:
+                    return  # degenerate warm-up draws: keep the last proposal
+                mh[o_c + i * d + i] = math.sqrt(s)
+            else:
+                mh[o_c + i * d + c] = s / mh[o_c + c * d + c]
+
+
+@njit(cache=True, nogil=True)
+def _collapsed_step(rng, ztz, zr, cov, sigma2, nu, s0, mh, adapt, theta, prop, low, work,
+                    col, mq, low_m):  # fmt: skip
+    """K = ``mh[0]`` random-walk Metropolis-Hastings steps on :math:`\\Sigma` from
+    :math:`p(\\Sigma \\mid \\beta, \\sigma^2, y)`, every :math:`b_j` integrated out
+    (:func:`collapsed_log_target`), in :math:`\\theta` (log-Cholesky): :math:`\\theta' =
+    \\theta + sCz`, z standard normal, accepted with probability :math:`\\min(1,
+    p(\\theta')/p(\\theta))` (a symmetric proposal). ``cov`` is updated in place; returns
+    the number of accepted proposals (-1 if ``cov`` is not positive definite). With
+    ``adapt`` (warm-up only) :func:`_adapt` tunes s and C afterwards; the kept draws come
+    from the fixed kernel the warm-up left. The sweep draws the :math:`b_j` from their full
+    conditional right after, given the new :math:`\\Sigma`: together a draw of
+    :math:`(\\Sigma, b) \\mid \\beta, \\sigma^2, y`, so the old :math:`b_j` are not used
+    (partially collapsed Gibbs; van Dyk & Park 2008)."""
+    q = cov.shape[0]
+    d = q * (q + 1) // 2
+    if not _chol(cov, low, q):
+        return -1
+    for a in range(q):
+        for c in range(a + 1):
+            theta[_pair(a, c)] = math.log(low[a, a]) if a == c else low[a, c]
+    cur = collapsed_log_target(theta, ztz, zr, sigma2, nu, s0, low, work, col, mq, low_m)
+    scale = math.exp(mh[3])
+    o_c = _MH_HEAD + d + d * d
+    n_acc = 0
+    for _ in range(int(mh[0])):
+        for i in range(d):
+            prop[d + i] = rng.standard_normal()
+        for i in range(d):
+            s = 0.0
+            for c in range(i + 1):
+                s += mh[o_c + i * d + c] * prop[d + c]
+            prop[i] = theta[i] + scale * s
+        val = collapsed_log_target(prop, ztz, zr, sigma2, nu, s0, low, work, col, mq, low_m)
+        if val > -math.inf and (val >= cur or math.log(rng.random()) < val - cur):
+            for i in range(d):
+                theta[i] = prop[i]
+            cur = val
+            n_acc += 1
+    if n_acc > 0:
+        _theta_to_low(theta, low, q)
+        for a in range(q):
+            for c in range(a + 1):
+                s = 0.0
+                for t in range(c + 1):
+                    s += low[a, t] * low[c, t]
+                cov[a, c] = s
+                cov[c, a] = s
+    if adapt:
+        _adapt(mh, theta, n_acc, q, prop)
+    return n_acc
+
+
 @njit(cache=True, nogil=True)
 def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, state, beta, b,
-           cov, n_iter, start, keep, out_fe, out_cov, out_s2, out_b, acc, accepted):  # fmt: skip
+           cov, n_iter, start, keep, out_fe, out_cov, out_s2, out_b, acc, accepted,
+           mh):  # fmt: skip
     """Run ``n_iter`` sweeps of the mixed model (module docstring for the scan).
 
     ``totals = (n, sum_j y_j'y_j)``; ``hyper = (a_sigma, b_sigma, nu)``, ``beta0, p0`` the
@@ -473,8 +723,10 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
     ``state = [sigma2]``; ``beta`` (p), ``b`` (m, q) and ``cov`` (q, q) are updated in place.
     Sweep ``i`` is stored at row ``start + i`` of the outputs (``out_b``: the groups
     ``keep``) and the b_j are summed into ``acc`` (sum, sum of squares; (2, m q)), unless
-    ``start < 0`` (warm-up). ``accepted[0]`` counts the interweaving step's acceptances.
-    Every loop is bounded by m, p, q or ``n_iter``.
+    ``start < 0`` (warm-up). ``accepted[0]`` counts the interweaving step's acceptances
+    (warm-up included), ``accepted[1]`` the collapsed step's accepted proposals in the kept
+    sweeps; ``mh`` is the collapsed step's state (:func:`mh_state`; adapted during warm-up
+    only). Every loop is bounded by m, p, q, ``mh[0]`` or ``n_iter``.
     """
     m, p, q = xtz.shape[0], xtz.shape[1], xtz.shape[2]
     n_total, yty_total = totals[0], totals[1]
@@ -511,6 +763,8 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
     low_d = np.empty((d, d))
     rhs_d = np.empty(d)
     theta_d = np.empty(d)
+    prop_d = np.empty(2 * d)  # the collapsed step's proposal and its normals
+    low_m = np.empty((q, q))
     sigma2 = state[0]
     for it in range(n_iter):
         if not _inverse(cov, inv_cov, low_q, col_q, q):
@@ -564,6 +818,39 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
             raise ValueError("beta: the marginal precision is not positive definite")
         _chol_solve(low_p, rhs, mean_p, p)
         _draw_mvn(rng, low_p, mean_p, 1.0, beta, p)
+        # (Sigma, b) | beta, sigma2, y: Sigma by Metropolis-Hastings with b integrated out,
+        # then b_j | beta, Sigma, sigma2, y below (its factors refreshed if Sigma moved)
+        moved = 0
+        if param == COLLAPSED:
+            for j in range(m):
+                for r in range(q):
+                    t_ = zty[j, r]
+                    for c in range(p):
+                        t_ -= xtz[j, c, r] * beta[c]
+                    zr[j, r] = t_
+            moved = _collapsed_step(
+                rng, ztz, zr, cov, sigma2, nu, s0, mh, start < 0, theta_d, prop_d, low_q,
+                tmp_q, col_q, tmp_q2, low_m,
+            )  # fmt: skip
+            if moved < 0:
+                raise ValueError("Sigma is not positive definite (a variance underflowed)")
+            if start >= 0:
+                accepted[1] += moved
+            if moved > 0:
+                if not _inverse(cov, inv_cov, low_q, col_q, q):
+                    raise ValueError("Sigma is not positive definite (a variance underflowed)")
+                for j in range(m):
+                    if q == 2:
+                        ok = _school_m_q2(ztz, inv_cov, sigma2, fac, j)
+                    else:
+                        for r in range(q):
+                            for c in range(q):
+                                mq[r, c] = ztz[j, r, c] + sigma2 * inv_cov[r, c]
+                        ok = _chol_into(mq, m_low, j, q)
+                    if not ok:
+                        raise ValueError(
+                            "M_j = Z_j'Z_j + sigma2 Sigma^-1 is not positive definite"
+                        )
         # b_j | beta, Sigma, sigma2, y ~ N(M_j^-1 Z_j'(y_j - X_j beta), sigma2 M_j^-1), the
         # mean M_j^-1 Z'y_j - (M_j^-1 C_j') beta; and the residual sum of squares R
         sd = math.sqrt(sigma2)
@@ -589,6 +876,10 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
                     t_ -= xtz[j, c, r] * beta[c]
                 col2[r] = s
                 zr[j, r] = t_
+            if moved > 0:  # Sigma moved since v and w: the mean M_j^-1 Z_j'(y_j - X_j beta)
+                for r in range(q):
+                    col2[r] = zr[j, r]
+                _solve_at(m_low, j, col2, q)
             _noise_at(rng, m_low, j, sd, col2, q)
             for r in range(q):
                 b[j, r] = col2[r]
@@ -608,7 +899,7 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
         _draw_iw(rng, nu + m, scale_post, cov, low_q, tmp_q, tmp_q2, q)
         # 1/sigma2 | beta, b, y ~ Gamma(a + n/2, b + R/2)
         sigma2 = (b_sigma + 0.5 * max(rss, 0.0)) / standard_gamma(rng, a_sigma + 0.5 * n_total)
-        if param == INTERWEAVED:
+        if param != BLOCKED:
             accepted[0] += _interweave(
                 rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low_q, tmp_q, prec_d, low_d, rhs_d,
                 theta_d, tmp_q2, col_q,
@@ -652,7 +943,10 @@ class MixedPosterior:
     elapsed : float
         Seconds spent sampling, warm-up included (compilation excluded).
     acceptance : float
-        Acceptance rate of the interweaving step (NaN for ``"blocked"``).
+        Acceptance rate of the interweaving step, warm-up included (NaN for ``"blocked"``).
+    collapsed_acceptance : float
+        Acceptance rate of the collapsed step's proposals on :math:`\Sigma` in the kept
+        sweeps, after its warm-up tuning (``"collapsed"`` only; NaN otherwise).
     prior, parameterization, seed
         What produced the draws.
     rows : tuple
@@ -674,6 +968,7 @@ class MixedPosterior:
     parameterization: str
     seed: int
     rows: tuple[Any, ...] = field(default=(None, None, None, None))
+    collapsed_acceptance: float = math.nan
     model: str = "mixed_model"
     engine: str = "numba"
 
@@ -962,7 +1257,8 @@ def mixed_model(
     stats, X, Z, y, idx = _mixed_design(formula, data, groups, re_formula)
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(
-            f"parameterization must be 'interweaved' or 'blocked'; got {parameterization!r}"
+            "parameterization must be 'collapsed', 'interweaved' or 'blocked'; got "
+            f"{parameterization!r}"
         )
     prior = _inputs.check_prior(prior, PRIORS, MixedDefault())
     if isinstance(prior, MixedProper):
@@ -986,17 +1282,19 @@ def mixed_model(
     out_cov = np.empty((n_chains, n_draws, q, q))
     out_s2 = np.empty((n_chains, n_draws))
     out_b = np.empty((n_chains, n_draws, keep.size, q))
-    accepted = np.zeros((n_chains, 1))
+    accepted = np.zeros((n_chains, 2))
+    n_steps = COLLAPSED_STEPS
     st = stats
 
     def init_chain(c, rng, acc_c):
         s2, cov = start_values(st, rng)
         state = np.array([s2])
+        mh = mh_state(cov, n_steps, n_warmup)
         beta, b = np.zeros(p), np.zeros((m, q))
         return lambda k, start: sweep(
             rng, param, st.xtx, st.xtz, st.ztz, st.xty, st.zty, totals, hyper, beta0, p0, s0,
             state, beta, b, cov, k, start, keep, out_fe[c], out_cov[c], out_s2[c], out_b[c],
-            acc_c, accepted[c],
+            acc_c, accepted[c], mh,
         )  # fmt: skip
 
     acc, elapsed = _chains.run_chains(
@@ -1010,8 +1308,10 @@ def mixed_model(
         draws=draws, fe_names=stats.fe_names, re_names=stats.re_names, groups=stats.groups,
         b_groups=stats.groups[keep], b_mean=b_mean.reshape(m, q), b_sd=b_sd.reshape(m, q),
         stats=stats, elapsed=elapsed,
-        acceptance=float(accepted.sum() / n_asis) if param == INTERWEAVED else math.nan,
+        acceptance=float(accepted[:, 0].sum() / n_asis) if param != BLOCKED else math.nan,
         prior=prior, parameterization=parameterization, seed=seed, rows=(X, Z, y, idx),
+        collapsed_acceptance=(float(accepted[:, 1].sum() / (n_chains * n_draws * n_steps))
+                              if param == COLLAPSED else math.nan),
     )  # fmt: skip
 
 
