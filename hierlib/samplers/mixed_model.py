@@ -472,15 +472,26 @@ def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, l
     return 1
 
 
-# ------------------------------------------- the collapsed Metropolis-Hastings step on Sigma
-COLLAPSED_STEPS = 4
-"""Random-walk Metropolis-Hastings steps on :math:`\\Sigma` per sweep in
+# ------------------------------------------ the collapsed Metropolis-Hastings step on Sigma
+INDEPENDENT_STEPS = 3
+"""Independence Metropolis-Hastings steps on :math:`\\Sigma` per sweep in
 ``parameterization="collapsed"`` (:func:`_collapsed_step`)."""
 
-TARGET_ACCEPT = 0.3
-"""The acceptance rate the warm-up tunes the collapsed step's proposal scale to."""
+RANDOM_WALK_STEPS = 1
+"""Random-walk Metropolis-Hastings steps on :math:`\\Sigma` per sweep after them (at least 1:
+the only move until the warm-up has fitted the independence proposal)."""
 
-_MH_HEAD = 5  # mh[0:5] = steps, warm-up sweeps, warm-up sweeps done, log scale, draws seen
+TARGET_ACCEPT = 0.3
+"""The acceptance rate the warm-up tunes the random walk's scale to."""
+
+T_DF = 5.0
+"""Degrees of freedom of the independence proposal (a multivariate t: heavier tails than the
+target's, so the ratio target/proposal stays bounded)."""
+
+T_INFLATE = 1.2
+"""The independence proposal's scale relative to the warm-up's sd of :math:`\\theta`."""
+
+_MH_HEAD = 6  # steps (walk), warm-up sweeps, sweeps adapted, log scale, draws seen, (indep.)
 
 
 def mh_size(q: int) -> int:
@@ -489,18 +500,22 @@ def mh_size(q: int) -> int:
     return _MH_HEAD + d + 2 * d * d
 
 
-def mh_state(cov: NDArray[np.float64], n_steps: int, n_warmup: int) -> NDArray[np.float64]:
-    """A chain's state of the collapsed step: ``[K, n_warmup, t, log s, n, mean (d), M2
-    (d x d), C (d x d)]``: K steps a sweep, the warm-up sweeps planned and done, the log of
-    the proposal's scale, the running mean and sum of squared deviations (Welford) of the
-    warm-up's :math:`\\theta` draws, and the Cholesky factor C of the proposal's covariance
-    (:math:`\\theta' = \\theta + sCz`). C starts diagonal: sd 0.1 for each
-    :math:`\\log L_{ii}` and :math:`0.1\\,L_{aa}` for :math:`L_{ac}`, a < c, at the chain's
-    starting :math:`\\Sigma`."""
+def mh_state(cov: NDArray[np.float64], n_warmup: int, n_independent: int = INDEPENDENT_STEPS,
+             n_walk: int = RANDOM_WALK_STEPS) -> NDArray[np.float64]:  # fmt: skip
+    """A chain's state of the collapsed step: ``[K_walk, n_warmup, t, log s, n, K_indep,
+    mean (d), M2 (d x d), C (d x d)]``: the random-walk steps per sweep, the warm-up sweeps
+    planned and adapted so far, the log of the walk's scale s, the number, running mean and
+    sum of squared deviations (Welford) of the warm-up's draws of :math:`\\theta`, the
+    independence steps per sweep, and the Cholesky factor C of the walk's covariance
+    (:math:`\\theta' = \\theta + sCz`). C starts diagonal at the chain's starting
+    :math:`\\Sigma`: sd 0.1 for each :math:`\\log L_{ii}` and :math:`0.1\\,L_{aa}` for
+    :math:`L_{ac}`, c < a."""
+    if n_walk < 1 or n_independent < 0:
+        raise ValueError("the collapsed step needs at least one random-walk step per sweep")
     q = cov.shape[0]
     d = q * (q + 1) // 2
     out = np.zeros(mh_size(q))
-    out[0], out[1] = n_steps, n_warmup
+    out[0], out[1], out[5] = n_walk, n_warmup, n_independent
     low = np.linalg.cholesky(cov)
     c = out[_MH_HEAD + d + d * d :].reshape(d, d)
     for a in range(q):
@@ -660,19 +675,67 @@ def _adapt(mh, theta, n_acc, q, scratch):
 
 
 @njit(cache=True, nogil=True)
-def _collapsed_step(rng, ztz, zr, cov, sigma2, nu, s0, mh, adapt, theta, prop, low, work,
-                    col, mq, low_m):  # fmt: skip
-    """K = ``mh[0]`` random-walk Metropolis-Hastings steps on :math:`\\Sigma` from
-    :math:`p(\\Sigma \\mid \\beta, \\sigma^2, y)`, every :math:`b_j` integrated out
-    (:func:`collapsed_log_target`), in :math:`\\theta` (log-Cholesky): :math:`\\theta' =
-    \\theta + sCz`, z standard normal, accepted with probability :math:`\\min(1,
-    p(\\theta')/p(\\theta))` (a symmetric proposal). ``cov`` is updated in place; returns
-    the number of accepted proposals (-1 if ``cov`` is not positive definite). With
-    ``adapt`` (warm-up only) :func:`_adapt` tunes s and C afterwards; the kept draws come
-    from the fixed kernel the warm-up left. The sweep draws the :math:`b_j` from their full
-    conditional right after, given the new :math:`\\Sigma`: together a draw of
-    :math:`(\\Sigma, b) \\mid \\beta, \\sigma^2, y`, so the old :math:`b_j` are not used
-    (partially collapsed Gibbs; van Dyk & Park 2008)."""
+def _independence_moves(rng, ztz, zr, sigma2, nu, s0, mh, theta, cur, prop, low, work, col,
+                        mq, low_m):  # fmt: skip
+    """``mh[5]`` independence Metropolis-Hastings steps from the warm-up's fit: :math:`\\theta'
+    = \\hat\\mu + cCu`, u standard multivariate t with :data:`T_DF` degrees of freedom,
+    :math:`cC` the Cholesky factor of :data:`T_INFLATE` squared times the warm-up's
+    covariance of :math:`\\theta` (C is the walk's factor, :math:`2.38/\\sqrt d` of it), accepted
+    with probability :math:`\\min(1, p(\\theta')g(\\theta)/(p(\\theta)g(\\theta')))`, g the t
+    density (:math:`\\log g = -\\frac{\\nu + d}2\\log(1 + u^\\top u/\\nu)` + const). Returns the
+    accepted count; ``theta`` and ``cur`` (its log target, ``cur[0]``) updated in place."""
+    d = theta.size
+    o_mean, o_c = _MH_HEAD, _MH_HEAD + d + d * d
+    c_scale = T_INFLATE * math.sqrt(d) / 2.38
+    u_cur = 0.0  # u of the current theta: (cC)^-1 (theta - mean)
+    for i in range(d):
+        s = theta[i] - mh[o_mean + i]
+        for c in range(i):
+            s -= c_scale * mh[o_c + i * d + c] * prop[d + c]
+        prop[d + i] = s / (c_scale * mh[o_c + i * d + i])
+        u_cur += prop[d + i] * prop[d + i]
+    log_g_cur = -0.5 * (T_DF + d) * math.log1p(u_cur / T_DF)
+    n_acc = 0
+    for _ in range(int(mh[5])):
+        w = math.sqrt(T_DF / (2.0 * standard_gamma(rng, 0.5 * T_DF)))
+        uu = 0.0
+        for i in range(d):
+            prop[d + i] = w * rng.standard_normal()
+            uu += prop[d + i] * prop[d + i]
+        for i in range(d):
+            s = mh[o_mean + i]
+            for c in range(i + 1):
+                s += c_scale * mh[o_c + i * d + c] * prop[d + c]
+            prop[i] = s
+        log_g = -0.5 * (T_DF + d) * math.log1p(uu / T_DF)
+        val = collapsed_log_target(prop, ztz, zr, sigma2, nu, s0, low, work, col, mq, low_m)
+        ratio = val - cur[0] - log_g + log_g_cur
+        if val > -math.inf and (ratio >= 0.0 or math.log(rng.random()) < ratio):
+            for i in range(d):
+                theta[i] = prop[i]
+            cur[0] = val
+            log_g_cur = log_g
+            n_acc += 1
+    return n_acc
+
+
+@njit(cache=True, nogil=True)
+def _collapsed_step(rng, ztz, zr, cov, sigma2, nu, s0, mh, adapt, counts, theta, prop, cur,
+                    low, work, col, mq, low_m):  # fmt: skip
+    """Metropolis-Hastings on :math:`\\Sigma` from :math:`p(\\Sigma \\mid \\beta, \\sigma^2, y)`,
+    every :math:`b_j` integrated out (:func:`collapsed_log_target`), in :math:`\\theta`
+    (log-Cholesky): ``mh[5]`` independence steps (:func:`_independence_moves`, once the
+    warm-up has fitted their proposal: at least 10d warm-up draws of :math:`\\theta`), then
+    ``mh[0]`` random-walk steps :math:`\\theta' = \\theta + sCz`, z standard normal, accepted
+    with probability :math:`\\min(1, p(\\theta')/p(\\theta))`. Each step leaves the target
+    invariant, so their sequence does. ``cov`` is updated in place; ``counts`` += the
+    accepted (independence, walk) proposals; returns their total (-1 if ``cov`` is not
+    positive definite). ``theta``, ``prop`` (2d), ``cur`` (1) and the q x q arrays are work
+    arrays. With ``adapt`` (warm-up only) :func:`_adapt` tunes s, C and the
+    independence proposal afterwards; the kept draws come from the fixed kernel the warm-up
+    left. The sweep draws the :math:`b_j` from their full conditional right after, given the
+    new :math:`\\Sigma`: together a draw of :math:`(\\Sigma, b) \\mid \\beta, \\sigma^2, y`, so
+    the old :math:`b_j` are not used (partially collapsed Gibbs; van Dyk & Park 2008)."""
     q = cov.shape[0]
     d = q * (q + 1) // 2
     if not _chol(cov, low, q):
@@ -680,10 +743,14 @@ def _collapsed_step(rng, ztz, zr, cov, sigma2, nu, s0, mh, adapt, theta, prop, l
     for a in range(q):
         for c in range(a + 1):
             theta[_pair(a, c)] = math.log(low[a, a]) if a == c else low[a, c]
-    cur = collapsed_log_target(theta, ztz, zr, sigma2, nu, s0, low, work, col, mq, low_m)
+    cur[0] = collapsed_log_target(theta, ztz, zr, sigma2, nu, s0, low, work, col, mq, low_m)
+    n_ind = 0
+    if mh[5] > 0 and mh[4] >= 10.0 * d:
+        n_ind = _independence_moves(rng, ztz, zr, sigma2, nu, s0, mh, theta, cur, prop, low,
+                                    work, col, mq, low_m)  # fmt: skip
     scale = math.exp(mh[3])
     o_c = _MH_HEAD + d + d * d
-    n_acc = 0
+    n_walk = 0
     for _ in range(int(mh[0])):
         for i in range(d):
             prop[d + i] = rng.standard_normal()
@@ -693,12 +760,14 @@ def _collapsed_step(rng, ztz, zr, cov, sigma2, nu, s0, mh, adapt, theta, prop, l
                 s += mh[o_c + i * d + c] * prop[d + c]
             prop[i] = theta[i] + scale * s
         val = collapsed_log_target(prop, ztz, zr, sigma2, nu, s0, low, work, col, mq, low_m)
-        if val > -math.inf and (val >= cur or math.log(rng.random()) < val - cur):
+        if val > -math.inf and (val >= cur[0] or math.log(rng.random()) < val - cur[0]):
             for i in range(d):
                 theta[i] = prop[i]
-            cur = val
-            n_acc += 1
-    if n_acc > 0:
+            cur[0] = val
+            n_walk += 1
+    counts[0] += n_ind
+    counts[1] += n_walk
+    if n_ind + n_walk > 0:
         _theta_to_low(theta, low, q)
         for a in range(q):
             for c in range(a + 1):
@@ -708,8 +777,8 @@ def _collapsed_step(rng, ztz, zr, cov, sigma2, nu, s0, mh, adapt, theta, prop, l
                 cov[a, c] = s
                 cov[c, a] = s
     if adapt:
-        _adapt(mh, theta, n_acc, q, prop)
-    return n_acc
+        _adapt(mh, theta, n_walk, q, prop)
+    return n_ind + n_walk
 
 
 @njit(cache=True, nogil=True)
@@ -724,8 +793,8 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
     Sweep ``i`` is stored at row ``start + i`` of the outputs (``out_b``: the groups
     ``keep``) and the b_j are summed into ``acc`` (sum, sum of squares; (2, m q)), unless
     ``start < 0`` (warm-up). ``accepted[0]`` counts the interweaving step's acceptances
-    (warm-up included), ``accepted[1]`` the collapsed step's accepted proposals in the kept
-    sweeps; ``mh`` is the collapsed step's state (:func:`mh_state`; adapted during warm-up
+    (warm-up included), ``accepted[1]`` and ``accepted[2]`` the collapsed step's accepted
+    independence and random-walk proposals in the kept sweeps; ``mh`` is the collapsed step's state (:func:`mh_state`; adapted during warm-up
     only). Every loop is bounded by m, p, q, ``mh[0]`` or ``n_iter``.
     """
     m, p, q = xtz.shape[0], xtz.shape[1], xtz.shape[2]
@@ -765,6 +834,8 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
     theta_d = np.empty(d)
     prop_d = np.empty(2 * d)  # the collapsed step's proposal and its normals
     low_m = np.empty((q, q))
+    counts = np.zeros(2)
+    cur = np.empty(1)
     sigma2 = state[0]
     for it in range(n_iter):
         if not _inverse(cov, inv_cov, low_q, col_q, q):
@@ -829,13 +900,15 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
                         t_ -= xtz[j, c, r] * beta[c]
                     zr[j, r] = t_
             moved = _collapsed_step(
-                rng, ztz, zr, cov, sigma2, nu, s0, mh, start < 0, theta_d, prop_d, low_q,
-                tmp_q, col_q, tmp_q2, low_m,
+                rng, ztz, zr, cov, sigma2, nu, s0, mh, start < 0, counts, theta_d, prop_d,
+                cur, low_q, tmp_q, col_q, tmp_q2, low_m,
             )  # fmt: skip
             if moved < 0:
                 raise ValueError("Sigma is not positive definite (a variance underflowed)")
             if start >= 0:
-                accepted[1] += moved
+                accepted[1] += counts[0]
+                accepted[2] += counts[1]
+            counts[0] = counts[1] = 0.0
             if moved > 0:
                 if not _inverse(cov, inv_cov, low_q, col_q, q):
                     raise ValueError("Sigma is not positive definite (a variance underflowed)")
@@ -944,9 +1017,10 @@ class MixedPosterior:
         Seconds spent sampling, warm-up included (compilation excluded).
     acceptance : float
         Acceptance rate of the interweaving step, warm-up included (NaN for ``"blocked"``).
-    collapsed_acceptance : float
-        Acceptance rate of the collapsed step's proposals on :math:`\Sigma` in the kept
-        sweeps, after its warm-up tuning (``"collapsed"`` only; NaN otherwise).
+    collapsed_acceptance : tuple of float
+        Acceptance rates of the collapsed step's independence and random-walk proposals on
+        :math:`\\Sigma` in the kept sweeps, after its warm-up tuning (``"collapsed"`` only;
+        NaN otherwise).
     prior, parameterization, seed
         What produced the draws.
     rows : tuple
@@ -968,7 +1042,7 @@ class MixedPosterior:
     parameterization: str
     seed: int
     rows: tuple[Any, ...] = field(default=(None, None, None, None))
-    collapsed_acceptance: float = math.nan
+    collapsed_acceptance: tuple[float, float] = (math.nan, math.nan)
     model: str = "mixed_model"
     engine: str = "numba"
 
@@ -1180,6 +1254,15 @@ def _prior_terms(prior, stats: MixedStats):
     return np.array([a_sigma, b_sigma, nu]), beta0, p0, s0
 
 
+def _collapsed_rates(accepted, n_kept: int, n_ind: int, n_walk: int) -> tuple[float, float]:
+    """Acceptance rates of the collapsed step's (independence, random-walk) proposals in the
+    kept sweeps (NaN for a kind that made none)."""
+    rates = []
+    for total, steps in zip(accepted[:, 1:].sum(axis=0), (n_ind, n_walk), strict=True):
+        rates.append(float(total / (n_kept * steps)) if steps else math.nan)
+    return rates[0], rates[1]
+
+
 def start_values(stats: MixedStats, rng: np.random.Generator):
     """Dispersed starting values of :math:`(\\sigma^2, \\Sigma)` around OLS (the sweep
     draws :math:`\\beta` and the :math:`b_j` first, from them): :math:`\\sigma^2` the OLS
@@ -1282,14 +1365,14 @@ def mixed_model(
     out_cov = np.empty((n_chains, n_draws, q, q))
     out_s2 = np.empty((n_chains, n_draws))
     out_b = np.empty((n_chains, n_draws, keep.size, q))
-    accepted = np.zeros((n_chains, 2))
-    n_steps = COLLAPSED_STEPS
+    accepted = np.zeros((n_chains, 3))
+    n_ind, n_walk = INDEPENDENT_STEPS, RANDOM_WALK_STEPS
     st = stats
 
     def init_chain(c, rng, acc_c):
         s2, cov = start_values(st, rng)
         state = np.array([s2])
-        mh = mh_state(cov, n_steps, n_warmup)
+        mh = mh_state(cov, n_warmup, n_ind, n_walk)
         beta, b = np.zeros(p), np.zeros((m, q))
         return lambda k, start: sweep(
             rng, param, st.xtx, st.xtz, st.ztz, st.xty, st.zty, totals, hyper, beta0, p0, s0,
@@ -1310,8 +1393,8 @@ def mixed_model(
         stats=stats, elapsed=elapsed,
         acceptance=float(accepted[:, 0].sum() / n_asis) if param != BLOCKED else math.nan,
         prior=prior, parameterization=parameterization, seed=seed, rows=(X, Z, y, idx),
-        collapsed_acceptance=(float(accepted[:, 1].sum() / (n_chains * n_draws * n_steps))
-                              if param == COLLAPSED else math.nan),
+        collapsed_acceptance=_collapsed_rates(accepted, n_chains * n_draws, n_ind, n_walk)
+        if param == COLLAPSED else (math.nan, math.nan),
     )  # fmt: skip
 
 
