@@ -576,32 +576,55 @@ def collapsed_log_target(theta, ztz, zr, sigma2, nu, s0, low, work, col, mq, low
     for i in range(q):
         log_diag += theta[_pair(i, i)]
     val = log_prior_l(low, nu, s0, q, work, col) + log_diag - m * log_diag
-    half_s2 = 0.5 / sigma2
+    if q == 2:
+        return val + _collapsed_loglik_q2(low, ztz, zr, sigma2)
+    return val + _collapsed_loglik_general(low, ztz, zr, sigma2, work, col, mq, low_m)
+
+
+@njit(cache=True, nogil=True)
+def _collapsed_loglik_q2(low, ztz, zr, sigma2):
+    """:math:`-\\frac12\\sum_j \\log|M_j| + \\sum_j r_j^\\top M_j^{-1}r_j/(2\\sigma^2)` at
+    q = 2 written out (:func:`collapsed_log_target`; ``low`` = L): :math:`\\sigma^2\\Sigma^{-1}
+    = \\sigma^2L^{-\\top}L^{-1}` in closed form, then each :math:`|M_j|` and
+    :math:`r_j^\\top M_j^{-1}r_j` of a 2 x 2 matrix, one log per 8 groups (the product of
+    their determinants, each kept within [1e-30, 1e30] or logged alone); ``-inf`` if an
+    :math:`M_j` is not positive definite."""
+    m = zr.shape[0]
     log_det = 0.0
     quad = 0.0
-    if q == 2:  # P = sigma2 Sigma^-1 = sigma2 L'^-1 L^-1 written out
-        l00, l10, l11 = low[0, 0], low[1, 0], low[1, 1]
-        i11 = sigma2 / (l11 * l11)
-        p11 = i11
-        p10 = -l10 / l00 * i11
-        p00 = sigma2 / (l00 * l00) + l10 * l10 / (l00 * l00) * i11
-        for first in range(0, m, 8):  # one log per 8 groups: the product of their |M_j|
-            prod = 1.0
-            for j in range(first, min(first + 8, m)):
-                m00 = ztz[j, 0, 0] + p00
-                m10 = ztz[j, 1, 0] + p10
-                m11 = ztz[j, 1, 1] + p11
-                det = m00 * m11 - m10 * m10
-                if not (det > 0.0 and m00 > 0.0):
-                    return -math.inf
-                r0, r1 = zr[j, 0], zr[j, 1]
-                quad += (r0 * r0 * m11 - 2.0 * r0 * r1 * m10 + r1 * r1 * m00) / det
-                if 1e-30 < det < 1e30:  # 8 of them multiply within floating point
-                    prod *= det
-                else:
-                    log_det += math.log(det)
-            log_det += math.log(prod)
-        return val - 0.5 * log_det + half_s2 * quad
+    l00, l10, l11 = low[0, 0], low[1, 0], low[1, 1]
+    i11 = sigma2 / (l11 * l11)
+    p11 = i11
+    p10 = -l10 / l00 * i11
+    p00 = sigma2 / (l00 * l00) + l10 * l10 / (l00 * l00) * i11
+    for first in range(0, m, 8):  # one log per 8 groups: the product of their |M_j|
+        prod = 1.0
+        for j in range(first, min(first + 8, m)):
+            m00 = ztz[j, 0, 0] + p00
+            m10 = ztz[j, 1, 0] + p10
+            m11 = ztz[j, 1, 1] + p11
+            det = m00 * m11 - m10 * m10
+            if not (det > 0.0 and m00 > 0.0):
+                return -math.inf
+            r0, r1 = zr[j, 0], zr[j, 1]
+            quad += (r0 * r0 * m11 - 2.0 * r0 * r1 * m10 + r1 * r1 * m00) / det
+            if 1e-30 < det < 1e30:  # 8 of them multiply within floating point
+                prod *= det
+            else:
+                log_det += math.log(det)
+        log_det += math.log(prod)
+    return 0.5 * (quad / sigma2 - log_det)
+
+
+@njit(cache=True, nogil=True)
+def _collapsed_loglik_general(low, ztz, zr, sigma2, work, col, mq, low_m):
+    """:func:`_collapsed_loglik_q2` for any q: :math:`\\sigma^2\\Sigma^{-1}` from
+    :math:`L^{-1}`, then each :math:`M_j = L_ML_M^\\top` (Cholesky): :math:`\\log|M_j| =
+    2\\sum_a\\log (L_M)_{aa}`, :math:`r_j^\\top M_j^{-1}r_j = \\lVert L_M^{-1}r_j\\rVert^2`."""
+    q = low.shape[0]
+    m = zr.shape[0]
+    log_det = 0.0
+    quad = 0.0
     for c in range(q):  # work = L^-1, column by column; then mq = sigma2 L'^-1 L^-1
         for i in range(q):
             col[i] = 1.0 if i == c else 0.0
@@ -626,7 +649,7 @@ def collapsed_log_target(theta, ztz, zr, sigma2, nu, s0, low, work, col, mq, low
         _solve_lower(low_m, col, col, q)
         for a in range(q):
             quad += col[a] * col[a]
-    return val - 0.5 * log_det + half_s2 * quad
+    return 0.5 * (quad / sigma2 - log_det)
 
 
 @njit(cache=True, nogil=True)
@@ -794,8 +817,9 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
     ``keep``) and the b_j are summed into ``acc`` (sum, sum of squares; (2, m q)), unless
     ``start < 0`` (warm-up). ``accepted[0]`` counts the interweaving step's acceptances
     (warm-up included), ``accepted[1]`` and ``accepted[2]`` the collapsed step's accepted
-    independence and random-walk proposals in the kept sweeps; ``mh`` is the collapsed step's state (:func:`mh_state`; adapted during warm-up
-    only). Every loop is bounded by m, p, q, ``mh[0]`` or ``n_iter``.
+    independence and random-walk proposals in the kept sweeps; ``mh`` is the collapsed
+    step's state (:func:`mh_state`; adapted during warm-up only). Every loop is bounded by
+    m, p, q, ``mh[0]``, ``mh[5]`` or ``n_iter``.
     """
     m, p, q = xtz.shape[0], xtz.shape[1], xtz.shape[2]
     n_total, yty_total = totals[0], totals[1]
@@ -921,9 +945,7 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
                                 mq[r, c] = ztz[j, r, c] + sigma2 * inv_cov[r, c]
                         ok = _chol_into(mq, m_low, j, q)
                     if not ok:
-                        raise ValueError(
-                            "M_j = Z_j'Z_j + sigma2 Sigma^-1 is not positive definite"
-                        )
+                        raise ValueError("M_j = Z_j'Z_j + sigma2 Sigma^-1 is not positive definite")
         # b_j | beta, Sigma, sigma2, y ~ N(M_j^-1 Z_j'(y_j - X_j beta), sigma2 M_j^-1), the
         # mean M_j^-1 Z'y_j - (M_j^-1 C_j') beta; and the residual sum of squares R
         sd = math.sqrt(sigma2)
@@ -1291,7 +1313,7 @@ def mixed_model(
     cores: int | None = None,
     keep_b: ArrayLike | None = None,
     progress: bool | None = None,
-    parameterization: str = "interweaved",
+    parameterization: str = "collapsed",
 ) -> MixedPosterior:
     """Gibbs sampler for the linear mixed model (varying intercepts and slopes).
 
