@@ -24,7 +24,8 @@ one to three orders of magnitude. Not a test: nothing here asserts a time.
 A second table does the same for the R&B model (``mathach ~ mses * cses + sector * cses``,
 random ``~cses`` by school; ``rb_model.py``) under hierlib's default prior (flat beta,
 p(sigma^2) ∝ 1/sigma^2, p(Sigma) ∝ 1 on the 2x2 covariance): bulk ESS per second of every
-fixed effect and of Sigma's diagonal, for ``gibbs.mixed_model`` (interweaved and blocked),
+fixed effect and of Sigma's diagonal, for ``gibbs.mixed_model`` (collapsed, the default;
+interweaved; blocked),
 nutpie on the model as users write it and with sufficient statistics, and PyMC's own NUTS;
 compilation seconds are printed in a column of their own. The PyMC model (:func:`rb_pymc_model`)
 is the same posterior: see its docstring for the Jacobian of the Cholesky parameterisation.
@@ -221,7 +222,7 @@ def rb_row(label: str, seconds: float, cpu: float, compile_s: float, draws: int,
 
 def rb_hierlib_rows(frame: pd.DataFrame, draws: int) -> list[dict]:
     rows = []
-    for param in ("interweaved", "blocked"):
+    for param in ("collapsed", "interweaved", "blocked"):
         run = dict(groups=rb_model.GROUPS, re_formula=rb_model.RE_FORMULA, keep_b=[])
         t0 = time.perf_counter()  # the first call loads the sweep from numba's cache
         gibbs.mixed_model(rb_model.FORMULA, frame, parameterization=param, n_draws=10,

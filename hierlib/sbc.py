@@ -585,7 +585,7 @@ def simulate_mixed(
 def mixed_sbc(
     prior: Any | None = None,
     *,
-    parameterization: str = "interweaved",
+    parameterization: str = "collapsed",
     group_sizes: ArrayLike = (4, 5, 6, 6, 7, 8, 8, 9, 10, 12, 14, 16),
     n_reps: int = 200,
     n_posterior: int = 99,
@@ -611,8 +611,8 @@ def mixed_sbc(
     ----------
     prior : priors.MixedProper, optional
         Default :data:`MIXED_PRIOR`; for p = 3 fixed and q = 2 random effects.
-    parameterization : {"interweaved", "blocked"}
-        Passed to the sampler.
+    parameterization : {"collapsed", "interweaved", "blocked"}
+        Passed to the sampler (default its default, ``"collapsed"``).
     group_sizes : sequence of int
         Students per school (default: 12 schools of 4 to 16, 105 students).
     quantities : sequence of str, optional

@@ -45,7 +45,7 @@ def mc_se(x):
     return float(x.std()) / np.sqrt(ess(x))
 
 
-@pytest.mark.parametrize("parameterization", ["blocked", "interweaved"])
+@pytest.mark.parametrize("parameterization", ["blocked", "interweaved", "collapsed"])
 def test_random_intercept_model_is_model_1(hsb_cov, parameterization):
     """With formula 'mathach ~ 1', re '~1' and the default prior, the model and prior are model
     1's (flat mu and tau2, 1/sigma2): the posteriors of mu, sigma2, tau2 must agree.
@@ -125,7 +125,7 @@ def small_frame():
     return random_frame(12, m=9)
 
 
-@pytest.mark.parametrize("parameterization", ["blocked", "interweaved"])
+@pytest.mark.parametrize("parameterization", ["blocked", "interweaved", "collapsed"])
 def test_parallel_chains_are_bit_identical_to_sequential(small_frame, parameterization):
     run = dict(n_chains=3, n_draws=1200, n_warmup=100, seed=5, parameterization=parameterization)
     a = gibbs.mixed_model("y ~ x + w", small_frame, "g", "~x", cores=1, **run)
@@ -247,7 +247,8 @@ def test_a_sweep_that_stops_raises_a_named_error(small_frame):
         np.zeros((m, q)),
     )
     tail = (3, 0, np.arange(m), np.empty((3, p)), np.empty((3, q, q)), np.empty(3),
-            np.empty((3, m, q)), np.zeros((2, m * q)), np.zeros(1))  # fmt: skip
+            np.empty((3, m, q)), np.zeros((2, m * q)), np.zeros(3),
+            mm.mh_state(np.eye(q), 0))  # fmt: skip
     with pytest.raises(ValueError, match="mixed_model: the sampler stopped.*Sigma"):
         run(*args, np.full((q, q), np.nan), *tail)
     run(*args, np.eye(q), *tail)  # the same call with a valid Sigma runs

@@ -106,7 +106,7 @@ THIN = 10  # sweeps between kept draws: the 99 kept draws are nearly independent
 
 
 @pytest.mark.sbc
-@pytest.mark.parametrize("parameterization", ["interweaved", "blocked"])
+@pytest.mark.parametrize("parameterization", ["collapsed", "interweaved", "blocked"])
 def test_mixed_model_is_calibrated(parameterization):
     result = sbc.mixed_sbc(
         parameterization=parameterization, n_reps=N_REPS, n_bins=N_BINS, thin_by=THIN,

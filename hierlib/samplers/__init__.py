@@ -10,7 +10,8 @@ built, each idea in one module:
 - :mod:`~hierlib.samplers.unequal_variances` -- model 2 (a variance per group): the same.
 - :mod:`~hierlib.samplers.mixed_model` -- the linear mixed model (varying intercepts and
   slopes, predictors at both levels) on per-group cross-products: its prepare step, its
-  blocked and interweaved sweep, and its :class:`~hierlib.samplers.mixed_model.MixedPosterior`.
+  blocked, interweaved and collapsed sweeps, and its
+  :class:`~hierlib.samplers.mixed_model.MixedPosterior`.
 - :mod:`~hierlib.samplers._chains` -- the chain machinery every model shares: one
   ``SeedSequence`` stream per chain, chains on threads, the memory guard on the kept draws,
   warm-up then sampling in chunks, the progress bar, the errors of a sweep that stopped,
