@@ -229,10 +229,10 @@ for name, value in ref.items():
 # The variance parameters do not quite: the slope SD is where the prior shows.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Numbers to say: the Catholic slope difference is -1.64 with posterior sd 0.26, REML -1.64
+# Numbers to say: the Catholic slope difference is -1.64 with posterior sd 0.25, REML -1.64
 # with SE 0.24; sigma 6.06 both ways; the intercept SD 1.58 against 1.54. The slope SD:
 # posterior mean 0.50, 95% interval about 0.15 to 0.85, against REML's 0.32; the
-# correlation of intercepts and slopes is very uncertain (interval from -0.4 to 0.9).
+# correlation of intercepts and slopes is very uncertain (interval from -0.3 to 0.9).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The question of notebook 11: are Catholic schools flatter in SES?
