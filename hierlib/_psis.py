@@ -72,10 +72,31 @@ def tail_length(n_samples: int, reff: float) -> int:
 
 def _logsumexp_rows(a: NDArray[np.float64], n: int | None = None) -> NDArray[np.float64]:
     """:math:`\\log\\sum_s e^{a_{is}}` of each row (:math:`\\log\\frac1n\\sum_s` if ``n`` is
-    given), in ArviZ's order of operations: the row's maximum out first, added back last."""
-    top = a.max(axis=1)
-    out = np.log(np.exp(a - top[:, None]).sum(axis=1))
-    return out + (top if n is None else top - np.log(n))
+    given), in ArviZ's order of operations: the row's maximum out first, added back last.
+    Compiled (:func:`_logsumexp_kernel`): numpy's version made two temporaries the size of
+    ``a`` and took a third of a LOO's time."""
+    out = np.empty(a.shape[0])
+    _logsumexp_kernel(np.ascontiguousarray(a, dtype=float), out)
+    return out if n is None else out - np.log(n)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def _logsumexp_kernel(a, out):  # pragma: no cover - compiled
+    """``out[i]`` = :math:`\\max_s a_{is} + \\log\\sum_s e^{a_{is} - \\max_s a_{is}}`, the
+    rows shared among numba's threads (NaN in a row gives NaN, as numpy's)."""
+    rows, n = a.shape
+    for r in prange(rows):
+        top = a[r, 0]
+        for s in range(1, n):
+            v = a[r, s]
+            if v > top or v != v:
+                top = v
+                if v != v:
+                    break
+        acc = 0.0
+        for s in range(n):
+            acc += np.exp(a[r, s] - top)
+        out[r] = np.log(acc) + top
 
 
 def gpd_fit(tail: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
