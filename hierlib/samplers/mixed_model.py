@@ -28,7 +28,7 @@ students. Notation: :math:`A_j = Z_j^\\top Z_j`, :math:`C_j = X_j^\\top Z_j`,
    \\sigma^{2(n_j-q)}|\\Sigma||M_j|`, :math:`(\\sigma^2I + Z_j\\Sigma Z_j^\\top)^{-1} =
    \\sigma^{-2}(I - Z_jM_j^{-1}Z_j^\\top)`), on the log-Cholesky :math:`\\theta`
    (:math:`\\log L_{ii}` and :math:`L_{ac}`, :math:`\\Sigma = LL^\\top`, with its Jacobian),
-   O(m) per evaluation. Each sweep makes :data:`INDEPENDENT_STEPS` (3) independence steps
+   O(m) per evaluation. Each sweep makes :data:`INDEPENDENT_STEPS` (1) independence step
    from a multivariate t fitted to the warm-up's draws of :math:`\\theta`, then
    :data:`RANDOM_WALK_STEPS` (1) random-walk step whose covariance (2.38²/d times the
    warm-up's) and scale (to :data:`TARGET_ACCEPT`) are tuned in warm-up; both proposals
@@ -507,7 +507,7 @@ def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, l
 
 
 # ------------------------------------------ the collapsed Metropolis-Hastings step on Sigma
-INDEPENDENT_STEPS = 3
+INDEPENDENT_STEPS = 1
 """Independence Metropolis-Hastings steps on :math:`\\Sigma` per sweep in
 ``parameterization="collapsed"`` (:func:`_collapsed_step`)."""
 
@@ -1387,7 +1387,7 @@ def mixed_model(
             + \\sum_j r_j^\\top M_j^{-1}r_j/(2\\sigma^2) + \\text{const},
 
         :math:`M_j = Z_j^\\top Z_j + \\sigma^2\\Sigma^{-1}`, :math:`r_j = Z_j^\\top(y_j -
-        X_j\\beta)`: three independence and one random-walk proposal per sweep on the
+        X_j\\beta)`: one independence and one random-walk proposal per sweep on the
         log-Cholesky factor of :math:`\\Sigma`, tuned in warm-up and fixed after it (the
         module docstring derives it and gives the measured gain).
 
