@@ -230,9 +230,9 @@ for name, value in ref.items():
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Numbers to say: the Catholic slope difference is -1.64 with posterior sd 0.25, REML -1.64
-# with SE 0.24; sigma 6.06 both ways; the intercept SD 1.58 against 1.54. The slope SD:
-# posterior mean 0.50, 95% interval about 0.15 to 0.85, against REML's 0.32; the
-# correlation of intercepts and slopes is very uncertain (interval from -0.3 to 0.9).
+# with SE 0.24; sigma 6.05 against 6.06; the intercept SD 1.58 against 1.54. The slope SD:
+# posterior mean 0.49, 95% interval about 0.15 to 0.85, against REML's 0.32; the
+# correlation of intercepts and slopes is very uncertain (interval from -0.4 to 0.9).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The question of notebook 11: are Catholic schools flatter in SES?
@@ -410,7 +410,7 @@ assert (k_hat["max k"] < k_hat["threshold"]).all() and k_hat["max k"].max() < 0.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Student and school predictors buy far more than one mean per school (about 210 log
-# units); the slopes as outcomes add a smaller but clear gain (about 22, nearly 3 standard
+# units); the slopes as outcomes add a smaller but clear gain (about 23, three standard
 # errors). Every Pareto $\hat k$ is below its threshold (0.67
 # for 1000 draws; 0.7 from about 2150 on): the importance-sampling shortcut holds for every student.
 

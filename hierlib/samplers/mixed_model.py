@@ -54,17 +54,18 @@ variances of :math:`\\Sigma` 0.37 and 0.009 (intercept, slope) blocked, 0.71 and
 interweaved (the slope's SD is small, so the :math:`b_j` pin :math:`\\Sigma` down and the
 blocked sampler crawls), at about 19 and 22 microseconds of CPU per sweep (one chain,
 load average 4; 52-63 and 60-74 before the sweep wrote out its q = 2 algebra in closed form:
-:func:`_school_beta_q2`, :func:`_school_b_q2`). Collapsed (2026-12-03): 0.91 and 0.88,
-the fixed effects 0.92-1.02, at 26-27 microseconds per sweep against the interweaved
-sampler's 21-22 (one chain, the two run in turn, load average 3.3-3.8; about 1.3 per
-evaluation of the target at m = 160, one log per 8 groups): the slope variance's ESS per
-CPU second about 4.5 times the interweaved sampler's, the fixed effects' about 0.8 times,
-hence the default. The acceptance rates: 0.54 (independence) and 0.30 (walk). Random-walk
-steps alone (K of them, no independence step) gave the slope variance 0.23, 0.34, 0.40,
-0.46, 0.56, 0.63 for K = 1, 2, 3, 4, 6, 8, against 0.60, 0.77, 0.88, 0.92 for 1, 2, 3, 4
-independence steps and one walk: each step is one O(m) evaluation, and three independence
-steps and one walk (four evaluations, plus the current point's) beat eight walks; without
-the interweaving step the two variances got 0.89 and 0.85 at no measurable saving.
+:func:`_school_beta_q2`, :func:`_school_b_q2`). Collapsed (2026-12-03), with one
+independence step and one walk: 0.85 and 0.60, the fixed effects 0.98-1.02; the acceptance
+rates 0.55 (independence) and 0.31 (walk). Random-walk steps alone (K of them) gave the slope
+variance 0.23, 0.34, 0.40, 0.46, 0.56, 0.63 for K = 1, 2, 3, 4, 6, 8, against 0.60, 0.77,
+0.88, 0.92 for 1, 2, 3, 4 independence steps and one walk (each step one O(m) evaluation,
+about 1.3 microseconds at m = 160, one log per 8 groups). One independence step, not three,
+because the fixed effects, not the slope variance, are then the slowest per CPU second: in one
+``benchmarks/bench_peers.py`` run each (quiet machine, 2 threads) the smallest ratio to
+nutpie's bulk ESS per CPU second was 10.5x (``mses:cses``) with three, 11.1x with one, where
+the slope variance went from 37x to 28x (the interweaved sampler: 8.1x, the slope variance).
+Without the interweaving step the two variances got 0.89 and 0.85 (three independence steps)
+at no measurable saving.
 
 :func:`sweeps` is compiled with numba (``nogil``: chains run on threads); the chains are run
 by :mod:`hierlib.samplers._chains`.
