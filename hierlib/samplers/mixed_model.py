@@ -439,6 +439,18 @@ def log_prior_l(low, nu, s0, q, work, col):
     return val
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _llt(low, out, q):
+    """``out`` = :math:`LL^\\top` for the lower-triangular ``low`` (q x q), both triangles."""
+    for a in range(q):
+        for c in range(a + 1):
+            s = 0.0
+            for t in range(c + 1):
+                s += low[a, t] * low[c, t]
+            out[a, c] = s
+            out[c, a] = s
+
+
 @njit(cache=True, nogil=True)
 def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, low_d, rhs,
                 theta, work, col):  # fmt: skip
@@ -497,13 +509,7 @@ def _interweave(rng, ztz, zr, b, cov, sigma2, nu, s0, eta, low, low_new, prec, l
                 for c in range(a + 1):
                     s += low_new[a, c] * eta[j, c]
                 b[j, a] = s
-    for a in range(q):
-        for c in range(a + 1):
-            s = 0.0
-            for t in range(c + 1):
-                s += low_new[a, t] * low_new[c, t]
-            cov[a, c] = s
-            cov[c, a] = s
+    _llt(low_new, cov, q)
     return 1
 
 
@@ -827,13 +833,7 @@ def _collapsed_step(rng, ztz, zr, cov, sigma2, nu, s0, mh, adapt, counts, theta,
     counts[1] += n_walk
     if n_ind + n_walk > 0:
         _theta_to_low(theta, low, q)
-        for a in range(q):
-            for c in range(a + 1):
-                s = 0.0
-                for t in range(c + 1):
-                    s += low[a, t] * low[c, t]
-                cov[a, c] = s
-                cov[c, a] = s
+        _llt(low, cov, q)
     if adapt:
         _adapt(mh, theta, n_walk, q, prop)
     return n_ind + n_walk
