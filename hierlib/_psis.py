@@ -40,7 +40,6 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
-from numba import prange
 from numpy.typing import NDArray
 
 from hierlib.samplers._kernels import njit
@@ -80,12 +79,12 @@ def _logsumexp_rows(a: NDArray[np.float64], n: int | None = None) -> NDArray[np.
     return out if n is None else out - np.log(n)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _logsumexp_kernel(a, out):  # pragma: no cover - compiled
-    """``out[i]`` = :math:`\\max_s a_{is} + \\log\\sum_s e^{a_{is} - \\max_s a_{is}}`, the
-    rows shared among numba's threads (NaN in a row gives NaN, as numpy's)."""
+    """``out[i]`` = :math:`\\max_s a_{is} + \\log\\sum_s e^{a_{is} - \\max_s a_{is}}`
+    (NaN in a row gives NaN, as numpy's)."""
     rows, n = a.shape
-    for r in prange(rows):
+    for r in range(rows):
         top = a[r, 0]
         for s in range(1, n):
             v = a[r, s]
@@ -113,8 +112,10 @@ def gpd_fit(tail: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.
 
     Compiled (:func:`_gpd_fit_rows`): the profile is :math:`m \\times n` logarithms per row,
     most of a LOO's time, and numpy's version built them as one (rows, m, n) array (on HSB
-    with 1000 draws it took 0.8 s per model here, the loop 0.5 s on one core, about half on
-    two: the rows are shared among numba's threads).
+    with 1000 draws it took 0.8 s per model here, the loop 0.5 s). One thread: sharing the
+    rows among numba's threads halved it on an idle machine but doubled it when another
+    process held the second core (``make notebooks`` runs two notebooks at a time): a LOO of
+    notebook 10 took 3.3 s instead of 1.6 s.
     """
     n = tail.shape[1]
     m_est = 30 + int(n**0.5)
@@ -124,7 +125,7 @@ def gpd_fit(tail: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.
     return k, sigma
 
 
-@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _gpd_fit_rows(tail, grid, k_out, sigma_out):  # pragma: no cover - compiled
     """:func:`gpd_fit` of each row of ``tail`` on the grid ``grid`` (of :math:`1 - b/b_0`
     values), into ``k_out`` and ``sigma_out``. The weights are ArviZ's
@@ -133,7 +134,7 @@ def _gpd_fit_rows(tail, grid, k_out, sigma_out):  # pragma: no cover - compiled
     m_est = grid.size
     quartile = int(n / 4 + 0.5) - 1
     negligible = 10 * np.finfo(np.float64).eps
-    for r in prange(rows):  # rows are independent: the same numbers on any number of threads
+    for r in range(rows):
         b, len_scale, w = np.empty(m_est), np.empty(m_est), np.empty(m_est)
         x = tail[r]
         scale, top = _PRIOR_BS * x[quartile], 1.0 / x[n - 1]
@@ -164,8 +165,10 @@ def _gpd_fit_rows(tail, grid, k_out, sigma_out):  # pragma: no cover - compiled
 
 
 def warm_up() -> None:
-    """Compile :func:`_gpd_fit_rows` (or load it from numba's cache)."""
-    gpd_fit(np.linspace(0.1, 1.0, 8)[None, :])
+    """Compile the PSIS kernels, :func:`_gpd_fit_rows` and :func:`_logsumexp_kernel` (or load
+    them from numba's cache): a PSIS-LOO of 3 observations with 40 draws. ``make setup``
+    calls it, so that the first LOO of a notebook does not spend seconds compiling."""
+    psis_loo(np.random.default_rng(0).normal(size=(40, 3)), 1.0)
 
 
 def gpd_quantiles(

@@ -231,3 +231,14 @@ def test_bad_input_is_refused_by_name(hsb):
         predictive.loo(post, draws=5000)
     with pytest.raises(ValueError, match="at least 2 draws"):
         _psis.psis_loo(np.zeros((1, 3)), 1.0)
+
+
+def test_warm_up_compiles_the_kernels_a_loo_uses():
+    # make setup runs it: a notebook's first LOO then loads every kernel from numba's cache
+    # instead of compiling (seconds each for the threaded ones)
+    _psis.warm_up()
+    seen = {k: set(k.signatures) for k in (_psis._gpd_fit_rows, _psis._logsumexp_kernel)}
+    assert all(seen.values())
+    ll = np.random.default_rng(8).normal(size=(400, 50))
+    _psis.psis_loo(ll, 0.9)
+    assert {k: set(k.signatures) for k in seen} == seen  # nothing new was compiled
