@@ -288,6 +288,19 @@ def _school_m_q2(ztz, inv_cov, sigma2, fac, j):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _factor_m(ztz, inv_cov, sigma2, fac, mq, m_low, j, q):
+    """Group j's factor of :math:`M_j = A_j + \\sigma^2\\Sigma^{-1}`: at q = 2 into
+    ``fac[j]`` (:func:`_school_m_q2`), otherwise its Cholesky factor into ``m_low[j]``
+    (``mq`` a q x q work array). False if :math:`M_j` is not positive definite."""
+    if q == 2:
+        return _school_m_q2(ztz, inv_cov, sigma2, fac, j)
+    for r in range(q):
+        for c in range(q):
+            mq[r, c] = ztz[j, r, c] + sigma2 * inv_cov[r, c]
+    return _chol_into(mq, m_low, j, q)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _school_beta_q2(ztz, xtz, zty, xty, inv_cov, sigma2, fac, j, rhs, prec, p):
     """The beta step's share of group j at q = 2, in closed form (no loops over q): the
     Cholesky factor :math:`L_j` of :math:`M_j = A_j + \\sigma^2\\Sigma^{-1}`, then
@@ -910,10 +923,7 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
                 if not _school_beta_q2(ztz, xtz, zty, xty, inv_cov, sigma2, fac, j, rhs, prec, p):
                     raise ValueError("M_j = Z_j'Z_j + sigma2 Sigma^-1 is not positive definite")
                 continue
-            for r in range(q):
-                for c in range(q):
-                    mq[r, c] = ztz[j, r, c] + sigma2 * inv_cov[r, c]
-            if not _chol_into(mq, m_low, j, q):
+            if not _factor_m(ztz, inv_cov, sigma2, fac, mq, m_low, j, q):
                 raise ValueError("M_j = Z_j'Z_j + sigma2 Sigma^-1 is not positive definite")
             for c in range(p):
                 for r in range(q):
@@ -972,14 +982,7 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
                 if not _inverse(cov, inv_cov, low_q, col_q, q):
                     raise ValueError("Sigma is not positive definite (a variance underflowed)")
                 for j in range(m):
-                    if q == 2:
-                        ok = _school_m_q2(ztz, inv_cov, sigma2, fac, j)
-                    else:
-                        for r in range(q):
-                            for c in range(q):
-                                mq[r, c] = ztz[j, r, c] + sigma2 * inv_cov[r, c]
-                        ok = _chol_into(mq, m_low, j, q)
-                    if not ok:
+                    if not _factor_m(ztz, inv_cov, sigma2, fac, mq, m_low, j, q):
                         raise ValueError("M_j = Z_j'Z_j + sigma2 Sigma^-1 is not positive definite")
         # b_j | beta, Sigma, sigma2, y ~ N(M_j^-1 Z_j'(y_j - X_j beta), sigma2 M_j^-1), the
         # mean M_j^-1 Z'y_j - (M_j^-1 C_j') beta; and the residual sum of squares R
