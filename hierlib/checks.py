@@ -79,7 +79,7 @@ with ``ztz`` :math:`= Z_j^TZ_j`, ``zt_resid`` :math:`= Z_j^T(y_j - X_j\\beta)`, 
 :math:`N(M^{-1}Z_j^T(y_j - X_j\\beta), \\sigma^2M^{-1})`, :math:`M = Z_j^TZ_j +
 \\sigma^2\\Sigma^{-1}`, whatever the priors on :math:`\\beta, \\sigma^2, \\Sigma`
 (``check_update("b", draw_b)``, no ``prior``; ``"b_mixed"`` is the same check). It is called
-:data:`N_CALLS` = 20,000 times at each of the four schools of :data:`B_CONDITIONS` (q = 2,
+:data:`N_CALLS_B` = 5,000 times at each of the four schools of :data:`B_CONDITIONS` (q = 2,
 intercept and SES slope: a typical HSB school, a small one under a Σ of correlation 0.95, one
 whose ``ztz`` is not diagonal, one whose ``ztz`` is nearly singular under a vague Σ; the exact
 posterior correlation of intercept and slope runs from 0.2 to -0.94). The draws are whitened
@@ -90,16 +90,20 @@ by the Cholesky factor of the exact covariance, :math:`u = L^{-1}(x - m)`, iid
 (Kolmogorov-Smirnov tests of the squared Mahalanobis distance :math:`|u|^2` against
 :math:`\\chi^2_2` and of each coordinate against N(0, 1)) and the *independence across calls*
 (lag-1 correlation): 9 tests a school, 36 in the Bonferroni family, the same :data:`ALPHA`
-= 2e-4. Power (:math:`z_{\\alpha/72} = 4.54`): a whitened coordinate 0.05 sd off, or the two
-correlated 0.05, at a single school is caught with probability
-:math:`\\Phi(0.05\\sqrt{20000} - 4.54) = 0.994`, a whitened sd 5% off with probability above
-0.9999. Measured by simulation (2026-12-03, 2000 simulated checks per row):
-0 false alarms in 2000, each of the 36 tests'
-rejection rate at 1% 0.006 to 0.015 and at 5% 0.043 to 0.058 (uniform p-values); power
-(:data:`B_POWER_CASES`, each error at one school only): 0.995 against a whitened coordinate
-0.05 sd off at the typical school and at the nearly singular one, 0.9975 and 0.995 against a
-whitened correlation of 0.05 at the typical and the strongly correlated school, 1.000 against
-a whitened sd 5% too large or too small. Slips named (:func:`slips`): Σ where
+= 2e-4. Why 5,000 and not the scalar updates' 20,000: a student's ``draw_b`` costs about
+50 µs a call (three small ``np.linalg`` calls), so 20,000 calls a school made the check take
+4 s in a notebook, while every slip named below is off somewhere by 0.5 sd or more (or 50% in
+a variance), five times the smallest error 5,000 calls catch reliably. Power
+(:math:`z_{\\alpha/72} = 4.54`): a whitened coordinate 0.1 sd off, or the two correlated
+0.1, at a single school is caught with probability
+:math:`\\Phi(0.1\\sqrt{5000} - 4.54) = 0.994`; a whitened sd 10% off with probability above
+0.9999, 5% off with probability about 2/3. Measured by simulation (2026-12-03, 2000 simulated
+checks per row): 0 false alarms in 2000, each of the 36 tests' rejection rate at 1% 0.006 to
+0.016 and at 5% 0.042 to 0.061 (uniform p-values); power (:data:`B_POWER_CASES`, each error at
+one school only): 0.995 and 0.994 against a whitened coordinate 0.1 sd off at the typical
+school and at the nearly singular one, 0.9945 and 0.993 against a whitened correlation of 0.1
+at the typical and the strongly correlated school, 1.000 against a whitened sd 10% too large
+or too small, 0.66 against one 5% too large. Slips named (:func:`slips`): Σ where
 :math:`\\Sigma^{-1}` belongs, the :math:`\\sigma^2` of :math:`M` left out, the covariance
 :math:`M^{-1}` without :math:`\\sigma^2` or with :math:`\\sigma`, the mean :math:`\\sigma^2`
 times too large (the precision form's slip) or without :math:`M^{-1}`, draws from the prior,
@@ -159,6 +163,7 @@ __all__ = [
     "CONDITIONS",
     "CheckResult",
     "N_CALLS",
+    "N_CALLS_B",
     "N_STRESS",
     "POWER_CASES",
     "SAMPLER_STATS",
@@ -175,6 +180,9 @@ ALPHA = 2e-4
 """Family-wise false-alarm rate of one check (Bonferroni over its tests)."""
 N_CALLS = 20_000
 """Calls of the update at the prior it is checked under."""
+N_CALLS_B = 5_000
+"""Calls of ``draw_b`` at each school of :data:`B_CONDITIONS` (20,000 in all: a student's
+``draw_b`` takes about 50 µs a call, so the check takes about a second)."""
 N_STRESS = 5_000
 """Calls of a prior-dependent update at :data:`STRESS_PRIOR` (the errors only that prior can
 reveal are large there: module docstring)."""
@@ -213,13 +221,14 @@ POWER_CASES = {
 """The 5% errors whose detection rate the docstring states (measured by simulation)."""
 
 B_POWER_CASES = {
-    "0.05 sd off in one whitened coordinate, at the typical school": ("shift_one", 0.05, 0),
-    "0.05 sd off in one whitened coordinate, at the nearly singular school": (
-        "shift_one", 0.05, 3),
-    "whitened coordinates correlated 0.05, at the typical school": ("corr", 0.05, 0),
-    "whitened correlation 0.05, at the strongly correlated school": ("corr", 0.05, 1),
+    "0.1 sd off in one whitened coordinate, at the typical school": ("shift_one", 0.1, 0),
+    "0.1 sd off in one whitened coordinate, at the nearly singular school": (
+        "shift_one", 0.1, 3),
+    "whitened coordinates correlated 0.1, at the typical school": ("corr", 0.1, 0),
+    "whitened correlation 0.1, at the strongly correlated school": ("corr", 0.1, 1),
+    "one whitened sd 10% too large, at the typical school": ("spread", 1.1, 0),
+    "one whitened sd 10% too small, at the uncentred school": ("spread", 1 / 1.1, 2),
     "one whitened sd 5% too large, at the typical school": ("spread", 1.05, 0),
-    "one whitened sd 5% too small, at the uncentred school": ("spread", 1 / 1.05, 2),
 }  # fmt: skip
 """The small errors of ``draw_b`` (at one school of :data:`B_CONDITIONS`) whose detection rate
 the docstring states (measured by simulation)."""
@@ -815,7 +824,7 @@ def _condition_sets(name: str, prior) -> list[_Set]:
     one given, and :data:`STRESS_PRIOR`); for ``b``, each school of :data:`B_CONDITIONS`."""
     if name == "b":
         return [
-            _Set(f" at {c['label']}", None, N_CALLS, _b_values(c), law)
+            _Set(f" at {c['label']}", None, N_CALLS_B, _b_values(c), law)
             for c, law in zip(B_CONDITIONS, _b_laws(), strict=True)
         ]
     sets = [_Set("", prior, N_CALLS, _args(name, prior), _exact(name, prior))]
@@ -1414,7 +1423,7 @@ def _verdict_b(draws: list[np.ndarray], sets: list[_Set]) -> CheckResult:
     n_tests = sum(_n_tests(q) for q in pvalues)
     if p >= ALPHA:
         return CheckResult(
-            "b", True, f"draw_b passed: {N_CALLS:,} draws at each of {len(sets)} schools fit "
+            "b", True, f"draw_b passed: {N_CALLS_B:,} draws at each of {len(sets)} schools fit "
             f"the exact full conditional N(M⁻¹ zt_resid, σ² M⁻¹) ({n_tests} tests of location, "
             f"covariance, shape and independence; smallest p-value "
             f"{_fmt_p(min(_min_p(q) for q in pvalues))}).", "passed", p, None, {"p": pvalues},

@@ -445,8 +445,9 @@ print(prediction.round(1).to_string())
 # 2. **Write the $b_j$ update** `draw_b(rng, ztz, zt_resid, sigma2, cov_re)`: one draw of
 #    $b_j$ given $Z_j^\top Z_j$ (`ztz`, $q \times q$), $Z_j^\top(y_j - X_j\beta)$
 #    (`zt_resid`, length $q$), $\sigma^2$ and $\Sigma$ (`cov_re`). `checks.check_update`
-#    compares 20,000 of your draws with the exact conditional. Hint: a multivariate normal
-#    draw is mean $+\ L\varepsilon$, $LL^\top$ the covariance (`np.linalg.cholesky`).
+#    compares 5,000 of your draws at each of four schools with the exact conditional.
+#    Hint: a multivariate normal draw is mean $+\ L\varepsilon$, $LL^\top$ the covariance
+#    (`np.linalg.cholesky`).
 # 3. **Predict, then compute.** Before you run anything: for a new student of school 8367 at
 #    `cses = +2`, will the 95% predictive interval be much wider than at `cses = 0`? By
 #    roughly how much, given the table above? Then compute it.

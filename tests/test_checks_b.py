@@ -35,7 +35,7 @@ def calls(monkeypatch):
     (every slip is off by 0.5 sd or more somewhere: test_every_slip_is_a_large_error)."""
 
     def set_calls(n):
-        monkeypatch.setattr(checks, "N_CALLS", n)
+        monkeypatch.setattr(checks, "N_CALLS_B", n)
 
     return set_calls
 
@@ -76,7 +76,7 @@ def test_a_correct_update_passes_the_full_check(fn):
     r = checks.check_update("b", fn, seed=0)
     assert r.passed and r.status == "passed", r.message
     assert r.p_value >= checks.ALPHA and r.name == "b"
-    assert "20,000 draws at each of 4 schools" in r.message and "36 tests" in r.message
+    assert "5,000 draws at each of 4 schools" in r.message and "36 tests" in r.message
 
 
 @pytest.mark.parametrize(
@@ -216,7 +216,7 @@ def test_every_slip_of_the_table_is_exercised_above():
 def test_every_slip_is_a_large_error_somewhere():
     """At some school each slip shifts the whitened mean by 0.5 sd or more, or changes a
     whitened variance by 50% or more (an eigenvalue of L⁻¹ V_slip L⁻ᵀ off 1): far beyond the
-    0.05 sd and 5% that N_CALLS calls catch with probability 0.99 (module docstring)."""
+    0.1 sd and 10% that N_CALLS_B calls catch with probability 0.99 (module docstring)."""
     laws = checks._b_laws()
     for key, (slip_laws, _) in checks.slips("b").items():
         effect = 0.0
@@ -228,9 +228,7 @@ def test_every_slip_is_a_large_error_somewhere():
         assert effect > np.log(1.5), key
 
 
-def test_a_wrong_law_that_is_no_slip_is_described(calls):
-    calls(5000)
-
+def test_a_wrong_law_that_is_no_slip_is_described():
     def slope_too_wide(rng, ztz, zt_resid, sigma2, cov_re):
         mean, cov = exact_moments(ztz, zt_resid, sigma2, cov_re)
         return rng.multivariate_normal(mean, cov * np.array([[1.0, 1.3], [1.3, 1.69]]))
@@ -323,9 +321,9 @@ def test_the_p_values_are_uniform_under_the_exact_law():
         assert abs(rates.mean() - level) < 4 * sd, (level, rates.mean())
 
 
-@pytest.mark.parametrize("error", [("shift_one", 0.05), ("corr", 0.05)], ids=str)
+@pytest.mark.parametrize("error", [("shift_one", 0.1), ("corr", 0.1)], ids=str)
 def test_a_small_error_at_one_school_is_caught(error):
-    """0.05 sd off in one whitened coordinate, or a whitened correlation of 0.05, at one
+    """0.1 sd off in one whitened coordinate, or a whitened correlation of 0.1, at one
     school: power 0.994 (module docstring); 46 or fewer hits in 50 has probability < 2e-4."""
     rng = np.random.default_rng(25)
     hits = sum(check_power._family_rejects("b", None, rng, (None, *error))[0] for _ in range(50))
