@@ -130,39 +130,61 @@ def gpd_fit(tail: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.
 def _gpd_fit_rows(tail, grid, k_out, sigma_out):  # pragma: no cover - compiled
     """:func:`gpd_fit` of each row of ``tail`` on the grid ``grid`` (of :math:`1 - b/b_0`
     values), into ``k_out`` and ``sigma_out``. The weights are ArviZ's
-    :math:`w_b = 1/\\sum_{b'} e^{L(b') - L(b)}`, those below :math:`10\\varepsilon` set to 0."""
+    :math:`w_b = 1/\\sum_{b'} e^{L(b') - L(b)} = e^{L(b) - \\log\\sum_{b'} e^{L(b')}}` (one
+    exponential per grid point, not ArviZ's :math:`m^2`), those below :math:`10\\varepsilon`
+    set to 0."""
     rows, n = tail.shape
     m_est = grid.size
     quartile = int(n / 4 + 0.5) - 1
     negligible = 10 * np.finfo(np.float64).eps
+    b, len_scale = np.empty(m_est), np.empty(m_est)
     for r in range(rows):
-        b, len_scale, w = np.empty(m_est), np.empty(m_est), np.empty(m_est)
         x = tail[r]
         scale, top = _PRIOR_BS * x[quartile], 1.0 / x[n - 1]
+        best = -np.inf
         for g in range(m_est):
             bg = grid[g] / scale + top
-            s = 0.0
-            for i in range(n):
-                s += np.log1p(-bg * x[i])
-            kg = s / n
+            kg = _mean_log1m(bg, x)
             b[g] = bg
             len_scale[g] = n * (np.log(-(bg / kg)) - kg - 1.0)
-        total = 0.0
+            if len_scale[g] > best:
+                best = len_scale[g]
+        acc = 0.0
         for g in range(m_est):
-            acc = 0.0
-            for h in range(m_est):
-                acc += np.exp(len_scale[h] - len_scale[g])
-            w[g] = 1.0 / acc if 1.0 / acc >= negligible else 0.0
-            total += w[g]
-        b_post = 0.0
+            acc += np.exp(len_scale[g] - best)
+        log_total = best + np.log(acc)
+        total, b_post = 0.0, 0.0
         for g in range(m_est):
-            b_post += b[g] * (w[g] / total)
-        s = 0.0
-        for i in range(n):
-            s += np.log1p(-b_post * x[i])
-        k_post = s / n
+            w = np.exp(len_scale[g] - log_total)
+            if w >= negligible:
+                total += w
+                b_post += b[g] * w
+        b_post /= total
+        k_post = _mean_log1m(b_post, x)
         sigma_out[r] = -k_post / b_post
         k_out[r] = (n * k_post + _PRIOR_K * 0.5) / (n + _PRIOR_K)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _mean_log1m(b, x):  # pragma: no cover - compiled
+    """:math:`\\frac1n\\sum_i \\log(1 - b x_i)` with one logarithm per 8 terms: the log of
+    each product of 8 factors (each factor rounded to 1e-16, as log1p's result is), the
+    factors one by one where a product would leave the normal range (very heavy tails)."""
+    n = x.size
+    s = 0.0
+    full = n - n % 8
+    for i in range(0, full, 8):
+        p = 1.0 - b * x[i]
+        for j in range(i + 1, i + 8):
+            p *= 1.0 - b * x[j]
+        if 1e-300 < p < 1e300:
+            s += np.log(p)
+        else:
+            for j in range(i, i + 8):
+                s += np.log1p(-b * x[j])
+    for j in range(full, n):
+        s += np.log1p(-b * x[j])
+    return s / n
 
 
 def warm_up() -> None:
