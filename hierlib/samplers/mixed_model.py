@@ -1153,14 +1153,15 @@ class MixedPosterior:
             )
         return self.draws["b"]
 
-    def _means(self, fe: NDArray, b: NDArray, rows: slice | NDArray) -> NDArray[np.float64]:
+    def _means(self, fe: NDArray, b: NDArray, rows: slice) -> NDArray[np.float64]:
         """:math:`x_i^\\top\\beta + z_i^\\top b_{j[i]}` for draws ``fe`` (k, p), ``b``
-        (k, m, q) and the observations ``rows``: shape (k, observations)."""
+        (k, m, q) and the observations ``rows``: shape (observations, k), one observation's
+        draws contiguous (:func:`_row_means`)."""
         X, Z, _, idx = self.rows
-        out = fe @ X[rows].T
-        g = idx[rows]
-        for a in range(Z.shape[1]):
-            out += b[:, g, a] * Z[rows, a]
+        out = np.empty((len(range(*rows.indices(idx.size))), fe.shape[0]))
+        c = np.ascontiguousarray  # one compiled version whatever the layout of the rows
+        _row_means(c(fe, float), c(b, float), c(X[rows], float), c(Z[rows], float),
+                   c(idx[rows], np.int64), out)  # fmt: skip
         return out
 
     def moment_bytes(self, n_kept: int) -> int:
@@ -1179,17 +1180,17 @@ class MixedPosterior:
         n_samples = self.n_chains * keep.size
         b = self._kept_b()[:, keep].reshape(n_samples, len(self.groups), -1)
         fe = self.draws["fe"][:, keep].reshape(n_samples, -1)
-        s2 = self.draws["sigma2"][:, keep].reshape(n_samples, 1)
+        s2 = self.draws["sigma2"][:, keep].reshape(n_samples)
         log_s2 = np.log(s2) + _LOG_2PI
         step = max(1, block_bytes // (8 * n_samples))
         for start in range(0, y.size, step):
             rows = slice(start, min(start + step, y.size))
-            ll = np.subtract(y[rows], self._means(fe, b, rows))
+            ll = np.subtract(y[rows, None], self._means(fe, b, rows))
             np.square(ll, out=ll)
             ll /= s2
             ll += log_s2
             ll *= -0.5
-            yield rows, ll.T
+            yield rows, ll
 
     def _pointwise_bytes(self, n_kept: int, pointwise: tuple[bool, bool]) -> int:
         """Bytes :meth:`to_arviz` allocates: the kept draws it copies, and with the pointwise
@@ -1275,8 +1276,27 @@ class MixedPosterior:
         for c in range(self.n_chains):
             for start in range(0, keep.size, step):
                 k = keep[start : start + step]
-                means = self._means(self.draws["fe"][c, k], b_all[c, k], slice(None))
+                means = self._means(self.draws["fe"][c, k], b_all[c, k], slice(None)).T
                 yield c, slice(start, start + k.size), means, self.draws["sigma2"][c, k][:, None]
+
+
+@njit(cache=True, nogil=True)
+def _row_means(fe, b, X, Z, idx, out):  # pragma: no cover - compiled
+    """``out[i, s]`` = :math:`x_i^\\top\\beta^{(s)} + z_i^\\top b^{(s)}_{j[i]}` for the rows
+    ``X``, ``Z``, ``idx`` (group indices) and the draws ``fe`` (S, p), ``b`` (S, m, q): one
+    pass, where numpy built the product and then gathered ``b[:, idx, a]`` for every random
+    effect (a third of a LOO's time on HSB)."""
+    n, p = X.shape
+    q = Z.shape[1]
+    for i in range(n):
+        g = idx[i]
+        for s in range(fe.shape[0]):
+            acc = 0.0
+            for k in range(p):
+                acc += fe[s, k] * X[i, k]
+            for a in range(q):
+                acc += b[s, g, a] * Z[i, a]
+            out[i, s] = acc
 
 
 # ---------------------------------------------------------------------- the sampler
@@ -1471,11 +1491,13 @@ def mixed_model(
 
 
 def warm_up() -> None:
-    """Compile :func:`sweeps` (or load it from numba's cache): one draw of a tiny model."""
+    """Compile :func:`sweeps` and :func:`_row_means` (or load them from numba's cache): one
+    draw of a tiny model, and its rows' means."""
     rng = np.random.default_rng(0)
     g = np.repeat(np.arange(8), 4)
     x = rng.normal(size=g.size)
     df = pd.DataFrame({"y": x + rng.normal(size=g.size), "x": x, "g": g})
     for param in PARAMETERIZATIONS:
-        mixed_model("y ~ x", df, "g", "~x", n_draws=1, n_warmup=0, n_chains=1,
-                    parameterization=param)  # fmt: skip
+        post = mixed_model("y ~ x", df, "g", "~x", n_draws=1, n_warmup=0, n_chains=1,
+                           parameterization=param)  # fmt: skip
+    post._means(post.draws["fe"][0], post.draws["b"][0], slice(None))  # _row_means
