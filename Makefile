@@ -70,7 +70,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3" $(UV)
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c requirements.lock -e ".[course,dev]"
-	$(BIN)/python -c "import hierlib.gibbs, hierlib._psis as p; hierlib.gibbs.warm_up(); p.warm_up()"  # compile the numba kernels once
+	$(BIN)/python -c "import hierlib.gibbs, hierlib._psis as p, hierlib._arviz as a; hierlib.gibbs.warm_up(); p.warm_up(); a.load()"  # compile the numba kernels (ArviZ's too) once
 	touch $(STAMP)
 
 # reveal.js, MathJax 2, require.js and jQuery, exactly as package-lock.json pins them

@@ -17,6 +17,7 @@ ArviZ through :func:`load` switches that off (``arviz.Numba.disable_numba()``; t
 are the same, to 1e-15; ``arviz.Numba.enable_numba()`` switches it back on).
 """
 
+import contextlib
 import functools
 import warnings
 from types import ModuleType
@@ -25,7 +26,7 @@ from types import ModuleType
 @functools.cache
 def load() -> ModuleType:
     """Import ArviZ (once; later calls return the loaded module)."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _cached_vectorize():
         warnings.filterwarnings(
             "ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning
         )
@@ -33,6 +34,30 @@ def load() -> ModuleType:
 
     arviz.Numba.disable_numba()
     return arviz
+
+
+@contextlib.contextmanager
+def _cached_vectorize():
+    """``numba.vectorize`` with numba's on-disk cache on, while ArviZ is imported: ArviZ's
+    ECDF bands compile a ufunc (``@vectorize`` with a signature, so at import, uncached),
+    0.3 s in every process that imports ArviZ, used only by ECDF plots. Cached, the first
+    import compiles and stores it (``make setup`` does) and later ones load it."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency; ArviZ works without it
+        yield
+        return
+    plain = numba.vectorize
+
+    def vectorize(*args, **kwargs):
+        kwargs.setdefault("cache", True)
+        return plain(*args, **kwargs)
+
+    numba.vectorize = vectorize
+    try:
+        yield
+    finally:
+        numba.vectorize = plain
 
 
 class _Lazy:

@@ -7,6 +7,8 @@ always hits that first import, and a notebook cell that writes to stderr fails n
 import subprocess
 import sys
 
+import numpy as np
+
 
 def _stderr_of(code: str, cache_dir) -> str:
     env = {"XDG_CACHE_HOME": str(cache_dir), "HOME": str(cache_dir), "PATH": "/usr/bin:/bin"}
@@ -59,3 +61,27 @@ def test_diagnostics_run_without_compiling_arviz_numba_kernels():
         az.Numba.disable_numba()
     np.testing.assert_allclose(plain, compiled, rtol=1e-12)
     assert np.all(plain < 100)  # a random walk: far fewer effective draws than 2000
+
+
+def test_arvizs_import_time_ufunc_is_cached_and_numba_left_as_it_was(tmp_path):
+    # ArviZ's ECDF ufunc is compiled at import (0.3 s a process); hierlib turns numba's cache
+    # on around the import, so a second process loads it, and numba.vectorize is numba's again
+    import numba
+    from scipy import stats
+
+    from hierlib._arviz import load
+
+    az = load()
+    assert numba.vectorize.__module__.startswith("numba")
+    k, n = np.arange(0, 12), 11
+    np.testing.assert_allclose(az.stats.ecdf_utils._binom_pmf(k, n, 0.3, 0),
+                               stats.binom.pmf(k, n, 0.3), rtol=1e-12)  # fmt: skip
+    code = "import hierlib._arviz as h; h.load()"
+    env = {"NUMBA_DEBUG_CACHE": "1", "NUMBA_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}  # fmt: skip
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, check=True).stdout for _ in range(2)]  # fmt: skip
+    assert "data saved" in runs[0] and "_binom_pmf" in runs[0], runs[0]
+    second = [line for line in runs[1].splitlines() if "_binom_pmf" in line]
+    assert any("data loaded" in line for line in second), runs[1]
+    assert not any("saved" in line for line in second), runs[1]
