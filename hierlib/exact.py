@@ -53,6 +53,8 @@ _X_MAX = float(np.log(1e150))  # |log tau| on the standardised scale: tau^2 stay
 _N_SCAN = 346  # the scan for the mode: log tau in [-_X_MAX, _X_MAX], steps of 2
 _MAX_STEP = 0.05  # widest step of a grid stretch in log tau: more points than n_grid if needed
 _SIGMA_GRID = 241  # points of the sigma^2 grid
+_BLOCK_BYTES = 2**20  # the sigma^2 grid is integrated over a few columns at a time: one numpy
+# pass over tau2 x columns x groups (the arrays stay in cache), not one Python call a column
 
 
 def _log_prior_variance(v: NDArray, a: float, b: float) -> NDArray:
@@ -81,15 +83,20 @@ def _hyper(prior: Any) -> tuple[float, ...]:
     return tuple(float(h) for h in prior.hyper()[:6])
 
 
-def _log_lik(stats: GroupStats, tau2: NDArray, sigma2: float, mu0: float, p0: float) -> NDArray:
-    """:math:`\\log p(y \\mid \\tau^2, \\sigma^2)` (module docstring) for each ``tau2``."""
-    v = tau2[:, None] + sigma2 / stats.n[None, :]
+def _log_lik(
+    stats: GroupStats, tau2: NDArray, sigma2: float | NDArray, mu0: float, p0: float
+) -> NDArray:
+    """:math:`\\log p(y \\mid \\tau^2, \\sigma^2)` (module docstring) for each ``tau2``; with
+    ``sigma2`` an array, a table: one row per ``tau2``, one column per ``sigma2``."""
+    s2 = np.atleast_1d(np.asarray(sigma2, dtype=float))
+    v = tau2[:, None, None] + s2[None, :, None] / stats.n
     w = 1.0 / v
-    big_w = w.sum(axis=1) + p0
-    mu_hat = (w @ stats.ybar + p0 * mu0) / big_w
-    q = np.sum(w * (stats.ybar[None, :] - mu_hat[:, None]) ** 2, axis=1) + p0 * (mu0 - mu_hat) ** 2
-    within = -0.5 * (stats.n_total - stats.m) * np.log(sigma2) - 0.5 * stats.ss.sum() / sigma2
-    return -0.5 * np.log(v).sum(axis=1) - 0.5 * q - 0.5 * np.log(big_w) + within
+    big_w = w.sum(axis=2) + p0
+    mu_hat = ((w.reshape(-1, stats.m) @ stats.ybar).reshape(big_w.shape) + p0 * mu0) / big_w
+    q = np.sum(w * (stats.ybar - mu_hat[..., None]) ** 2, axis=2) + p0 * (mu0 - mu_hat) ** 2
+    within = -0.5 * (stats.n_total - stats.m) * np.log(s2) - 0.5 * stats.ss.sum() / s2
+    out = -0.5 * np.log(v).sum(axis=2) - 0.5 * q - 0.5 * np.log(big_w) + within
+    return out if np.ndim(sigma2) else out[:, 0]
 
 
 def _log_post_tau2(stats: GroupStats, prior: Any, tau2: NDArray) -> NDArray:
@@ -103,10 +110,9 @@ def _log_post_tau2(stats: GroupStats, prior: Any, tau2: NDArray) -> NDArray:
         logv = np.linspace(centre - half, centre + half, _SIGMA_GRID)
         s2 = np.exp(logv)
         # integrand on the log sigma^2 scale: prior x likelihood x Jacobian sigma^2
-        table = (
-            np.stack([_log_lik(stats, tau2, s, mu0, p0) for s in s2], axis=1)
-            + (_log_prior_variance(s2, a_s, b_s) + logv)[None, :]
-        )
+        step = max(1, _BLOCK_BYTES // (8 * tau2.size * stats.m))  # sigma2 values at a time
+        lik = [_log_lik(stats, tau2, s2[i : i + step], mu0, p0) for i in range(0, s2.size, step)]
+        table = np.concatenate(lik, axis=1) + (_log_prior_variance(s2, a_s, b_s) + logv)[None, :]
         top = table.max()
         if max(table[:, 0].max(), table[:, -1].max()) < top - _DROP:
             break
@@ -141,9 +147,10 @@ def _check_grid(n_grid: int, m: int) -> int:
 def _check_grid_memory(rows: int, m: int) -> None:
     """``ValueError`` unless the arrays of a grid of ``rows`` points of :math:`\\tau^2` fit the
     memory limit (:mod:`hierlib._memory`): for each point, the :math:`\\sigma^2` integral keeps
-    a few arrays of m values and a row of the table of 241 points."""
+    a few arrays of m values and a row of the table of 241 points (or a few blocks of
+    :data:`_BLOCK_BYTES`, when several columns of it are computed at once)."""
     _memory.check(
-        8 * rows * (6 * m + 3 * _SIGMA_GRID) + 2**20,
+        8 * rows * (6 * m + 3 * _SIGMA_GRID) + 8 * _BLOCK_BYTES,
         f"marginal_tau2's grid ({rows} points of tau2 x {m} groups x 8 bytes, with temporaries)",
         "a smaller n_grid=",
     )
