@@ -325,17 +325,21 @@ def _school_beta_q2(ztz, xtz, zty, xty, inv_cov, sigma2, fac, j, rhs, prec, p):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _school_b_q2(rng, ztz, xtz, zty, beta, fac, sd, b, zr, j, sums, p):
+def _school_b_q2(rng, ztz, xtz, zty, beta, fac, sd, b, zr, j, sums, p, fresh):
     """The b_j draw of group j at q = 2 (``fac`` from :func:`_school_beta_q2`):
-    :math:`r_j = Z_j^\\top(y_j - X_j\\beta)` into ``zr[j]``, :math:`b_j = M_j^{-1}r_j +
+    :math:`r_j = Z_j^\\top(y_j - X_j\\beta)` into ``zr[j]`` (read from it, unless
+    ``fresh``: the collapsed step has just computed it at this β), :math:`b_j = M_j^{-1}r_j +
     \\sigma L_j^{-\\top}z` (z standard normal, drawn last entry first as
     :func:`_noise_at`); ``sums`` += :math:`(b_{j0}^2, b_{j0}b_{j1}, b_{j1}^2, b_j^\\top
     A_jb_j - 2b_j^\\top r_j)`."""
-    t0, t1 = zty[j, 0], zty[j, 1]
-    for c in range(p):
-        t0 -= xtz[j, c, 0] * beta[c]
-        t1 -= xtz[j, c, 1] * beta[c]
-    zr[j, 0], zr[j, 1] = t0, t1
+    if fresh:
+        t0, t1 = zty[j, 0], zty[j, 1]
+        for c in range(p):
+            t0 -= xtz[j, c, 0] * beta[c]
+            t1 -= xtz[j, c, 1] * beta[c]
+        zr[j, 0], zr[j, 1] = t0, t1
+    else:
+        t0, t1 = zr[j, 0], zr[j, 1]
     x1 = rng.standard_normal() * fac[j, 2]
     x0 = (rng.standard_normal() - fac[j, 1] * x1) * fac[j, 0]
     b0 = fac[j, 3] * t0 + fac[j, 4] * t1 + sd * x0
@@ -997,18 +1001,21 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
                 s += xtx_total[r, c] * beta[c]
             rss += beta[r] * (s - 2.0 * xty_total[r])
         sums[0] = sums[1] = sums[2] = sums[3] = 0.0
+        fresh = param != COLLAPSED  # else zr holds Z_j'(y_j - X_j beta) at this beta already
         for j in range(m):
             if q == 2:
-                _school_b_q2(rng, ztz, xtz, zty, beta, fac, sd, b, zr, j, sums, p)
+                _school_b_q2(rng, ztz, xtz, zty, beta, fac, sd, b, zr, j, sums, p, fresh)
                 continue
             for r in range(q):
                 s = v[j, r]
-                t_ = zty[j, r]
                 for c in range(p):
                     s -= w[j, r, c] * beta[c]
-                    t_ -= xtz[j, c, r] * beta[c]
                 col2[r] = s
-                zr[j, r] = t_
+                if fresh:
+                    t_ = zty[j, r]
+                    for c in range(p):
+                        t_ -= xtz[j, c, r] * beta[c]
+                    zr[j, r] = t_
             if moved > 0:  # Sigma moved since v and w: the mean M_j^-1 Z_j'(y_j - X_j beta)
                 for r in range(q):
                     col2[r] = zr[j, r]
