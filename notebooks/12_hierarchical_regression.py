@@ -74,8 +74,10 @@ rng = np.random.default_rng(SEED)
 #
 # Substitute level 2 into level 1: with $z_{ij} = (1, \text{cses}_{ij})^\top$,
 # $\;y_{ij} = x_{ij}^\top\beta + z_{ij}^\top b_j + e_{ij}$, $\;b_j \sim \mathcal N_q(0,
-# \Sigma)$, where $\beta$ stacks the six $\gamma$'s, $b_j = u_j$, $\Sigma = T$, and
-# $x_{ij}$ is every product of a school predictor with a student one:
+# \Sigma)$ with $q = 2$ random effects (intercept and slope), where $\beta$ stacks the six
+# $\gamma$'s, $b_j = u_j$, $\Sigma = T$, and $x_{ij}$ is every product of a school predictor
+# with a student one (careful: R&B's $\beta_{0j}, \beta_{1j}$ are one school's coefficients,
+# the mixed model's $\beta$ is their $\Gamma$):
 #
 # | | $\times 1$ | $\times\,\text{mses}_j$ | $\times\,\text{Catholic}_j$ |
 # |---|---|---|---|
@@ -89,8 +91,9 @@ rng = np.random.default_rng(SEED)
 # The two forms are one model. The hierarchy says what the parameters mean (a school's line,
 # a population of lines); the mixed form is what software and the sampler use: one design
 # matrix X for the fixed effects and one Z for the random effects. A cross-level interaction
-# (mses:cses) is a school predictor of a slope. Notation clash to flag: R&B's beta_j are
-# the school coefficients, the mixed model's beta the fixed effects (R&B's gammas).
+# (mses:cses) is a school predictor of a slope. The notation clash is on the slide: R&B's
+# beta_j are the school coefficients, the mixed model's beta the fixed effects (R&B's
+# gammas).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The prior and the posterior
@@ -106,10 +109,11 @@ rng = np.random.default_rng(SEED)
 # $y_j$, $X_j$, $Z_j$ being school $j$'s rows. With $q = 1$ random effect and formula
 # `mathach ~ 1` this is exactly model 1 with the lecture's prior (notebook 05). Here
 # $q = 2$ random effects (intercept and `cses` slope) and $p = 6$ fixed effects. The
-# posterior needs enough schools: the next slide shows where $m > 2q$ comes from, and the
-# fixed effects the school effects could absorb (the intercept, the school predictors and
-# their products with `cses`: $k = 6$ here) cost a few more; `hierlib` asks for
-# $m > 2q + k$, a safe sufficient condition, far below our 160 schools.
+# posterior needs enough schools. The next slide shows that the conditional of $\Sigma$ is
+# proper only for $m > 2q$; a proper conditional is not yet a proper posterior (notebook 05),
+# and each fixed effect the school effects could absorb (the intercept, the school
+# predictors and their products with `cses`: all $k = 6$ here) costs one school more:
+# `hierlib` asks for $m > 2q + k$, a safe sufficient condition, far below our 160 schools.
 
 # %% slideshow={"slide_type": "skip"}
 hsb = load_hsb_covariates()
@@ -143,10 +147,12 @@ fit = reml.fit_mixed(formula, hsb, groups="school", re_formula="~cses")
 # the m normal densities of the b_j give |Sigma|^(-m/2) exp(-tr(Sigma^-1 S_b)/2); matching
 # the exponent of |Sigma| with (nu + q + 1)/2 gives nu = m - q - 1. sigma2: power
 # (sigma2)^(-N/2) from the likelihood times 1/sigma2 from the prior, the residual sum of
-# squares over 2 in the rate. The b_j line is exercise 1. The sampler draws beta with every
-# b_j integrated out (generalised least squares with V_j = sigma2 I + Z_j Sigma Z_j'), which
-# mixes better when beta and the b_j are correlated; the conditional above is what the
-# blocked step becomes given b.
+# squares over 2 in the rate. The b_j line is exercise 1. The sampler draws beta from
+# p(beta | Sigma, sigma2, y), every b_j integrated out (generalised least squares with
+# V_j = sigma2 I + Z_j Sigma Z_j'): beta and the b_j are strongly correlated here (school
+# predictors, centred intercepts), and the draw given b (the line above) would mix slowly.
+# Likewise Sigma: given b its conditional is the inverse-Wishart above, but the b_j pin it
+# down, so it is moved with them integrated out (random-walk and independence proposals).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Checking the algebra against the joint density
@@ -199,10 +205,13 @@ assert wrong > 0.5  # the check can fail: IW(m, S_b) is not this prior's conditi
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Fitting the model
 #
-# `gibbs.mixed_model` samples from these conditionals, compiled, on each school's sums
-# ($X_j^\top X_j$, $X_j^\top Z_j$, $Z_j^\top Z_j$, $X_j^\top y_j$, $Z_j^\top y_j$,
-# $y_j^\top y_j$): a sweep costs nothing per student. Four chains, 500 warm-up sweeps, 1000
-# kept each.
+# `gibbs.mixed_model` works on each school's sums ($X_j^\top X_j$, $X_j^\top Z_j$,
+# $Z_j^\top Z_j$, $X_j^\top y_j$, $Z_j^\top y_j$, $y_j^\top y_j$), so the cost of a sweep
+# does not grow with the number of students. Its $b_j$ and $\sigma^2$ steps are the
+# conditionals above; two steps go further, as notebook 09 did for model 1: $\beta$ is drawn
+# with every $b_j$ integrated out, and $\Sigma$ is moved with the $b_j$ integrated out (a
+# Metropolis–Hastings step), followed by an interweaving step (09's ASIS). Every step leaves
+# the same posterior in place. Four chains, 500 warm-up sweeps, 1000 kept each.
 
 # %%
 post = gibbs.mixed_model(formula, hsb, groups="school", re_formula="~cses",
@@ -214,7 +223,8 @@ post = gibbs.mixed_model(formula, hsb, groups="school", re_formula="~cses",
 # %%
 # NBVAL_CHECK_OUTPUT
 table = posterior.mixed_vs_reml(post, fit)
-print(table.round(2).to_string())
+shown = table.rename(columns={"lower": "95% lower", "upper": "95% upper"}).round(2)
+print(shown.to_string(na_rep="–"))  # REML gives no standard errors for the variances
 
 # %% tags=["check"]
 # R, nlme 3.1.162 (notebook 11): every fixed effect within half a posterior sd of lme's
@@ -225,13 +235,14 @@ for name, value in ref.items():
     assert abs(table.loc[name, "posterior mean"] - value) < 0.5 * table.loc[name, "posterior sd"]
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# The fixed effects agree with REML, and their posterior sds with REML's standard errors.
-# The variance parameters do not quite: the slope SD is where the prior shows.
+# The fixed effects agree with REML, and their posterior sds with REML's standard errors
+# (REML gives none for the variance parameters: –). The variance parameters do not quite
+# agree: the slope SD is where the prior shows.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Numbers to say: the Catholic slope difference is -1.64 with posterior sd 0.25, REML -1.64
 # with SE 0.24; sigma 6.05 against 6.06; the intercept SD 1.58 against 1.54. The slope SD:
-# posterior mean 0.49, 95% interval about 0.15 to 0.85, against REML's 0.32; the
+# posterior mean 0.49, 95% interval 0.16 to 0.85, against REML's 0.32; the
 # correlation of intercepts and slopes is very uncertain (interval from -0.4 to 0.9).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -250,7 +261,7 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-flatter = np.mean(draws[gap] < 0)
+flatter = np.mean(draws["sector[T.Catholic]:cses"] < 0)
 shown = f"= {flatter:.3f}" if flatter < 0.999 else "> 0.999"
 print(f"P(Catholic slope flatter | y) {shown}")
 sd_slope = draws["sd(cses)"]
@@ -313,21 +324,24 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 spread = pd.DataFrame({"own (OLS)": own.std(), "posterior mean": shrunk.std(axis=0, ddof=1),
-                       "population sd": np.sqrt(np.diag(cov_mean))})  # fmt: skip
+                       "model, √E[Σ|y]": np.sqrt(np.diag(cov_mean))})  # fmt: skip
 print("SD across the 160 schools of what sector and school SES leave over:")
 print(spread.round(2).to_string())
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# The arrows run nearly vertically: each school's own slope is estimated from the spread of
+# The arrows run mostly vertically: each school's own slope is estimated from the spread of
 # SES within it, so it is noisy, and the model has learnt that the slopes left over barely
 # vary; they are pulled almost all the way to the line sector and school SES predict. The
-# intercepts keep most of their spread.
+# intercepts keep most of their spread (1.85 to 1.32), though schools far out on the
+# intercept move well inward too. The last column is the model's own SD, the square root of
+# the diagonal of $E[\Sigma \mid y]$: 0.52 for the slopes, above the posterior mean 0.49 of
+# the slope SD, as the root of a mean variance is above the mean of the roots.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Same logic as 07's shrinkage of means, now in two coordinates with correlated effects:
 # the posterior mean is M_j^-1 Z_j' r_j, a matrix-weighted compromise between the school's
 # own OLS coefficients and 0 (its predicted line). Small schools (small circles) move most.
-# The posterior means spread less than the population sd: they are shrunk estimates, each
+# The posterior means spread less than the model's SD: they are shrunk estimates, each
 # with its own posterior uncertainty on top.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -346,7 +360,8 @@ print(spread.round(2).to_string())
 # Why weighted: the plain SD of the $\hat b_j$ is dominated by the small schools, whose
 # slopes are mostly noise. If every school had the same slope, $T \approx \chi^2_{159}$.
 # Two models: a random intercept with school SES, sector and `cses` (one slope for all), and
-# the model above.
+# the model above; 500 replicated data sets each (125 draws of each chain). ($T$ here is the
+# statistic, not R&B's $T$ of the first slide.)
 
 # %%
 post_ri = gibbs.mixed_model("mathach ~ mses + sector + cses", hsb, groups="school",
@@ -374,8 +389,10 @@ for name, check in ppcs.items():
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The random-intercept model replicates the spread a common slope gives, about 160; the
-# data's is larger. The model with sector and school SES in the slopes and a random slope
-# reproduces it.
+# data's is larger (p = 0.004: 2 of 500 replicates reach it). The model with sector and
+# school SES in the slopes and a random slope reproduces it. The check does not say which of
+# the two does the work: notebook 11 could not tell the slopes' leftover variance from 0, and
+# the fixed terms alone (sector and school SES in the slopes) already spread the slopes.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The plain SD of the OLS slopes (no weights) tells the two models apart far less clearly:
@@ -409,16 +426,20 @@ assert comparison.index[0] == "random slopes (R&B)"
 assert (k_hat["max k"] < k_hat["threshold"]).all() and k_hat["max k"].max() < 0.7
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Student and school predictors buy far more than one mean per school (about 210 log
-# units); the slopes as outcomes add a smaller but clear gain (about 23, three standard
-# errors). Every Pareto $\hat k$ is below its threshold (0.67
-# for 1000 draws; 0.7 from about 2150 on): the importance-sampling shortcut holds for every student.
+# Student and school predictors buy far more than one mean per school: model 1 is 236.5 log
+# units behind the R&B model, the random intercept with predictors 22.7 (so the predictors
+# alone gain about 214); the slopes as outcomes add that smaller but clear 22.7 (dse 7.5,
+# three standard errors). `p_loo`, the effective number of parameters, is smallest for the
+# random intercept: with school predictors the school effects left over are small and shrunk
+# hard, so they count as fewer parameters than model 1's 160 means. Every Pareto $\hat k$ is
+# below its threshold (0.67 for 1000 draws; 0.7 from about 2150 on): the importance-sampling
+# shortcut holds for every student.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Predicting a new student
 #
 # A new student of school 8367 (the smallest, Public), one unit of SES below, at, and above
-# the school's mean (`cses` = −1, 0, +1; a unit is about 1.4 of this school's SDs of SES):
+# the school's mean (`cses` = −1, 0, +1; a unit is about 1.3 of this school's SDs of SES):
 # $\tilde y = \tilde x^\top\beta + \tilde z^\top b_j + e$, one draw per posterior draw. The
 # school's line is uncertain through $\beta$ and $b_j$; a student adds $\sigma$.
 
@@ -445,7 +466,8 @@ print(prediction.round(1).to_string())
 # 2. **Write the $b_j$ update** `draw_b(rng, ztz, zt_resid, sigma2, cov_re)`: one draw of
 #    $b_j$ given $Z_j^\top Z_j$ (`ztz`, $q \times q$), $Z_j^\top(y_j - X_j\beta)$
 #    (`zt_resid`, length $q$), $\sigma^2$ and $\Sigma$ (`cov_re`). `checks.check_update`
-#    compares 5,000 of your draws at each of four schools with the exact conditional.
+#    compares 5,000 of your draws at each of four schools with the exact conditional
+#    (`conditionals.b_mixed` is that law: write the draw without it).
 #    Hint: a multivariate normal draw is mean $+\ L\varepsilon$, $LL^\top$ the covariance
 #    (`np.linalg.cholesky`).
 # 3. **Predict, then compute.** Before you run anything: for a new student of school 8367 at
@@ -481,10 +503,13 @@ print(("✓ " if result.passed else "✗ ") + result.message)
 
 # %% [markdown] tags=["solution"]
 # Prediction: barely wider. The predictive variance is $\sigma^2 \approx 37$ plus the
-# variance of the school's line at that SES. Two SDs from the school's mean the line is less
-# certain (the slope's variance enters four times over), so the line's own interval widens by about
-# half; but its variance, a few points², is small against $\sigma^2$: the student's interval
-# changes by less than the Monte Carlo noise of its ends.
+# variance of the school's line at that SES. `cses` = +2 is 2.6 of this school's SDs of SES
+# above its mean, beyond its largest value (+1.44): the line is extrapolated, and the
+# slope's variance enters four times over, so the line's own interval widens by about half
+# (4.6 to 6.9 points; its variance from about 1.4 to 3.1 points²). Against $\sigma^2$ that is
+# small: the student's interval should widen from about 24.2 to 24.7 points (2%), about the
+# Monte Carlo noise of its ends (24.3 here). The `cses` = 0 rows differ a little from the
+# table above: each prediction draws its new students afresh.
 
 # %% tags=["solution"]
 far = new.iloc[[1]].assign(cses=2.0).rename(index=lambda _: "cses = +2")
