@@ -60,7 +60,7 @@ def test_the_b_draw_of_each_group(stats):
     beta = np.linspace(-1.0, 2.0, p)
     b, zr, sums = np.zeros((s.m, 2)), np.zeros((s.m, 2)), np.zeros(4)
     mm._school_b_q2(np.random.default_rng(3), s.ztz, s.xtz, s.zty, beta, fac,
-                    np.sqrt(sigma2), b, zr, 0, sums, p)  # fmt: skip
+                    np.sqrt(sigma2), b, zr, 0, sums, p, True)  # fmt: skip
     z = np.random.default_rng(3).standard_normal(2)[::-1]  # numba shares numpy's stream
     m_j = s.ztz[0] + sigma2 * inv_cov
     r = s.zty[0] - s.xtz[0].T @ beta
@@ -70,6 +70,17 @@ def test_the_b_draw_of_each_group(stats):
     bj = b[0]
     want_sums = [bj[0] ** 2, bj[0] * bj[1], bj[1] ** 2, bj @ s.ztz[0] @ bj - 2 * bj @ r]
     np.testing.assert_allclose(sums, want_sums, rtol=1e-10)
+    # not fresh (the collapsed sweep): r_j is read from zr, not recomputed; the same draw
+    b2, zr2, sums2 = np.zeros((s.m, 2)), np.full((s.m, 2), np.nan), np.zeros(4)
+    zr2[0] = zr[0]
+    mm._school_b_q2(np.random.default_rng(3), s.ztz, s.xtz, s.zty, beta, fac,
+                    np.sqrt(sigma2), b2, zr2, 0, sums2, p, False)  # fmt: skip
+    np.testing.assert_array_equal(b2[0], b[0])
+    np.testing.assert_array_equal(sums2, sums)
+    zr2[0] = zr[0] + 1.0  # and it is used: a different r_j moves the draw
+    mm._school_b_q2(np.random.default_rng(3), s.ztz, s.xtz, s.zty, beta, fac,
+                    np.sqrt(sigma2), b2, zr2, 0, np.zeros(4), p, False)  # fmt: skip
+    assert not np.allclose(b2[0], b[0])
 
 
 def test_the_interweaving_system_at_q2_equals_the_general_loops(stats):
