@@ -1304,7 +1304,8 @@ def check_update(name: str, fn: Callable | None, prior=None, seed: Any = 0) -> C
     CheckResult
         ``passed`` and a plain-words ``message``. A correct update fails with probability at
         most :data:`ALPHA` = 2e-4; a 5% error of location or scale is caught with probability
-        above 0.99 (module docstring: the tests, their power, the time budget).
+        above 0.99 (for ``"b"``, at :data:`N_CALLS_B` calls a school: 0.1 sd of location or
+        10% of an sd; module docstring: the tests, their power, the time budget).
 
     Raises
     ------
