@@ -14,7 +14,10 @@ ArviZ's diagnostics (ESS, R-hat) run their variances through numba when it is in
 compiled in memory (no cache) at the first call in each process: about 0.6 s here, spent in
 every notebook, on arrays of a few thousand draws that numpy handles in milliseconds. Loading
 ArviZ through :func:`load` switches that off (``arviz.Numba.disable_numba()``; the numbers
-are the same, to 1e-15; ``arviz.Numba.enable_numba()`` switches it back on).
+are the same, to 1e-15; ``arviz.Numba.enable_numba()`` switches it back on). One ufunc ArviZ
+compiles at import itself (its ECDF bands' binomial pmf, 0.3 s a process); :func:`load`
+turns numba's on-disk cache on for that import (:func:`_cached_vectorize`), so it is compiled
+once (``make setup``) and loaded after.
 """
 
 import contextlib
