@@ -1165,10 +1165,11 @@ class MixedPosterior:
         (k, m, q) and the observations ``rows``: shape (observations, k), one observation's
         draws contiguous (:func:`_row_means`)."""
         X, Z, _, idx = self.rows
-        out = np.empty((len(range(*rows.indices(idx.size))), fe.shape[0]))
         c = np.ascontiguousarray  # one compiled version whatever the layout of the rows
-        _row_means(c(fe, float), c(b, float), c(X[rows], float), c(Z[rows], float),
-                   c(idx[rows], np.int64), out)  # fmt: skip
+        x_rows = c(X[rows], float)
+        out = np.empty((x_rows.shape[0], fe.shape[0]))
+        _row_means(c(fe, float), c(b, float), x_rows, c(Z[rows], float), c(idx[rows], np.int64),
+                   out)  # fmt: skip
         return out
 
     def moment_bytes(self, n_kept: int) -> int:
