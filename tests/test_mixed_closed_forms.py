@@ -58,28 +58,21 @@ def test_the_b_draw_of_each_group(stats):
     mm._school_beta_q2(s.ztz, s.xtz, s.zty, s.xty, inv_cov, sigma2, fac, 0, np.zeros(p),
                        np.zeros((p, p)), p)  # fmt: skip
     beta = np.linspace(-1.0, 2.0, p)
-    b, zr, sums = np.zeros((s.m, 2)), np.zeros((s.m, 2)), np.zeros(4)
-    mm._school_b_q2(np.random.default_rng(3), s.ztz, s.xtz, s.zty, beta, fac,
-                    np.sqrt(sigma2), b, zr, 0, sums, p, True)  # fmt: skip
+    r = s.zty[0] - s.xtz[0].T @ beta  # r_j = Z_j'(y_j - X_j beta), as the sweep computes it
+    b, zr, sums = np.zeros((s.m, 2)), np.full((s.m, 2), np.nan), np.zeros(4)
+    zr[0] = r
+    mm._school_b_q2(np.random.default_rng(3), s.ztz, fac, np.sqrt(sigma2), b, zr, 0, sums)
     z = np.random.default_rng(3).standard_normal(2)[::-1]  # numba shares numpy's stream
     m_j = s.ztz[0] + sigma2 * inv_cov
-    r = s.zty[0] - s.xtz[0].T @ beta
     want = np.linalg.solve(m_j, r) + np.sqrt(sigma2) * np.linalg.solve(np.linalg.cholesky(m_j).T, z)
-    np.testing.assert_allclose(zr[0], r, rtol=1e-12)
+    np.testing.assert_array_equal(zr[0], r)  # read, not changed
     np.testing.assert_allclose(b[0], want, rtol=1e-10)
     bj = b[0]
     want_sums = [bj[0] ** 2, bj[0] * bj[1], bj[1] ** 2, bj @ s.ztz[0] @ bj - 2 * bj @ r]
     np.testing.assert_allclose(sums, want_sums, rtol=1e-10)
-    # not fresh (the collapsed sweep): r_j is read from zr, not recomputed; the same draw
-    b2, zr2, sums2 = np.zeros((s.m, 2)), np.full((s.m, 2), np.nan), np.zeros(4)
-    zr2[0] = zr[0]
-    mm._school_b_q2(np.random.default_rng(3), s.ztz, s.xtz, s.zty, beta, fac,
-                    np.sqrt(sigma2), b2, zr2, 0, sums2, p, False)  # fmt: skip
-    np.testing.assert_array_equal(b2[0], b[0])
-    np.testing.assert_array_equal(sums2, sums)
-    zr2[0] = zr[0] + 1.0  # and it is used: a different r_j moves the draw
-    mm._school_b_q2(np.random.default_rng(3), s.ztz, s.xtz, s.zty, beta, fac,
-                    np.sqrt(sigma2), b2, zr2, 0, np.zeros(4), p, False)  # fmt: skip
+    zr[0] = r + 1.0  # and it is used: a different r_j moves the draw
+    b2 = np.zeros((s.m, 2))
+    mm._school_b_q2(np.random.default_rng(3), s.ztz, fac, np.sqrt(sigma2), b2, zr, 0, np.zeros(4))
     assert not np.allclose(b2[0], b[0])
 
 

@@ -325,21 +325,13 @@ def _school_beta_q2(ztz, xtz, zty, xty, inv_cov, sigma2, fac, j, rhs, prec, p):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _school_b_q2(rng, ztz, xtz, zty, beta, fac, sd, b, zr, j, sums, p, fresh):
-    """The b_j draw of group j at q = 2 (``fac`` from :func:`_school_beta_q2`):
-    :math:`r_j = Z_j^\\top(y_j - X_j\\beta)` into ``zr[j]`` (read from it, unless
-    ``fresh``: the collapsed step has just computed it at this β), :math:`b_j = M_j^{-1}r_j +
+def _school_b_q2(rng, ztz, fac, sd, b, zr, j, sums):
+    """The b_j draw of group j at q = 2 (``fac`` from :func:`_school_beta_q2`), given
+    :math:`r_j = Z_j^\\top(y_j - X_j\\beta)` in ``zr[j]``: :math:`b_j = M_j^{-1}r_j +
     \\sigma L_j^{-\\top}z` (z standard normal, drawn last entry first as
     :func:`_noise_at`); ``sums`` += :math:`(b_{j0}^2, b_{j0}b_{j1}, b_{j1}^2, b_j^\\top
     A_jb_j - 2b_j^\\top r_j)`."""
-    if fresh:
-        t0, t1 = zty[j, 0], zty[j, 1]
-        for c in range(p):
-            t0 -= xtz[j, c, 0] * beta[c]
-            t1 -= xtz[j, c, 1] * beta[c]
-        zr[j, 0], zr[j, 1] = t0, t1
-    else:
-        t0, t1 = zr[j, 0], zr[j, 1]
+    t0, t1 = zr[j, 0], zr[j, 1]
     x1 = rng.standard_normal() * fac[j, 2]
     x0 = (rng.standard_normal() - fac[j, 1] * x1) * fac[j, 0]
     b0 = fac[j, 3] * t0 + fac[j, 4] * t1 + sd * x0
@@ -965,13 +957,13 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
         # (Sigma, b) | beta, sigma2, y: Sigma by Metropolis-Hastings with b integrated out,
         # then b_j | beta, Sigma, sigma2, y below (its factors refreshed if Sigma moved)
         moved = 0
+        for j in range(m):  # r_j = Z_j'(y_j - X_j beta) at the new beta, for every step below
+            for r in range(q):
+                t_ = zty[j, r]
+                for c in range(p):
+                    t_ -= xtz[j, c, r] * beta[c]
+                zr[j, r] = t_
         if param == COLLAPSED:
-            for j in range(m):
-                for r in range(q):
-                    t_ = zty[j, r]
-                    for c in range(p):
-                        t_ -= xtz[j, c, r] * beta[c]
-                    zr[j, r] = t_
             moved = _collapsed_step(
                 rng, ztz, zr, cov, sigma2, nu, s0, mh, start < 0, counts, theta_d, prop_d,
                 cur, low_q, tmp_q, col_q, tmp_q2, low_m,
@@ -1001,21 +993,15 @@ def sweeps(rng, param, xtx, xtz, ztz, xty, zty, totals, hyper, beta0, p0, s0, st
                 s += xtx_total[r, c] * beta[c]
             rss += beta[r] * (s - 2.0 * xty_total[r])
         sums[0] = sums[1] = sums[2] = sums[3] = 0.0
-        fresh = param != COLLAPSED  # else zr holds Z_j'(y_j - X_j beta) at this beta already
         for j in range(m):
             if q == 2:
-                _school_b_q2(rng, ztz, xtz, zty, beta, fac, sd, b, zr, j, sums, p, fresh)
+                _school_b_q2(rng, ztz, fac, sd, b, zr, j, sums)
                 continue
             for r in range(q):
                 s = v[j, r]
                 for c in range(p):
                     s -= w[j, r, c] * beta[c]
                 col2[r] = s
-                if fresh:
-                    t_ = zty[j, r]
-                    for c in range(p):
-                        t_ -= xtz[j, c, r] * beta[c]
-                    zr[j, r] = t_
             if moved > 0:  # Sigma moved since v and w: the mean M_j^-1 Z_j'(y_j - X_j beta)
                 for r in range(q):
                     col2[r] = zr[j, r]
