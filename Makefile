@@ -21,7 +21,26 @@ NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: all help setup chromium lab notebooks site instructor student handouts decks test test-lower \
-        lint clean lock bench bench-peers grade grade-examples
+        lint clean lock bench bench-peers grade grade-examples cpu-profile
+
+# The same last bits on every x86-64 machine (README, "Same numbers on any machine"): numpy and
+# OpenBLAS choose their SIMD code at run time, and their AVX-512 code rounds differently from
+# their AVX2 code (on an AVX-512 machine, notebook 12 printed 3.3e-11 for 1.8e-11 and a figure
+# of 11 moved by a pixel, so nbval and the clean-tree check of make all failed). Every recipe
+# (notebooks, nbval, JupyterLab) runs on the AVX2 + FMA code (x86-64-v3, every x86 CPU since
+# 2015) where the CPU has it. The names are numpy 2.4's dispatch targets (numpy 2.0-2.3 named
+# them AVX512F AVX512_SKX ...: test-lower ignores them, with a hidden ImportWarning);
+# tests/course/test_cpu_profile.py checks that numpy knows them and OpenBLAS obeys.
+# A value already in the environment wins.
+ifneq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo y),)
+export NPY_DISABLE_CPU_FEATURES ?= X86_V4 AVX512_ICL AVX512_SPR
+export OPENBLAS_CORETYPE ?= Haswell
+endif
+
+# What the recipes see (tests/course/test_cpu_profile.py reads it)
+cpu-profile:
+	@echo "NPY_DISABLE_CPU_FEATURES=$$NPY_DISABLE_CPU_FEATURES"
+	@echo "OPENBLAS_CORETYPE=$$OPENBLAS_CORETYPE"
 
 # Editions (README "For instructors"): build/student.zip and build/handouts/ first, then the
 # published site build/site/ (copies both in: self-contained) and build/instructor/. The
@@ -47,6 +66,7 @@ help:
 	@echo "make bench       speed of the Gibbs samplers, PSIS-LOO, REML and the mixed models"
 	@echo "make lock        regenerate requirements.lock (newest versions within pyproject's ranges)"
 	@echo "make clean       remove build/"
+	@echo "make cpu-profile the CPU code paths numpy and OpenBLAS are held to (same numbers anywhere)"
 
 setup: $(STAMP) $(NODE_STAMP)
 
