@@ -300,9 +300,14 @@ assert wrong > 0.5  # the check can fail: the reference-prior conditional is wro
 
 # %%
 post = gibbs.hierarchical_normal(
-    y, groups, prior=priors.Default(), n_draws=5000, n_warmup=1000, n_chains=4,
+    y,
+    groups,
+    prior=priors.Default(),
+    n_draws=5000,
+    n_warmup=1000,
+    n_chains=4,
     seed=SEED,
-)  # fmt: skip
+)
 draws = posterior.derived_draws(post)
 print(f"{post.n_chains} chains x {post.n_draws} draws")
 
@@ -480,8 +485,12 @@ assert abs(exact_mean - draws["tau"].mean()) < 4 * mcse_tau + 1e-3
 # comes for free: compute it at every draw.
 
 # %% tags=["remove-input"]
-reml_values = {"mu": reml.mu_hat, "sigma": np.sqrt(reml.sigma2), "tau": np.sqrt(reml.tau2),
-               "icc": reml.tau2 / (reml.tau2 + reml.sigma2)}  # fmt: skip
+reml_values = {
+    "mu": reml.mu_hat,
+    "sigma": np.sqrt(reml.sigma2),
+    "tau": np.sqrt(reml.tau2),
+    "icc": reml.tau2 / (reml.tau2 + reml.sigma2),
+}
 axes = posterior.plot_marginals(draws, reference=reml_values)
 axes[0, 0].figure.suptitle(
     "Posterior of each quantity (shaded: 95% interval); REML sits near the posterior mean", y=1.02
@@ -733,8 +742,10 @@ means8 = [
     exact.tau_summary(exact.marginal_tau2(*subsample_groups(y, groups, 8, rng_sets)))["mean"]
     for _ in range(20)
 ]
-print(f"E[tau | y] over 20 sets of 8 schools: {min(means8):.2f} to {max(means8):.2f} "
-      f"(median {np.median(means8):.2f})")  # fmt: skip
+print(
+    f"E[tau | y] over 20 sets of 8 schools: {min(means8):.2f} to {max(means8):.2f} "
+    f"(median {np.median(means8):.2f})"
+)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Eight schools say little about how schools differ: depending on which eight, $E[\tau \mid
@@ -851,7 +862,7 @@ results = checks.check_all(updates, prior=PRIOR, seed=SEED)
 
 
 # %% tags=["solution"]
-def my_gibbs(stats, n_sweeps, rng):  # noqa: F811 - replaces the placeholder above
+def my_gibbs(stats, n_sweeps, rng):  # replaces the placeholder above
     n, ybar, ss = stats.n, stats.ybar, stats.ss
     mu, sigma2, tau2 = np.mean(ybar), np.sum(ss) / (np.sum(n) - len(n)), np.var(ybar)
     kept = np.empty((n_sweeps, 3))
@@ -878,8 +889,10 @@ hoff_table = diagnostics.summary_table(hoff, ["mu", "sigma", "tau"])
 my_table = diagnostics.summary_table(my_draws)
 for quantity in my_draws:
     a, b = my_table.loc[quantity], hoff_table.loc[quantity]
-    print(f"{quantity:>5}: mine {a['mean']:.3f} ± {a['mcse_mean']:.3f}, "
-          f"hierlib {b['mean']:.3f} ± {b['mcse_mean']:.3f}")  # fmt: skip
+    print(
+        f"{quantity:>5}: mine {a['mean']:.3f} ± {a['mcse_mean']:.3f}, "
+        f"hierlib {b['mean']:.3f} ± {b['mcse_mean']:.3f}"
+    )
 
 # %% [markdown] tags=["solution"]
 # Prediction for exercise 4: the data say $\mu \approx 12.64$ with variance $0.25^2 = 1/16$;

@@ -118,9 +118,11 @@ plt.show()
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
 for name in names_mean:
-    print(f"{name}: observed {checks_mean[name]['observed']:.2f}, "
-          f"p = {checks_mean[name]['p_value']:.2f} (fitted theta_j), "
-          f"{mixed_mean[name]['p_value']:.2f} (new theta_j)")  # fmt: skip
+    print(
+        f"{name}: observed {checks_mean[name]['observed']:.2f}, "
+        f"p = {checks_mean[name]['p_value']:.2f} (fitted theta_j), "
+        f"{mixed_mean[name]['p_value']:.2f} (new theta_j)"
+    )
 
 # %% tags=["check"]
 assert all(0.05 < c["p_value"] < 0.95 for c in (*checks_mean.values(), *mixed_mean.values()))
@@ -465,8 +467,10 @@ for label in (small, large):
         f"school {label}: n = {row['n']:.0f}, weight on the prior mean = {row['weight']:.2f}, "
         f"s2 = {row['s2']:.1f} -> posterior mean {row['post_mean']:.1f}"
     )
-print(f"sd across schools: s2 {var_table['s2'].std():.1f}, "
-      f"posterior means {var_table['post_mean'].std():.1f}")  # fmt: skip
+print(
+    f"sd across schools: s2 {var_table['s2'].std():.1f}, "
+    f"posterior means {var_table['post_mean'].std():.1f}"
+)
 print(f"prior mean of sigma_j^2: {centre:.1f} (sigma0^2 = {s02_bar:.1f})")
 
 # %% tags=["check"]
@@ -564,8 +568,8 @@ plt.show()
 print(f"observed T(y) = {checks2['mixed']['observed']:.1f} points²")
 for name, check in checks2.items():
     lo, hi = np.quantile(check["replicated"], [0.025, 0.975])
-    print(f"{name:>8} check: 95% of replicates {lo:.1f} to {hi:.1f}, "
-          f"p {predictive.format_p(check)}")  # fmt: skip
+    p_value = predictive.format_p(check)
+    print(f"{name:>8} check: 95% of replicates {lo:.1f} to {hi:.1f}, p {p_value}")
 
 # %% tags=["check"]
 # HSB's spread lies below the central 95% of model 2's replicates, both ways

@@ -116,8 +116,10 @@ width = table["rank_hi"] - table["rank_lo"]
 print(f"median width of a 95% rank interval: {width.median():.0f} places (of 160)")
 print(f"narrowest: {width.min()} places, widest: {width.max()} places")
 ranked = table.sort_values("mean_rank")
-print(f"top school {ranked.index[0]}: 95% interval {ranked['rank_lo'].iloc[0]}-"
-      f"{ranked['rank_hi'].iloc[0]}")  # fmt: skip
+print(
+    f"top school {ranked.index[0]}: 95% interval {ranked['rank_lo'].iloc[0]}-"
+    f"{ranked['rank_hi'].iloc[0]}"
+)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - Half of the schools have a 95% rank interval at least 60 places wide: a school in the

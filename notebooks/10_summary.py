@@ -66,8 +66,10 @@ weight_mu = shrinkage.shrinkage_factor(stats.n, sigma2_hat, tau2_hat)  # B_j
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"ICC = tau^2 / (tau^2 + sigma^2) = {draws['icc'].mean():.2f}: "
-      "the share of variance between schools")  # fmt: skip
+print(
+    f"ICC = tau^2 / (tau^2 + sigma^2) = {draws['icc'].mean():.2f}: "
+    "the share of variance between schools"
+)
 sigma_bar, tau_bar = draws["sigma"].mean(), draws["tau"].mean()
 print(f"sigma = {sigma_bar:.2f}, tau = {tau_bar:.2f} points")
 
@@ -177,8 +179,10 @@ assert between.all()
 # NBVAL_CHECK_OUTPUT
 for k in (int(np.argmin(stats.n)), int(np.argmax(stats.n))):
     print(f"n_j = {stats.n[k]:>2}: weight on mu B_j = {weight_mu[k]:.2f}")
-print(f"a school's own mean gets half the weight at n_j = sigma^2/tau^2 = "
-      f"{sigma2_hat / tau2_hat:.1f} students")  # fmt: skip
+print(
+    f"a school's own mean gets half the weight at n_j = sigma^2/tau^2 = "
+    f"{sigma2_hat / tau2_hat:.1f} students"
+)
 
 # %% tags=["check"]
 assert weight_mu[np.argmin(stats.n)] > weight_mu[np.argmax(stats.n)]
@@ -329,8 +333,10 @@ comparison = predictive.compare(loos)
 columns = ["elpd_loo", "se", "p_loo", "elpd_diff", "dse", "weight"]
 print(comparison[columns].astype(float).round(1).to_string())
 gap = predictive.elpd_difference(loos["model 1 (partial pooling)"], loos["no pooling"])
-print(f"\nmodel 1 against no pooling: {gap['diff']:.1f} ± {gap['se']:.1f} "
-      f"({gap['z']:.1f} standard errors)")  # fmt: skip
+print(
+    f"\nmodel 1 against no pooling: {gap['diff']:.1f} ± {gap['se']:.1f} "
+    f"({gap['z']:.1f} standard errors)"
+)
 
 # %% tags=["check"]
 assert list(comparison.index[:2]) == ["model 2 (own variances)", "model 1 (partial pooling)"]

@@ -317,9 +317,14 @@ print(estimates.round(3).to_string())
 
 # %% tags=["check"]
 # R: lme(mathach ~ mses * cses + sector * cses, random = ~ cses | school)
-ref = {"Intercept": 12.127931, "mses": 5.332874, "cses": 2.945040,
-       "sector[T.Catholic]": 1.226579, "mses:cses": 1.039230,
-       "sector[T.Catholic]:cses": -1.642674}  # fmt: skip
+ref = {
+    "Intercept": 12.127931,
+    "mses": 5.332874,
+    "cses": 2.945040,
+    "sector[T.Catholic]": 1.226579,
+    "mses:cses": 1.039230,
+    "sector[T.Catholic]:cses": -1.642674,
+}
 assert all(abs(fit_full.fe_params[k] / v - 1) < 1e-3 for k, v in ref.items())
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

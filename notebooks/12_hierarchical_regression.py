@@ -178,17 +178,28 @@ b_j = conditionals.b_mixed(stats.ztz[j], stats.zty[j] - stats.xtz[j].T @ beta0, 
 wrong_df = priors.InverseWishart(stats.m, b0.T @ b0)  # m degrees of freedom, not m - q - 1
 gap = posterior.conditional_gap
 gaps = {
-    "b_j": gap(lambda v: joint(b=np.where(in_j, v * b0, b0)), lambda v: b_j.logpdf(v * b0[j]),
-               grid),
-    "beta": gap(lambda v: joint(beta=v * beta0),
-                lambda v: conditionals.beta_given_b(stats, b0, s20).logpdf(v * beta0), grid),
-    "Sigma": gap(lambda v: joint(cov=v * cov0),
-                 lambda v: conditionals.cov_re_mixed(b0).logpdf(v * cov0), grid),
-    "sigma2": gap(lambda v: joint(sigma2=v * s20), lambda v: conditionals.sigma2_mixed(
-        stats, beta0, b0).logpdf_of_inverse(v * s20), grid),
-    "Sigma, wrong df m": gap(lambda v: joint(cov=v * cov0),
-                             lambda v: wrong_df.logpdf(v * cov0), grid),
-}  # fmt: skip
+    "b_j": gap(
+        lambda v: joint(b=np.where(in_j, v * b0, b0)), lambda v: b_j.logpdf(v * b0[j]), grid
+    ),
+    "beta": gap(
+        lambda v: joint(beta=v * beta0),
+        lambda v: conditionals.beta_given_b(stats, b0, s20).logpdf(v * beta0),
+        grid,
+    ),
+    "Sigma": gap(
+        lambda v: joint(cov=v * cov0),
+        lambda v: conditionals.cov_re_mixed(b0).logpdf(v * cov0),
+        grid,
+    ),
+    "sigma2": gap(
+        lambda v: joint(sigma2=v * s20),
+        lambda v: conditionals.sigma2_mixed(stats, beta0, b0).logpdf_of_inverse(v * s20),
+        grid,
+    ),
+    "Sigma, wrong df m": gap(
+        lambda v: joint(cov=v * cov0), lambda v: wrong_df.logpdf(v * cov0), grid
+    ),
+}
 for name, value in gaps.items():
     print(f"{name:>17}: log joint - log conditional varies by {value:.1e} over the line")
 
@@ -214,8 +225,9 @@ assert wrong > 0.5  # the check can fail: IW(m, S_b) is not this prior's conditi
 # the same posterior in place. Four chains, 500 warm-up sweeps, 1000 kept each.
 
 # %%
-post = gibbs.mixed_model(formula, hsb, groups="school", re_formula="~cses",
-                         n_draws=1000, n_warmup=500, seed=SEED)  # fmt: skip
+post = gibbs.mixed_model(
+    formula, hsb, groups="school", re_formula="~cses", n_draws=1000, n_warmup=500, seed=SEED
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Bayes next to REML
@@ -228,9 +240,14 @@ print(shown.to_string(na_rep="–"))  # REML gives no standard errors for the va
 
 # %% tags=["check"]
 # R, nlme 3.1.162 (notebook 11): every fixed effect within half a posterior sd of lme's
-ref = {"Intercept": 12.127931, "mses": 5.332874, "cses": 2.945040,
-       "sector[T.Catholic]": 1.226579, "mses:cses": 1.039230,
-       "sector[T.Catholic]:cses": -1.642674}  # fmt: skip
+ref = {
+    "Intercept": 12.127931,
+    "mses": 5.332874,
+    "cses": 2.945040,
+    "sector[T.Catholic]": 1.226579,
+    "mses:cses": 1.039230,
+    "sector[T.Catholic]:cses": -1.642674,
+}
 for name, value in ref.items():
     assert abs(table.loc[name, "posterior mean"] - value) < 0.5 * table.loc[name, "posterior sd"]
 
@@ -255,8 +272,9 @@ reference = {gap: fit.fe_params[gap], "sd(cses)": table.loc["sd(cses)", "REML"]}
 axes = posterior.plot_marginals(draws, [gap, "sd(cses)"], reference=reference)
 axes[0, 0].set_xlabel("Catholic minus Public SES slope (points per unit of SES)")
 axes[0, 1].set_xlabel("SD of the school slopes left over (points per unit of SES)")
-axes[0, 0].figure.suptitle("Catholic slopes are flatter beyond doubt; the slope SD sits above "
-                           "REML's estimate", y=1.03)  # fmt: skip
+axes[0, 0].figure.suptitle(
+    "Catholic slopes are flatter beyond doubt; the slope SD sits above REML's estimate", y=1.03
+)
 plt.show()
 
 # %%
@@ -264,10 +282,10 @@ plt.show()
 flatter = np.mean(draws["sector[T.Catholic]:cses"] < 0)
 shown = f"= {flatter:.3f}" if flatter < 0.999 else "> 0.999"
 print(f"P(Catholic slope flatter | y) {shown}")
-sd_slope = draws["sd(cses)"]
-print(f"slope SD: posterior median {np.median(sd_slope):.2f}, mean {sd_slope.mean():.2f}, "
-      f"REML {table.loc['sd(cses)', 'REML']:.2f}")  # fmt: skip
-above = np.mean(sd_slope > table.loc["sd(cses)", "REML"])
+sd_slope, sd_reml = draws["sd(cses)"], table.loc["sd(cses)", "REML"]
+print(f"slope SD: posterior median {np.median(sd_slope):.2f}, mean {sd_slope.mean():.2f}")
+print(f"slope SD, REML's estimate: {sd_reml:.2f}")
+above = np.mean(sd_slope > sd_reml)
 print(f"P(slope SD > REML's estimate | y) = {above:.2f}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -311,11 +329,14 @@ cov_mean = post.draws["cov_re"].mean(axis=(0, 1))
 
 # %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
 ax = covariates.plot_shrinkage_2d(
-    own, shrunk, cov_mean, n=ols["n"],
+    own,
+    shrunk,
+    cov_mean,
+    n=ols["n"],
     xlabel="intercept minus predicted (points)",
     ylabel="slope minus predicted (points per unit of SES)",
     title="Slopes are pulled in far harder than intercepts",
-)  # fmt: skip
+)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -323,8 +344,13 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-spread = pd.DataFrame({"own (OLS)": own.std(), "posterior mean": shrunk.std(axis=0, ddof=1),
-                       "model, √E[Σ|y]": np.sqrt(np.diag(cov_mean))})  # fmt: skip
+spread = pd.DataFrame(
+    {
+        "own (OLS)": own.std(),
+        "posterior mean": shrunk.std(axis=0, ddof=1),
+        "model, √E[Σ|y]": np.sqrt(np.diag(cov_mean)),
+    }
+)
 print("SD across the 160 schools of what sector and school SES leave over:")
 print(spread.round(2).to_string())
 
@@ -364,21 +390,22 @@ print(spread.round(2).to_string())
 # statistic, not R&B's $T$ of the first slide.)
 
 # %%
-post_ri = gibbs.mixed_model("mathach ~ mses + sector + cses", hsb, groups="school",
-                            n_draws=1000, n_warmup=500, seed=SEED)  # fmt: skip
+formula_ri = "mathach ~ mses + sector + cses"  # a random intercept only (re_formula="~1")
+post_ri = gibbs.mixed_model(formula_ri, hsb, groups="school", n_draws=1000, seed=SEED)
 fits = {"random intercept": post_ri, "random slopes (R&B)": post}
 slope_spread = predictive.slope_heterogeneity(hsb["cses"])
-ppcs = {
-    name: predictive.ppc(fit.to_arviz(posterior_predictive=True, draws=125, seed=SEED),
-                         slope_spread)
+replicates = {
+    name: fit.to_arviz(posterior_predictive=True, draws=125, seed=SEED)
     for name, fit in fits.items()
-}  # fmt: skip
+}
+ppcs = {name: predictive.ppc(idata, slope_spread) for name, idata in replicates.items()}
 
 # %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), sharex=True)
 for ax, (name, check) in zip(axes, ppcs.items(), strict=True):
-    predictive.plot_ppc_statistic(check, ax, xlabel="T: weighted spread of the OLS slopes",
-                                  title=name)  # fmt: skip
+    predictive.plot_ppc_statistic(
+        check, ax, xlabel="T: weighted spread of the OLS slopes", title=name
+    )
 fig.suptitle("One common slope cannot produce the slopes' spread; the R&B model can", y=1.02)
 plt.show()
 
@@ -447,8 +474,10 @@ assert (k_hat["max k"] < k_hat["threshold"]).all() and k_hat["max k"].max() < 0.
 # NBVAL_CHECK_OUTPUT
 school = "8367"
 at = schools.loc[school]
-new = pd.DataFrame({"mses": at["mses"], "sector": at["sector"], "cses": [-1.0, 0.0, 1.0]},
-                   index=["cses = -1", "cses = 0", "cses = +1"])  # fmt: skip
+new = pd.DataFrame(
+    {"mses": at["mses"], "sector": at["sector"], "cses": [-1.0, 0.0, 1.0]},
+    index=["cses = -1", "cses = 0", "cses = +1"],
+)
 x_new, z_new = reml.design_matrices(formula, hsb, new, re_formula="~cses")
 prediction = predictive.mixed_prediction_table(post, school, x_new, z_new, rng)
 print(prediction.round(1).to_string())
@@ -513,8 +542,9 @@ print(("✓ " if result.passed else "✗ ") + result.message)
 
 # %% tags=["solution"]
 far = new.iloc[[1]].assign(cses=2.0).rename(index=lambda _: "cses = +2")
-x_far, z_far = reml.design_matrices(formula, hsb, pd.concat([new.iloc[[1]], far]),
-                                    re_formula="~cses")  # fmt: skip
+x_far, z_far = reml.design_matrices(
+    formula, hsb, pd.concat([new.iloc[[1]], far]), re_formula="~cses"
+)
 print(predictive.mixed_prediction_table(post, school, x_far, z_far, rng).round(1).to_string())
 
 # %% [markdown] slideshow={"slide_type": "slide"}
