@@ -331,11 +331,14 @@ def lr_test_random_effect(restricted: Any, full: Any) -> LRTest:
 
     Said plainly: a variance cannot be negative, so "no random slope" (:math:`\\tau_{11} = 0`)
     sits on the edge of the parameter space, and the usual rule (:math:`LR \\sim
-    \\chi^2_{df}`, df = parameters added) does not apply. When there is no random slope, the
-    data pull the estimate of :math:`\\tau_{11}` below 0 about half the time; it stops at 0,
-    and then only the :math:`q` covariances with the effects already there can still improve
-    the fit: :math:`LR` behaves like :math:`\\chi^2_q`. The
-    other half, the variance is free too, and :math:`LR` behaves like :math:`\\chi^2_{q+1}`.
+    \\chi^2_{df}`, df = parameters added) does not apply. The new effect adds a variance and
+    :math:`q` covariances with the effects already there (all 0 under :math:`H_0`: a
+    covariance needs a variance). Near :math:`H_0` the covariances may move either way, to
+    first order, but the variance only up; the covariances' directions always add a
+    :math:`\\chi^2_q` to :math:`LR`, the variance's adds a :math:`\\chi^2_1` only when the data
+    push it up. When there is no random slope that is half the time: the other half the data
+    would like :math:`\\hat\\tau_{11} < 0`, the estimate stops at 0, and :math:`LR` behaves
+    like :math:`\\chi^2_q` instead of :math:`\\chi^2_{q+1}`.
     So under :math:`H_0` the statistic follows the 50:50 mixture
     :math:`\\tfrac12\\chi^2_q + \\tfrac12\\chi^2_{q+1}` (Self & Liang 1987; Stram & Lee 1994),
     and the p-value is the average of the two tail areas. For a random slope next to a

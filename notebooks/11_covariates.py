@@ -53,8 +53,10 @@ rng = np.random.default_rng(SEED)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The data: SES and sector
 #
-# Each student has a socio-economic status `ses` (a standardised composite of parents'
-# education, occupation and income; SD units). Each school is **Public** (90) or
+# Each student has a socio-economic status `ses` (a composite of parents' education,
+# occupation and income, standardised in the national HS&B survey: one unit is about one SD
+# of SES among US high-school students; in these 160 schools the SD of `ses` is 0.78, and
+# the school means vary with SD 0.41). Each school is **Public** (90) or
 # **Catholic** (70). From `ses` we build `mses`, the school's mean SES, and
 # `cses = ses - mses`, SES relative to the student's own school.
 
@@ -117,7 +119,8 @@ print(f"what is left for real differences: {left:.2f}  (SD {np.sqrt(left):.2f})"
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The moment estimate "variance of the slopes minus mean squared SE" is crude (it can go
 # negative), but it previews the random-slope SD the mixed model finds later: 0.68 here,
-# 0.83 by REML. Point at the widest bars: the smallest schools.
+# 0.83 by REML (`fit_rc` in "Shrinkage of intercepts and slopes" prints it). Point at the
+# widest bars: the smallest schools.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A random intercept and SES
@@ -164,7 +167,8 @@ assert abs(np.sqrt(fit_ses.scale) / 6.085589 - 1) < 1e-3
 # - $\gamma_w$, **within**: two students *of the same school* whose SES differs by 1;
 # - $\gamma_b$, **between**: two *schools* whose mean SES differs by 1.
 #
-# `cses` sums to 0 in every school, so it carries no between-school information at all.
+# `cses` is SES measured from the student's own school mean: it compares students within
+# a school.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -219,9 +223,11 @@ assert abs(context.se / 0.3776705 - 1) < 1e-3
 assert abs(fit_context.fe_params["mses"] - context.estimate) < 1e-6
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In words: a student does about 3.7 points better in a school whose students are one SD
-# richer on average than in another school, **at the same own SES**. A school's SES matters
-# beyond what it says about its students.
+# In words: of two students with the same own SES, the one in a school whose mean SES is one
+# unit higher (a wide gap: the school means have SD 0.41) scores about 3.7 points more on
+# average, **at the same own SES**. School SES goes with achievement beyond what it says
+# about the student; these are observational data, so this is an association, not what
+# moving a student to a richer school would do.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # In `mathach ~ ses + mses`, the coefficient of `mses` *is* the contextual effect (holding
@@ -235,7 +241,8 @@ assert abs(fit_context.fe_params["mses"] - context.estimate) < 1e-6
 #
 # Model the school means with school-level predictors:
 # $\text{math}_{ij} = \gamma_{00} + \gamma_{01}\,\text{mses}_j + \gamma_{02}\,\text{Catholic}_j
-# + u_{j} + \varepsilon_{ij}$.
+# + u_{j} + \varepsilon_{ij}$, where $\text{Catholic}_j$ is 1 for a Catholic school and 0
+# for a Public one (`sector[T.Catholic]` in the output).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -252,9 +259,9 @@ assert abs(np.sqrt(fit_means.cov_re.iloc[0, 0]) / 1.521180 - 1) < 5e-3
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How much of $\tau^2$ is explained?
 #
-# Explained (R&B): $(\hat\tau^2_0 - \hat\tau^2)/\hat\tau^2_0$, $\hat\tau^2_0$ from the null
-# model; likewise for $\sigma^2$. **Conditional ICC** $\hat\tau^2/(\hat\tau^2 + \hat\sigma^2)$:
-# two students of one school *with the same predictors*.
+# Explained (R&B): $(\hat\tau^2_{\text{null}} - \hat\tau^2)/\hat\tau^2_{\text{null}}$, the
+# null model's against this one's; likewise for $\sigma^2$. **Conditional ICC**
+# $\hat\tau^2/(\hat\tau^2 + \hat\sigma^2)$: two students of one school *with the same predictors*.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -284,8 +291,8 @@ assert round(rows["mathach ~ 1"]["ICC"], 2) == 0.18
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # School SES and sector explain 73% of the between-school variance; the ICC falls from 0.18
 # to 0.06. A student's own SES explains 5% of the within-school variance $\sigma^2$. Raw
-# `ses` explains 45% of $\tau^2$ because it carries school SES; given its own slope,
-# school SES explains 69%.
+# `ses` explains 45% of $\tau^2$ because it carries school SES; `cses + mses` 69%, all
+# of it school SES (`cses` averages 0 in every school).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # "Explained" compares two estimates, not shares of a fixed total, so it can be negative:
@@ -334,24 +341,25 @@ assert all(abs(fit_full.fe_params[k] / v - 1) < 1e-3 for k, v in ref.items())
 #   flatter** (2.95 in a Public school of average SES, 1.30 in a Catholic one);
 # - richer schools: higher means (5.33 per unit of mean SES) and *steeper* slopes (+1.04).
 #
-# Drawn for schools one SD of mean SES apart (`mses` -0.5 and +0.5), the fixed part only:
+# Drawn for schools one unit of mean SES apart (`mses` -0.5 and +0.5: about the 10th and
+# 90th percentiles of the 160 school means), the fixed part only, over the `cses` of 98% of
+# the students (-1.5 to 1.5):
 
 # %% slideshow={"slide_type": "subslide"}
 sectors = pd.Categorical(["Public", "Catholic"] * 2, categories=["Public", "Catholic"])
 kinds = pd.DataFrame({"sector": sectors, "mses": [-0.5, -0.5, 0.5, 0.5]})
 title = "Catholic schools: higher, and flatter in SES"
-ax = covariates.plot_fixed_lines(fit_full, "cses", kinds, title=title)
+ax = covariates.plot_fixed_lines(fit_full, "cses", kinds, x_range=(-1.5, 1.5), title=title)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The R&B result: in Catholic schools achievement depends less on a student's SES, so the
-# gap between low- and high-SES students is smaller. Solid lines: schools of low mean SES;
-# dashed: high.
+# Solid lines: schools of low mean SES; dashed: high. The lines are the fixed part of the
+# model only: no school's own deviation $(u_{0j}, u_{1j})$.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## The random intercepts and slopes
 #
-# Even after school SES and sector, schools still differ in their intercepts; do they still
-# differ in their slopes?
+# What school SES and sector leave over: how much do the intercepts still vary, and do the
+# slopes still vary at all?
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -374,11 +382,12 @@ assert abs(np.sqrt(fit_full.scale) / 6.059798 - 1) < 1e-3
 # Likelihood ratio: fit the model with and without the random slope (same fixed effects, so
 # REML likelihoods compare), $LR = 2(\ell_{\text{slope}} - \ell_{\text{no slope}})$.
 #
-# **The boundary correction, said plainly.** "No random slope" means $\tau_{11} = 0$, and a
-# variance cannot go below 0: the null value sits on the edge of what is possible. When the
-# null is true, half the time the data would like $\hat\tau_{11} < 0$ and the estimate
-# stops at 0; then $LR$ behaves like a $\chi^2_1$ (only the covariance is free). The other
-# half it behaves like a $\chi^2_2$. So the null distribution is the 50:50 mixture
+# **The boundary correction, said plainly.** "No random slope" means $\tau_{11} = 0$ (so
+# $\tau_{01} = 0$), and a variance cannot go below 0: the null sits on the edge of what is
+# possible. Near it the covariance may move either way, the variance only up: $LR$ gets a
+# $\chi^2_1$ from the covariance always, and a second from the variance only when the data
+# push it up, half the time under the null (the other half $\hat\tau_{11}$ stops at 0).
+# So the null distribution is the 50:50 mixture
 # $\tfrac12\chi^2_1 + \tfrac12\chi^2_2$, and
 # $p = \tfrac12 P(\chi^2_1 > LR) + \tfrac12 P(\chi^2_2 > LR)$, smaller than the naive
 # $\chi^2_2$ p-value.
@@ -405,8 +414,9 @@ assert abs(t_rc.p_value_naive - 0.007591) < 1e-4
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Without school predictors, slopes clearly vary ($p = 0.005$). Once school SES and sector
-# are in the model, what is left of the slope variance is indistinguishable from 0
-# ($p = 0.43$): the two school variables account for the differences in slopes.
+# are in the model, the data show no evidence of slope variance left over ($p = 0.43$):
+# the estimate (SD 0.32) is small and this test has little power against it, so "small",
+# not "zero". The two school variables account for much of how the slopes differ.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # R's `anova()` prints the naive $\chi^2_2$ p-values (0.0076 and 0.57). The mixture is
@@ -433,14 +443,18 @@ axes = covariates.plot_coefficient_shrinkage(ols_cses, blup_lines, pooled=pooled
 # %%
 # NBVAL_CHECK_OUTPUT
 both = ["intercept", "slope"]
+model_sd = pd.Series(np.sqrt(np.diag(fit_rc.cov_re)), index=both)
 sds = pd.DataFrame({"OLS": ols_cses[both].std(), "BLUP": blup_lines[both].std()})
+sds["model (REML)"] = model_sd
 print("SD across the 160 schools:")
 print(sds.round(2).to_string())
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The intercepts (school means) move a little; the slopes are pulled in hard, to a spread
 # of 0.43 from 1.63, and the small schools the most: a slope is estimated from the spread
-# of SES within one school, so it is far noisier than a mean. Next,
+# of SES within one school, so it is far noisier than a mean. The model's own SD of the
+# slopes (0.83) lies between the two: the OLS slopes add their noise to it, and the BLUPs,
+# pulled towards the common line, spread less than the true slopes do. Next,
 # [12 · hierarchical regression](12_hierarchical_regression.ipynb)
 # ([page](12_hierarchical_regression.html)) fits these models by Gibbs sampling.
 
@@ -457,7 +471,8 @@ print(sds.round(2).to_string())
 #    `cses` is exactly uncorrelated (over all students) with anything that is constant
 #    within schools: `mses`, `sector`, the random intercept $u_{0j}$. Why does that make
 #    $\gamma_w$ a pure within-school slope, and why is `ses` not uncorrelated with $u_{0j}$?
-#    Check both correlations numerically with the BLUPs of `fit_ses`.
+#    Check both correlations numerically with the BLUPs of `fit_ses` (its
+#    `random_effects`: one Series per school, the intercept's BLUP first).
 # 2. **Predict, then fit.** Drop school SES from the slopes-as-outcomes model:
 #    `mathach ~ sector * cses` with `re_formula="~cses"`. Catholic schools have higher mean
 #    SES (first table), and richer schools have steeper slopes. Before fitting, write down
@@ -498,9 +513,11 @@ for sector_name, catholic in (("Public", 0.0), ("Catholic", 1.0)):
         slope = fe_full["cses"] + fe_full["sector[T.Catholic]:cses"] * catholic
         score = level + slope * c
         print(f"{sector_name:8s} cses = {c:+.0f}: {score:.2f}")
-# The Catholic advantage is 1.23 - 1.64 * cses: about 2.9 points for a student one SD below
-# the school's mean SES, and -0.4 (none) one SD above. Within a Catholic school, a student's
-# SES matters less for their score: the school narrows the SES gap.
+# The Catholic advantage is 1.23 - 1.64 * cses: about 2.9 points for a student one unit of
+# SES below the school's mean, zero at cses = 0.75, and 0.4 points the other way (Public
+# higher) one unit above. Within a Catholic school, a student's SES goes with a smaller
+# difference in score: the SES gap is narrower (an association; sector is not assigned at
+# random).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Versions
