@@ -150,8 +150,9 @@ except ValueError as err:
 # \propto \phi^{N/2} \exp\Big\{-\tfrac12\phi \sum_j \big[SS_j + n_j(\bar y_j-\theta_j)^2\big]\Big\},
 # $$
 #
-# using $\sum_i (y_{ij}-\theta_j)^2 = SS_j + n_j(\bar y_j - \theta_j)^2$: the data enter only
-# through $n_j$, $\bar y_j$, $SS_j$. Likewise
+# with $N = \sum_j n_j$ students and $SS_j = \sum_i (y_{ij} - \bar y_j)^2$ the sum of squares
+# within school $j$, using $\sum_i (y_{ij}-\theta_j)^2 = SS_j + n_j(\bar y_j - \theta_j)^2$:
+# the data enter only through $n_j$, $\bar y_j$, $SS_j$. Likewise
 # $p(\theta \mid \mu, \phi_\mu) \propto
 #  \phi_\mu^{m/2}\exp\{-\tfrac12\phi_\mu\sum_j(\theta_j-\mu)^2\}$.
 #
@@ -343,12 +344,12 @@ compiled_table = diagnostics.summary_table(post, ["mu", "sigma", "tau"])
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("         textbook (MCSE)    compiled (MCSE)   difference / combined MCSE")
+print("        textbook (MCSE)   compiled (MCSE)   difference / combined MCSE")
 for name in ("mu", "sigma", "tau"):
     a, b = tb_table.loc[name], compiled_table.loc[name]
     z = (a["mean"] - b["mean"]) / np.hypot(a["mcse_mean"], b["mcse_mean"])
     print(
-        f"{name:>5}:  {a['mean']:6.2f} ({a['mcse_mean']:.3f})    {b['mean']:6.2f} "
+        f"{name:>5}:  {a['mean']:6.3f} ({a['mcse_mean']:.3f})   {b['mean']:6.3f} "
         f"({b['mcse_mean']:.3f})    {z:+.1f}"
     )
 
@@ -361,7 +362,8 @@ assert (z.abs() < 4).all()  # the two runs agree within 4 combined Monte Carlo e
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How much faster is the compiled sampler?
 #
-# Both runs were timed above; per sweep:
+# Both runs were timed above. Run the next cell to see the ratio per sweep on your machine
+# (its output is not kept in the notebook: it changes with the machine and its load).
 
 # %% tags=["timing"]
 per_sweep_tb = tb_seconds / (4 * 2000)
@@ -370,7 +372,8 @@ ratio = per_sweep_tb / per_sweep_compiled  # depends on the machine and its load
 print(f"The compiled sampler is about {ratio:.0f} times faster per sweep on this machine.")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Same posterior, within Monte Carlo error. The textbook sampler is the one to read; the
+# So: the same posterior (previous slide), for a fraction of the time. The textbook sampler
+# is the one to read; the
 # compiled one is the one to run when a model is refitted many times (notebook 07 refits it
 # on 20 held-out splits; simulation-based calibration refits it hundreds of times).
 
@@ -515,9 +518,9 @@ print(f"P(ICC > 0.18 | Y) = {(draws['icc'] > 0.18).mean():.2f}")
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - $\mu$ and $\sigma$: the two answers agree to the second decimal; the Bayesian interval for
 #   $\mu$ is the REML Wald interval, give or take a hundredth.
-# - $\tau$: the posterior mean is a little **above** REML's estimate. The posterior of $\tau$ is
-#   skewed to the right (160 schools pin $\tau$ down less well than 7185 students pin $\sigma$),
-#   and REML's estimate is a mode-like point, not a mean.
+# - $\tau$: the posterior mean is a little **above** REML's estimate. $\tau$ is learnt from 160
+#   noisy school means, $\sigma$ from 7185 students: the posterior of $\tau$ is wider and
+#   skewed to the right, so its mean lies above a mode-like point such as REML's estimate.
 # - What the Bayesian fit adds: a full distribution for every quantity (the ICC included)
 #   without a delta method, and the uncertainty in $\tau^2$ carried into every $\theta_j$.
 
@@ -534,8 +537,9 @@ print(f"P(ICC > 0.18 | Y) = {(draws['icc'] > 0.18).mean():.2f}")
 #
 # About 95% of a normal population lies within $\pm 2$ sd of its mean, an interval 4 sd wide:
 #
-# - about 95% of the scores **within a school** lie within $4\sigma$ of each other;
-# - about 95% of the **school means** lie within $4\tau$ of each other.
+# - about 95% of the scores **within a school** lie in a band $4\sigma$ wide around the
+#   school's mean;
+# - about 95% of the **school means** lie in a band $4\tau$ wide around $\mu$.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -543,8 +547,8 @@ reading = posterior.spread_reading(draws["sigma"].mean(), draws["tau"].mean())
 print(reading.round(1).to_string())
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# On HSB: about 95% of the students of one school are within **25 points** of each other,
-# and about 95% of school means are within **12 points** of each other. The lecture's
+# On HSB: about 95% of the students of one school lie in a band **25 points** wide, and
+# about 95% of school means in a band **12 points** wide. The lecture's
 # "$4\times 9.21 = 37$" and "$4\times 4.97 = 20$" points, with $\mu = 48.12$, come from
 # Hoff's ELS data (a different test, on a scale around 50), not from HSB.
 
@@ -637,7 +641,7 @@ plt.show()
 # ## The prior on $\tau$ when there are few schools
 #
 # With 160 schools the data pin $\tau$ down. Keep 8 schools, drawn at random, and compare
-# three "noninformative" priors (Gelman 2006):
+# three default priors (Gelman 2006):
 #
 # - the lecture's flat $p(\tau^2) \propto 1$, that is $p(\tau) \propto \tau$ (needs
 #   $m \ge 4$ schools);
@@ -770,8 +774,7 @@ print(
 #    derivations: $\mu$ from exercise 1, $\sigma^2$ and $\tau^2$ from the slide on their
 #    conditionals, where the prior's pseudo-data add to the shape and the rate. First
 #    **predict**: which of the four updates does the prior change, and why not the fourth?
-#    The three it changes take the prior as their last argument (`prior.mu0`, `prior.g20`,
-#    `prior.eta0`, `prior.t20`, `prior.nu0`, `prior.s20`).
+#    (Answer before reading the table of arguments below: it gives the answer away.)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises, continued
@@ -800,6 +803,10 @@ print(
 # | `draw_sigma2` | `theta, n, ybar, ss, prior` (`ss`: the within-school $SS_j$) | a float |
 # | `draw_mu` | `theta, tau2, prior` | a float |
 # | `draw_tau2` | `theta, mu, prior` | a float |
+#
+# An update that uses the prior takes it as its last argument, `prior`: `prior.mu0` and
+# `prior.g20` ($\mu_0$, $\gamma_0^2$), `prior.eta0` and `prior.t20` ($\eta_0$, $\tau_0^2$),
+# `prior.nu0` and `prior.s20` ($\nu_0$, $\sigma_0^2$).
 #
 # Hints: numpy's `rng.gamma(shape, scale)` takes the **scale**, 1/rate; a Gamma rate
 # collects the prior's part ($\nu_0\sigma_0^2$: a count times a guess) and the data's, then
@@ -898,7 +905,10 @@ for quantity in my_draws:
 # Prediction for exercise 4: the data say $\mu \approx 12.64$ with variance $0.25^2 = 1/16$;
 # the prior says 15 with variance $1/4$. Precisions add, means are precision-weighted:
 # $(16 \cdot 12.64 + 4 \cdot 15)/20 \approx 13.1$. The prior is worth
-# $\tau^2/\gamma_0^2 \approx 8.8/0.25 \approx 35$ schools, a fifth of the data's 160.
+# $\tau^2/\gamma_0^2 \approx 8.9/0.25 \approx 35$ schools whose $\theta_j$ were known; the
+# data's precision 16 is worth $16\tau^2 \approx 140$ such schools (fewer than 160: each
+# $\theta_j$ is seen only through a noisy $\bar y_j$). The prior is a quarter of the data,
+# a fifth of the total precision (4 of 20).
 
 # %% tags=["solution"]
 tight = gibbs.hierarchical_normal(
