@@ -864,7 +864,7 @@ def draw_tau2(rng, theta, mu, prior):
 
 updates = {"theta": draw_theta, "sigma2": draw_sigma2, "mu": draw_mu, "tau2": draw_tau2}
 
-# %%
+# %% tags=["answer-output"]
 results = checks.check_all(updates, prior=PRIOR, seed=SEED)
 
 
@@ -882,7 +882,7 @@ def my_gibbs(stats, n_sweeps, rng):  # replaces the placeholder above
     return kept
 
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["answer-output"]
 sampler_result = checks.check_sampler(my_gibbs, prior=PRIOR, seed=SEED)
 print(("✓ " if sampler_result.passed else "✗ ") + sampler_result.message)
 

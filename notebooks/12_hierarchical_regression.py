@@ -526,7 +526,7 @@ def draw_b(rng, ztz, zt_resid, sigma2, cov_re):  # noqa: F811 - replaces the pla
     return mean + np.linalg.cholesky(cov) @ rng.standard_normal(len(zt_resid))
 
 
-# %%
+# %% tags=["answer-output"]
 result = checks.check_update("b_mixed", draw_b, seed=SEED)
 print(("✓ " if result.passed else "✗ ") + result.message)
 

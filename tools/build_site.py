@@ -28,6 +28,7 @@ Usage: ``python tools/build_site.py [--edition students|instructor] [--out DIR]
 from __future__ import annotations
 
 import argparse
+import copy
 import html
 import json
 import shutil
@@ -42,6 +43,8 @@ from course_notebooks import (
     NOTEBOOKS,
     PRINT_ONLY_TAG,
     REPO,
+    SOLUTION_TAG,
+    clear_answer_outputs,
     is_speaker_note,
     notebook_title,
     notebooks_in_order,
@@ -260,11 +263,14 @@ def render(ipynb: Path, out: Path, edition: Edition = STUDENTS) -> Rendered:
     strip_test_markers(nb)
     embed_charts(nb, stem)
     exporters = (
-        (page_exporter(edition.page_drop), rendered.page),
-        (slides_exporter(edition.slide_drop), rendered.slides),
+        (page_exporter(edition.page_drop), edition.page_drop, rendered.page),
+        (slides_exporter(edition.slide_drop), edition.slide_drop, rendered.slides),
     )
-    for exporter, name in exporters:
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": stem}})
+    for exporter, drop, name in exporters:
+        shown = copy.deepcopy(nb)
+        if SOLUTION_TAG in drop:  # no solutions, so no output they produced
+            clear_answer_outputs(shown)
+        body, _ = exporter.from_notebook_node(shown, resources={"metadata": {"name": stem}})
         (out / name).write_text(body, encoding="utf-8")
     return rendered
 

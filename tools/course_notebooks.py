@@ -15,7 +15,9 @@ none of them): what a course notebook is and what its cells are.
   title is its first level-1 heading (:func:`notebook_title`). A figure that moves (an
   interactive explorer) is tagged ``screen-only`` and its printable frame ``print-only``:
   pages and decks show the one, handouts the other (:data:`SCREEN_ONLY_TAG`,
-  :data:`PRINT_ONLY_TAG`).
+  :data:`PRINT_ONLY_TAG`). A cell tagged ``answer-output`` runs a check on the student's
+  answers: wherever the solutions are left out, so is its output, which came from them
+  (:func:`clear_answer_outputs`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ SCREEN_ONLY_TAG = "screen-only"
 """An interactive figure: shown in pages, decks and JupyterLab, left out of the handouts."""
 PRINT_ONLY_TAG = "print-only"
 """Its still frame for paper: shown in the handouts (and notebooks), left off pages and decks."""
+ANSWER_OUTPUT_TAG = "answer-output"
+"""A cell that checks the student's answers: its saved output is that of the solutions."""
 EXERCISES_HEADING = re.compile(r"^##\s+Exercises\b", re.MULTILINE)
 
 
@@ -102,6 +106,22 @@ def strip_test_markers(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.source.startswith(NBVAL_MARKER):
             cell.source = cell.source[len(NBVAL_MARKER) :].lstrip("\n")
+
+
+def clear_answer_outputs(nb: nbformat.NotebookNode) -> int:
+    """Clear, in place, the outputs of the cells tagged ``answer-output``; return how many.
+
+    Such a cell (``checks.check_all(updates, ...)``) is kept, so a reader sees what to run,
+    but its saved output ("passed") was produced by the solution cells: where the solutions
+    are left out, it would report on code the reader does not see.
+    """
+    cleared = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code" and ANSWER_OUTPUT_TAG in cell_tags(cell):
+            cell.outputs = []
+            cell.execution_count = None
+            cleared += 1
+    return cleared
 
 
 def solution_lines(nb: nbformat.NotebookNode, min_len: int = 4) -> set[str]:

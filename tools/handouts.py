@@ -29,6 +29,7 @@ from course_notebooks import (
     REPO,
     SCREEN_ONLY_TAG,
     cell_tags,
+    clear_answer_outputs,
     is_speaker_note,
     notebook_paths,
     notebook_title,
@@ -73,11 +74,13 @@ def handout_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The executed notebook as printed: no solutions, checks, speaker notes or hidden cells.
 
     Cells tagged ``remove-input`` keep their output only (their tag stays for the exporter);
-    nbval's ``# NBVAL_CHECK_OUTPUT`` marker lines are dropped.
+    nbval's ``# NBVAL_CHECK_OUTPUT`` marker lines are dropped, and so are the outputs of the
+    cells tagged ``answer-output`` (they came from the solutions).
     """
     out = copy.deepcopy(nb)
     out.cells = [c for c in out.cells if in_handout(c)]
     strip_test_markers(out)
+    clear_answer_outputs(out)
     return out
 
 

@@ -114,6 +114,30 @@ def test_handout_prints_an_interactive_figures_frame_instead_of_the_figure():
     assert "STILL_FRAME" in sources and "LIVE_FIGURE" not in sources
 
 
+def test_handout_prints_an_answer_check_without_the_solutions_output():
+    nb = _toy()
+    check = nbformat.v4.new_code_cell("RUN_THE_CHECK", metadata={"tags": ["answer-output"]})
+    check.outputs = [nbformat.v4.new_output("stream", name="stdout", text="PASSED\n")]
+    nb.cells.append(check)
+    (printed,) = [c for c in handouts.handout_notebook(nb).cells if c.source == "RUN_THE_CHECK"]
+    assert printed.outputs == []
+    assert check.outputs  # the notebook itself keeps it
+
+
+def test_every_answer_check_of_the_course_follows_a_solution():
+    """The tag sits on the cells that run hierlib.checks on a student's answers (05, 12),
+    after the solutions they check, and nowhere else."""
+    tagged = {}
+    for path in course_notebooks.notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        for k, cell in enumerate(nb.cells):
+            if course_notebooks.ANSWER_OUTPUT_TAG in course_notebooks.cell_tags(cell):
+                assert "checks.check_" in cell.source, (path.name, cell.source)
+                assert any(course_notebooks.is_solution(c) for c in nb.cells[:k]), path.name
+                tagged[path.stem] = tagged.get(path.stem, 0) + 1
+    assert tagged == {"05_gibbs": 2, "12_hierarchical_regression": 1}
+
+
 def test_notebook_07_has_its_explorer_for_screens_and_a_frame_for_paper():
     nb = nbformat.read(REPO / "notebooks" / "07_shrinkage.ipynb", as_version=4)
     tags = (course_notebooks.SCREEN_ONLY_TAG, course_notebooks.PRINT_ONLY_TAG)

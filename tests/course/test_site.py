@@ -202,6 +202,7 @@ def _tagged_notebook() -> nbformat.NotebookNode:
             code("REMOVED_CODE = 1", ["remove-cell"], "REMOVED_OUTPUT\n"),
             code("HIDDEN_CODE = 1", ["remove-input"], "HIDDEN_INPUT_OUTPUT\n"),
             code("# NBVAL_CHECK_OUTPUT\nMARKED_CODE = 1", text="MARKED_OUTPUT\n"),
+            code("ANSWER_CHECK = 1", ["answer-output"], "ANSWER_PASSED\n"),
             new_markdown_cell("SPEAKER_NOTE", metadata={"slideshow": {"slide_type": "notes"}}),
         ]
     )
@@ -225,6 +226,10 @@ def test_tags_decide_what_pages_and_slides_show(tmp_path, edition):
         assert hidden not in page and hidden not in slides, hidden
     for page_only in ("CHECK_CODE", "CHECK_OUTPUT"):
         assert page_only in page and page_only not in slides, page_only
+    # a check of the answers: always shown, its output (the solutions') only beside them
+    assert "ANSWER_CHECK" in page and "ANSWER_CHECK" in slides
+    assert "ANSWER_PASSED" not in slides
+    assert ("ANSWER_PASSED" in page) == (edition is build_site.INSTRUCTOR)
     notebook = (tmp_path / ipynb.name).read_text()
     if edition is build_site.INSTRUCTOR:  # the answer key and the speaker's notes
         assert "SOLUTION_CODE" in page and "SOLUTION_OUTPUT" in page
