@@ -14,8 +14,8 @@ SITE   := build/site
 INSTRUCTOR := build/instructor
 
 # pytest: 2 workers; --dist loadfile keeps a notebook's cells (nbval) and a test file's
-# shared fixtures (the built site) on one worker. nbval compares only the cells marked
-# "# NBVAL_CHECK_OUTPUT" (--nbval-lax), after masking object addresses.
+# shared fixtures (the built site) on one worker. nbval compares only the cells tagged
+# nbval-check-output (--nbval-lax), after masking object addresses.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 NBVAL_ARGS  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg

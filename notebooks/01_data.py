@@ -58,8 +58,7 @@ hsb.head()
 # $n_j$, the mean $\bar y_j$ and the within-school sum of squares
 # $SS_j = \sum_i (y_{ij} - \bar y_j)^2$.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 stats = group_stats(hsb["mathach"], hsb["school"])
 print(f"schools m = {stats.m}, students n = {stats.n_total}")
 sizes = stats.n
@@ -91,8 +90,7 @@ ax = explore.plot_means_vs_size(stats)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## What the figure shows
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 s_w = explore.pooled_within_sd(stats)
 half = explore.Z95 * explore.standard_errors(stats)
 outside = np.abs(stats.ybar - stats.grand_mean) > half
@@ -149,8 +147,7 @@ ax = explore.plot_within_spread(hsb["mathach"], hsb["school"])
 # %%
 ax = explore.plot_standard_errors(stats)
 
-# %% slideshow={"slide_type": "subslide"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 se = explore.standard_errors(stats)
 print(
     f"SE of a school mean: {se.max():.2f} points at n = {stats.n.min()}, "
@@ -168,8 +165,7 @@ print(
 #
 # School 8367 has **14 students**, the fewest of all, and the third-lowest mean.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 j = int(np.flatnonzero(stats.labels == "8367")[0])
 rank = int((stats.ybar < stats.ybar[j]).sum()) + 1
 print(

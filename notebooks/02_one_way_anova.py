@@ -82,8 +82,7 @@ print(f"SS between = {ss_between:,.0f}, within = {ss_within:,.0f}, total = {ss_t
 # `hierlib.anova` computes the same table from the 160 per-school summaries
 # $(n_j, \bar y_j, SS_j)$ alone, laid out like the slide:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 stats = group_stats(hsb["mathach"], hsb["school"])
 anova = anova_from_stats(stats)
 print(anova.to_text())
@@ -120,8 +119,7 @@ assert np.isclose(ss_total, t.loc["total", "SS"])
 #
 # statsmodels fits the 160-mean regression and gives the same table:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
@@ -156,8 +154,7 @@ ax = plot_f_test(anova)
 # squares is significantly **< 1**". It should read **> 1**: differences between schools
 # inflate $MS_B$, never $MS_W$, so evidence against equal means is a *large* F.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(anova.decision(alpha=0.05))
 
 # %% [markdown] slideshow={"slide_type": "notes"}

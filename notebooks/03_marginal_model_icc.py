@@ -94,8 +94,7 @@ ax = plot_covariance(marginal_cov([4, 3, 5], tau2=8.61, sigma2=39.15))
 # `hierlib.marginal` never builds it: each block has only two eigenvalues, $\sigma^2$ and
 # $\sigma^2 + n_j\tau^2$, so products, solves and $\log|V|$ cost O(n).
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 hsb = load_hsb()
 stats = group_stats(hsb["mathach"], hsb["school"])
 V = marginal_cov(stats.n, tau2=8.61, sigma2=39.15)
@@ -121,8 +120,7 @@ print(f"stored as {V.m} block sizes; log|V| = {V.logdet():.2f}")
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # At the REML estimates (fitted here, explained in notebook 04):
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 fit = fit_random_intercept(hsb["mathach"], hsb["school"], method="REML")
 rho = icc(fit.tau2, fit.sigma2)
 total = fit.tau2 + fit.sigma2
@@ -168,8 +166,7 @@ ax = plot_correlation_check(r_sim, rho, observed=r_hsb)
 # Pooling the same-school pairs of all 500 data sets (80,000 schools) pins the correlation
 # down:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 y_all = np.concatenate([y_k for y_k, _ in sims])
 g_all = np.concatenate([g_k + k * stats.m for k, (_, g_k) in enumerate(sims)])
 r_pooled = within_group_correlation(y_all, g_all)

@@ -83,8 +83,7 @@ for _ in range(200):
     estimates.append([maximize_profile(sim, m)[0] for m in ("ML", "REML")])
 estimates = pd.DataFrame(estimates, columns=["ML", "REML"])
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("true tau2 = 8.61; mean of the estimates over 200 data sets:")
 print(estimates.mean().round(2).to_string())
 
@@ -106,8 +105,7 @@ assert (estimates["ML"] <= estimates["REML"] + 1e-8).all()
 # `hierlib.reml.fit_random_intercept` wraps statsmodels `MixedLM` (the model
 # `mathach ~ 1` with a random intercept per school) and returns the numbers we need:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 hsb = load_hsb()
 fit = fit_random_intercept(hsb["mathach"], hsb["school"], method="REML")
 fit_ml = fit_random_intercept(hsb["mathach"], hsb["school"], method="ML")
@@ -136,8 +134,7 @@ print(f"converged: REML {fit.converged}, ML {fit_ml.converged}")
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Our fit against those numbers:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 lecture = pd.Series(
     {"mu_hat": 12.63697, "se_mu": 0.2443936, "tau": 2.934966, "sigma": 6.256862},
     name="R lme (lecture)",
@@ -202,8 +199,7 @@ fig.tight_layout()
 # The closed-form maximiser against MixedLM, and the $\tau^2$ values within 1.92 of the
 # maximum (the dotted line):
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 tau2_hat, sigma2_hat, ll_max = maximize_profile(stats, "REML")
 lo, hi = profile_interval(stats, 0.95)
 print(f"closed-form REML maximum: tau2 = {tau2_hat:.3f}, sigma2 = {sigma2_hat:.3f}")
@@ -243,8 +239,7 @@ ax = plot_shrinkage(stats.ybar, predicted, stats.n, pooled=fit.mu_hat, **labels)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## The lecture's five schools
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 lecture_re = pd.Series(  # R: random.effects(fit.lme)
     [-6.10301, -7.35291, -6.23522, -7.40282, -6.13418],
     index=["8367", "8854", "4458", "5762", "6990"],

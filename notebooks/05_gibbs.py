@@ -121,8 +121,7 @@ ax = propriety.plot_tau2_tails(stats, sigma2=reml.sigma2)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The library refuses the reference prior with a `ValueError` that says why:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 try:
     priors.Default(tau2="reference")
 except ValueError as err:
@@ -248,8 +247,7 @@ except ValueError as err:
 # everything else fixed, move one parameter along a grid, and look at the difference
 # (`hierlib.conditionals` computes the joint from the raw 7185 scores with `scipy.stats`):
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 theta0, mu0, s20, t20 = stats.ybar, stats.grand_mean, 39.0, 8.6
 prior = priors.Default()
 grid = np.linspace(0.5, 1.5, 7)  # multiples of the current value
@@ -342,8 +340,7 @@ tb_seconds = time.perf_counter() - t0
 tb_table = diagnostics.summary_table(tb_draws, ["mu", "sigma", "tau"])
 compiled_table = diagnostics.summary_table(post, ["mu", "sigma", "tau"])
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("        textbook (MCSE)   compiled (MCSE)   difference / combined MCSE")
 for name in ("mu", "sigma", "tau"):
     a, b = tb_table.loc[name], compiled_table.loc[name]
@@ -426,8 +423,7 @@ diagnostics.summary_table(draws, names, round_to=3)
 # 5% and 95% quantiles: those need more draws than the mean. The centered sampler mixes
 # well here because each school has 14 to 67 students (notebook 09 shows when it does not).
 
-# %% slideshow={"slide_type": "skip"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "skip"} tags=["nbval-check-output"]
 for name in ("mu", "sigma", "tau", "icc"):
     row = table.loc[name]
     print(
@@ -462,8 +458,7 @@ ax = exact.plot_tau_posteriors(
 )
 plt.show()
 
-# %% slideshow={"slide_type": "skip"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "skip"} tags=["nbval-check-output"]
 exact_mean = exact.tau_summary(exact_tau)["mean"]
 mcse_tau = table.loc["tau", "mcse_mean"]
 print(f"E[tau | Y]: exact {exact_mean:.2f}, Gibbs {draws['tau'].mean():.2f}")
@@ -507,8 +502,7 @@ plt.show()
 comparison = posterior.bayes_vs_reml(post, reml)
 comparison.round(3)
 
-# %% slideshow={"slide_type": "subslide"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 lo, hi = reml.mu_hat - 1.96 * reml.se_mu, reml.mu_hat + 1.96 * reml.se_mu
 m = comparison.iloc[0]
 print(f"REML  mu: {reml.mu_hat:.2f}, Wald 95% [{lo:.2f}, {hi:.2f}]")
@@ -541,8 +535,7 @@ print(f"P(ICC > 0.18 | Y) = {(draws['icc'] > 0.18).mean():.2f}")
 #   school's mean;
 # - about 95% of the **school means** lie in a band $4\tau$ wide around $\mu$.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 reading = posterior.spread_reading(draws["sigma"].mean(), draws["tau"].mean())
 print(reading.round(1).to_string())
 
@@ -590,8 +583,7 @@ prior_choices = {
 # Same data, same seed, one fit per prior (`posterior.prior_sensitivity` also keeps the 95%
 # intervals).
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 fits = {"default": post}
 for name, p in list(prior_choices.items())[1:]:
     fits[name] = gibbs.hierarchical_normal(y, groups, prior=p, seed=SEED)
@@ -676,8 +668,7 @@ plt.show()
 # \frac{Q}{2}\big)$ and $\frac1a \mid \tau^2 \sim \text{Gamma}\big(1, \frac{1}{A^2} +
 # \frac{1}{\tau^2}\big)$.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 y8, groups8 = subsample_groups(y, groups, 8, rng)
 print("the 8 schools kept:", ", ".join(np.unique(groups8)))
 tau_priors = {
@@ -707,8 +698,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Eight schools against 160: posterior mean and 95% interval of $\tau$ (exact)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 for name, p in tau_priors.items():
     few = exact.tau_summary(exact8[name])
     many = exact.tau_summary(exact.marginal_tau2(y, groups, p, n_grid=401))
@@ -739,8 +729,7 @@ for name in tau_priors:  # the Gibbs draws follow each exact marginal
 # The same exact posterior mean of $\tau$, flat $p(\tau^2)$, for 20 other random sets of 8
 # schools:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 rng_sets = np.random.default_rng(SEED + 8)
 means8 = [
     exact.tau_summary(exact.marginal_tau2(*subsample_groups(y, groups, 8, rng_sets)))["mean"]

@@ -81,8 +81,7 @@ title = "Model 1 never spreads the school variances as much as HSB does"
 ax = predictive.plot_ppc_statistic(check1, xlabel=t_label, title=title)
 plt.show()
 
-# %% slideshow={"slide_type": "fragment"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
 print(predictive.describe_ppc(check1, "points²"))
 
 # %% tags=["check"]
@@ -115,8 +114,7 @@ for ax, name in zip(axes, names_mean, strict=True):
 fig.suptitle("The extreme school means are typical of schools drawn from N(μ, τ²)", y=1.02)
 plt.show()
 
-# %% slideshow={"slide_type": "skip"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "skip"} tags=["nbval-check-output"]
 for name in names_mean:
     print(
         f"{name}: observed {checks_mean[name]['observed']:.2f}, "
@@ -155,8 +153,7 @@ plt.show()
 #
 # Model 1 gave every school the same $\sigma^2$. The schools' own standard deviations $s_j$:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 y, groups = hsb_arrays()
 stats = group_stats(y, groups)
 by_school = [y[groups == label] for label in stats.labels]
@@ -177,8 +174,7 @@ print(f"Levene test (robust to outliers): p = {p_levene:.1e}")
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Two features of the scores that neither model has
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 residuals = y - stats.ybar[np.searchsorted(stats.labels, groups)]
 kurtosis = sps.kurtosis(residuals)
 r_mean_var = np.corrcoef(stats.ybar, stats.s2)[0, 1]
@@ -300,8 +296,7 @@ plt.show()
 # As in notebook 05: with everything else fixed, log joint minus log conditional must not
 # change along a grid of values.
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 prior_u = priors.UnequalVariances()
 theta0, s2_0, mu0, t20, s020, nu00 = stats.ybar, stats.s2, stats.grand_mean, 8.6, 37.0, 20.0
 grid = np.linspace(0.5, 1.5, 7)
@@ -351,8 +346,7 @@ post_e = gibbs.hierarchical_normal(y, groups, seed=SEED)
 table_u = diagnostics.summary_table(post_u, ["mu", "tau", "nu0", "sigma02"])
 diagnostics.summary_table(post_u, ["mu", "tau", "nu0", "sigma02"], round_to=2)
 
-# %% slideshow={"slide_type": "skip"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "skip"} tags=["nbval-check-output"]
 for name in ("mu", "tau", "nu0", "sigma02"):
     row = table_u.loc[name]
     print(
@@ -458,8 +452,7 @@ shrinkage.plot_shrinkage(
 )
 plt.show()
 
-# %% slideshow={"slide_type": "skip"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "skip"} tags=["nbval-check-output"]
 small, large = var_table["n"].idxmin(), var_table["n"].idxmax()
 for label in (small, large):
     row = var_table.loc[label]
@@ -508,8 +501,7 @@ fig, ax = plt.subplots(figsize=(9, 4.5))
 unequal.plot_mean_shrinkage_compare(stats, post_e, post_u, ax=ax)
 plt.show()
 
-# %% slideshow={"slide_type": "skip"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "skip"} tags=["nbval-check-output"]
 share_e = unequal.mean_shrinkage(stats, post_e.theta_mean, post_e.draws["mu"].mean())
 share_u = unequal.mean_shrinkage(stats, post_u.theta_mean, post_u.draws["mu"].mean())
 ok = np.isfinite(share_e) & np.isfinite(share_u)
@@ -563,8 +555,7 @@ title = "Model 2 overshoots: its replicates spread the school variances more tha
 ax = predictive.plot_ppc_statistic(checks2["standard"], xlabel=t_label, title=title)
 plt.show()
 
-# %% slideshow={"slide_type": "subslide"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 print(f"observed T(y) = {checks2['mixed']['observed']:.1f} points²")
 for name, check in checks2.items():
     lo, hi = np.quantile(check["replicated"], [0.025, 0.975])
@@ -598,8 +589,7 @@ ax.set_ylabel(r"$T$ = sd across schools of $s_j^2$ (points²)")
 ax.set_title("HSB's spread of variances is typical only for ν₀ from about 45 to 150")
 plt.show()
 
-# %% slideshow={"slide_type": "subslide"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 print(" nu0  p standard  p mixed  weight on the prior mean, n = 14 / 67")
 for nu, row in by_nu0.iterrows():
     w14, w67 = unequal.variance_shrinkage_weight(np.array([14, 67]), nu)

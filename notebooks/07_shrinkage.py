@@ -84,8 +84,7 @@ rng = np.random.default_rng(SEED)
 #
 # At the REML estimates of the lecture, $\hat\sigma^2 = 39.15$ and $\hat\tau^2 = 8.61$:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 SIGMA2_REML, TAU2_REML = 6.256862**2, 2.934966**2  # the lecture's lme() output
 sizes = np.array([14, 47, 67])
 b = shrinkage.shrinkage_factor(sizes, SIGMA2_REML, TAU2_REML)
@@ -125,8 +124,7 @@ mu_hat = post.draws["mu"].mean()
 sigma2_hat, tau2_hat = post.draws["sigma2"].mean(), post.draws["tau2"].mean()
 plug_in = shrinkage.conditional_mean(stats.ybar, stats.n, mu_hat, tau2_hat, sigma2_hat)
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 print(f"posterior means: mu = {mu_hat:.2f}, sigma2 = {sigma2_hat:.1f}, tau2 = {tau2_hat:.1f}")
 gap = np.abs(plug_in - post.theta_mean).max()
 print(f"largest |formula at posterior means - E[theta_j | Y]| = {gap:.2f} points")
@@ -165,8 +163,7 @@ plt.show()
 # - Order is almost kept: shrinkage pulls, and pairs of schools rarely swap (printed below).
 #   A swap needs a small school and a larger one with nearly equal means.
 
-# %% slideshow={"slide_type": "skip"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "skip"} tags=["nbval-check-output"]
 above = np.subtract.outer(stats.ybar, stats.ybar) > 0  # school j above school k by sample mean
 swapped = above & (np.subtract.outer(post.theta_mean, post.theta_mean) < 0)
 n_pairs = stats.m * (stats.m - 1) // 2
@@ -201,8 +198,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Who moves, and by how much
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 moved = stats.ybar - post.theta_mean
 j = int(np.argmax(np.abs(moved)))
 print(
@@ -254,8 +250,7 @@ assert post.theta_mean.std(ddof=1) < tau_hat < stats.ybar.std(ddof=1)
 # $\hat\mu(\tau)$ the GLS mean at that τ; the switch puts model 2's $\sigma_j^2$ (notebook 06)
 # in place of model 1's one $\sigma^2$. (On paper: the picture at the REML estimate $\hat\tau$.)
 
-# %% slideshow={"slide_type": "skip"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "skip"} tags=["nbval-check-output"]
 post_u = gibbs.unequal_variances(hsb["mathach"], hsb["school"], seed=SEED)  # model 2
 tau_reml = float(np.sqrt(reml.maximize_profile(stats)[0]))
 explorer = shrinkage_explorer.shrinkage_explorer(post, post_u, tau_reml)
@@ -341,8 +336,7 @@ both = shrinkage.heldout_comparison(
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Held-out mean squared errors (points²)
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 names = {
     "no_pooling": "no pooling (ybar_j)",
     "complete_pooling": "complete pooling (ybar)",
@@ -416,8 +410,7 @@ plt.show()
 # - a new student of a new school: $\tilde\theta + \varepsilon$, variance
 #   $\tau^2 + \sigma^2$ (the marginal model of notebook 03).
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 large = str(stats.labels[np.argmax(stats.n)])
 pred = predictive.prediction_table(
     post, {"small school 8367 (n = 14)": "8367", f"large school {large} (n = 67)": large}, rng
@@ -455,8 +448,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How much of a new student's variance knowing the school removes
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 removed = predictive.variance_removed_by_school(
     post, {"small school 8367 (n = 14)": "8367", f"large school {large} (n = 67)": large}
 )
@@ -505,8 +497,7 @@ refits = {
     for school in (worst, "8367", large)
 }
 
-# %% slideshow={"slide_type": "subslide"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 for name, res in loso.items():
     k_max = float(np.max(res["pareto_k"]))
     print(f"{name}: elpd {res['elpd_loo']:.0f} (se {res['se']:.0f}), max k {k_max:.2f}")

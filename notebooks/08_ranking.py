@@ -110,8 +110,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How wide are the rank intervals?
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 width = table["rank_hi"] - table["rank_lo"]
 print(f"median width of a 95% rank interval: {width.median():.0f} places (of 160)")
 print(f"narrowest: {width.min()} places, widest: {width.max()} places")
@@ -179,8 +178,7 @@ expected = top10["p_top10"].sum()  # expected number of true top-10 schools amon
 # %% tags=["remove-input"]
 print(top10[["ybar", "sample_rank", "rank_lo", "rank_hi", "p_top10"]].round(2).to_string())
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 print(f"credibly top 10 (95% rank interval within 1-10): {credible} of 10")
 print(f"more likely than not top 10: {likely} of 10")
 print(f"expected number of true top 10 among them: {expected:.1f}")

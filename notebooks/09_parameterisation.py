@@ -87,8 +87,7 @@ def log_prior(delta):  # log p(delta | tau)
     return sps.norm.logpdf(delta, 0.0, tau).sum()
 
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 for shift in (0.0, 42.0):
     print(
         f"mu = {mu0 + shift:6.2f}: log-likelihood = {log_lik(mu0 + shift, delta0 - shift):.2f}, "
@@ -215,8 +214,7 @@ show_ess(hsb_speed, hsb_posts)
 # %% tags=["timing"]
 show_timing(hsb_speed)  # seconds on this machine, in this run
 
-# %% slideshow={"slide_type": "skip"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "skip"} tags=["nbval-check-output"]
 ESS_COLS = ["ess_bulk[mu]", "ess_bulk[tau2]"]
 print("bulk ESS out of 4 x 5000 draws (HSB), two significant digits:")
 print(hsb_speed[ESS_COLS].map(lambda v: int(float(f"{v:.2g}"))).to_string())
@@ -282,8 +280,7 @@ show_ess(sim_speed, sim_posts)
 # %% tags=["timing"]
 show_timing(sim_speed)  # seconds on this machine, in this run
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 print("bulk ESS out of 4 x 5000 draws (n_j = 2, tau2 = 1, sigma2 = 39):")
 print(sim_speed[ESS_COLS].map(lambda v: int(float(f"{v:.2g}"))).to_string())
 r_hat = {p: diagnostics.summary_table(sim_posts[p], ["tau2"])["r_hat"].iloc[0] for p in PARAMS}

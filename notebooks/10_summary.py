@@ -64,8 +64,7 @@ weight_mu = shrinkage.shrinkage_factor(stats.n, sigma2_hat, tau2_hat)  # B_j
 # what we learn about the population informs every school, and the schools' spreads inform
 # each other too.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(
     f"ICC = tau^2 / (tau^2 + sigma^2) = {draws['icc'].mean():.2f}: "
     "the share of variance between schools"
@@ -100,8 +99,7 @@ print(f"sigma = {sigma_bar:.2f}, tau = {tau_bar:.2f} points")
 # Every $\theta_j$ gets a full posterior, not just a point estimate: intervals, ranks and
 # probabilities of any statement about the schools come with it.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 j = int(np.flatnonzero(post.groups == "8367")[0])
 lo_j, hi_j = np.quantile(post.draws["theta"][:, :, j], [0.025, 0.975])
 print(f"school 8367 (n = {stats.n[j]}): sample mean {stats.ybar[j]:.2f}")
@@ -137,8 +135,7 @@ print(f"posterior mean {post.theta_mean[j]:.2f}, 95% [{lo_j:.2f}, {hi_j:.2f}]")
 # = (1 - B_j)\,\bar y_j + B_j\,\mu, \qquad B_j = \frac{\sigma^2}{\sigma^2 + n_j\tau^2}.
 # $$
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 # allow each posterior mean its Monte Carlo error: 4 sd / sqrt(draws)
 mc_tol = 4 * post.theta_sd / np.sqrt(post.n_chains * post.n_draws)
 lower = np.minimum(stats.ybar, mu_hat) - mc_tol
@@ -175,8 +172,7 @@ assert between.all()
 # The weight $B_j$ on $\mu$ depends on $\sigma^2$, $\tau^2$ and $n_j$: small schools, noisy
 # schools and a small $\tau^2$ all mean more shrinkage.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 for k in (int(np.argmin(stats.n)), int(np.argmax(stats.n))):
     print(f"n_j = {stats.n[k]:>2}: weight on mu B_j = {weight_mu[k]:.2f}")
 print(
@@ -216,8 +212,7 @@ assert weight_mu[np.argmin(stats.n)] > weight_mu[np.argmax(stats.n)]
 # - **complete pooling**: one common mean, $\hat\theta_1 = \dots = \hat\theta_m = \bar y$;
 # - **partial pooling**: the posterior mean, between the two, with the data choosing where.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 spread = pd.Series(
     {
         "no pooling (sample means)": stats.ybar.std(ddof=1),
@@ -283,8 +278,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Reading the multiple-testing figure
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(claims.rename(index=lambda s: s.split("\n")[0]).to_string())
 tau_null = np.sqrt(post_null.draws["tau2"]).mean()
 print(f"E[tau | Y] with no true differences: {tau_null:.2f}")
@@ -328,8 +322,7 @@ fits = {
 loos = {name: predictive.loo(fit, draws=1000) for name, fit in fits.items()}  # per chain
 comparison = predictive.compare(loos)
 
-# %% slideshow={"slide_type": "subslide"}
-# NBVAL_CHECK_OUTPUT
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 columns = ["elpd_loo", "se", "p_loo", "elpd_diff", "dse", "weight"]
 print(comparison[columns].astype(float).round(1).to_string())
 gap = predictive.elpd_difference(loos["model 1 (partial pooling)"], loos["no pooling"])
@@ -392,8 +385,7 @@ plt.show()
 # 60 of 400, 190 of 4000. With few draws it is noisy, and among 7185 students some land
 # above 0.7 by chance. The same student's $\hat k$ from more and more of model 2's draws:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 post2 = fits["model 2 (own variances)"]
 for per_chain in (100, 1000, None):
     k_s = predictive.observation_pareto_k(post2, top, draws=per_chain)
@@ -412,8 +404,7 @@ for per_chain in (100, 1000, None):
 # student with the largest $\hat k$ in no pooling and in model 2:
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 def refit_no_pooling(y_, g_):
     return exact.no_pooling(y_, g_, n_draws=1000, seed=SEED)
 

@@ -60,8 +60,7 @@ rng = np.random.default_rng(SEED)
 # **Catholic** (70). From `ses` we build `mses`, the school's mean SES, and
 # `cses = ses - mses`, SES relative to the student's own school.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 hsb = load_hsb_covariates()
 schools = hsb.groupby("school").agg(sector=("sector", "first"), mses=("mses", "first"))
 columns = ["school", "mathach", "ses", "sector", "mses", "cses"]
@@ -103,8 +102,7 @@ ax = covariates.plot_slopes_by_size(ols_ses)
 # The variance of the OLS slopes is the variance of the true slopes *plus* their sampling
 # variance, $SE_j^2$ on average:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 spread = ols_ses["slope"].var()
 noise = (ols_ses["se_slope"] ** 2).mean()
 print(f"variance of the 160 OLS slopes: {spread:.2f}  (SD {np.sqrt(spread):.2f})")
@@ -130,8 +128,7 @@ print(f"what is left for real differences: {left:.2f}  (SD {np.sqrt(left):.2f})"
 # by REML with `hierlib.reml.fit_mixed` (statsmodels' `MixedLM`, started and checked at the
 # maximum; its formulas are R's):
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 fit_null = fit_mixed("mathach ~ 1", hsb, groups="school")
 fit_ses = fit_mixed("mathach ~ ses", hsb, groups="school")
 
@@ -170,8 +167,7 @@ assert abs(np.sqrt(fit_ses.scale) / 6.085589 - 1) < 1e-3
 # `cses` is SES measured from the student's own school mean: it compares students within
 # a school.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 fit_centred = fit_mixed("mathach ~ cses + mses", hsb, groups="school")
 fe = fit_centred.fe_params
 print(f"within-school slope  (cses): {fe['cses']:.3f}")
@@ -205,8 +201,7 @@ ax = covariates.plot_within_between(
 # in schools whose mean SES differs by 1. Its standard error comes from the covariance of
 # the two estimates ($V_{bb} + V_{ww} - 2V_{bw}$), `covariates.contextual_effect`:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 context = covariates.contextual_effect(fit_centred, between="mses", within="cses")
 lo, hi = context.interval(0.95)
 print(f"contextual effect: {context.estimate:.3f} (SE {context.se:.3f})")
@@ -244,8 +239,7 @@ assert abs(fit_context.fe_params["mses"] - context.estimate) < 1e-6
 # + u_{j} + \varepsilon_{ij}$, where $\text{Catholic}_j$ is 1 for a Catholic school and 0
 # for a Public one (`sector[T.Catholic]` in the output).
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 fit_means = fit_mixed("mathach ~ mses + sector", hsb, groups="school")
 print(fit_means.fe_params.round(3).to_string())
 print(variances(fit_means))
@@ -263,8 +257,7 @@ assert abs(np.sqrt(fit_means.cov_re.iloc[0, 0]) / 1.521180 - 1) < 5e-3
 # null model's against this one's; likewise for $\sigma^2$. **Conditional ICC**
 # $\hat\tau^2/(\hat\tau^2 + \hat\sigma^2)$: two students of one school *with the same predictors*.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 models = {
     "mathach ~ 1": fit_null,
     "mathach ~ ses": fit_ses,
@@ -314,8 +307,7 @@ assert round(rows["mathach ~ 1"]["ICC"], 2) == 0.18
 # $(u_{0j}, u_{1j})$ bivariate normal: variances $\tau_{00}, \tau_{11}$, covariance
 # $\tau_{01}$. As a formula: `mathach ~ mses * cses + sector * cses`, `re_formula="~cses"`.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 formula = "mathach ~ mses * cses + sector * cses"
 fit_full = fit_mixed(formula, hsb, groups="school", re_formula="~cses")
 se = np.sqrt(np.diag(fixed_effects_cov(fit_full)))
@@ -361,8 +353,7 @@ ax = covariates.plot_fixed_lines(fit_full, "cses", kinds, x_range=(-1.5, 1.5), t
 # What school SES and sector leave over: how much do the intercepts still vary, and do the
 # slopes still vary at all?
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 cov = fit_full.cov_re.to_numpy()
 sd = np.sqrt(np.diag(cov))
 corr, sigma = cov[0, 1] / (sd[0] * sd[1]), np.sqrt(fit_full.scale)
@@ -392,8 +383,7 @@ assert abs(np.sqrt(fit_full.scale) / 6.059798 - 1) < 1e-3
 # $p = \tfrac12 P(\chi^2_1 > LR) + \tfrac12 P(\chi^2_2 > LR)$, smaller than the naive
 # $\chi^2_2$ p-value.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 fit_rc = fit_mixed("mathach ~ cses", hsb, groups="school", re_formula="~cses")
 fit_rc0 = fit_mixed("mathach ~ cses", hsb, groups="school")
 fit_full0 = fit_mixed(formula, hsb, groups="school")
@@ -440,8 +430,7 @@ axes = covariates.plot_coefficient_shrinkage(ols_cses, blup_lines, pooled=pooled
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How much each is pulled in
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 both = ["intercept", "slope"]
 model_sd = pd.Series(np.sqrt(np.diag(fit_rc.cov_re)), index=both)
 sds = pd.DataFrame({"OLS": ols_cses[both].std(), "BLUP": blup_lines[both].std()})

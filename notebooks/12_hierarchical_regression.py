@@ -161,8 +161,7 @@ fit = reml.fit_mixed(formula, hsb, groups="school", re_formula="~cses")
 # parameter along a line, and the log joint density minus the log conditional must stay
 # constant (`hierlib.conditionals`; the joint from the 160 schools' sums):
 
-# %% tags=["remove-input"]
-# NBVAL_CHECK_OUTPUT
+# %% tags=["remove-input", "nbval-check-output"]
 stats = mixed_stats(formula, hsb, "school", "~cses")
 beta0, s20, cov0 = fit.fe_params.to_numpy(), float(fit.scale), fit.cov_re.to_numpy()
 b0 = np.stack([np.asarray(fit.random_effects[g]) for g in stats.groups])
@@ -232,8 +231,7 @@ post = gibbs.mixed_model(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Bayes next to REML
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 table = posterior.mixed_vs_reml(post, fit)
 shown = table.rename(columns={"lower": "95% lower", "upper": "95% upper"}).round(2)
 print(shown.to_string(na_rep="–"))  # REML gives no standard errors for the variances
@@ -277,8 +275,7 @@ axes[0, 0].figure.suptitle(
 )
 plt.show()
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 flatter = np.mean(draws["sector[T.Catholic]:cses"] < 0)
 shown = f"= {flatter:.3f}" if flatter < 0.999 else "> 0.999"
 print(f"P(Catholic slope flatter | y) {shown}")
@@ -342,8 +339,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## How far each is pulled in
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 spread = pd.DataFrame(
     {
         "own (OLS)": own.std(),
@@ -409,8 +405,7 @@ for ax, (name, check) in zip(axes, ppcs.items(), strict=True):
 fig.suptitle("One common slope cannot produce the slopes' spread; the R&B model can", y=1.02)
 plt.show()
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 for name, check in ppcs.items():
     print(f"{name}: T(y) = {check['observed']:.1f}, p {predictive.format_p(check)}")
 
@@ -440,8 +435,7 @@ three = {"model 1": post_1, **fits}
 loos = {name: predictive.loo(fit, draws=250) for name, fit in three.items()}
 comparison = predictive.compare(loos)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 columns = ["elpd_loo", "se", "p_loo", "elpd_diff", "dse"]
 print(comparison[columns].astype(float).round(1).to_string())
 k_hat = predictive.pareto_k_table(loos)
@@ -470,8 +464,7 @@ assert (k_hat["max k"] < k_hat["threshold"]).all() and k_hat["max k"].max() < 0.
 # $\tilde y = \tilde x^\top\beta + \tilde z^\top b_j + e$, one draw per posterior draw. The
 # school's line is uncertain through $\beta$ and $b_j$; a student adds $\sigma$.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 school = "8367"
 at = schools.loc[school]
 new = pd.DataFrame(

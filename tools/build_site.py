@@ -45,10 +45,10 @@ from course_notebooks import (
     REPO,
     SOLUTION_TAG,
     clear_answer_outputs,
+    drop_test_tags,
     is_speaker_note,
     notebook_title,
     notebooks_in_order,
-    strip_test_markers,
 )
 from nbconvert import HTMLExporter, SlidesExporter
 from student_edition import student_notebook
@@ -260,7 +260,7 @@ def render(ipynb: Path, out: Path, edition: Edition = STUDENTS) -> Rendered:
         nbformat.write(student_notebook(nb), out / ipynb.name)
         nb.cells = [c for c in nb.cells if not is_speaker_note(c)]
     nb.metadata["title"] = rendered.title
-    strip_test_markers(nb)
+    drop_test_tags(nb)
     embed_charts(nb, stem)
     exporters = (
         (page_exporter(edition.page_drop), edition.page_drop, rendered.page),

@@ -9,10 +9,12 @@ none of them): what a course notebook is and what its cells are.
   ``NN_topic.nbconvert.ipynb`` is never part of it.
 - **Cell rules.** Tags (:func:`cell_tags`): ``solution`` marks an exercise solution
   (:func:`is_solution`; :func:`solution_lines` are the lines nothing else shows); slide type
-  ``notes`` a speaker note (:func:`is_speaker_note`); a code cell's first line
-  ``# NBVAL_CHECK_OUTPUT`` is nbval's marker, not for readers (:func:`strip_test_markers`);
-  the ``## Exercises`` heading starts the exercises (:func:`exercises_index`). A notebook's
-  title is its first level-1 heading (:func:`notebook_title`). A figure that moves (an
+  ``notes`` a speaker note (:func:`is_speaker_note`); ``nbval-check-output`` marks the
+  cells whose output nbval compares (:data:`NBVAL_CHECK_TAG`: a tag, not nbval's comment
+  marker, so a reader of the notebook never sees it; the editions drop it too:
+  :func:`drop_test_tags`); the ``## Exercises`` heading starts the exercises
+  (:func:`exercises_index`). A notebook's title is its first level-1 heading
+  (:func:`notebook_title`). A figure that moves (an
   interactive explorer) is tagged ``screen-only`` and its printable frame ``print-only``:
   pages and decks show the one, handouts the other (:data:`SCREEN_ONLY_TAG`,
   :data:`PRINT_ONLY_TAG`). A cell tagged ``answer-output`` runs a check on the student's
@@ -33,7 +35,8 @@ NOTEBOOKS = REPO / "notebooks"
 BUILD = REPO / "build"
 
 NOTEBOOK_NAME = re.compile(r"\d\d_\w+")  # NN_topic: no dots, so no NN_topic.nbconvert
-NBVAL_MARKER = "# NBVAL_CHECK_OUTPUT"
+NBVAL_CHECK_TAG = "nbval-check-output"
+"""nbval (``--nbval-lax``) compares the saved output of the cells with this tag."""
 SOLUTION_TAG = "solution"
 SCREEN_ONLY_TAG = "screen-only"
 """An interactive figure: shown in pages, decks and JupyterLab, left out of the handouts."""
@@ -101,11 +104,15 @@ def is_speaker_note(cell: dict) -> bool:
     return cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
 
 
-def strip_test_markers(nb: nbformat.NotebookNode) -> None:
-    """Remove the ``# NBVAL_CHECK_OUTPUT`` first lines (for nbval, not for readers) in place."""
+def drop_test_tags(nb: nbformat.NotebookNode) -> None:
+    """Remove nbval's tag from every cell of ``nb`` in place (an edition's HTML would carry
+    it as a CSS class, ``celltag_nbval-check-output``; the student edition in its metadata)."""
     for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.startswith(NBVAL_MARKER):
-            cell.source = cell.source[len(NBVAL_MARKER) :].lstrip("\n")
+        tags = cell.get("metadata", {}).get("tags")
+        if tags and NBVAL_CHECK_TAG in tags:
+            tags.remove(NBVAL_CHECK_TAG)
+            if not tags:
+                del cell.metadata["tags"]
 
 
 def clear_answer_outputs(nb: nbformat.NotebookNode) -> int:

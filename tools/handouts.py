@@ -30,10 +30,10 @@ from course_notebooks import (
     SCREEN_ONLY_TAG,
     cell_tags,
     clear_answer_outputs,
+    drop_test_tags,
     is_speaker_note,
     notebook_paths,
     notebook_title,
-    strip_test_markers,
 )
 
 # Cells a printed handout leaves out: solutions (students print it), the lecture-number checks,
@@ -74,12 +74,11 @@ def handout_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The executed notebook as printed: no solutions, checks, speaker notes or hidden cells.
 
     Cells tagged ``remove-input`` keep their output only (their tag stays for the exporter);
-    nbval's ``# NBVAL_CHECK_OUTPUT`` marker lines are dropped, and so are the outputs of the
-    cells tagged ``answer-output`` (they came from the solutions).
+    the cells tagged ``answer-output`` lose theirs (it came from the solutions).
     """
     out = copy.deepcopy(nb)
     out.cells = [c for c in out.cells if in_handout(c)]
-    strip_test_markers(out)
+    drop_test_tags(out)
     clear_answer_outputs(out)
     return out
 

@@ -29,10 +29,10 @@ from course_notebooks import (
     BUILD,
     NOTEBOOKS,
     REPO,
+    drop_test_tags,
     is_solution,
     is_speaker_note,
     notebook_paths,
-    strip_test_markers,
 )
 
 CODE_PLACEHOLDER = "# Your solution here"
@@ -66,7 +66,7 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     out = copy.deepcopy(nb)
     out.cells = [student_cell(c) for c in nb.cells if not is_speaker_note(c)]
     out.metadata.pop("jupytext", None)
-    strip_test_markers(out)  # nbval's markers are not for students
+    drop_test_tags(out)  # nbval's tag is not for students
     return out
 
 

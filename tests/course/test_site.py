@@ -201,7 +201,7 @@ def _tagged_notebook() -> nbformat.NotebookNode:
             code("CHECK_CODE = 1", ["check"], "CHECK_OUTPUT\n"),
             code("REMOVED_CODE = 1", ["remove-cell"], "REMOVED_OUTPUT\n"),
             code("HIDDEN_CODE = 1", ["remove-input"], "HIDDEN_INPUT_OUTPUT\n"),
-            code("# NBVAL_CHECK_OUTPUT\nMARKED_CODE = 1", text="MARKED_OUTPUT\n"),
+            code("MARKED_CODE = 1", ["nbval-check-output"], "MARKED_OUTPUT\n"),
             code("ANSWER_CHECK = 1", ["answer-output"], "ANSWER_PASSED\n"),
             new_markdown_cell("SPEAKER_NOTE", metadata={"slideshow": {"slide_type": "notes"}}),
         ]
@@ -222,7 +222,7 @@ def test_tags_decide_what_pages_and_slides_show(tmp_path, edition):
     slides = (tmp_path / rendered.slides).read_text()
     for shown in ("KEEP_ME", "KEPT_OUTPUT", "HIDDEN_INPUT_OUTPUT", "MARKED_CODE"):
         assert shown in page and shown in slides, shown
-    for hidden in ("REMOVED_CODE", "REMOVED_OUTPUT", "HIDDEN_CODE", "NBVAL_CHECK_OUTPUT"):
+    for hidden in ("REMOVED_CODE", "REMOVED_OUTPUT", "HIDDEN_CODE", "nbval"):
         assert hidden not in page and hidden not in slides, hidden
     for page_only in ("CHECK_CODE", "CHECK_OUTPUT"):
         assert page_only in page and page_only not in slides, page_only

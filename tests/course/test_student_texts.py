@@ -95,6 +95,21 @@ def test_the_student_notebooks_say_nothing_of_it_either(student):
     assert not said, said[:5]
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_notebooks_a_clone_opens_say_nothing_of_it(path):
+    """The committed notebooks (what `make lab` opens), solutions and notes included: the
+    cells whose output nbval compares carry a tag, not nbval's comment marker."""
+    nb = nbformat.read(path, as_version=4)
+    said = [m.group(0) for cell in nb.cells for m in CELL_MACHINERY.finditer(cell.source)]
+    assert not said, f"{path.name}: {said[:5]}"
+    tag = course_notebooks.NBVAL_CHECK_TAG
+    assert any(tag in course_notebooks.cell_tags(c) for c in nb.cells), path.name
+
+
+def test_the_check_catches_nbvals_comment_marker():
+    assert CELL_MACHINERY.search("# NBVAL_CHECK_OUTPUT\nprint(x)")
+
+
 def test_the_student_pins_still_install_the_course(student):
     mine = tomllib.loads((REPO / "pyproject.toml").read_text())
     theirs = tomllib.loads((student / "pyproject.toml").read_text())
