@@ -281,7 +281,7 @@ for name, value in gaps.items():
 # %% tags=["check"]
 wrong = gaps.pop("tau2, wrong shape m/2")
 assert max(gaps.values()) < 1e-6
-assert wrong > 0.5  # the check can fail: the reference-prior conditional is wrong here
+assert wrong > 0.5  # a wrong conditional shows: the reference prior's leaves a gap
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The three derived conditionals match to rounding error. The last line is the control: the

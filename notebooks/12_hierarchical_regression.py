@@ -205,7 +205,7 @@ for name, value in gaps.items():
 # %% tags=["check"]
 wrong = gaps.pop("Sigma, wrong df m")
 assert max(gaps.values()) < 1e-6
-assert wrong > 0.5  # the check can fail: IW(m, S_b) is not this prior's conditional
+assert wrong > 0.5  # a wrong conditional shows: IW(m, S_b) is not this prior's
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The four conditionals match to rounding error; the control, an inverse-Wishart with $m$
