@@ -21,7 +21,9 @@
 # - the lecture's six summary points, each with the HSB number that shows it;
 # - where in the course each point is shown (links to the notebook and its page);
 # - one point no earlier notebook computed: why a hierarchical model "avoids multiple
-#   testing", shown on all 12 720 pairs of schools.
+#   testing", shown on all 12 720 pairs of schools;
+# - comparing four models by leave-one-out prediction (PSIS-LOO), and when its shortcut can
+#   be trusted (Pareto $\hat k$).
 #
 # Each point links to the notebook (`.ipynb`, for Jupyter) and to its rendered page
 # (`.html`). The page links work only on the course site your instructor publishes (the
@@ -30,7 +32,8 @@
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes. Lecture slide "Summary". Ten minutes: read each point, show its number, and
 # point to where it was shown. The multiple-testing slide is new material; give it the most
-# time. Every number here is recomputed from one fit of model 1 (4 chains, default prior).
+# time. The summary points' numbers are recomputed from one fit of model 1 (4 chains, default
+# prior); the multiple-testing slide adds a simulation, the LOO slides fits of all four models.
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
@@ -90,8 +93,8 @@ print(f"sigma = {sigma_bar:.2f}, tau = {tau_bar:.2f} points")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Numbers to say: ICC 0.18 (18% of the variance lies between schools), sigma 6.26 points
-# within a school against tau 2.97 between school means. Sharing is why a school of 14
-# students can be estimated at all: it borrows the population's mean and spread.
+# within a school against tau 2.97 between school means. Sharing sharpens a 14-student
+# school's estimate: it borrows the population's mean and spread.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. A posterior distribution for each group mean
@@ -291,8 +294,10 @@ assert claims.iloc[1, 1] > 0.4 * n_pairs  # and it still finds the real HSB diff
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - With no real differences, raw tests "find" hundreds of different pairs; the
 #   hierarchical model finds none. The posterior mean of $\tau$ is 0.37 points (2.97 on
-#   HSB), every $\theta_j$ is pulled to $\mu$, and no Bonferroni correction is needed: the
-#   shrinkage *is* the correction (Gelman, Hill & Yajima 2012).
+#   HSB), every $\theta_j$ is pulled to $\mu$, and no Bonferroni correction was needed here:
+#   the shrinkage did its work (Gelman, Hill & Yajima 2012). This is one simulation in which
+#   the model is right and all schools are alike; what partial pooling keeps small in
+#   general is claims of the wrong sign (type S errors), not the family-wise error rate.
 # - On HSB, where schools really differ (ANOVA F = 10.4, ICC 0.18), the model still declares
 #   about half of the pairs different — slightly fewer than the raw tests.
 
@@ -305,7 +310,8 @@ assert claims.iloc[1, 1] > 0.4 * n_pairs  # and it still finds the real HSB diff
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Comparing models by leave-one-out prediction (PSIS-LOO)
 #
-# Notebook 07's held-out test split each school once at random. Leave-one-out asks, for every
+# Notebook 07's held-out test split each school's students at random into a part to fit and
+# a part to predict, 200 times. Leave-one-out asks, for every
 # student, how well the model fitted to **all other students** predicts that student:
 # $\text{elpd}_{loo} = \sum_i \log p(y_i \mid y_{-i})$. Pareto-smoothed importance sampling
 # (`predictive.loo`: ArviZ's `az.loo`, for all students at once) gets all 7185 leave-one-out
@@ -343,9 +349,11 @@ assert 1.5 < gap["z"] < 2.6  # partial pooling ahead of no pooling by about two 
 #   the standard error of that difference. Model 2 predicts a new student best; complete
 #   pooling loses by hundreds.
 # - The lecture's comparison, partial against no pooling, is not a row of the table (each row
-#   is against model 2): model 1 predicts better by 7.4 ± 3.7, about two standard errors. A
-#   real edge, but a small one: with 14 to 67 students a school's own mean is already a good
-#   guess for its next student.
+#   is against model 2): model 1 predicts better by 7.4 ± 3.7, about two standard errors:
+#   probably a real edge, and a small one; with 14 to 67 students a school's own mean is
+#   already a good guess for its next student.
+# - `se` is the standard error of each `elpd_loo`; `weight` is ArviZ's stacking weight, the
+#   mix of the models that predicts best (not the probability that a model is true).
 # - `p_loo`, the effective number of parameters: about 146 for model 1 against 162 for no
 #   pooling. Shrinkage spends fewer than one parameter per school.
 # - The same order as notebook 07's held-out split, now from the whole data set and with
@@ -394,14 +402,15 @@ for per_chain in (100, 1000, None):
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # From 400 draws this student would have been flagged (above 0.62, the threshold for so few
-# draws); from 4000 and 20 000 the estimate settles well below 0.7. Enough draws come first:
+# draws); from 4000 and 20 000 it keeps falling, well below 0.7. This student was picked as
+# the largest $\hat k$ of 7185, which biases its value upwards too. Enough draws come first:
 # with a few hundred, a flag may be noise in $\hat k$ rather than an influential student.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## The most influential students, refitted exactly
 #
-# Where $\hat k$ is large, do it the slow, exact way: refit without the student. For the
-# student with the largest $\hat k$ in no pooling and in model 2:
+# Where $\hat k$ is largest, check the shortcut the slow, exact way: refit without the
+# student. For the student with the largest $\hat k$ in no pooling and in model 2:
 
 
 # %% tags=["nbval-check-output"]
@@ -426,7 +435,8 @@ for name, refit in refitters.items():
 # Model 2's largest $\hat k$ belong to students far from their school's mean (the top one
 # here 3.8 school sds below it): leaving such a student out shrinks the school's own
 # $\sigma_j^2$, which changes the student's own predictive density most. Even so, PSIS and
-# the exact refit agree within 0.1 for both models: the comparison stands.
+# the exact refit agree within 0.1 for both; with every $\hat k$ below 0.7 as well, the
+# comparison stands.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # LOO scores a new student of a known school. For a new school, notebook 07 leaves out whole
@@ -438,8 +448,9 @@ for name, refit in refitters.items():
 # - **Check the sampler, not just the answer**: traces, rank plots, ESS and $\hat R$ —
 #   [05 · the ArviZ summary][05a]
 #   ([page][05a-page]).
-# - **Know which quantities are prior-sensitive**: $\tau$ and $\nu_0$, which describe how
-#   160 schools differ, more than $\mu$ or $\sigma$ — [05 · does the prior matter?][05b]
+# - **Know which quantities are prior-sensitive**: $\tau$ and $\nu_0$ (model 2's spread of
+#   the school variances), which describe how 160 schools differ, more than $\mu$ or
+#   $\sigma$ — [05 · does the prior matter?][05b]
 #   ([page][05b-page]).
 # - **Parameterise for mixing**: centered when groups are informative, offset when not,
 #   interweaved for both — [09 · when each wins][09a]
@@ -466,7 +477,9 @@ for name, refit in refitters.items():
 # 2. **Predict, then compute.** Keep a random quarter of each school's students (at least 3).
 #    Before refitting, predict: will the hierarchical model declare more or fewer pairs of
 #    schools different than on the full data, and will the raw t-tests? Then refit and count.
-# 3. If $\tau^2$ were 0, which of the six summary points would still hold?
+# 3. If $\tau^2$ were **known** to be 0 (fixed in the model, not estimated), which of the six
+#    summary points would still hold? (Point 6's simulation is the other reading: a true
+#    $\tau^2$ of 0 that the model still has to learn.)
 
 # %% tags=["solution"]
 rng_ex = np.random.default_rng(SEED + 2)
