@@ -72,7 +72,7 @@ rng = np.random.default_rng(SEED)
 # %%
 y, groups = hsb_arrays()
 post1 = gibbs.hierarchical_normal(y, groups, seed=SEED)
-idata1 = post1.to_arviz(posterior_predictive=True, draws=250)  # 1000 replicated data sets
+idata1 = post1.to_arviz(posterior_predictive=True, draws=250)  # 250 a chain: 1000 data sets
 check1 = predictive.ppc(idata1, "sd of s_j^2")
 
 # %% slideshow={"slide_type": "subslide"} tags=["remove-input"]
@@ -163,7 +163,7 @@ p_levene = sps.levene(*by_school).pvalue
 print(f"school sd s_j: {s_j.min():.2f} to {s_j.max():.2f} points")
 print(f"median s_j: {np.median(s_j):.2f} points")
 print(f"Bartlett test of equal variances: p = {p_bartlett:.1e}")
-print(f"Levene test (robust to outliers): p = {p_levene:.1e}")
+print(f"Levene test (robust to non-normal scores): p = {p_levene:.1e}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Both tests reject equal variances. Some spread in $s_j$ is just sampling noise (with
@@ -184,9 +184,11 @@ print(f"correlation of school means and school variances: {r_mean_var:.2f}")
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - The scores are flatter than normal (a bounded test). Flat data make the $s_j^2$ vary
 #   *less* than normal data would, so the first check and Bartlett's test, if anything,
-#   understate how much the school variances differ.
-# - Schools that score higher vary less, probably a ceiling of the test. Both models draw
-#   $\sigma_j^2$ and $\theta_j$ independently.
+#   understate how much the school variances differ; and every check below compares HSB
+#   with normal replicates, so HSB's spread of the $s_j^2$ looks a little small next to
+#   them whatever the model.
+# - Schools that score higher vary less, probably a ceiling of the test. Model 2 draws
+#   $\sigma_j^2$ independently of $\theta_j$ (model 1 has one $\sigma^2$ for all).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The model
@@ -202,7 +204,8 @@ print(f"correlation of school means and school variances: {r_mean_var:.2f}")
 # \end{aligned}
 # $$
 #
-# - $\sigma_0^2$ is the centre of the school variances: $E[1/\sigma_j^2] = 1/\sigma_0^2$.
+# - $\sigma_0^2$ is the (harmonic) centre of the school variances:
+#   $E[1/\sigma_j^2] = 1/\sigma_0^2$.
 # - $\nu_0$ says how alike they are: large $\nu_0$ means every $\sigma_j^2 \approx \sigma_0^2$
 #   (model 1 is the limit $\nu_0 \to \infty$). Its prior has mean 4: "not very alike".
 
@@ -276,8 +279,8 @@ plt.show()
 # \quad\text{— a Gamma law for } \sigma_0^2 \text{ itself, not its inverse.}
 # $$
 #
-# The slide's $\text{Gamma}\big((a + J\nu_0)/2,\ b + \sum_j 1/\sigma_j^2\big)$ is for a
-# $\text{Gamma}(a/2, b/2)$ prior on $\sigma_0^2$; the right rate is
+# The slide's $\text{Gamma}\big((a + J\nu_0)/2,\ b + \sum_j 1/\sigma_j^2\big)$ ($J = m$, the
+# schools) is for a $\text{Gamma}(a/2, b/2)$ prior on $\sigma_0^2$; the right rate is
 # $\big(b + \nu_0\sum_j 1/\sigma_j^2\big)/2$: it drops both the $\nu_0$ and the $\frac12$.
 # The lecture's $p(\sigma_0^2) \propto 1/\sigma_0^2$ is $a = b = 0$.
 #
@@ -570,8 +573,9 @@ assert checks2["standard"]["p_value"] > 0.95 and checks2["mixed"]["p_value"] > 0
 # Model 1's failure has not simply gone: it has turned round. HSB's spread, 11.1, lies
 # *below* the central 95% of model 2's replicates (11.2 to 15.8): only 2% of them spread
 # less (0.4% with new variances). Model 1 spreads the school variances too little, model 2
-# with $\nu_0 \approx 31$ too much. $\nu_0$ sets how much the $\sigma_j^2$ differ, so ask
-# which $\nu_0$ would reproduce HSB.
+# with $\nu_0 \approx 31$ too much (part of that gap is the flat scores above: normal
+# replicates spread their $s_j^2$ a little more). $\nu_0$ sets how much the $\sigma_j^2$
+# differ, so ask which $\nu_0$ would reproduce HSB.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Which $\nu_0$ reproduces the spread? Both checks with $\nu_0$ held fixed
@@ -619,7 +623,8 @@ assert by_nu0.loc[15, "upper_standard"] < by_nu0.loc[15, "upper_mixed"] - 5
 #   (67 students) of their weight on the population's centre. Where the pooling is strong
 #   ($\nu_0 \ge 60$) the two checks agree; where it is weak ($\nu_0 = 15$) the reused
 #   variances follow each school's own $s_j^2$, and the standard replicates look more like
-#   the data (the data used twice). The mixed check is the sharper one, but here both reject
+#   the data (the data used twice: in the figure, the standard band at $\nu_0 = 15$ ends
+#   well below the mixed one). The mixed check is the sharper one, but here both reject
 #   the same values.
 # - The fit under the lecture's prior, $\nu_0 \approx 31$ (dotted line), sits where both
 #   checks say "too much spread". Whether the 160 schools or the prior put $\nu_0$ there is
@@ -637,8 +642,8 @@ assert by_nu0.loc[15, "upper_standard"] < by_nu0.loc[15, "upper_mixed"] - 5
 # 1. Which school's variance is pulled the most, $|s_j^2 - E[\sigma_j^2 \mid Y]|$? Give its
 #    $n_j$ and $s_j^2$, and explain with $w_j$.
 # 2. **Predict, then compute.** A vaguer prior on $\nu_0$,
-#    `priors.UnequalVariances(nu0_shape=1, nu0_rate=0.05)` (prior mean 20, sd 20), puts far
-#    more mass above 40 than the lecture's. Before refitting, predict: will the posterior of
+#    `priors.UnequalVariances(nu0_shape=1, nu0_rate=0.05)` (prior mean 20, sd 20, against
+#    the lecture's mean 4, sd 2.8). Before refitting, predict: will the posterior of
 #    $\nu_0$ move up, down, or stay near 31, and roughly how far? Then refit and compare.
 # 3. How likely is a score more than $3\sigma_0$ from its school mean under a $t_4$, a
 #    $t_{31}$ and a normal? (`scipy.stats.t.sf`, `scipy.stats.norm.sf`.)
@@ -660,20 +665,24 @@ for name, check in predictive.variance_spread_checks(vague, seed=SEED).items():
 
 # %% [markdown] tags=["solution"]
 # $\nu_0$ moves **up**, to about 60 (95%: 36 to 98), and its interval is three times as wide
-# as under the lecture's prior (22 to 42). The lecture's prior, with little mass above 20,
-# was holding $\nu_0$ down. Both fits agree that the variances are alike (no small $\nu_0$),
-# but the data cannot tell "alike" ($\nu_0 = 30$, school sds within about ±13% of
-# $\sigma_0$) from "very alike" ($\nu_0 = 100$, ±7%): with 14 to 67 students a school's
-# $s_j^2$ has a sampling spread as large or larger, so the prior decides where in that range
-# $\nu_0$ lands. Little else in the fit changes: at $\nu_0 \approx 60$ a school of 14
+# as under the lecture's prior (22 to 42). The lecture's prior, Gamma(2, rate 1/2), gives
+# $\nu_0 > 20$ a probability of $11e^{-10} \approx 0.0005$: its tail was holding $\nu_0$
+# down, against the data. Pooled over 160 schools, the data favour values from about 40 to
+# 100 (the new interval leaves 31 out, as the checks with $\nu_0$ held did), but they cannot
+# pin it down much further: "alike" ($\nu_0 = 60$, school sds within about ±9% of
+# $\sigma_0$) and "very alike" ($\nu_0 = 100$, ±7%) differ by less than the sampling noise
+# of a school's $s_j^2$ with 14 to 67 students. Little else in the fit changes: at
+# $\nu_0 \approx 60$ a school of 14
 # students puts about 80% of the weight on the prior mean of $\sigma_j^2$ instead of 68%, and
 # the $t_{60}$ is closer still to the normal. What changes is the check: both checks of the
-# spread of the $s_j^2$ now pass. Model 2's overshoot under the lecture's prior came from
-# that prior holding $\nu_0$ near 31, not from the data.
+# spread of the $s_j^2$ now pass. Model 2's overshoot under the lecture's prior came mostly
+# from that prior holding $\nu_0$ near 31 (the rest from the flat scores).
 
 # %% tags=["solution"]
 for label, tail in (("t_4", sps.t.sf(3, 4)), ("t_31", sps.t.sf(3, 31)), ("normal", sps.norm.sf(3))):
     print(f"{label:>6}: P(|y - theta| > 3 sigma0) = {2 * tail:.4f}")
+# sigma0 is the scale, not the sd: a t_4 with scale sigma0 has sd sqrt(2) sigma0, so 3 sigma0
+# is 2.1 of its sds (a t_31's sd is 1.03 sigma0)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Versions
