@@ -120,10 +120,10 @@ assert log_prior(delta0 - 42) < log_prior(delta0) - 1e4
 # Same model, same default prior, same number of draws; `parameterization=` picks the
 # updates:
 #
-# - **centered**: $\theta \mid \mu,\tau^2,\sigma^2$; $\mu \mid \theta,\tau^2$; $\tau^2 \mid
-#   \theta,\mu$; $\sigma^2 \mid \theta$;
-# - **offset**: $\delta \mid \mu,\tau^2,\sigma^2$; $\mu \mid \delta,\sigma^2$; $\tau^2 \mid
-#   \delta$; $\sigma^2 \mid \mu, \delta$;
+# - **centered**: $\theta \mid \mu,\tau^2,\sigma^2$; $\sigma^2 \mid \theta$; $\mu \mid
+#   \theta,\tau^2$; $\tau^2 \mid \theta,\mu$;
+# - **offset**: $\delta \mid \mu,\tau^2,\sigma^2$; $\sigma^2 \mid \mu, \delta$; $\mu \mid
+#   \delta,\sigma^2$; $\tau^2 \mid \delta$;
 # - **interweaved**: a centered sweep, then $\mu$ redrawn given $\delta$ and $\tau$ given
 #   $\eta = \delta/\tau$, the ancillary coordinates (ASIS, Yu & Meng 2011).
 
@@ -205,7 +205,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Effective sample size per second on HSB
+# ## Effective sample size on HSB (and per second, when you run it)
 
 # %%
 hsb_speed = diagnostics.ess_table(hsb_posts, ["mu", "tau2"])
@@ -233,11 +233,13 @@ for post in hsb_posts.values():
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## On HSB, offset is poor for the mean only
 #
-# - For $\mu$ the lecture is right: the offset sampler's ESS is about 20 times smaller than
+# - For $\mu$ the lecture is right: the offset sampler's ESS is about 18 times smaller than
 #   the centered one's. Every school has 14-67 students, so its data pin $\theta_j$ far more
 #   tightly (variance $\sigma^2/n_j \approx 0.6$-$2.8$) than the prior does
-#   ($\tau^2 \approx 8.8$): $\theta_j$ hardly depends on $\mu$, while $\mu$ and
-#   $\delta_j = \theta_j - \mu$ are almost perfectly anti-correlated.
+#   ($\tau^2 \approx 9$): $\theta_j$ hardly depends on $\mu$, while $\mu$ and the
+#   $n_j$-weighted average of the $\delta_j = \theta_j - \mu$ are almost perfectly
+#   anti-correlated (with every $\theta_j$ pinned, a move of $\mu$ must move all the
+#   $\delta_j$ the other way).
 # - For $\tau^2$ the two forms are alike: "very poor" is about $\mu$, not the whole model.
 # - Interweaving is at least as good as centered for both.
 
@@ -245,10 +247,10 @@ for post in hsb_posts.values():
 # Read the table: bulk ESS of μ out of 20,000 draws (printed above: about 17,000 centered,
 # 900 offset, 20,000 interweaved) and ESS per second (machine-dependent; measured on the
 # machine that executed the notebook; each sampler takes a few hundredths of a second).
-# Why τ² is not hurt: τ² | δ in the offset form and τ² | θ, μ in the centered form are the
-# same update (both see the school effects δ_j = θ_j − μ), so τ² mixes alike; only the μ
-# step differs. The measure of data informativeness is $n_j\tau^2/\sigma^2$: 3 to 15 on
-# HSB.
+# Why τ² is not hurt: its update sees only Σ_j δ_j² in both forms, and the slow moves of μ
+# along its ridge barely change that sum (160 × 0.25² ≈ 10 against Σ δ_j² ≈ 160 × 9 ≈ 1400),
+# so τ² mixes alike; only the μ step differs. The measure of data informativeness is
+# $n_j\tau^2/\sigma^2$: 3 to 15 on HSB.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A regime where offset wins: two students per school
@@ -302,7 +304,11 @@ assert ess.loc["interweaved", "ess_bulk[tau2]"] > 20 * ess.loc["offset", "ess_bu
 # - $\tau^2$ mixes badly in **both** classic forms (ESS of order 100 out of 20,000, R-hat
 #   above 1.01): $\delta_j \sim N(0, \tau^2)$ still ties the size of the effects to $\tau$ (the
 #   "funnel"). Only the interweaved sampler, whose $\tau$ step works on
-#   $\eta_j = \delta_j/\tau$, mixes it well.
+#   $\eta_j = \delta_j/\tau$, mixes it well. (The centered and offset $\tau^2$ traces look
+#   alike: both samplers use the same seed, and $\tau^2$'s update is the same in both.)
+# - An ESS above the number of draws (interweaved $\mu$) means successive draws are
+#   negatively correlated: the chain overshoots and comes back, so its average settles
+#   faster than that of independent draws.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## When each wins
@@ -312,6 +318,10 @@ assert ess.loc["interweaved", "ess_bulk[tau2]"] > 20 * ess.loc["offset", "ess_bu
 # | many students per school (HSB) | large (3-15) | centered | both alike, fine |
 # | few students, small $\tau^2$ | small (0.05) | offset | both poor |
 # | either | — | interweaved | interweaved |
+#
+# Roughly, the crossover for $\mu$ is at $n_j\tau^2/\sigma^2 = 1$, where the shrinkage
+# factor $B_j = 1/(1 + n_j\tau^2/\sigma^2)$ of notebook 07 is ½: more shrinkage favours
+# offset, less favours centered.
 #
 # Write the model in the coordinates in which the blocks a Gibbs sampler alternates are
 # nearly independent a posteriori; if you cannot know in advance, interweave.
@@ -339,18 +349,20 @@ assert ess.loc["interweaved", "ess_bulk[tau2]"] > 20 * ess.loc["offset", "ess_bu
 #    samplers). How many times smaller is the step than the distance the chain must travel?
 
 # %% tags=["solution"]
-y20, g20 = simulate_two_level(rng, np.full(160, 20), mu=12.6, tau2=1.0, sigma2=39.0)
+rng_ex = np.random.default_rng(SEED + 20)  # its own stream: the same data however you got here
+y20, g20 = simulate_two_level(rng_ex, np.full(160, 20), mu=12.6, tau2=1.0, sigma2=39.0)
 print(f"n_j tau2 / sigma2 = {20 * 1.0 / 39.0:.2f}")
 ess20 = diagnostics.ess_table(fit_all(y20, g20, n_draws=2000, seed=SEED + 2), ["mu", "tau2"])
 print(ess20[ESS_COLS].round(0))
 
 # %% [markdown] tags=["solution"]
 # $n_j\tau^2/\sigma^2 \approx 0.5$ lies between HSB (3-15) and the two-student regime
-# (0.05), so neither classic form has a clear edge: for $\mu$ centered and offset come out
-# about even (bulk ESS about 2,200 and 2,400 out of 8,000 draws), and both mix $\tau^2$
-# poorly (about 800). The interweaved sampler is far ahead on both (about 8,100 for $\mu$,
-# 4,600 for $\tau^2$): near the crossover is exactly where you cannot know in advance which
-# form to pick.
+# (0.05), below the crossover at 1: $B_j = 1/1.51 \approx 0.66$, more shrinkage than not, so
+# offset should win for $\mu$, by less than with two students. It does: bulk ESS about
+# 3,800 against 1,100 out of 8,000 draws (17,000 against 470 with two students). Both
+# classic forms mix $\tau^2$ poorly (about 250). The interweaved sampler is far ahead on
+# both (about 8,100 for $\mu$, 2,200 for $\tau^2$): near the crossover, where you cannot be
+# sure in advance which classic form wins, interweave.
 
 # %% tags=["solution"]
 step_sd = sigma / np.sqrt(stats.n_total)
