@@ -23,8 +23,8 @@
 # - the shrinkage factor $B_j = \sigma^2/(\sigma^2 + n_j\tau^2)$, and why small schools are
 #   pulled the most;
 # - how the Gibbs posterior means of the 160 HSB schools compare with their sample means;
-# - that partial pooling predicts **new students** better than either extreme (no pooling,
-#   complete pooling), measured on held-out data.
+# - that partial pooling predicts held-out students' school means, and a new school, better
+#   than either extreme (no pooling, complete pooling).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes. This is the lecture's "Shrinkage effect" slide made concrete. Notebook 05
@@ -316,11 +316,11 @@ assert abs(marks.posterior_mean_model2 - marks.posterior_mean_model1) < 0.1
 # - **Gibbs**: refit the sampler on every training half and use $E[\theta_j\mid Y_{train}]$.
 # - **Empirical Bayes plug-in**: the formula at method-of-moments estimates
 #   ($\hat\sigma^2 = MS_W$, $\hat\tau^2 = (MS_B - MS_W)/n_0$, GLS $\hat\mu$); closed form,
-#   a few ms per split, against about 20 ms for a Gibbs refit.
+#   a few milliseconds per split, many times faster than refitting the Gibbs sampler.
 #
 # We use the plug-in for 200 splits (speed), and check it against the Gibbs version on the
-# first 20 splits: the formula at well-determined hyperparameters *is* the posterior mean
-# (previous slide), so the two should agree.
+# first 20 splits: at well-determined hyperparameters the formula is close to the posterior
+# mean (slide "The posterior means from the Gibbs sampler"), so the two should agree.
 
 # %%
 y, school = hsb["mathach"], hsb["school"]
@@ -347,7 +347,7 @@ names = {
 table = pd.DataFrame(
     {
         "MSE, 200 splits": eb.mean(),
-        "± s.e.": eb.std(ddof=1) / np.sqrt(len(eb)),
+        "MC s.e. over splits": eb.std(ddof=1) / np.sqrt(len(eb)),
         "MSE, first 20 splits": both.mean(),
     }
 ).loc[list(names)]
@@ -394,7 +394,7 @@ plt.show()
 # pooling 10.69 points², over 200 random half-splits; partial pooling wins in about 90% of
 # the splits. The EB plug-in and the Gibbs posterior mean give MSEs within 0.01 points² of
 # each other (3.58 and 3.57) on the 20 splits where both were run. Why the EB plug-in at
-# all: a Gibbs refit (2 chains x 2000 draws) costs about 20 ms a split, and the plug-in is
+# all: a Gibbs refit (2 chains x 2000 draws) costs far more per split, and the plug-in is
 # what the posterior mean reduces to here (0.04 points apart, slide "posterior means from
 # the Gibbs sampler"). Exercise 1 asks the students to predict what happens with fewer
 # students per school.
@@ -442,7 +442,8 @@ plt.show()
 #   spread of school means, notebook 03's $\tau^2$.
 # - Knowing the school narrows a new student's interval only from about ±13.5 (new school,
 #   sd $\sqrt{\tau^2+\sigma^2}$) to ±12.5. Knowing a school's true mean $\theta_j$ would
-#   remove about the ICC's share of a new student's variance, 0.18; knowing only its
+#   remove about the ICC's share of a new student's variance, 0.18 (0.19 with the
+#   uncertainty of $\mu$, next slide); knowing only its
 #   students' scores removes less, because $\theta_j$ is itself uncertain (next slide).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -474,8 +475,10 @@ print(removed.round(3).to_string())
 #   \sigma^2 I + \tau^2 \mathbf 1\mathbf 1^T\big).$$
 #
 # Pareto-smoothed importance sampling (PSIS, `az.loo`) over the 160 schools gives all 160
-# leave-one-school-out (LOSO) fits from one posterior. No pooling cannot take part: it has
-# nothing to say about a school it has not seen.
+# leave-one-school-out (LOSO) fits from one posterior: their sum is the elpd (expected log
+# predictive density; higher predicts better). Its check, the Pareto shape $\hat k$ of each
+# school, should stay below 0.7 (notebook 10 explains both). No pooling cannot take part: it
+# has nothing to say about a school it has not seen.
 
 # %%
 y_all, school_all = hsb["mathach"].to_numpy(), hsb["school"].to_numpy()
@@ -504,7 +507,10 @@ for name, res in loso.items():
 for school, refit in refits.items():
     j = int(np.flatnonzero(stats.labels == school)[0])
     psis, k_j = float(m1_loso["loo_i"][j]), float(m1_loso["pareto_k"][j])
+    k_j = round(k_j, 2) + 0.0  # shows 0.00, not -0.00
     print(f"school {school}: PSIS {psis:.2f}, refit {refit:.2f}, k = {k_j:.2f}")
+gap = predictive.elpd_difference(m1_loso, loso["complete pooling"])
+print(f"model 1 minus complete pooling: {gap['diff']:.0f} (se {gap['se']:.0f})")
 
 # %% tags=["check"]
 for school, exact_elpd in refits.items():
@@ -513,9 +519,11 @@ for school, exact_elpd in refits.items():
 assert m1_loso["elpd_loo"] > loso["complete pooling"]["elpd_loo"]
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# - For a new school, partial pooling beats complete pooling too: knowing that schools
-#   differ ($\tau^2$) makes a whole school's scores, correlated through $\theta_j$, likelier.
-# - Refitting without a school (exact, about 0.1 s each) agrees with PSIS to a few
+# - For a new school, partial pooling beats complete pooling too, by far more than the
+#   difference's standard error (each elpd's own se is large, but both models score the
+#   same schools): knowing that schools differ ($\tau^2$) makes a whole school's scores,
+#   correlated through $\theta_j$, likelier.
+# - Refitting without a school (exact) agrees with PSIS to a few
 #   hundredths, also for the school with the largest $\hat k$ (all $\hat k$ are small: no
 #   one school moves $\mu, \tau^2, \sigma^2$ much).
 
@@ -529,10 +537,10 @@ assert m1_loso["elpd_loo"] > loso["complete pooling"]["elpd_loo"]
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# 1. **Predict, then compute.** Keep only 6 students per school (chosen with `rng`). Before
+# 1. **Predict, then compute.** Keep only 6 students per school, at random. Before
 #    you run anything, predict: does partial pooling's advantage over no pooling grow or
 #    shrink, and why (think of $B_j$ at $n_j = 3$ training students)? Then rerun the held-out
-#    comparison with 100 splits.
+#    comparison with 100 splits (draw the 6 with `np.random.default_rng(SEED + 1)`).
 # 2. For which $\tau^2$ would the smallest school keep only half the weight on its own mean
 #    ($B_j = 0.5$ at $n_j = 14$, $\sigma^2 = 39.15$)? What would that mean for the ICC?
 
@@ -542,18 +550,23 @@ assert m1_loso["elpd_loo"] > loso["complete pooling"]["elpd_loo"]
 # more, so the advantage grows.
 
 # %% tags=["solution"]
-keep = hsb.iloc[rng.permutation(len(hsb))].groupby("school").head(6)  # 6 random per school
+rng_ex = np.random.default_rng(SEED + 1)  # its own stream: the same answer in any run order
+keep = hsb.iloc[rng_ex.permutation(len(hsb))].groupby("school").head(6)  # 6 per school
 few = shrinkage.heldout_comparison(keep["mathach"], keep["school"], n_splits=100, seed=SEED)
 gain = 1 - few["partial_eb"].mean() / few["no_pooling"].mean()
 print(few.mean().round(2).to_string())
 gain_all = 1 - eb["partial_eb"].mean() / eb["no_pooling"].mean()
 print(f"partial pooling's MSE is {100 * gain:.0f}% below no pooling's ", end="")
 print(f"(with all students: {100 * gain_all:.0f}%)")
+# With 3 training students a school's own mean is so noisy that even one mean for all
+# (complete pooling) beats it; partial pooling beats both.
 
 # %% tags=["solution"]
 # B = sigma2 / (sigma2 + 14 tau2) = 0.5  <=>  tau2 = sigma2 / 14
 tau2_half = SIGMA2_REML / 14
 print(f"tau2 = {tau2_half:.2f}; ICC = {tau2_half / (tau2_half + SIGMA2_REML):.3f}")
+# ICC = 1 / (n_j + 1) = 1/15: a third of HSB's 0.18. In general B_j = 1/2 at n_j students
+# exactly when the ICC is 1 / (n_j + 1).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Versions
