@@ -132,7 +132,15 @@ def _gpd_fit_rows(tail, grid, k_out, sigma_out):  # pragma: no cover - compiled
     values), into ``k_out`` and ``sigma_out``. The weights are ArviZ's
     :math:`w_b = 1/\\sum_{b'} e^{L(b') - L(b)} = e^{L(b) - \\log\\sum_{b'} e^{L(b')}}` (one
     exponential per grid point, not ArviZ's :math:`m^2`), those below :math:`10\\varepsilon`
-    set to 0."""
+    set to 0.
+
+    Where no grid point has a finite likelihood, the fit is undefined and the row gets
+    :math:`\\hat k = \\infty` (flagged, its raw weights kept, as a tail too short to fit):
+    a tail whose values span the whole float range, e.g. one draw at :math:`e^0` and the
+    others near :math:`e^{-708}`, puts :math:`b = \\text{grid}/(3x_{(n/4)})` beyond the largest
+    float. (ArviZ's
+    ``_gpdfit`` then averages over no weights at all and returns :math:`\\hat k = 5/(n+10)`,
+    which looks reliable, with a NaN scale, and ``psislw`` NaN log-weights.)"""
     rows, n = tail.shape
     m_est = grid.size
     quartile = int(n / 4 + 0.5) - 1
@@ -159,6 +167,9 @@ def _gpd_fit_rows(tail, grid, k_out, sigma_out):  # pragma: no cover - compiled
             if w >= negligible:
                 total += w
                 b_post += b[g] * w
+        if not total > 0.0:  # no grid point with a finite likelihood: no fit
+            k_out[r], sigma_out[r] = np.inf, np.nan
+            continue
         b_post /= total
         k_post = _mean_log1m(b_post, x)
         sigma_out[r] = -k_post / b_post
