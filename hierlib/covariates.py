@@ -430,7 +430,7 @@ def plot_school_lines(
     hue: pd.Series | None = None,
     ax: Axes | None = None,
     *,
-    xlabel: str = "student SES (SD units)",
+    xlabel: str = "student SES (standardised scale)",
     ylabel: str = "math achievement (points)",
     title: str | None = "One least-squares line per school",
 ) -> Axes:
@@ -493,7 +493,7 @@ def plot_within_between(
     between: tuple[float, float],
     ax: Axes | None = None,
     *,
-    xlabel: str = "school mean SES (SD units)",
+    xlabel: str = "school mean SES (standardised scale)",
     ylabel: str = "math achievement (points)",
     title: str | None = "Within schools the SES slope is flatter than between them",
 ) -> Axes:
@@ -540,7 +540,7 @@ def plot_fixed_lines(
     x_range: tuple[float, float] = (-2.0, 2.0),
     ax: Axes | None = None,
     *,
-    xlabel: str = "student SES relative to the school mean (SD units)",
+    xlabel: str = "student SES relative to the school mean (standardised scale)",
     ylabel: str = "expected math achievement (points)",
     title: str | None = "What the fixed effects say about each kind of school",
 ) -> Axes:
