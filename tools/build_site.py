@@ -267,8 +267,9 @@ def render(ipynb: Path, out: Path, edition: Edition = STUDENTS) -> Rendered:
         (slides_exporter(edition.slide_drop), edition.slide_drop, rendered.slides),
     )
     for exporter, drop, name in exporters:
-        shown = copy.deepcopy(nb)
+        shown = nb
         if SOLUTION_TAG in drop:  # no solutions, so no output they produced
+            shown = copy.deepcopy(nb)
             clear_answer_outputs(shown)
         body, _ = exporter.from_notebook_node(shown, resources={"metadata": {"name": stem}})
         (out / name).write_text(body, encoding="utf-8")
