@@ -138,9 +138,9 @@ def _gpd_fit_rows(tail, grid, k_out, sigma_out):  # pragma: no cover - compiled
     :math:`\\hat k = \\infty` (flagged, its raw weights kept, as a tail too short to fit):
     a tail whose values span the whole float range, e.g. one draw at :math:`e^0` and the
     others near :math:`e^{-708}`, puts :math:`b = \\text{grid}/(3x_{(n/4)})` beyond the largest
-    float. (ArviZ's
-    ``_gpdfit`` then averages over no weights at all and returns :math:`\\hat k = 5/(n+10)`,
-    which looks reliable, with a NaN scale, and ``psislw`` NaN log-weights.)"""
+    float. (ArviZ's ``_gpdfit`` then averages over no weights at all and returns
+    :math:`\\hat k = 5/(n+10)`, which looks reliable, with a NaN scale, and ``psislw`` NaN
+    log-weights.)"""
     rows, n = tail.shape
     m_est = grid.size
     quartile = int(n / 4 + 0.5) - 1
